@@ -1,0 +1,17 @@
+// Names of the QKViz encoder graph's inputs and outputs, shared by the converter that
+// writes the graph and the engine and tests that read it.
+
+export const INPUT_IDS = 'input_ids';
+export const ATTENTION_MASK = 'attention_mask';
+export const TOKEN_TYPE_IDS = 'token_type_ids';
+export const LAST_HIDDEN_STATE = 'last_hidden_state';
+
+/** Query projection x·W_q + b_q of layer l, before the 1/√d scaling: [batch, seq, hidden]. */
+export const queryOutput = (layer: number): string => `query_${layer}`;
+/** Key projection x·W_k + b_k of layer l: [batch, seq, hidden]. */
+export const keyOutput = (layer: number): string => `key_${layer}`;
+/** Attention probabilities of layer l: [batch, heads, seq, seq]. */
+export const attentionOutput = (layer: number): string => `attention_${layer}`;
+
+/** Added to the logits of padded keys; large enough that exp() underflows to 0 in fp32. */
+export const MASK_LOGIT = -1e9;

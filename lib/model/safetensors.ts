@@ -1,0 +1,74 @@
+// Reads a .safetensors file (8-byte header length, JSON header, raw little-endian data)
+// into named Float32Array views, so converters can work on the weights without Python.
+
+export interface SafeTensor {
+  dtype: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Upper bound on the JSON header; real checkpoints use a few tens of KB. */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export class SafetensorsError extends Error {}
+
+/** Parses a safetensors buffer. Float32 tensors are viewed, F16/BF16 are widened to F32. */
+export function readSafetensors(bytes: Uint8Array): Map<string, SafeTensor> {
+  if (bytes.byteLength < 8) throw new SafetensorsError('safetensors file is truncated (under 8 bytes)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.byteLength) {
+    throw new SafetensorsError(`safetensors header length ${headerLength} does not fit a ${bytes.byteLength}-byte file`);
+  }
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  } catch {
+    throw new SafetensorsError('safetensors header is not valid JSON (corrupt file?)');
+  }
+  const dataStart = 8 + headerLength;
+  const tensors = new Map<string, SafeTensor>();
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const [begin, end] = info.data_offsets;
+    if (dataStart + end > bytes.byteLength) {
+      throw new SafetensorsError(`tensor ${name} runs past the end of the file (truncated download?)`);
+    }
+    const count = info.shape.reduce((a, b) => a * b, 1);
+    const raw = bytes.subarray(dataStart + begin, dataStart + end);
+    tensors.set(name, { dtype: info.dtype, shape: info.shape, data: toFloat32(name, info.dtype, raw, count) });
+  }
+  return tensors;
+}
+
+function toFloat32(name: string, dtype: string, raw: Uint8Array, count: number): Float32Array {
+  if (dtype === 'F32') {
+    if (raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, count);
+    return new Float32Array(raw.slice().buffer, 0, count);
+  }
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out = new Float32Array(count);
+  if (dtype === 'F16') {
+    for (let i = 0; i < count; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true));
+    return out;
+  }
+  if (dtype === 'BF16') {
+    const tmp = new DataView(new ArrayBuffer(4));
+    for (let i = 0; i < count; i++) {
+      tmp.setUint32(0, dv.getUint16(2 * i, true) << 16, true);
+      out[i] = tmp.getFloat32(0, true);
+    }
+    return out;
+  }
+  if (dtype === 'I64' || dtype === 'I32') return out; // index buffers such as position_ids: unused
+  throw new SafetensorsError(`tensor ${name} has unsupported dtype ${dtype}`);
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `npm test`: every QKViz test from a fresh machine. Installs what is missing (npm packages,
+# Chromium, the default model), type-checks, builds, runs the unit tests (vitest) and the
+# end-to-end tests (vitest + Chromium), and ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/ensure.sh
+
+passed=0
+failed=0
+mkdir -p test-results
+
+finish() {
+  echo
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ] && exit 0 || exit 1
+}
+
+# A stage that cannot run counts as one failure, so the summary never reads all-green.
+stage() {
+  local name=$1; shift
+  say "$name"
+  if ! "$@"; then
+    say "FAILED: $name"
+    failed=$((failed + 1))
+    return 1
+  fi
+}
+
+stage "npm packages" ensure_node_modules || finish
+stage "chromium" ensure_chromium
+stage "model and assets setup" ensure_setup || finish
+stage "type-check (tsc --noEmit)" npx tsc --noEmit -p . && passed=$((passed + 1))
+
+# Adds a vitest JSON report's counts to the totals; a missing report is one failure.
+count() {
+  local report=$1
+  if [ ! -s "$report" ]; then
+    failed=$((failed + 1))
+    return
+  fi
+  read -r p f < <(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, r.numFailedTests + (r.numFailedTestSuites||0))' "$PWD/$report")
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+say "unit tests (vitest)"
+rm -f test-results/unit.json test-results/e2e.json
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
+count test-results/unit.json
+
+if stage "build" build_app; then
+  say "end-to-end tests (vitest + Chromium)"
+  npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile.json=test-results/e2e.json
+  count test-results/e2e.json
+fi
+finish

@@ -1,0 +1,63 @@
+// What a person sees on opening QKViz: the product, the real model's facts, the default
+// corpus measured with the model's own tokenizer in the browser, and a Run button that
+// does not pretend to have results.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadTokenizer } from '../../lib/model/tokenizer';
+import { type Browser, openBrowser } from './browser';
+
+const ROOT = resolve(__dirname, '..', '..');
+const baseURL = inject('baseURL');
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await openBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('home page', () => {
+  it('shows the product, the default model and the default corpus with its token count', async () => {
+    const { page, errors, requests } = browser;
+    await page.goto(baseURL);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('QKViz');
+    await page.getByTestId('model-name').waitFor();
+    expect(await page.getByTestId('model-name').textContent()).toBe('all-MiniLM-L6-v2');
+    expect(await page.getByTestId('model-shape').textContent()).toMatch(/BERT · 6 layers × 12 heads · head size 32/);
+
+    const lines = readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8').split('\n').filter((l) => l.trim());
+    expect(await page.getByTestId('corpus-sentences').textContent()).toBe(lines.length.toLocaleString('en-US'));
+
+    // The browser tokenizes with the self-hosted tokenizer files; Node's count is the yardstick.
+    const tokenizer = await loadTokenizer({ kind: 'local', modelsPath: join(ROOT, 'public', 'models'), name: 'all-MiniLM-L6-v2' });
+    const expected = lines.reduce((n, l) => n + tokenizer.encode(l.trim()).length, 0);
+    await expect.poll(() => page.getByTestId('corpus-tokens').textContent(), { timeout: 60_000 }).toContain(expected.toLocaleString('en-US'));
+
+    await page.screenshot({ path: join(ROOT, 'test-results', 'home.png') });
+    expect(errors).toEqual([]);
+    const origin = new URL(baseURL).origin;
+    expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual([]);
+  });
+
+  it('is cross-origin isolated, so onnxruntime-web can run threaded WASM', async () => {
+    expect(await browser.page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  });
+
+  it('has a Run button that says plainly the engine is not wired yet, with no fake results', async () => {
+    const { page } = browser;
+    const run = page.getByRole('button', { name: 'Run' });
+    await expect.poll(() => run.isEnabled()).toBe(true);
+    await run.click();
+    expect(await page.getByRole('status').textContent()).toMatch(/not wired into the page yet.*nothing has been computed/);
+  });
+
+  it('explains how to convert a model that is not there instead of showing an empty page', async () => {
+    const { page } = browser;
+    await page.goto(`${baseURL}/?model=bert-base-uncased`);
+    const alert = page.getByRole('alert').filter({ hasText: 'bert-base-uncased' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/"bert-base-uncased" has not been converted here.*npm run setup:model/);
+  });
+});
