@@ -23,14 +23,4 @@ export function writeSafetensors(tensors: Record<string, { shape: number[]; data
   return out;
 }
 
-/** Small deterministic PRNG (mulberry32) for fixtures. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../lib/util/random';

@@ -1,0 +1,50 @@
+// Scores every head of an extraction under the three normalization modes: finds each
+// head's normalization constants and the SPEC §3 figures, sharing one pass over the pairs.
+import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
+import { type AttentionFigures, type HeadMetrics, attentionFigures, headMetrics } from './metrics';
+import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode, identityNormalization, optimizedNormalization, paperNormalization } from './normalize';
+import { HeadPairs } from './pairs';
+
+export interface HeadReport {
+  layer: number;
+  head: number;
+  metrics: Record<NormalizationMode, HeadMetrics>;
+  attention: AttentionFigures;
+}
+
+export interface Analysis {
+  heads: HeadReport[];
+  /** Per mode, one normalization per head (index layer * heads + head). */
+  params: Record<NormalizationMode, HeadNormalization[]>;
+}
+
+export function analyzeHeads(data: QueryKeyData, onHead?: (done: number, total: number) => void, signal?: AbortSignal): Analysis {
+  const total = data.layers * data.heads;
+  const analysis: Analysis = { heads: [], params: { raw: [], paper: [], optimized: [] } };
+  for (let l = 0; l < data.layers; l++) {
+    for (let h = 0; h < data.heads; h++) {
+      if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
+      const { q, k } = headVectors(data, l, h);
+      const pairs = new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, l, h));
+      const paper = paperNormalization(q, k, data.headDim);
+      const norms: Record<NormalizationMode, HeadNormalization> = {
+        raw: identityNormalization(data.headDim),
+        paper,
+        optimized: optimizedNormalization(pairs),
+      };
+      const metrics = {} as Record<NormalizationMode, HeadMetrics>;
+      for (const mode of NORMALIZATION_MODES) {
+        analysis.params[mode].push(norms[mode]);
+        metrics[mode] = headMetrics(data, l, h, pairs, norms[mode]);
+      }
+      analysis.heads.push({ layer: l, head: h, metrics, attention: attentionFigures(data, l, h) });
+      onHead?.(l * data.heads + h + 1, total);
+    }
+  }
+  return analysis;
+}
+
+/** How many heads a mode improves over raw on a figure where lower is better. */
+export function countImproved(analysis: Analysis, mode: NormalizationMode, figure: keyof Omit<HeadMetrics, 'normalization'>): number {
+  return analysis.heads.filter((h) => h.metrics[mode][figure] < h.metrics.raw[figure]).length;
+}

@@ -1,0 +1,49 @@
+// Recomputes every head's attention as softmax(q·k/√d) over each sentence from given
+// query/key vectors (float64) and measures how far it is from the model's own attention.
+// On raw vectors this checks the extraction; on normalized ones, that normalization kept attention.
+import { type QueryKeyData, headAttention } from './layout';
+
+export interface AttentionCheck {
+  maxAbsError: number;
+  /** Largest error relative to the attention value, over weights ≥ 1e-3. */
+  maxRelError: number;
+}
+
+export function checkAttention(data: QueryKeyData, queries = data.queries, keys = data.keys): AttentionCheck {
+  const { layers, heads, headDim: D, tokenCount: N } = data;
+  const scale = 1 / Math.sqrt(D);
+  let maxAbsError = 0;
+  let maxRelError = 0;
+  const logits = new Float64Array(Math.max(...data.sentences.map((s) => s.ids.length)));
+  for (let l = 0; l < layers; l++) {
+    for (let h = 0; h < heads; h++) {
+      const base = (l * heads + h) * N * D;
+      const attention = headAttention(data, l, h);
+      data.sentences.forEach((sentence, s) => {
+        const n = sentence.ids.length;
+        const row0 = data.sentenceStarts[s];
+        const block = data.attentionStarts[s];
+        for (let i = 0; i < n; i++) {
+          const qi = base + (row0 + i) * D;
+          let max = -Infinity;
+          for (let j = 0; j < n; j++) {
+            const kj = base + (row0 + j) * D;
+            let dot = 0;
+            for (let d = 0; d < D; d++) dot += queries[qi + d] * keys[kj + d];
+            logits[j] = dot * scale;
+            if (logits[j] > max) max = logits[j];
+          }
+          let total = 0;
+          for (let j = 0; j < n; j++) total += (logits[j] = Math.exp(logits[j] - max));
+          for (let j = 0; j < n; j++) {
+            const want = attention[block + i * n + j];
+            const err = Math.abs(logits[j] / total - want);
+            if (err > maxAbsError) maxAbsError = err;
+            if (want >= 1e-3 && err / want > maxRelError) maxRelError = err / want;
+          }
+        }
+      });
+    }
+  }
+  return { maxAbsError, maxRelError };
+}

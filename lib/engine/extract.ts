@@ -1,0 +1,134 @@
+// Runs a tokenized corpus through the model in length-sorted, padded batches and gathers
+// every layer's and head's query and key vectors and attention blocks into flat arrays.
+import { ATTENTION_MASK, INPUT_IDS, TOKEN_TYPE_IDS, attentionOutput, keyOutput, queryOutput } from '../model/outputs';
+import { type ModelShape, type QueryKeyData, corpusLayout } from './layout';
+import { BATCH_ATTENTION_BUDGET, BATCH_TOKEN_BUDGET, MAX_BATCH_SENTENCES } from './limits';
+import type { Feeds, ModelRunner } from './runtime';
+import type { TokenizedCorpus } from './tokens';
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+export interface ExtractProgress {
+  sentences: number;
+  tokens: number;
+  totalSentences: number;
+  totalTokens: number;
+}
+
+export interface ExtractOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: ExtractProgress) => void;
+  padId?: number;
+  /** Sentences per call at most (tests use 1 to compare against batching). */
+  maxBatch?: number;
+}
+
+/** Groups sentence indices into batches of similar length within the call budgets. */
+export function planBatches(lengths: readonly number[], maxBatch = MAX_BATCH_SENTENCES): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
+  const batches: number[][] = [];
+  let current: number[] = [];
+  let width = 0;
+  for (const s of order) {
+    const n = lengths[s];
+    if (current.length) {
+      const w = Math.max(width, n);
+      const size = current.length + 1;
+      if (size > maxBatch || size * w > BATCH_TOKEN_BUDGET || size * w * w > BATCH_ATTENTION_BUDGET) {
+        batches.push(current);
+        current = [];
+        width = 0;
+      }
+    }
+    current.push(s);
+    width = Math.max(width, n);
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}
+
+export async function extractQueryKeys(
+  runner: ModelRunner,
+  model: string,
+  shape: ModelShape,
+  corpus: TokenizedCorpus,
+  options: ExtractOptions = {},
+): Promise<QueryKeyData> {
+  const { layers: L, heads: NH, headDim: D } = shape;
+  const lengths = corpus.sentences.map((s) => s.ids.length);
+  const layout = corpusLayout(lengths);
+  const N = layout.tokenCount;
+  const S = layout.attentionSize;
+  const queries = new Float32Array(L * NH * N * D);
+  const keys = new Float32Array(L * NH * N * D);
+  const attention = new Float32Array(L * NH * S);
+  const outputs: string[] = [];
+  for (let l = 0; l < L; l++) outputs.push(queryOutput(l), keyOutput(l), attentionOutput(l));
+  const progress: ExtractProgress = { sentences: 0, tokens: 0, totalSentences: lengths.length, totalTokens: N };
+
+  for (const batch of planBatches(lengths, options.maxBatch)) {
+    if (options.signal?.aborted) throw new CancelledError();
+    const seq = Math.max(...batch.map((s) => lengths[s]));
+    const ids = new BigInt64Array(batch.length * seq);
+    const mask = new BigInt64Array(batch.length * seq);
+    const pad = BigInt(options.padId ?? 0);
+    batch.forEach((s, b) => {
+      const sentence = corpus.sentences[s].ids;
+      for (let t = 0; t < seq; t++) {
+        ids[b * seq + t] = t < sentence.length ? BigInt(sentence[t]) : pad;
+        mask[b * seq + t] = t < sentence.length ? 1n : 0n;
+      }
+    });
+    const dims = [batch.length, seq];
+    const feeds: Feeds = {
+      [INPUT_IDS]: { data: ids, dims },
+      [ATTENTION_MASK]: { data: mask, dims },
+      [TOKEN_TYPE_IDS]: { data: new BigInt64Array(ids.length), dims },
+    };
+    const result = await runner.run(feeds, outputs);
+    if (options.signal?.aborted) throw new CancelledError();
+
+    for (let l = 0; l < L; l++) {
+      const q = result[queryOutput(l)];
+      const k = result[keyOutput(l)];
+      const a = result[attentionOutput(l)];
+      batch.forEach((s, b) => {
+        const n = lengths[s];
+        const row0 = layout.sentenceStarts[s];
+        for (let h = 0; h < NH; h++) {
+          const headBase = (l * NH + h) * N;
+          for (let t = 0; t < n; t++) {
+            const src = (b * seq + t) * NH * D + h * D;
+            const dst = (headBase + row0 + t) * D;
+            queries.set(q.subarray(src, src + D), dst);
+            keys.set(k.subarray(src, src + D), dst);
+          }
+          const attnBase = (l * NH + h) * S + layout.attentionStarts[s];
+          for (let i = 0; i < n; i++) {
+            const src = ((b * NH + h) * seq + i) * seq;
+            attention.set(a.subarray(src, src + n), attnBase + i * n);
+          }
+        }
+      });
+    }
+    progress.sentences += batch.length;
+    progress.tokens += batch.reduce((sum, s) => sum + lengths[s], 0);
+    options.onProgress?.({ ...progress });
+  }
+
+  return {
+    model,
+    ...shape,
+    tokenCount: N,
+    sentences: corpus.sentences,
+    sentenceStarts: layout.sentenceStarts,
+    attentionStarts: layout.attentionStarts,
+    queries,
+    keys,
+    attention,
+  };
+}

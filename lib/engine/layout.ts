@@ -1,0 +1,59 @@
+// The shape of an extraction result: queries and keys as flat Float32Arrays laid out
+// [layer][head][token][dim] over the whole corpus, and attention as each sentence's
+// [n, n] row-major block laid end to end per head ([layer][head][Σ n²]).
+import type { TokenizedSentence } from './tokens';
+
+export interface ModelShape {
+  layers: number;
+  heads: number;
+  headDim: number;
+}
+
+export interface QueryKeyData extends ModelShape {
+  model: string;
+  tokenCount: number;
+  sentences: TokenizedSentence[];
+  /** Token rows: sentence s spans rows [sentenceStarts[s], sentenceStarts[s + 1]). */
+  sentenceStarts: Int32Array;
+  /** Attention: sentence s's block starts at attentionStarts[s] within a head's Σ n² values. */
+  attentionStarts: Int32Array;
+  queries: Float32Array;
+  keys: Float32Array;
+  attention: Float32Array;
+}
+
+export interface CorpusLayout {
+  sentenceStarts: Int32Array;
+  attentionStarts: Int32Array;
+  tokenCount: number;
+  attentionSize: number;
+}
+
+export function corpusLayout(lengths: readonly number[]): CorpusLayout {
+  const sentenceStarts = new Int32Array(lengths.length + 1);
+  const attentionStarts = new Int32Array(lengths.length + 1);
+  lengths.forEach((n, s) => {
+    sentenceStarts[s + 1] = sentenceStarts[s] + n;
+    attentionStarts[s + 1] = attentionStarts[s] + n * n;
+  });
+  return { sentenceStarts, attentionStarts, tokenCount: sentenceStarts[lengths.length], attentionSize: attentionStarts[lengths.length] };
+}
+
+/** Offset of (layer, head)'s first token row in queries/keys. */
+export function headOffset(shape: ModelShape, tokenCount: number, layer: number, head: number): number {
+  return (layer * shape.heads + head) * tokenCount * shape.headDim;
+}
+
+/** One head's queries and keys ([token][dim]) as views, no copy. */
+export function headVectors(data: QueryKeyData, layer: number, head: number): { q: Float32Array; k: Float32Array } {
+  const start = headOffset(data, data.tokenCount, layer, head);
+  const end = start + data.tokenCount * data.headDim;
+  return { q: data.queries.subarray(start, end), k: data.keys.subarray(start, end) };
+}
+
+/** One head's attention blocks (Σ n² values) as a view. */
+export function headAttention(data: QueryKeyData, layer: number, head: number): Float32Array {
+  const size = data.attentionStarts[data.sentences.length];
+  const start = (layer * data.heads + head) * size;
+  return data.attention.subarray(start, start + size);
+}

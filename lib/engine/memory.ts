@@ -1,0 +1,39 @@
+// Estimates the memory a run needs before it starts, so a corpus too large for the
+// browser is refused with numbers instead of crashing the tab half-way.
+import type { ModelShape } from './layout';
+import { MAX_RESULT_BYTES } from './limits';
+
+export interface MemoryEstimate {
+  bytes: number;
+  breakdown: { queriesKeys: number; attention: number; normalized: number };
+}
+
+/** Raw Q and K, attention blocks, and one normalized Q/K copy (the mode on screen). */
+export function estimateRunBytes(shape: ModelShape, lengths: readonly number[]): MemoryEstimate {
+  const heads = shape.layers * shape.heads;
+  const tokens = lengths.reduce((a, b) => a + b, 0);
+  const squares = lengths.reduce((a, n) => a + n * n, 0);
+  const queriesKeys = 2 * heads * tokens * shape.headDim * 4;
+  const attention = heads * squares * 4;
+  const normalized = queriesKeys;
+  return { bytes: queriesKeys + attention + normalized, breakdown: { queriesKeys, attention, normalized } };
+}
+
+export class CorpusTooLargeError extends Error {}
+
+export const formatBytes = (b: number): string =>
+  b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(2)} GB` : b >= 1024 ** 2 ? `${(b / 1024 ** 2).toFixed(0)} MB` : `${(b / 1024).toFixed(0)} KB`;
+
+export function assertFitsMemory(shape: ModelShape, lengths: readonly number[], limit = MAX_RESULT_BYTES): MemoryEstimate {
+  const estimate = estimateRunBytes(shape, lengths);
+  if (estimate.bytes > limit) {
+    const tokens = lengths.reduce((a, b) => a + b, 0);
+    const fit = Math.floor((tokens * limit) / estimate.bytes);
+    throw new CorpusTooLargeError(
+      `This corpus (${lengths.length.toLocaleString('en-US')} sentences, ${tokens.toLocaleString('en-US')} tokens) would need about ` +
+        `${formatBytes(estimate.bytes)} for ${shape.layers} × ${shape.heads} heads, over the ${formatBytes(limit)} a browser tab can safely hold. ` +
+        `Use at most about ${fit.toLocaleString('en-US')} tokens.`,
+    );
+  }
+  return estimate;
+}

@@ -1,0 +1,59 @@
+// Tokenizes a corpus for extraction: ids with the model's special tokens, token strings,
+// and each sentence's first row in the flat [token] arrays. A sentence longer than the
+// model allows is split into parts (each with its own special tokens) and reported.
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
+
+export interface TokenizedSentence {
+  text: string;
+  ids: number[];
+  tokens: string[];
+  /** Row of this sentence's first token in the corpus-wide token arrays. */
+  start: number;
+  /** Set when this is one part of a sentence that was too long for the model. */
+  part?: { index: number; of: number; source: number };
+}
+
+export interface TokenizedCorpus {
+  sentences: TokenizedSentence[];
+  tokenCount: number;
+  /** Plain-language notes on what was changed to make the corpus fit (splits). */
+  notices: string[];
+}
+
+/** Id → token string table, built once per tokenizer. */
+export function vocabularyOf(tokenizer: PreTrainedTokenizer): string[] {
+  const vocab = tokenizer.get_vocab() as Map<string, number> | Record<string, number>;
+  const entries = vocab instanceof Map ? [...vocab.entries()] : Object.entries(vocab);
+  const table: string[] = [];
+  for (const [token, id] of entries) table[id] = token;
+  return table;
+}
+
+export function tokenizeCorpus(tokenizer: PreTrainedTokenizer, sentences: string[], maxTokens: number): TokenizedCorpus {
+  const vocab = vocabularyOf(tokenizer);
+  const out: TokenizedCorpus = { sentences: [], tokenCount: 0, notices: [] };
+  const push = (text: string, ids: number[], part?: TokenizedSentence['part']) => {
+    out.sentences.push({ text, ids, tokens: ids.map((id) => vocab[id] ?? `[${id}]`), start: out.tokenCount, part });
+    out.tokenCount += ids.length;
+  };
+  sentences.forEach((text, s) => {
+    const ids = tokenizer.encode(text);
+    if (ids.length <= maxTokens) {
+      push(text, ids);
+      return;
+    }
+    // Keep the leading and trailing special tokens on every part ([CLS] … [SEP]).
+    const [first, last] = [ids[0], ids[ids.length - 1]];
+    const content = ids.slice(1, -1);
+    const room = maxTokens - 2;
+    const parts = Math.ceil(content.length / room);
+    for (let p = 0; p < parts; p++) {
+      const chunk = content.slice(p * room, (p + 1) * room);
+      push(tokenizer.decode(chunk), [first, ...chunk, last], { index: p, of: parts, source: s });
+    }
+    out.notices.push(
+      `Sentence ${s + 1} has ${ids.length} tokens, more than the model's ${maxTokens}; it was split into ${parts} parts of at most ${maxTokens} tokens, each read on its own.`,
+    );
+  });
+  return out;
+}

@@ -1,0 +1,30 @@
+// Node-only: opens a converted model folder (as written by the setup step) with
+// onnxruntime-node and its tokenizer, for the CLI, tests and benchmarks.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import { MANIFEST_FILE, type ModelManifest } from '../model/manifest';
+import { loadTokenizer } from '../model/tokenizer';
+import { type ModelRunner, type OrtModule, openModel } from '../engine/runtime';
+
+export interface NodeModel {
+  manifest: ModelManifest;
+  tokenizer: PreTrainedTokenizer;
+  runner: ModelRunner;
+  onnx: Uint8Array;
+}
+
+export async function openNodeModel(modelDir: string): Promise<NodeModel> {
+  const dir = resolve(modelDir);
+  let manifest: ModelManifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as ModelManifest;
+  } catch (e) {
+    throw new Error(`${join(dir, MANIFEST_FILE)} is missing or unreadable (${(e as Error).message}): run \`npm run setup\``);
+  }
+  const onnx = new Uint8Array(readFileSync(join(dir, manifest.onnx.file)));
+  const tokenizer = await loadTokenizer({ kind: 'local', modelsPath: dirname(dir), name: basename(dir) });
+  const runner = await openModel(ort as unknown as OrtModule, onnx, ['cpu']);
+  return { manifest, tokenizer, runner, onnx };
+}
