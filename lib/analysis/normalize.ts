@@ -118,8 +118,15 @@ export function optimizedNormalization(pairs: HeadPairs): HeadNormalization {
   return { translation: t0.map((v) => v * best.alpha), scale: Math.exp(best.logC) };
 }
 
-/** Writes normalized copies of one head's vectors into outQ/outK (same layout). */
-export function applyNormalization(q: Float32Array, k: Float32Array, dim: number, norm: HeadNormalization, outQ: Float32Array, outK: Float32Array): void {
+/** Writes normalized copies of one head's vectors into outQ/outK (same layout; Float64Array for exact checks). */
+export function applyNormalization(
+  q: Float32Array,
+  k: Float32Array,
+  dim: number,
+  norm: HeadNormalization,
+  outQ: Float32Array | Float64Array,
+  outK: Float32Array | Float64Array,
+): void {
   const c = norm.scale;
   for (let i = 0; i < q.length; i++) {
     outQ[i] = q[i] * c;
