@@ -29,6 +29,13 @@ ensure_chromium() {
   fi
 }
 
+# The CLI tests read its .npy files with numpy.
+ensure_numpy() {
+  python3 -c 'import numpy' 2>/dev/null && return 0
+  say "installing numpy for the CLI tests (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check numpy
+}
+
 # Converts the default model into public/models/ and self-hosts onnxruntime-web's wasm.
 ensure_setup() {
   npm run --silent setup || return 1

@@ -29,6 +29,7 @@ stage() {
 
 stage "npm packages" ensure_node_modules || finish
 stage "chromium" ensure_chromium
+stage "numpy" ensure_numpy
 stage "model and assets setup" ensure_setup || finish
 stage "type-check (tsc --noEmit)" npx tsc --noEmit -p . && passed=$((passed + 1))
 
