@@ -1,4 +1,4 @@
-import { HomePanel } from '@/components/HomePanel';
+import { Workbench } from '@/components/Workbench';
 
 export default function Page() {
   return (
@@ -9,7 +9,7 @@ export default function Page() {
           Every query and key of every attention head of a real transformer, computed from your text in the browser.
         </p>
       </header>
-      <HomePanel />
+      <Workbench />
     </main>
   );
 }

@@ -1,5 +1,6 @@
 // Scores every head of an extraction under the three normalization modes: finds each
 // head's normalization constants and the SPEC §3 figures, sharing one pass over the pairs.
+import { CancelledError } from '../engine/extract';
 import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
 import { type AttentionFigures, type HeadMetrics, attentionFigures, headMetrics } from './metrics';
 import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode, identityNormalization, optimizedNormalization, paperNormalization } from './normalize';
@@ -18,12 +19,19 @@ export interface Analysis {
   params: Record<NormalizationMode, HeadNormalization[]>;
 }
 
-export function analyzeHeads(data: QueryKeyData, onHead?: (done: number, total: number) => void, signal?: AbortSignal): Analysis {
+export interface AnalyzeOptions {
+  signal?: AbortSignal;
+  onHead?: (done: number, total: number) => void;
+  /** Awaited after each head: a worker yields here so a cancel message can arrive. */
+  afterHead?: () => Promise<void>;
+}
+
+export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions = {}): Promise<Analysis> {
   const total = data.layers * data.heads;
   const analysis: Analysis = { heads: [], params: { raw: [], paper: [], optimized: [] } };
   for (let l = 0; l < data.layers; l++) {
     for (let h = 0; h < data.heads; h++) {
-      if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
+      if (options.signal?.aborted) throw new CancelledError();
       const { q, k } = headVectors(data, l, h);
       const pairs = new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, l, h));
       const paper = paperNormalization(q, k, data.headDim);
@@ -38,7 +46,8 @@ export function analyzeHeads(data: QueryKeyData, onHead?: (done: number, total: 
         metrics[mode] = headMetrics(data, l, h, pairs, norms[mode]);
       }
       analysis.heads.push({ layer: l, head: h, metrics, attention: attentionFigures(data, l, h) });
-      onHead?.(l * data.heads + h + 1, total);
+      options.onHead?.(l * data.heads + h + 1, total);
+      await options.afterHead?.();
     }
   }
   return analysis;

@@ -25,6 +25,8 @@ export interface ExtractOptions {
   padId?: number;
   /** Sentences per call at most (tests use 1 to compare against batching). */
   maxBatch?: number;
+  /** Awaited after each batch: a worker yields here so a cancel message can arrive. */
+  afterBatch?: () => Promise<void>;
 }
 
 /** Groups sentence indices into batches of similar length within the call budgets. */
@@ -118,6 +120,7 @@ export async function extractQueryKeys(
     progress.sentences += batch.length;
     progress.tokens += batch.reduce((sum, s) => sum + lengths[s], 0);
     options.onProgress?.({ ...progress });
+    await options.afterBatch?.();
   }
 
   return {

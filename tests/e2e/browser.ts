@@ -17,7 +17,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(): Promise<Browser> {
+/** `webgpu: false` launches without --enable-unsafe-webgpu: a browser with no WebGPU adapter. */
+export async function openBrowser(options: { webgpu?: boolean } = {}): Promise<Browser> {
   const home = mkdtempSync(join(tmpdir(), 'qkviz-e2e-'));
   for (const d of ['tmp', 'config', 'cache', 'data']) mkdirSync(join(home, d));
   const context = await chromium.launchPersistentContext(join(home, 'profile'), {
@@ -39,7 +40,7 @@ export async function openBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      '--enable-unsafe-webgpu',
+      ...(options.webgpu === false ? [] : ['--enable-unsafe-webgpu']),
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
@@ -49,5 +50,6 @@ export async function openBrowser(): Promise<Browser> {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('request', (r) => requests.push(r.url()));
   page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()} for ${r.url()}`));
+  page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && errors.push(`worker: ${m.text()}`)));
   return { context, page, errors, requests, close: () => context.close() };
 }

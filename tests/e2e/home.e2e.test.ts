@@ -1,6 +1,5 @@
 // What a person sees on opening QKViz: the product, the real model's facts, the default
-// corpus measured with the model's own tokenizer in the browser, and a Run button that
-// does not pretend to have results.
+// corpus measured with the model's own tokenizer in the browser.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -43,14 +42,6 @@ describe('home page', () => {
 
   it('is cross-origin isolated, so onnxruntime-web can run threaded WASM', async () => {
     expect(await browser.page.evaluate(() => self.crossOriginIsolated)).toBe(true);
-  });
-
-  it('has a Run button that says plainly the engine is not wired yet, with no fake results', async () => {
-    const { page } = browser;
-    const run = page.getByRole('button', { name: 'Run' });
-    await expect.poll(() => run.isEnabled()).toBe(true);
-    await run.click();
-    expect(await page.getByRole('status').textContent()).toMatch(/not wired into the page yet.*nothing has been computed/);
   });
 
   it('explains how to convert a model that is not there instead of showing an empty page', async () => {

@@ -65,9 +65,9 @@ function attentionChange(data: QueryKeyData, params: HeadNormalization[]): numbe
 }
 
 describe('normalization on random data', () => {
-  it.each([1, 2, 3])('leaves every attention row identical in every mode (seed %i)', (seed) => {
+  it.each([1, 2, 3])('leaves every attention row identical in every mode (seed %i)', async (seed) => {
     const data = randomData(seed);
-    const analysis = analyzeHeads(data);
+    const analysis = await analyzeHeads(data);
     for (const mode of NORMALIZATION_MODES) expect(attentionChange(data, analysis.params[mode])).toBeLessThanOrEqual(1e-6);
     // The modes really move the vectors (a test that a no-op would pass is no test).
     expect(analysis.params.paper[0].scale).not.toBe(1);
@@ -148,8 +148,8 @@ describe('normalization on the real model', () => {
   });
   afterAll(async () => close?.());
 
-  it('leaves every attention row identical in every mode, and the stored float32 vectors still reproduce the model', () => {
-    const analysis = analyzeHeads(data);
+  it('leaves every attention row identical in every mode, and the stored float32 vectors still reproduce the model', async () => {
+    const analysis = await analyzeHeads(data);
     for (const mode of NORMALIZATION_MODES) {
       expect(attentionChange(data, analysis.params[mode])).toBeLessThanOrEqual(1e-6);
       const normalized = normalizeAll(data, analysis.params[mode]);
@@ -157,8 +157,8 @@ describe('normalization on the real model', () => {
     }
   });
 
-  it('optimized mode never does worse than raw or paper on the figure it minimises', () => {
-    const analysis = analyzeHeads(data);
+  it('optimized mode never does worse than raw or paper on the figure it minimises', async () => {
+    const analysis = await analyzeHeads(data);
     for (const h of analysis.heads) {
       expect(h.metrics.optimized.weightedDistanceRatio).toBeLessThanOrEqual(h.metrics.raw.weightedDistanceRatio + 1e-12);
       expect(h.metrics.optimized.weightedDistanceRatio).toBeLessThanOrEqual(h.metrics.paper.weightedDistanceRatio + 1e-12);
