@@ -1,7 +1,7 @@
 // Runs a tokenized corpus through the model in length-sorted, padded batches and gathers
 // every layer's and head's query and key vectors and attention blocks into flat arrays.
 import { ATTENTION_MASK, INPUT_IDS, TOKEN_TYPE_IDS, attentionOutput, keyOutput, queryOutput } from '../model/outputs';
-import { type ModelShape, type QueryKeyData, corpusLayout } from './layout';
+import { type CorpusLayout, type ModelShape, type QueryKeyData, corpusLayout } from './layout';
 import { BATCH_ATTENTION_BUDGET, BATCH_TOKEN_BUDGET, MAX_BATCH_SENTENCES } from './limits';
 import type { Feeds, ModelRunner } from './runtime';
 import type { TokenizedCorpus } from './tokens';
@@ -53,6 +53,79 @@ export function planBatches(lengths: readonly number[], maxBatch = MAX_BATCH_SEN
   return batches;
 }
 
+/** Right-padded input tensors for one batch of sentences, and the padded length. */
+export function batchFeeds(corpus: TokenizedCorpus, batch: readonly number[], padId = 0): { feeds: Feeds; seq: number } {
+  const seq = Math.max(...batch.map((s) => corpus.sentences[s].ids.length));
+  const ids = new BigInt64Array(batch.length * seq);
+  const mask = new BigInt64Array(batch.length * seq);
+  const pad = BigInt(padId);
+  batch.forEach((s, b) => {
+    const sentence = corpus.sentences[s].ids;
+    for (let t = 0; t < seq; t++) {
+      ids[b * seq + t] = t < sentence.length ? BigInt(sentence[t]) : pad;
+      mask[b * seq + t] = t < sentence.length ? 1n : 0n;
+    }
+  });
+  const dims = [batch.length, seq];
+  return {
+    seq,
+    feeds: {
+      [INPUT_IDS]: { data: ids, dims },
+      [ATTENTION_MASK]: { data: mask, dims },
+      [TOKEN_TYPE_IDS]: { data: new BigInt64Array(ids.length), dims },
+    },
+  };
+}
+
+/**
+ * Copies one layer's batch outputs into the corpus-wide arrays: Q/K rows [b, t, h·D..] to
+ * [l, h, row, ..], attention rows [b, h, i, 0..n) to each sentence's block. Plain index
+ * loops: this runs for every value the model returns, so no subarray objects per row.
+ */
+function scatterLayer(
+  q: Float32Array,
+  k: Float32Array,
+  a: Float32Array,
+  l: number,
+  batch: readonly number[],
+  seq: number,
+  layout: CorpusLayout,
+  shape: ModelShape,
+  queries: Float32Array,
+  keys: Float32Array,
+  attention: Float32Array,
+): void {
+  const { heads: NH, headDim: D } = shape;
+  const N = layout.tokenCount;
+  const S = layout.attentionSize;
+  const HD = NH * D;
+  for (let b = 0; b < batch.length; b++) {
+    const s = batch[b];
+    const row0 = layout.sentenceStarts[s];
+    const n = layout.sentenceStarts[s + 1] - row0;
+    for (let t = 0; t < n; t++) {
+      const src = (b * seq + t) * HD;
+      for (let h = 0; h < NH; h++) {
+        const dst = ((l * NH + h) * N + row0 + t) * D;
+        const from = src + h * D;
+        for (let d = 0; d < D; d++) {
+          queries[dst + d] = q[from + d];
+          keys[dst + d] = k[from + d];
+        }
+      }
+    }
+    const block = layout.attentionStarts[s];
+    for (let h = 0; h < NH; h++) {
+      const base = (l * NH + h) * S + block;
+      for (let i = 0; i < n; i++) {
+        const from = ((b * NH + h) * seq + i) * seq;
+        const to = base + i * n;
+        for (let j = 0; j < n; j++) attention[to + j] = a[from + j];
+      }
+    }
+  }
+}
+
 export async function extractQueryKeys(
   runner: ModelRunner,
   model: string,
@@ -72,50 +145,15 @@ export async function extractQueryKeys(
   for (let l = 0; l < L; l++) outputs.push(queryOutput(l), keyOutput(l), attentionOutput(l));
   const progress: ExtractProgress = { sentences: 0, tokens: 0, totalSentences: lengths.length, totalTokens: N };
 
+  // Batches run one after another: submitting the next batch before copying this one out
+  // was measured slower on 2 cores (the copy then competes with the model's threads).
   for (const batch of planBatches(lengths, options.maxBatch)) {
     if (options.signal?.aborted) throw new CancelledError();
-    const seq = Math.max(...batch.map((s) => lengths[s]));
-    const ids = new BigInt64Array(batch.length * seq);
-    const mask = new BigInt64Array(batch.length * seq);
-    const pad = BigInt(options.padId ?? 0);
-    batch.forEach((s, b) => {
-      const sentence = corpus.sentences[s].ids;
-      for (let t = 0; t < seq; t++) {
-        ids[b * seq + t] = t < sentence.length ? BigInt(sentence[t]) : pad;
-        mask[b * seq + t] = t < sentence.length ? 1n : 0n;
-      }
-    });
-    const dims = [batch.length, seq];
-    const feeds: Feeds = {
-      [INPUT_IDS]: { data: ids, dims },
-      [ATTENTION_MASK]: { data: mask, dims },
-      [TOKEN_TYPE_IDS]: { data: new BigInt64Array(ids.length), dims },
-    };
+    const { feeds, seq } = batchFeeds(corpus, batch, options.padId);
     const result = await runner.run(feeds, outputs);
     if (options.signal?.aborted) throw new CancelledError();
-
     for (let l = 0; l < L; l++) {
-      const q = result[queryOutput(l)];
-      const k = result[keyOutput(l)];
-      const a = result[attentionOutput(l)];
-      batch.forEach((s, b) => {
-        const n = lengths[s];
-        const row0 = layout.sentenceStarts[s];
-        for (let h = 0; h < NH; h++) {
-          const headBase = (l * NH + h) * N;
-          for (let t = 0; t < n; t++) {
-            const src = (b * seq + t) * NH * D + h * D;
-            const dst = (headBase + row0 + t) * D;
-            queries.set(q.subarray(src, src + D), dst);
-            keys.set(k.subarray(src, src + D), dst);
-          }
-          const attnBase = (l * NH + h) * S + layout.attentionStarts[s];
-          for (let i = 0; i < n; i++) {
-            const src = ((b * NH + h) * seq + i) * seq;
-            attention.set(a.subarray(src, src + n), attnBase + i * n);
-          }
-        }
-      });
+      scatterLayer(result[queryOutput(l)], result[keyOutput(l)], result[attentionOutput(l)], l, batch, seq, layout, shape, queries, keys, attention);
     }
     progress.sentences += batch.length;
     progress.tokens += batch.reduce((sum, s) => sum + lengths[s], 0);

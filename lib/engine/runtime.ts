@@ -54,7 +54,10 @@ async function webgpuAvailable(): Promise<string | null> {
 
 async function createSession(ort: OrtModule, model: Uint8Array, device: Device): Promise<InferenceSession> {
   if (device === 'wasm' && ort.env.wasm) ort.env.wasm.numThreads = wasmThreads();
-  return ort.InferenceSession.create(model, { executionProviders: [device], graphOptimizationLevel: 'all' });
+  // Native CPU threads otherwise keep spinning after a run and steal cores from whatever
+  // runs next (another session, the analysis), which also skews benchmarks.
+  const extra = device === 'cpu' ? { session: { intra_op: { allow_spinning: '0' } } } : undefined;
+  return ort.InferenceSession.create(model, { executionProviders: [device], graphOptimizationLevel: 'all', extra });
 }
 
 /**

@@ -73,10 +73,10 @@ export function convertBertToOnnx(
   const mask = g.input(ATTENTION_MASK, DataType.INT64, ['batch', 'sequence']);
   const tokenTypes = g.input(TOKEN_TYPE_IDS, DataType.INT64, ['batch', 'sequence']);
 
-  const linear = (x: string, name: string, inDim: number, outDim: number): string => {
+  const linear = (x: string, name: string, inDim: number, outDim: number, outputName?: string): string => {
     const weight = g.floatTensor(`${name}.weight`, transpose(w.get(`${name}.weight`, [outDim, inDim]), outDim, inDim), [inDim, outDim]);
     const bias = g.floatTensor(`${name}.bias`, w.get(`${name}.bias`, [outDim]), [outDim]);
-    return g.node('Add', [g.node('MatMul', [x, weight]), bias]);
+    return g.node('Add', [g.node('MatMul', [x, weight]), bias], undefined, outputName ? [outputName] : undefined);
   };
   const layerNorm = (x: string, name: string): string =>
     g.node(
@@ -110,12 +110,10 @@ export function convertBertToOnnx(
 
   for (let l = 0; l < L; l++) {
     const p = `encoder.layer.${l}`;
-    const q = linear(x, `${p}.attention.self.query`, H, H);
-    const k = linear(x, `${p}.attention.self.key`, H, H);
+    // The projections themselves are graph outputs (no copy node in between).
+    const q = linear(x, `${p}.attention.self.query`, H, H, queryOutput(l));
+    const k = linear(x, `${p}.attention.self.key`, H, H, keyOutput(l));
     const v = linear(x, `${p}.attention.self.value`, H, H);
-    // Expose the raw projections under stable names (Identity keeps the graph's math untouched).
-    g.node('Identity', [q], undefined, [queryOutput(l)]);
-    g.node('Identity', [k], undefined, [keyOutput(l)]);
     g.output(queryOutput(l), DataType.FLOAT, ['batch', 'sequence', H]);
     g.output(keyOutput(l), DataType.FLOAT, ['batch', 'sequence', H]);
 

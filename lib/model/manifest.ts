@@ -6,7 +6,7 @@ import { type BertConfig, parseBertConfig } from './config';
 import { readSafetensors } from './safetensors';
 
 /** Bump when the graph layout changes, so the setup step regenerates stale files. */
-export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION = 2;
 export const MANIFEST_FILE = 'qkviz-model.json';
 export const MODEL_FILE = 'model.onnx';
 export const MODELS_INDEX_FILE = 'index.json';
