@@ -4,6 +4,7 @@
 import { analyzeHeads } from '../analysis/analyze';
 import { CorpusError } from '../corpus/parse';
 import { ModelFilesError, fetchManifest, modelBaseUrl } from '../model/catalog';
+import { fetchModelBytes } from '../model/download';
 import type { ModelManifest } from '../model/manifest';
 import { loadTokenizer } from '../model/tokenizer';
 import { type DevicePreference, type ErrorKind, type ModelReply, type ModelRequest, type RunResult, transferablesOf } from '../protocol/model';
@@ -18,37 +19,6 @@ type Post = (reply: ModelReply, transfer?: ArrayBuffer[]) => void;
 
 /** Lets queued messages (a cancel) in between long synchronous steps. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-async function fetchModelBytes(url: string, manifest: ModelManifest, onBytes: (done: number, total: number) => void, signal: AbortSignal): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal });
-  } catch (e) {
-    if (signal.aborted) throw new CancelledError();
-    throw new ModelFilesError(`could not download ${url}: ${(e as Error).message}`);
-  }
-  if (res.status === 404) throw new ModelFilesError(`${url} is missing: run \`npm run setup:model\``);
-  if (!res.ok || !res.body) throw new ModelFilesError(`${url} could not be downloaded (HTTP ${res.status})`);
-  const total = manifest.onnx.bytes;
-  const bytes = new Uint8Array(total);
-  const reader = res.body.getReader();
-  let done = 0;
-  for (;;) {
-    const chunk = await reader.read();
-    if (chunk.done) break;
-    if (done + chunk.value.byteLength > total) throw new ModelFilesError(`${url} is larger than its manifest says (${total} bytes): convert it again with \`npm run setup:model -- --force\``);
-    bytes.set(chunk.value, done);
-    done += chunk.value.byteLength;
-    onBytes(done, total);
-  }
-  if (done !== total) throw new ModelFilesError(`${url} is incomplete: ${done} of ${total} bytes. Convert it again with \`npm run setup:model -- --force\``);
-  if (globalThis.crypto?.subtle) {
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-    if (hex !== manifest.onnx.sha256) throw new ModelFilesError(`${url} is corrupt (its SHA-256 does not match the manifest). Convert it again with \`npm run setup:model -- --force\``);
-  }
-  return bytes;
-}
 
 function devicesFor(preference: DevicePreference): Device[] {
   return preference === 'wasm' ? ['wasm'] : preference === 'webgpu' ? ['webgpu', 'wasm'] : ['webgpu', 'wasm'];
