@@ -145,7 +145,24 @@ async function fromHub(repo: string, revision: string, work: string): Promise<{ 
   return { dir, source: { kind: 'hub', repo, revision } };
 }
 
-async function acquire(work: string): Promise<{ dir: string; source: ModelSource }> {
+/** The source checkpoint a previous run kept, so a re-conversion needs no download. */
+function fromCache(name: string): { dir: string; source: ModelSource } | undefined {
+  const dir = join(SOURCE_CACHE_DIR, name);
+  if (![...REQUIRED_SOURCE_FILES, 'tokenizer_config.json', 'source.json'].every((f) => existsSync(join(dir, f)))) return undefined;
+  try {
+    return { dir, source: JSON.parse(readFileSync(join(dir, 'source.json'), 'utf8')) as ModelSource };
+  } catch {
+    return undefined;
+  }
+}
+
+async function acquire(work: string, name: string): Promise<{ dir: string; source: ModelSource }> {
+  const custom = Boolean(args['from-dir'] || args.hub || args.pip);
+  const cached = custom ? undefined : fromCache(name);
+  if (cached) {
+    log(`re-converting from the kept copy of ${describeSource(cached.source)} in ${cached.dir}`);
+    return cached;
+  }
   if (args['from-dir']) {
     const dir = resolve(args['from-dir']);
     return { dir, source: { kind: 'dir', path: dir } };
@@ -203,7 +220,7 @@ async function main(): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'qkviz-model-'));
   try {
-    const { dir, source } = await acquire(work);
+    const { dir, source } = await acquire(work, name);
     for (const f of [...REQUIRED_SOURCE_FILES, 'tokenizer_config.json']) {
       if (!existsSync(join(dir, f))) throw new Error(`${describeSource(source)} has no ${f}`);
     }
@@ -221,8 +238,11 @@ async function main(): Promise<void> {
     for (const f of ['config.json', ...TOKENIZER_FILES]) {
       if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(outDir, f));
     }
-    for (const f of [...REQUIRED_SOURCE_FILES, ...TOKENIZER_FILES]) {
-      if (resolve(dir) !== cacheDir && existsSync(join(dir, f))) copyFileSync(join(dir, f), join(cacheDir, f));
+    if (resolve(dir) !== cacheDir) {
+      for (const f of [...REQUIRED_SOURCE_FILES, ...TOKENIZER_FILES]) {
+        if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(cacheDir, f));
+      }
+      writeFileSync(join(cacheDir, 'source.json'), `${JSON.stringify(source)}\n`);
     }
     const manifest: ModelManifest = {
       name,
