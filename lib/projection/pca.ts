@@ -1,0 +1,108 @@
+// PCA of one head's joint query/key vectors: one d×d covariance pass and a Jacobi
+// eigendecomposition (d is the head size, 32–64), instead of an SVD of the 2N×d data.
+// Same components (up to sign) and explained variance as ml-pca's SVD; signs are fixed so
+// the largest-magnitude loading of each component is positive, for repeatable layouts.
+
+export interface PcaResult {
+  /** [n][dims] projected coordinates. */
+  coords: Float32Array;
+  /** [dims][d] unit eigenvectors, largest variance first. */
+  components: Float64Array;
+  /** Fraction of total variance explained by each component. */
+  explainedVariance: Float64Array;
+}
+
+/** Jacobi sweeps stop once off-diagonal mass is this small relative to the diagonal. */
+const JACOBI_TOLERANCE = 1e-14;
+const JACOBI_MAX_SWEEPS = 100;
+
+/** Eigenvalues (descending) and eigenvectors (rows) of a symmetric d×d matrix. */
+export function symmetricEigen(matrix: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
+  const a = Float64Array.from(matrix);
+  const v = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) v[i * d + i] = 1;
+  for (let sweep = 0; sweep < JACOBI_MAX_SWEEPS; sweep++) {
+    let off = 0;
+    let diag = 0;
+    for (let i = 0; i < d; i++) {
+      diag += a[i * d + i] ** 2;
+      for (let j = i + 1; j < d; j++) off += a[i * d + j] ** 2;
+    }
+    if (off <= JACOBI_TOLERANCE * diag || off === 0) break;
+    for (let p = 0; p < d; p++) {
+      for (let q = p + 1; q < d; q++) {
+        const apq = a[p * d + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (a[q * d + q] - a[p * d + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < d; k++) {
+          const akp = a[k * d + p];
+          const akq = a[k * d + q];
+          a[k * d + p] = c * akp - s * akq;
+          a[k * d + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < d; k++) {
+          const apk = a[p * d + k];
+          const aqk = a[q * d + k];
+          a[p * d + k] = c * apk - s * aqk;
+          a[q * d + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < d; k++) {
+          const vkp = v[k * d + p];
+          const vkq = v[k * d + q];
+          v[k * d + p] = c * vkp - s * vkq;
+          v[k * d + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: d }, (_, i) => i).sort((x, y) => a[y * d + y] - a[x * d + x]);
+  const values = Float64Array.from(order, (i) => a[i * d + i]);
+  const vectors = new Float64Array(d * d);
+  order.forEach((col, r) => {
+    for (let k = 0; k < d; k++) vectors[r * d + k] = v[k * d + col];
+  });
+  return { values, vectors };
+}
+
+/** PCA of n points in d dimensions (row-major) to `dims` components. */
+export function pca(points: Float32Array, n: number, d: number, dims: number): PcaResult {
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k] += points[i * d + k];
+  for (let k = 0; k < d; k++) mean[k] /= n;
+  const cov = new Float64Array(d * d);
+  const row = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < d; k++) row[k] = points[i * d + k] - mean[k];
+    for (let p = 0; p < d; p++) {
+      const rp = row[p];
+      for (let q = p; q < d; q++) cov[p * d + q] += rp * row[q];
+    }
+  }
+  for (let p = 0; p < d; p++) {
+    for (let q = p; q < d; q++) {
+      cov[p * d + q] /= n - 1;
+      cov[q * d + p] = cov[p * d + q];
+    }
+  }
+  const { values, vectors } = symmetricEigen(cov, d);
+  const total = values.reduce((s, x) => s + Math.max(0, x), 0);
+  const components = vectors.slice(0, dims * d);
+  for (let c = 0; c < dims; c++) {
+    let big = 0;
+    for (let k = 0; k < d; k++) if (Math.abs(components[c * d + k]) > Math.abs(components[c * d + big])) big = k;
+    if (components[c * d + big] < 0) for (let k = 0; k < d; k++) components[c * d + k] = -components[c * d + k];
+  }
+  const coords = new Float32Array(n * dims);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < dims; c++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += (points[i * d + k] - mean[k]) * components[c * d + k];
+      coords[i * dims + c] = s;
+    }
+  }
+  const explainedVariance = Float64Array.from(values, (x) => (total > 0 ? Math.max(0, x) / total : 0));
+  return { coords, components, explainedVariance };
+}
