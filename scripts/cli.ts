@@ -1,5 +1,6 @@
 // The qkviz command line: the same lib/ engine as the browser, on onnxruntime-node.
 //   qkviz extract --input corpus.txt --out DIR [--model DIR]
+//   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized --out DIR
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,13 +11,22 @@ import { assertFitsMemory } from '../lib/engine/memory';
 import { tokenizeCorpus } from '../lib/engine/tokens';
 import { corpusFormatOf, parseCorpus } from '../lib/corpus/parse';
 import { openNodeModel } from '../lib/node/model';
+import { headPairsOf } from '../lib/analysis/headPairs';
+import { NORMALIZATION_MODES, type NormalizationMode, normalizationsFor } from '../lib/analysis/normalize';
+import { readExtractionFiles } from '../lib/engine/exportFiles';
+import { decodeNpy, encodeNpy } from '../lib/io/npy';
+import type { Metric } from '../lib/projection/knn';
+import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors, projectHead, umapEpochs } from '../lib/projection/project';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEFAULT_MODEL_DIR = join(ROOT, 'public', 'models', 'all-MiniLM-L6-v2');
 
 const USAGE = `usage:
   qkviz extract --input corpus.txt|corpus.jsonl --out DIR [--model DIR] [--quiet]
-      Writes tokens.json, queries.npy, keys.npy, attention.npy to DIR (see README).`;
+      Writes tokens.json, queries.npy, keys.npy, attention.npy to DIR (see README).
+  qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized [--seed N]
+                [--metric euclidean|cosine] [--epochs N] --out DIR [--quiet]
+      Reads an extract DIR; writes coords.npy [layers, heads, 2N, dims] and projection.json.`;
 
 async function extract(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -45,9 +55,78 @@ async function extract(argv: string[]): Promise<void> {
   await model.runner.release();
 }
 
+function readNpy(path: string): Float32Array {
+  return decodeNpy(new Uint8Array(readFileSync(path))).data;
+}
+
+async function project(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      in: { type: 'string' },
+      out: { type: 'string' },
+      method: { type: 'string', default: 'pca' },
+      dims: { type: 'string', default: '3' },
+      mode: { type: 'string', default: 'paper' },
+      seed: { type: 'string', default: String(DEFAULT_PROJECTION.seed) },
+      metric: { type: 'string', default: 'euclidean' },
+      epochs: { type: 'string', default: '0' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const log = (m: string) => !values.quiet && console.error(`[qkviz] ${m}`);
+  if (!values.in || !values.out) throw new Error(`project needs --in and --out\n${USAGE}`);
+  if (!['pca', 'umap'].includes(values.method!)) throw new Error(`--method must be pca or umap, not ${values.method}`);
+  if (!['2', '3'].includes(values.dims!)) throw new Error(`--dims must be 2 or 3, not ${values.dims}`);
+  if (!(NORMALIZATION_MODES as string[]).includes(values.mode!)) throw new Error(`--mode must be raw, paper or optimized, not ${values.mode}`);
+  if (!['euclidean', 'cosine'].includes(values.metric!)) throw new Error(`--metric must be euclidean or cosine, not ${values.metric}`);
+  const dir = values.in;
+  const data = readExtractionFiles(readFileSync(join(dir, 'tokens.json'), 'utf8'), readNpy(join(dir, 'queries.npy')), readNpy(join(dir, 'keys.npy')), readNpy(join(dir, 'attention.npy')));
+  const params: ProjectionParams = {
+    ...DEFAULT_PROJECTION,
+    method: values.method as ProjectionMethod,
+    dims: Number(values.dims) as 2 | 3,
+    seed: Number(values.seed),
+    metric: values.metric as Metric,
+    epochs: Number(values.epochs),
+  };
+  const mode = values.mode as NormalizationMode;
+  const started = performance.now();
+  const norms = normalizationsFor(data, mode, (l, h) => headPairsOf(data, l, h));
+  const normalizeMs = performance.now() - started;
+  const points = 2 * data.tokenCount;
+  const coords = new Float32Array(data.layers * data.heads * points * params.dims);
+  const heads: { layer: number; head: number; ms: number; explainedVariance?: number[] }[] = [];
+  for (let l = 0; l < data.layers; l++) {
+    for (let h = 0; h < data.heads; h++) {
+      const r = projectHead(jointVectors(data, l, h, norms[l * data.heads + h]), data.headDim, params);
+      coords.set(r.coords, (l * data.heads + h) * points * params.dims);
+      heads.push({ layer: l, head: h, ms: Math.round(r.ms), explainedVariance: r.explainedVariance });
+      log(`L${l} H${h}: ${params.method} in ${(r.ms / 1000).toFixed(2)} s`);
+    }
+  }
+  const totalMs = performance.now() - started;
+  mkdirSync(values.out, { recursive: true });
+  writeFileSync(join(values.out, 'coords.npy'), encodeNpy(coords, [data.layers, data.heads, points, params.dims]));
+  const info = {
+    model: data.model,
+    mode,
+    ...params,
+    epochs: params.method === 'umap' ? params.epochs || umapEpochs(points) : undefined,
+    layout: 'coords[layer, head, :N] are the queries in token order, coords[layer, head, N:] the keys; each head centred and scaled uniformly into the unit ball',
+    tokenCount: data.tokenCount,
+    normalization: norms.map((n, i) => ({ layer: Math.floor(i / data.heads), head: i % data.heads, scale: n.scale, translationNorm: Math.hypot(...n.translation) })),
+    timings: { normalizeMs: Math.round(normalizeMs), totalMs: Math.round(totalMs) },
+    heads,
+  };
+  writeFileSync(join(values.out, 'projection.json'), `${JSON.stringify(info, null, 2)}\n`);
+  log(`projected ${heads.length} heads (${points} points each) in ${(totalMs / 1000).toFixed(1)} s → ${resolve(values.out)}`);
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'extract') return extract(rest);
+  if (command === 'project') return project(rest);
   console.log(USAGE);
   if (command && command !== '--help' && command !== 'help') process.exitCode = 2;
 }

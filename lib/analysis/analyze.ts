@@ -1,10 +1,10 @@
 // Scores every head of an extraction under the three normalization modes: finds each
 // head's normalization constants and the SPEC §3 figures, sharing one pass over the pairs.
 import { CancelledError } from '../engine/extract';
-import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
+import { type QueryKeyData, headVectors } from '../engine/layout';
 import { type AttentionFigures, type HeadMetrics, attentionFigures, headMetrics } from './metrics';
 import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode, identityNormalization, optimizedNormalization, paperNormalization } from './normalize';
-import { HeadPairs } from './pairs';
+import { headPairsOf } from './headPairs';
 
 export interface HeadReport {
   layer: number;
@@ -33,7 +33,7 @@ export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions =
     for (let h = 0; h < data.heads; h++) {
       if (options.signal?.aborted) throw new CancelledError();
       const { q, k } = headVectors(data, l, h);
-      const pairs = new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, l, h));
+      const pairs = headPairsOf(data, l, h);
       const paper = paperNormalization(q, k, data.headDim);
       const norms: Record<NormalizationMode, HeadNormalization> = {
         raw: identityNormalization(data.headDim),

@@ -153,3 +153,15 @@ export function normalizeAll(data: QueryKeyData, params: readonly HeadNormalizat
   }
   return { queries, keys };
 }
+
+/** One mode's normalization for every head (index layer * heads + head). */
+export function normalizationsFor(data: QueryKeyData, mode: NormalizationMode, pairsOf: (layer: number, head: number) => HeadPairs): HeadNormalization[] {
+  const out: HeadNormalization[] = [];
+  for (let l = 0; l < data.layers; l++) {
+    for (let h = 0; h < data.heads; h++) {
+      const { q, k } = headVectors(data, l, h);
+      out.push(mode === 'raw' ? identityNormalization(data.headDim) : mode === 'paper' ? paperNormalization(q, k, data.headDim) : optimizedNormalization(pairsOf(l, h)));
+    }
+  }
+  return out;
+}

@@ -2,7 +2,7 @@
 // tokens, ids and first row), queries.npy / keys.npy [layers, heads, N, headDim] raw, and
 // attention.npy [layers, heads, Σ n²] (each sentence's row-major block, in sentence order).
 import { encodeNpy } from '../io/npy';
-import type { QueryKeyData } from './layout';
+import { type QueryKeyData, corpusLayout } from './layout';
 
 export interface TokensFile {
   model: string;
@@ -28,5 +28,28 @@ export function extractionFiles(data: QueryKeyData): Record<string, Uint8Array> 
     'queries.npy': encodeNpy(data.queries, qkShape),
     'keys.npy': encodeNpy(data.keys, qkShape),
     'attention.npy': encodeNpy(data.attention, [data.layers, data.heads, data.attentionStarts[data.sentences.length]]),
+  };
+}
+
+/** Rebuilds an extraction from the files `extractionFiles` wrote (as the CLI reads them back). */
+export function readExtractionFiles(tokensJson: string, queries: Float32Array, keys: Float32Array, attention: Float32Array): QueryKeyData {
+  const meta = JSON.parse(tokensJson) as TokensFile;
+  const lengths = meta.sentences.map((s) => s.ids.length);
+  const layout = corpusLayout(lengths);
+  const expected = meta.layers * meta.heads * layout.tokenCount * meta.headDim;
+  if (queries.length !== expected || keys.length !== expected) throw new Error(`queries/keys hold ${queries.length} values, tokens.json implies ${expected}`);
+  if (attention.length !== meta.layers * meta.heads * layout.attentionSize) throw new Error('attention.npy does not match tokens.json');
+  return {
+    model: meta.model,
+    layers: meta.layers,
+    heads: meta.heads,
+    headDim: meta.headDim,
+    tokenCount: layout.tokenCount,
+    sentences: meta.sentences.map((s) => ({ text: s.text, ids: s.ids, tokens: s.tokens, start: s.start })),
+    sentenceStarts: layout.sentenceStarts,
+    attentionStarts: layout.attentionStarts,
+    queries,
+    keys,
+    attention,
   };
 }

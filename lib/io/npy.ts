@@ -17,3 +17,20 @@ export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Ar
   out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), padded);
   return out;
 }
+
+/** Reads a little-endian float32 .npy (C order), as numpy.save writes it. */
+export function decodeNpy(bytes: Uint8Array): { data: Float32Array; shape: number[] } {
+  const magic = String.fromCharCode(...bytes.subarray(1, 6));
+  if (bytes[0] !== 0x93 || magic !== 'NUMPY') throw new Error('not a .npy file');
+  const major = bytes[6];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = (major === 1 ? 10 : 12) + headerLength;
+  const header = new TextDecoder().decode(bytes.subarray(major === 1 ? 10 : 12, start));
+  if (!/'descr':\s*'<f4'/.test(header)) throw new Error(`only little-endian float32 .npy is supported (header: ${header.trim()})`);
+  if (/'fortran_order':\s*True/.test(header)) throw new Error('Fortran-ordered .npy is not supported');
+  const shape = (header.match(/'shape':\s*\(([^)]*)\)/)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const raw = bytes.slice(start, start + count * 4);
+  return { data: new Float32Array(raw.buffer, 0, count), shape };
+}

@@ -1,0 +1,9 @@
+// Builds a head's pair statistics from an extraction (kept apart from pairs.ts so that
+// module stays free of the engine's layout types).
+import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
+import { HeadPairs } from './pairs';
+
+export function headPairsOf(data: QueryKeyData, layer: number, head: number): HeadPairs {
+  const { q, k } = headVectors(data, layer, head);
+  return new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, layer, head));
+}
