@@ -52,6 +52,29 @@ describe('qkviz extract', () => {
     expect(r.err).toBeLessThanOrEqual(1e-5);
   });
 
+  it('projects an extraction: coords.npy [layers, heads, 2N, dims] in the unit ball, and projection.json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qkviz-cli-'));
+    writeFileSync(join(dir, 'c.txt'), 'The brown capybara is sleeping now.\nShe fed it a slice of melon.\nWhy?\nThe cat sat on the mat, and the dog sat on the rug.\n');
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), ...args, '--quiet'], { encoding: 'utf8' });
+    expect(cli('extract', '--input', join(dir, 'c.txt'), '--out', join(dir, 'x')).status).toBe(0);
+    for (const [method, dims] of [['pca', '2'], ['umap', '3']]) {
+      const out = join(dir, `${method}${dims}`);
+      const run = cli('project', '--in', join(dir, 'x'), '--method', method, '--dims', dims, '--mode', 'optimized', '--seed', '3', '--out', out);
+      expect(run.status, run.stderr).toBe(0);
+      const py = spawnSync('python3', ['-c', `import json, numpy as np
+c = np.load("${out}/coords.npy"); j = json.load(open("${out}/projection.json"))
+print(json.dumps({"shape": list(c.shape), "dtype": str(c.dtype), "maxnorm": float(np.linalg.norm(c, axis=-1).max()), "method": j["method"], "dims": j["dims"], "mode": j["mode"], "seed": j["seed"], "heads": len(j["heads"])}))`], { encoding: 'utf8' });
+      expect(py.status, py.stderr).toBe(0);
+      const r = JSON.parse(py.stdout);
+      expect(r).toMatchObject({ shape: [6, 12, 2 * 43, Number(dims)], dtype: 'float32', method, dims: Number(dims), mode: 'optimized', seed: 3, heads: 72 });
+      expect(r.maxnorm).toBeLessThanOrEqual(1 + 1e-5);
+      expect(r.maxnorm).toBeGreaterThan(0.99);
+    }
+    const bad = cli('project', '--in', join(dir, 'x'), '--method', 'tsne', '--out', join(dir, 'y'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--method must be pca or umap, not tsne/);
+  });
+
   it('fails with a clear message on an empty corpus and on a missing model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qkviz-cli-'));
     writeFileSync(join(dir, 'empty.txt'), '\n\n');
