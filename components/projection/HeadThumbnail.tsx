@@ -25,7 +25,9 @@ export function HeadThumbnail({ coords, dims, label, progress }: { coords: Float
       const n = coords.length / dims;
       const half = n / 2;
       const r = THUMB_SIZE / 2 - 2;
-      for (let i = 0; i < n; i++) {
+      // Queries and keys interleaved (q0, k0, q1, k1, …) so neither colour hides the other.
+      for (let m = 0; m < n; m++) {
+        const i = m % 2 === 0 ? m / 2 : half + (m - 1) / 2;
         const x = Math.round(THUMB_SIZE / 2 + coords[i * dims] * r);
         const y = Math.round(THUMB_SIZE / 2 - coords[i * dims + 1] * r);
         if (x < 0 || y < 0 || x >= THUMB_SIZE || y >= THUMB_SIZE) continue;

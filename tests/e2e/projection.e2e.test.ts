@@ -1,0 +1,81 @@
+// Projections as a person sees them: after Run, every head's PCA layout appears with
+// query-green and key-pink pixels, UMAP layouts stream in and look different, 2D works,
+// and reopening the same corpus takes the layouts from the browser's cache.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { type Browser, openBrowser } from './browser';
+import { openApp, pasteCorpus, runToEnd } from './helpers';
+import { defaultSentences } from '../helpers/extraction';
+
+const baseURL = inject('baseURL');
+let browser: Browser;
+const CORPUS = defaultSentences().slice(0, 25).join('\n');
+
+beforeAll(async () => {
+  browser = await openBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Per head cell: how many pixels are the query colour and the key colour, and the raw pixels. */
+async function cellPixels(page: Page): Promise<{ label: string; query: number; key: number; pixels: number[] }[]> {
+  return page.$$eval('figure.thumb', (figures) =>
+    figures.map((f) => {
+      const canvas = f.querySelector('canvas') as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let query = 0;
+      let key = 0;
+      const near = (i: number, r: number, g: number, b: number) => Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 30;
+      for (let i = 0; i < data.length; i += 4) {
+        if (near(i, 0x5f, 0xb9, 0x6c)) query++;
+        if (near(i, 0xe3, 0x37, 0x8f)) key++;
+      }
+      return { label: f.getAttribute('aria-label') ?? '', query, key, pixels: Array.from(data) };
+    }),
+  );
+}
+
+const status = (page: Page) => page.getByTestId('projection-status').textContent();
+
+describe('projections', () => {
+  it('shows every head’s PCA layout, then UMAP, in 3D and 2D, and reuses them from the cache', async () => {
+    const { page, errors } = browser;
+    await openApp(page, baseURL, '?device=wasm');
+    await pasteCorpus(page, CORPUS);
+    await runToEnd(page);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
+
+    const pca = await cellPixels(page);
+    expect(pca.map((c) => c.label)).toEqual(Array.from({ length: 72 }, (_, i) => `L${Math.floor(i / 12)} H${i % 12}`));
+    for (const cell of pca) {
+      expect(cell.query, `${cell.label} query pixels`).toBeGreaterThan(20);
+      expect(cell.key, `${cell.label} key pixels`).toBeGreaterThan(20);
+    }
+
+    await expect.poll(() => status(page), { timeout: 240_000, interval: 1000 }).toMatch(/UMAP 72\/72 heads/);
+    await page.getByLabel('UMAP').check();
+    const umap = await cellPixels(page);
+    let changed = 0;
+    umap.forEach((cell, i) => {
+      expect(cell.query, `${cell.label} query pixels`).toBeGreaterThan(0);
+      expect(cell.key, `${cell.label} key pixels`).toBeGreaterThan(0);
+      const diff = cell.pixels.reduce((n, v, j) => n + (v !== pca[i].pixels[j] ? 1 : 0), 0);
+      if (diff > cell.pixels.length * 0.02) changed++;
+    });
+    expect(changed).toBe(72);
+    await page.screenshot({ path: 'test-results/projections-umap.png', fullPage: true });
+
+    await page.getByLabel('PCA').check();
+    await page.getByLabel('Dimensions').selectOption('2');
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
+    for (const cell of await cellPixels(page)) expect(cell.query + cell.key).toBeGreaterThan(40);
+    expect(errors).toEqual([]);
+
+    // Same corpus again: the layouts come from IndexedDB, nothing is recomputed.
+    await openApp(page, baseURL, '?device=wasm');
+    await pasteCorpus(page, CORPUS);
+    await runToEnd(page);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads .* UMAP 72\/72 heads .* 144 from cache/);
+  });
+});
