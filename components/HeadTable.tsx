@@ -4,7 +4,8 @@
 import { useState } from 'react';
 import type { Analysis } from '@/lib/analysis/analyze';
 import type { HeadMetrics } from '@/lib/analysis/metrics';
-import { NORMALIZATION_MODES, type NormalizationMode } from '@/lib/analysis/normalize';
+import type { NormalizationMode } from '@/lib/analysis/normalize';
+import { MODE_LABELS, ModeSelect } from './ModeSelect';
 
 type Figure = keyof Omit<HeadMetrics, 'normalization'>;
 
@@ -15,7 +16,6 @@ const FIGURES: { key: Figure; label: string; range: [number, number] }[] = [
   { key: 'weightedCorrelation', label: 'Attention-weighted distance–dot correlation', range: [-1, 0.5] },
   { key: 'seedCorrelation', label: 'Seed: corr(q·k, cosine distance)', range: [-1, 0.5] },
 ];
-const MODE_LABELS: Record<NormalizationMode, string> = { raw: 'Raw', paper: 'Paper (closed form)', optimized: 'Optimized' };
 
 /** Lower is better for every figure: green for low, pink for high. */
 function cellColor(value: number, [lo, hi]: [number, number]): string {
@@ -45,16 +45,7 @@ export function HeadTable({ analysis, layers, heads }: { analysis: Analysis; lay
             ))}
           </select>
         </label>
-        <label>
-          Normalization{' '}
-          <select value={mode} onChange={(e) => setMode(e.target.value as NormalizationMode)}>
-            {NORMALIZATION_MODES.map((m) => (
-              <option key={m} value={m}>
-                {MODE_LABELS[m]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ModeSelect label="Normalization" value={mode} onChange={setMode} />
       </div>
       <p data-testid="improved-count">
         {mode === 'raw' ? 'Raw vectors, as the model computes them.' : `${MODE_LABELS[mode]} is better than raw (lower) on ${improved} of ${analysis.heads.length} heads.`} Median{' '}

@@ -3,7 +3,8 @@
 // worker pool), shows each head's layout as it arrives, and caches finished layouts in
 // IndexedDB so reopening the same corpus needs no recomputation.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { NORMALIZATION_MODES, type NormalizationMode } from '@/lib/analysis/normalize';
+import type { NormalizationMode } from '@/lib/analysis/normalize';
+import { ModeSelect } from './ModeSelect';
 import type { RunResult } from '@/lib/protocol/model';
 import { corpusHash, projectionKey } from '@/lib/projection/cacheKey';
 import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors } from '@/lib/projection/project';
@@ -11,7 +12,6 @@ import { loadHead, saveHead } from './projection/cache';
 import { HeadThumbnail, THUMB_SIZE } from './projection/HeadThumbnail';
 import { type HeadTask, ProjectionPool } from './projection/ProjectionPool';
 
-const MODE_LABELS: Record<NormalizationMode, string> = { raw: 'Raw', paper: 'Paper', optimized: 'Optimized' };
 const METHODS: ProjectionMethod[] = ['pca', 'umap'];
 
 interface Status {
@@ -131,16 +131,7 @@ export function ProjectionPanel({ result }: { result: RunResult }) {
             <option value={2}>2D</option>
           </select>
         </label>
-        <label>
-          Vectors{' '}
-          <select value={mode} onChange={(e) => setMode(e.target.value as NormalizationMode)}>
-            {NORMALIZATION_MODES.map((m) => (
-              <option key={m} value={m}>
-                {MODE_LABELS[m]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ModeSelect label="Vectors" value={mode} onChange={setMode} />
         <button type="button" className="secondary" disabled={!poolRef.current?.pending} onClick={() => poolRef.current?.cancel()}>
           Stop projecting
         </button>

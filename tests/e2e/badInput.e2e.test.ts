@@ -2,23 +2,16 @@
 // sentence over 512 tokens, a corpus too large for memory, a missing or corrupt model
 // file, no WebGPU, and a worker that crashes.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Browser, openBrowser } from './browser';
+import { describe, expect, inject, it } from 'vitest';
+import { browserForFile, openBrowser } from './browser';
 import { openApp, pasteCorpus, runToEnd } from './helpers';
 
 const baseURL = inject('baseURL');
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await openBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserForFile();
 
 describe('bad input', () => {
   it('says an empty corpus cannot run, and keeps Run disabled', async () => {
-    const { page } = browser;
+    const { page } = browser();
     await openApp(page, baseURL);
     await pasteCorpus(page, '\n   \n\n');
     expect(await page.getByRole('alert').filter({ hasText: 'Cannot run' }).textContent()).toMatch(/the corpus is empty/);
@@ -26,7 +19,7 @@ describe('bad input', () => {
   });
 
   it('refuses a binary upload with a message', async () => {
-    const { page } = browser;
+    const { page } = browser();
     await openApp(page, baseURL);
     await page.getByLabel('Upload file').check();
     await page.getByLabel('Corpus file').setInputFiles({ name: 'photo.txt', mimeType: 'text/plain', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0x49]) });
@@ -34,7 +27,7 @@ describe('bad input', () => {
   });
 
   it('reads an uploaded .jsonl corpus and says which lines it skipped', async () => {
-    const { page } = browser;
+    const { page } = browser();
     await openApp(page, baseURL);
     await page.getByLabel('Upload file').check();
     const jsonl = '{"text": "First sentence."}\n{"id": 2}\n\n{"text": "Second one."}\n';
@@ -45,7 +38,7 @@ describe('bad input', () => {
   });
 
   it('splits a sentence longer than 512 tokens visibly', async () => {
-    const { page } = browser;
+    const { page } = browser();
     await openApp(page, baseURL, '?device=wasm');
     const long = Array.from({ length: 600 }, (_, i) => ['alpha', 'beta', 'gamma'][i % 3]).join(' ');
     await pasteCorpus(page, `Short sentence.\n${long}`);
@@ -56,7 +49,7 @@ describe('bad input', () => {
   });
 
   it('refuses a corpus too large for memory before running, with the numbers', async () => {
-    const { page } = browser;
+    const { page } = browser();
     await openApp(page, baseURL, '?device=wasm');
     const lines = Array.from({ length: 6000 }, (_, i) => `Line number ${i} has a handful of ordinary words in it.`).join('\n');
     await page.getByLabel('Upload file').check();
@@ -68,7 +61,7 @@ describe('bad input', () => {
   });
 
   it('reports a missing, a truncated and a corrupt model file in words', async () => {
-    const { page, context } = browser;
+    const { page, context } = browser();
     const MODEL = '**/models/all-MiniLM-L6-v2/model.onnx';
     const MANIFEST = '**/models/all-MiniLM-L6-v2/qkviz-model.json';
     const attempt = async () => {
@@ -108,7 +101,7 @@ describe('bad input', () => {
   });
 
   it('reports a crashed worker and runs again afterwards', async () => {
-    const { page, context } = browser;
+    const { page, context } = browser();
     await context.route(/turbopack-worker.*\.js/, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: 'throw new Error("simulated crash")' }));
     await openApp(page, baseURL, '?device=wasm');
     await pasteCorpus(page, 'Hello there.');

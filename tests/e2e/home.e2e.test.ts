@@ -2,24 +2,17 @@
 // corpus measured with the model's own tokenizer in the browser.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { loadTokenizer } from '../../lib/model/tokenizer';
-import { type Browser, openBrowser } from './browser';
+import { browserForFile } from './browser';
 
 const ROOT = resolve(__dirname, '..', '..');
 const baseURL = inject('baseURL');
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await openBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserForFile();
 
 describe('home page', () => {
   it('shows the product, the default model and the default corpus with its token count', async () => {
-    const { page, errors, requests } = browser;
+    const { page, errors, requests } = browser();
     await page.goto(baseURL);
     await expect.poll(() => page.locator('h1').textContent()).toBe('QKViz');
     await page.getByTestId('model-name').waitFor();
@@ -41,11 +34,11 @@ describe('home page', () => {
   });
 
   it('is cross-origin isolated, so onnxruntime-web can run threaded WASM', async () => {
-    expect(await browser.page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    expect(await browser().page.evaluate(() => self.crossOriginIsolated)).toBe(true);
   });
 
   it('explains how to convert a model that is not there instead of showing an empty page', async () => {
-    const { page } = browser;
+    const { page } = browser();
     await page.goto(`${baseURL}/?model=bert-base-uncased`);
     const alert = page.getByRole('alert').filter({ hasText: 'bert-base-uncased' });
     await alert.waitFor();

@@ -1,22 +1,15 @@
 // Projections as a person sees them: after Run, every head's PCA layout appears with
 // query-green and key-pink pixels, UMAP layouts stream in and look different, 2D works,
 // and reopening the same corpus takes the layouts from the browser's cache.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { type Browser, openBrowser } from './browser';
+import { browserForFile } from './browser';
 import { openApp, pasteCorpus, runToEnd } from './helpers';
 import { defaultSentences } from '../helpers/extraction';
 
 const baseURL = inject('baseURL');
-let browser: Browser;
+const browser = browserForFile();
 const CORPUS = defaultSentences().slice(0, 25).join('\n');
-
-beforeAll(async () => {
-  browser = await openBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
 
 /** Per head cell: how many pixels are the query colour and the key colour, and the raw pixels. */
 async function cellPixels(page: Page): Promise<{ label: string; query: number; key: number; pixels: number[] }[]> {
@@ -40,7 +33,7 @@ const status = (page: Page) => page.getByTestId('projection-status').textContent
 
 describe('projections', () => {
   it('shows every head’s PCA layout, then UMAP, in 3D and 2D, and reuses them from the cache', async () => {
-    const { page, errors } = browser;
+    const { page, errors } = browser();
     await openApp(page, baseURL, '?device=wasm');
     await pasteCorpus(page, CORPUS);
     await runToEnd(page);

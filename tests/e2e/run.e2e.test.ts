@@ -1,25 +1,18 @@
 // Running the real model in Chromium as a person would: the default corpus end to end on
 // WASM, a few sentences on WebGPU (SwiftShader), cancel mid-run, and no request leaves
 // the page's origin. Every figure checked is read off the page.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Browser, openBrowser } from './browser';
+import { describe, expect, inject, it } from 'vitest';
+import { browserForFile } from './browser';
 import { openApp, pasteCorpus, runToEnd, shownAttentionError } from './helpers';
 
 const baseURL = inject('baseURL');
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await openBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserForFile();
 
 const FEW = 'The brown capybara is sleeping now.\nShe fed it a slice of melon, and it ate the whole thing.\nWhy?';
 
 describe('a run in the browser', () => {
   it('runs the default corpus on WASM and shows the summary, device, attention error and per-head table', async () => {
-    const { page, requests, errors } = browser;
+    const { page, requests, errors } = browser();
     await openApp(page, baseURL, '?device=wasm');
     await page.getByTestId('corpus-tokens').filter({ hasText: 'with' }).waitFor({ timeout: 60_000 });
     const runButton = page.getByRole('button', { name: 'Run' });
@@ -45,7 +38,7 @@ describe('a run in the browser', () => {
   });
 
   it('runs a few sentences on WebGPU (SwiftShader adapter) with the same accuracy', async () => {
-    const { page } = browser;
+    const { page } = browser();
     await openApp(page, baseURL, '?device=webgpu');
     await pasteCorpus(page, FEW);
     await runToEnd(page);
@@ -57,7 +50,7 @@ describe('a run in the browser', () => {
   });
 
   it('cancels during extraction within a second, and a new run then succeeds', async () => {
-    const { page } = browser;
+    const { page } = browser();
     await openApp(page, baseURL, '?device=wasm');
     await page.getByTestId('corpus-tokens').filter({ hasText: 'with' }).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Run' }).click();

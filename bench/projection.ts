@@ -1,0 +1,167 @@
+// Projection benchmark on the default corpus, every ratio against a baseline measured in
+// this run (nothing asserted):
+//   - PCA of all heads: ours (covariance + Jacobi) vs ml-pca defaults, same output;
+//   - UMAP 3D: ours (typed arrays, NN-descent kNN, epochs by size) single worker and a
+//     worker_threads pool vs umap-js defaults run head after head (on BASELINE_HEADS heads,
+//     it takes ~20 s a head), with trustworthiness of both;
+//   - how many heads normalization brings attended keys closer in the projection;
+//   - peak memory (maxRSS) of extraction + analysis + projection, default corpus and 4×.
+//   npm run bench:projection        (env: MODE=optimized|paper|raw, BASELINE_HEADS=4, WORKERS=n)
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { PCA } from 'ml-pca';
+import { UMAP } from 'umap-js';
+import { analyzeHeads } from '../lib/analysis/analyze';
+import { HeadPairs } from '../lib/analysis/pairs';
+import { identityNormalization, type NormalizationMode } from '../lib/analysis/normalize';
+import { parseCorpus } from '../lib/corpus/parse';
+import { extractQueryKeys } from '../lib/engine/extract';
+import type { QueryKeyData } from '../lib/engine/layout';
+import { tokenizeCorpus } from '../lib/engine/tokens';
+import { openNodeModel } from '../lib/node/model';
+import { DEFAULT_PROJECTION, type ProjectionParams, jointVectors, projectHead } from '../lib/projection/project';
+import { trustworthiness } from '../lib/projection/quality';
+import { seededRandom } from '../lib/util/random';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const MODE = (process.env.MODE ?? 'optimized') as NormalizationMode;
+const BASELINE_HEADS = Number(process.env.BASELINE_HEADS ?? 4);
+const WORKERS = Number(process.env.WORKERS ?? Math.max(1, availableParallelism() - 1));
+const TRUST_SAMPLE = 500;
+
+async function extract(copies: number): Promise<QueryKeyData> {
+  const model = await openNodeModel(join(ROOT, 'public', 'models', 'all-MiniLM-L6-v2'));
+  const sentences = parseCorpus(readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8')).sentences;
+  const corpus = tokenizeCorpus(model.tokenizer, Array.from({ length: copies }, () => sentences).flat(), model.manifest.maxTokens);
+  const data = await extractQueryKeys(model.runner, model.manifest.name, model.manifest, corpus);
+  await model.runner.release();
+  return data;
+}
+
+/** Child-process mode: one full pipeline, then report peak memory. */
+if (process.argv[2] === '--memory') {
+  const copies = Number(process.argv[3]);
+  const data = await extract(copies);
+  const analysis = await analyzeHeads(data);
+  for (let l = 0; l < data.layers; l++) {
+    for (let h = 0; h < data.heads; h++) projectHead(jointVectors(data, l, h, analysis.params[MODE][l * data.heads + h]), data.headDim, { ...DEFAULT_PROJECTION, method: 'pca' });
+  }
+  projectHead(jointVectors(data, 2, 3, analysis.params[MODE][2 * data.heads + 3]), data.headDim, { ...DEFAULT_PROJECTION, method: 'umap' });
+  console.log(JSON.stringify({ tokens: data.tokenCount, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+  process.exit(0);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+const data = await extract(1);
+const analysis = await analyzeHeads(data);
+const heads = Array.from({ length: data.layers * data.heads }, (_, i) => ({ layer: Math.floor(i / data.heads), head: i % data.heads }));
+const joint = (i: number, mode = MODE) => jointVectors(data, heads[i].layer, heads[i].head, mode === 'raw' ? identityNormalization(data.headDim) : analysis.params[mode][i]);
+const d = data.headDim;
+const n = 2 * data.tokenCount;
+console.log(`default corpus: ${data.tokenCount} tokens → ${n} points per head, ${heads.length} heads, vectors: ${MODE}`);
+
+// PCA
+let t = performance.now();
+const ours = heads.map((_, i) => projectHead(joint(i), d, { ...DEFAULT_PROJECTION, method: 'pca', dims: 3 }));
+const oursPcaMs = performance.now() - t;
+t = performance.now();
+let worstVarianceGap = 0;
+heads.forEach((_, i) => {
+  const x = joint(i);
+  const rows = Array.from({ length: n }, (_, r) => Array.from(x.subarray(r * d, (r + 1) * d)));
+  const ref = new PCA(rows);
+  ref.predict(rows, { nComponents: 3 });
+  const variance = ref.getExplainedVariance();
+  ours[i].explainedVariance!.forEach((v, c) => (worstVarianceGap = Math.max(worstVarianceGap, Math.abs(v - variance[c]))));
+});
+const mlPcaMs = performance.now() - t;
+console.log(`\nPCA, all ${heads.length} heads, 3D: ours ${fmt(oursPcaMs)} vs ml-pca ${fmt(mlPcaMs)} → ${(mlPcaMs / oursPcaMs).toFixed(1)}× faster; largest explained-variance gap ${worstVarianceGap.toExponential(1)} (components checked in tests/lib/projection/pca.test.ts)`);
+
+// UMAP: ours, one worker, every head
+const params: ProjectionParams = { ...DEFAULT_PROJECTION, method: 'umap', dims: 3, seed: 1 };
+t = performance.now();
+const umapOurs = heads.map((_, i) => projectHead(joint(i), d, params));
+const oursSingleMs = performance.now() - t;
+console.log(`\nUMAP 3D, ours, 1 worker, all ${heads.length} heads: ${fmt(oursSingleMs)} (${fmt(oursSingleMs / heads.length)} a head)`);
+
+// UMAP: ours, worker pool
+t = performance.now();
+await new Promise<void>((done) => {
+  const pool = Array.from({ length: WORKERS }, () => new Worker(new URL('./projection-worker.mjs', import.meta.url)));
+  let next = 0;
+  let finished = 0;
+  const feed = (w: Worker) => {
+    if (next >= heads.length) return;
+    const index = next++;
+    const x = joint(index);
+    w.postMessage({ index, joint: x, dim: d, params }, [x.buffer as ArrayBuffer]);
+  };
+  for (const w of pool) {
+    w.on('message', () => {
+      if (++finished === heads.length) {
+        for (const p of pool) void p.terminate();
+        done();
+      } else feed(w);
+    });
+    feed(w);
+  }
+});
+const oursPoolMs = performance.now() - t;
+
+// UMAP: umap-js defaults, head after head, on a spread of heads
+const sample = Array.from({ length: BASELINE_HEADS }, (_, k) => Math.round((k * (heads.length - 1)) / Math.max(1, BASELINE_HEADS - 1)));
+const baselineMs: number[] = [];
+const trust: string[] = [];
+for (const i of sample) {
+  const x = joint(i);
+  const rows = Array.from({ length: n }, (_, r) => Array.from(x.subarray(r * d, (r + 1) * d)));
+  t = performance.now();
+  const emb = new UMAP({ nComponents: 3, random: seededRandom(1) }).fit(rows);
+  baselineMs.push(performance.now() - t);
+  const tRef = trustworthiness(x, d, Float64Array.from(emb.flat()), 3, 10, TRUST_SAMPLE);
+  const tOurs = trustworthiness(x, d, umapOurs[i].coords, 3, 10, TRUST_SAMPLE);
+  trust.push(`L${heads[i].layer} H${heads[i].head} ${tOurs.toFixed(3)} vs ${tRef.toFixed(3)}`);
+}
+const perHeadBaseline = baselineMs.reduce((a, b) => a + b, 0) / baselineMs.length;
+const baselineAll = perHeadBaseline * heads.length;
+console.log(`\nUMAP 3D, all ${heads.length} heads:`);
+console.log(`  umap-js defaults, head after head: ${fmt(perHeadBaseline)} a head (measured on ${sample.length} heads) → ${fmt(baselineAll)} for all heads`);
+console.log(`  ours, 1 worker: ${fmt(oursSingleMs)} (${fmt(oursSingleMs / heads.length)} a head) → ${(baselineAll / oursSingleMs).toFixed(1)}× faster`);
+console.log(`  ours, pool of ${WORKERS} worker(s) on ${availableParallelism()} cores: ${fmt(oursPoolMs)} → ${(baselineAll / oursPoolMs).toFixed(1)}× faster`);
+console.log(`  trustworthiness (k = 10, ours vs umap-js): ${trust.join('; ')}`);
+
+// Normalization effect in the projection: distance to the most-attended key ÷ chance.
+const ratioOf = (coords: Float32Array, i: number) => {
+  const half = coords.length / 2;
+  return new HeadPairs(coords.subarray(0, half), coords.subarray(half), 3, data.sentenceStarts, data.attentionStarts, analysisAttention(i)).distanceRatios(identityNormalization(3)).argmax;
+};
+function analysisAttention(i: number): Float32Array {
+  const size = data.attentionStarts[data.sentences.length];
+  return data.attention.subarray(i * size, (i + 1) * size);
+}
+const pcaRaw = heads.map((_, i) => ratioOf(projectHead(joint(i, 'raw'), d, { ...DEFAULT_PROJECTION, method: 'pca' }).coords, i));
+for (const mode of ['paper', 'optimized'] as const) {
+  const pcaMode = heads.map((_, i) => ratioOf(projectHead(joint(i, mode), d, { ...DEFAULT_PROJECTION, method: 'pca' }).coords, i));
+  const better = pcaMode.filter((r, i) => r < pcaRaw[i]).length;
+  console.log(`\nPCA 3D, distance query→most-attended key ÷ random pairs: ${mode} lower than raw on ${better}/${heads.length} heads (median ${median(pcaMode).toFixed(3)} vs raw ${median(pcaRaw).toFixed(3)})`);
+}
+const umapRaw = sample.map((i) => ratioOf(projectHead(joint(i, 'raw'), d, params).coords, i));
+const umapMode = sample.map((i) => ratioOf(umapOurs[i].coords, i));
+console.log(`UMAP 3D (the ${sample.length} sampled heads), same figure: ${MODE} ${umapMode.map((r) => r.toFixed(3)).join(', ')} vs raw ${umapRaw.map((r) => r.toFixed(3)).join(', ')}`);
+
+// Peak memory, each in a fresh process.
+for (const copies of [1, 4]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'projection.ts'), '--memory', String(copies)], { encoding: 'utf8', env: { ...process.env } });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const m = JSON.parse(line);
+    console.log(`peak memory (maxRSS), extraction + analysis + PCA of all heads + one UMAP head, ${copies}× corpus (${m.tokens} tokens): ${m.maxRssMB} MB`);
+  } catch {
+    console.log(`peak memory run for ${copies}× failed: ${r.stderr.slice(-300)}`);
+  }
+}
