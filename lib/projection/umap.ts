@@ -86,37 +86,47 @@ export function fuzzySimplicialSet(knn: Knn): { rows: Int32Array; cols: Int32Arr
     } else if (sigma < MIN_K_DIST_SCALE * meanOfMeans) sigma = MIN_K_DIST_SCALE * meanOfMeans;
     sigmas[i] = sigma;
   }
-  // Directed memberships, keyed by row * n + col; then the fuzzy union with the transpose.
-  const forward = new Map<number, number>();
+  // Directed memberships as sorted (row * n + col) keys, the same for the transpose, then a
+  // merge of the two sorted lists: the fuzzy union a + b − a·b (a missing entry counts 0).
+  const m = n * k;
+  const fKeys = new Float64Array(m);
+  const tKeys = new Float64Array(m);
+  const value = new Float64Array(m);
+  let used = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < k; j++) {
       const c = indices[i * k + j];
       if (c < 0) continue;
       const d = distances[i * k + j];
-      const v = c === i ? 0 : d - rhos[i] <= 0 ? 1 : Math.exp(-((d - rhos[i]) / sigmas[i]));
-      forward.set(i * n + c, v);
+      value[used] = c === i ? 0 : d - rhos[i] <= 0 ? 1 : Math.exp(-((d - rhos[i]) / sigmas[i]));
+      fKeys[used] = i * n + c;
+      tKeys[used] = c * n + i;
+      used++;
     }
   }
-  const keys = new Set<number>();
-  for (const key of forward.keys()) {
-    keys.add(key);
-    keys.add((key % n) * n + Math.floor(key / n));
+  const byKey = (keys: Float64Array) => Int32Array.from({ length: used }, (_, e) => e).sort((a, b) => keys[a] - keys[b]);
+  const fo = byKey(fKeys);
+  const to = byKey(tKeys);
+  const rows = new Int32Array(2 * used);
+  const cols = new Int32Array(2 * used);
+  const vals = new Float64Array(2 * used);
+  let out = 0;
+  let a = 0;
+  let b = 0;
+  while (a < used || b < used) {
+    const ka = a < used ? fKeys[fo[a]] : Infinity;
+    const kb = b < used ? tKeys[to[b]] : Infinity;
+    const key = Math.min(ka, kb);
+    const va = ka === key ? value[fo[a++]] : 0;
+    const vb = kb === key ? value[to[b++]] : 0;
+    rows[out] = Math.floor(key / n);
+    cols[out] = key % n;
+    vals[out] = va + vb - va * vb;
+    out++;
   }
-  const sorted = Float64Array.from(keys).sort();
-  const rows = new Int32Array(sorted.length);
-  const cols = new Int32Array(sorted.length);
-  const vals = new Float64Array(sorted.length);
-  sorted.forEach((key, e) => {
-    const r = Math.floor(key / n);
-    const c = key % n;
-    const a = forward.get(key) ?? 0;
-    const b = forward.get(c * n + r) ?? 0;
-    rows[e] = r;
-    cols[e] = c;
-    vals[e] = a + b - a * b;
-  });
-  return { rows, cols, vals };
+  return { rows: rows.subarray(0, out), cols: cols.subarray(0, out), vals: vals.subarray(0, out) };
 }
+
 
 function edgesFor(set: ReturnType<typeof fuzzySimplicialSet>, nEpochs: number): Graph {
   let max = 0;
@@ -200,7 +210,10 @@ export class UmapLayout {
       const j = head[i] * dim;
       const k = tail[i] * dim;
       let distSquared = 0;
-      for (let d = 0; d < dim; d++) distSquared += (emb[j + d] - emb[k + d]) ** 2;
+      for (let d = 0; d < dim; d++) {
+        const t = emb[j + d] - emb[k + d];
+        distSquared += t * t;
+      }
       let gradCoeff = 0;
       if (distSquared > 0) {
         gradCoeff = -2.0 * a * b * Math.pow(distSquared, b - 1.0);
@@ -218,7 +231,10 @@ export class UmapLayout {
         const other = Math.floor(random() * nVertices);
         const o = other * dim;
         let dist2 = 0;
-        for (let d = 0; d < dim; d++) dist2 += (emb[j + d] - emb[o + d]) ** 2;
+        for (let d = 0; d < dim; d++) {
+          const t = emb[j + d] - emb[o + d];
+          dist2 += t * t;
+        }
         let coeff = 0;
         if (dist2 > 0) {
           coeff = 2.0 * gamma * b;
