@@ -2,7 +2,7 @@
 // Per-head figures as a layers × heads grid, for one figure and normalization mode at a
 // time, with how many heads the mode improves over raw.
 import { useState } from 'react';
-import type { Analysis } from '@/lib/analysis/analyze';
+import { type Analysis, countImproved } from '@/lib/analysis/analyze';
 import type { HeadMetrics } from '@/lib/analysis/metrics';
 import type { NormalizationMode } from '@/lib/analysis/normalize';
 import { MODE_LABELS, ModeSelect } from './ModeSelect';
@@ -28,7 +28,7 @@ export function HeadTable({ analysis, layers, heads }: { analysis: Analysis; lay
   const [figure, setFigure] = useState<Figure>('weightedDistanceRatio');
   const [mode, setMode] = useState<NormalizationMode>('optimized');
   const spec = FIGURES.find((f) => f.key === figure)!;
-  const improved = analysis.heads.filter((h) => h.metrics[mode][figure] < h.metrics.raw[figure]).length;
+  const improved = countImproved(analysis, mode, figure);
   const values = analysis.heads.map((h) => h.metrics[mode][figure]).sort((a, b) => a - b);
   const median = values[Math.floor(values.length / 2)];
   return (

@@ -20,8 +20,3 @@ export async function loadTokenizer(source: TokenizerSource): Promise<PreTrained
   env.allowLocalModels = false;
   return AutoTokenizer.from_pretrained(source.repo);
 }
-
-/** Token ids of one sentence with the model's special tokens ([CLS] … [SEP] for BERT). */
-export function encodeSentence(tokenizer: PreTrainedTokenizer, sentence: string): number[] {
-  return tokenizer.encode(sentence);
-}
