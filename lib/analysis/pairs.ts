@@ -147,8 +147,10 @@ export class HeadPairs {
   }
 
   ratiosFor(qt: Float64Array, kkT: Float64Array, scale: number): DistanceRatios {
+    // The search calls this ~90 times a head: per query the constant part of ‖q' − k'‖² is
+    // hoisted out of the key loop, and the argmax and random keys are handled apart.
     const c2 = scale * scale;
-    const distance = (qi: number, kj: number, qk: number) => Math.sqrt(Math.max(0, c2 * this.qq[qi] + kkT[kj] / c2 - 2 * (qk + qt[qi])));
+    const { qq, qk, attention, argmaxKey, randomKey, qkRandom } = this;
     let argmax = 0;
     let weighted = 0;
     let random = 0;
@@ -158,12 +160,18 @@ export class HeadPairs {
       const block = this.attentionStarts[s];
       for (let i = 0; i < len; i++) {
         const qi = row0 + i;
+        const base = c2 * qq[qi] - 2 * qt[qi];
+        const rowStart = block + i * len;
         for (let j = 0; j < len; j++) {
-          const d = distance(qi, row0 + j, this.qk[block + i * len + j]);
-          weighted += this.attention[block + i * len + j] * d;
-          if (row0 + j === this.argmaxKey[qi]) argmax += d;
+          const v = base + kkT[row0 + j] / c2 - 2 * qk[rowStart + j];
+          weighted += attention[rowStart + j] * Math.sqrt(v > 0 ? v : 0);
         }
-        random += distance(qi, this.randomKey[qi], this.qkRandom[qi]);
+        const a = argmaxKey[qi] - row0;
+        const va = base + kkT[argmaxKey[qi]] / c2 - 2 * qk[rowStart + a];
+        argmax += Math.sqrt(va > 0 ? va : 0);
+        const r = randomKey[qi];
+        const vr = base + kkT[r] / c2 - 2 * qkRandom[qi];
+        random += Math.sqrt(vr > 0 ? vr : 0);
       }
     }
     return { argmax: argmax / random, weighted: weighted / random };

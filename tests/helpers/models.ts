@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ATTENTION_MASK, INPUT_IDS, TOKEN_TYPE_IDS } from '../../lib/model/outputs';
 
-export const ROOT = resolve(__dirname, '..', '..');
+export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const DEFAULT_MODEL = 'all-MiniLM-L6-v2';
 export const MODELS_DIR = join(ROOT, 'public', 'models');
 export const DEFAULT_MODEL_DIR = join(MODELS_DIR, DEFAULT_MODEL);
