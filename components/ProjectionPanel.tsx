@@ -32,6 +32,7 @@ export function ProjectionPanel({ result }: { result: RunResult }) {
   const [dims, setDims] = useState<2 | 3>(3);
   const [status, setStatus] = useState<Status>(emptyStatus);
   const [version, setVersion] = useState(0);
+  const [selected, setSelected] = useState<{ layer: number; head: number } | null>(null);
   const layouts = useRef(new Map<string, Float32Array>());
   const poolRef = useRef<ProjectionPool | null>(null);
   const slot = (m: ProjectionMethod, l: number, h: number) => `${mode}|${m}|${dims}|${l}|${h}`;
@@ -159,6 +160,12 @@ export function ProjectionPanel({ result }: { result: RunResult }) {
               dims={dims}
               label={`L${l} H${h}`}
               progress={current && current.layer === l && current.head === h && method === 'umap' ? current.epoch / current.epochs : undefined}
+              selected={selected?.layer === l && selected?.head === h}
+              onSelect={() => {
+                setSelected({ layer: l, head: h });
+                // The selected head's pending layouts jump the queue.
+                poolRef.current?.prioritize((t) => t.layer === l && t.head === h);
+              }}
             />
           )),
         ])}

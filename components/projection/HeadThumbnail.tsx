@@ -7,7 +7,16 @@ const QUERY = [0x5f, 0xb9, 0x6c];
 const KEY = [0xe3, 0x37, 0x8f];
 export const THUMB_SIZE = 80;
 
-export function HeadThumbnail({ coords, dims, label, progress }: { coords: Float32Array | null; dims: number; label: string; progress?: number }) {
+interface Props {
+  coords: Float32Array | null;
+  dims: number;
+  label: string;
+  progress?: number;
+  selected: boolean;
+  onSelect: () => void;
+}
+
+export function HeadThumbnail({ coords, dims, label, progress, selected, onSelect }: Props) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const canvas = ref.current;
@@ -41,8 +50,10 @@ export function HeadThumbnail({ coords, dims, label, progress }: { coords: Float
     ctx.putImageData(image, 0, 0);
   }, [coords, dims]);
   return (
-    <figure className="thumb" aria-label={label} data-ready={coords ? 'yes' : 'no'}>
-      <canvas ref={ref} width={THUMB_SIZE} height={THUMB_SIZE} />
+    <figure className={selected ? 'thumb selected' : 'thumb'} aria-label={label} data-ready={coords ? 'yes' : 'no'}>
+      <button type="button" className="thumb-button" aria-pressed={selected} aria-label={`Select ${label}`} onClick={onSelect}>
+        <canvas ref={ref} width={THUMB_SIZE} height={THUMB_SIZE} />
+      </button>
       <figcaption>
         {label}
         {!coords && progress !== undefined && <progress max={1} value={progress} aria-label={`${label} progress`} />}

@@ -39,6 +39,19 @@ describe('projections', () => {
     await runToEnd(page);
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
 
+    // Selecting a head puts its UMAP ahead of the queue: it arrives right after the heads in flight,
+    // not 60-odd heads later as layer order would have it.
+    const umapDone = async () => Number((await status(page))?.match(/UMAP (\d+)\/72/)?.[1]);
+    const workers = Number((await status(page))?.match(/(\d+) worker/)?.[1]);
+    const before = await umapDone();
+    await page.getByRole('button', { name: 'Select L5 H11' }).click();
+    expect(await page.getByRole('button', { name: 'Select L5 H11' }).getAttribute('aria-pressed')).toBe('true');
+    await page.getByLabel('UMAP').check();
+    await page.locator('figure[aria-label="L5 H11"][data-ready="yes"]').waitFor({ timeout: 60_000 });
+    expect(await umapDone()).toBeLessThanOrEqual(before + workers + 1);
+    expect(before + workers + 1).toBeLessThan(40);
+    await page.getByLabel('PCA').check();
+
     const pca = await cellPixels(page);
     expect(pca.map((c) => c.label)).toEqual(Array.from({ length: 72 }, (_, i) => `L${Math.floor(i / 12)} H${i % 12}`));
     for (const cell of pca) {
