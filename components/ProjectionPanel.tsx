@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { NormalizationMode } from '@/lib/analysis/normalize';
 import { ModeSelect } from './ModeSelect';
+import { MatrixView } from './canvas/MatrixView';
 import type { RunResult } from '@/lib/protocol/model';
 import { corpusHash, projectionKey } from '@/lib/projection/cacheKey';
 import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors } from '@/lib/projection/project';
@@ -148,6 +149,14 @@ export function ProjectionPanel({ result }: { result: RunResult }) {
           {status.errors.join('; ')}
         </p>
       )}
+      <MatrixView
+        layers={data.layers}
+        heads={data.heads}
+        points={2 * data.tokenCount}
+        dims={dims}
+        layout={(l, h) => layouts.current.get(slot(method, l, h)) ?? null}
+        version={version * 4 + METHODS.indexOf(method)}
+      />
       <div className="thumbs" style={{ gridTemplateColumns: `auto repeat(${data.heads}, ${THUMB_SIZE}px)` }}>
         {cells.map((row, l) => [
           <span key={`l${l}`} className="row-label">

@@ -1,5 +1,6 @@
 // Projections as a person sees them: after Run, every head's PCA layout appears with
-// query-green and key-pink pixels, UMAP layouts stream in and look different, 2D works,
+// query-green and key-pink pixels (in the 3D matrix and in each head's picture), UMAP
+// layouts stream in and look different, 2D works,
 // and reopening the same corpus takes the layouts from the browser's cache.
 import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -31,6 +32,29 @@ async function cellPixels(page: Page): Promise<{ label: string; query: number; k
 
 const status = (page: Page) => page.getByTestId('projection-status').textContent();
 
+/** Query- and key-coloured pixels of the 3D matrix canvas, read from what it drew. */
+async function matrixPixels(page: Page): Promise<{ query: number; key: number }> {
+  return page.evaluate(async () => {
+    const canvas = document.querySelector('[data-testid="matrix-view"] canvas') as HTMLCanvasElement;
+    const img = new Image();
+    img.src = canvas.toDataURL('image/png');
+    await img.decode();
+    const copy = document.createElement('canvas');
+    copy.width = img.width;
+    copy.height = img.height;
+    const ctx = copy.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
+    let query = 0;
+    let key = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - 0x5f) + Math.abs(data[i + 1] - 0xb9) + Math.abs(data[i + 2] - 0x6c) < 30) query++;
+      if (Math.abs(data[i] - 0xe3) + Math.abs(data[i + 1] - 0x37) + Math.abs(data[i + 2] - 0x8f) < 30) key++;
+    }
+    return { query, key };
+  });
+}
+
 describe('projections', () => {
   it('shows every head’s PCA layout, then UMAP, in 3D and 2D, and reuses them from the cache', async () => {
     const { page, errors } = browser();
@@ -38,6 +62,14 @@ describe('projections', () => {
     await pasteCorpus(page, CORPUS);
     await runToEnd(page);
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
+
+    // The 3D matrix: all heads in one scene, labelled, drawn with a handful of draw calls.
+    const matrix = page.getByTestId('matrix-view');
+    await expect.poll(async () => (await matrixPixels(page)).key, { timeout: 30_000 }).toBeGreaterThan(2000);
+    expect((await matrixPixels(page)).query).toBeGreaterThan(2000);
+    expect(await matrix.getByText('L3 H7', { exact: true }).count()).toBe(1);
+    expect(Number(await matrix.getAttribute('data-draw-calls'))).toBeGreaterThanOrEqual(1);
+    expect(Number(await matrix.getAttribute('data-draw-calls'))).toBeLessThanOrEqual(3);
 
     // Selecting a head puts its UMAP ahead of the queue: it arrives right after the heads in flight,
     // not 60-odd heads later as layer order would have it.
