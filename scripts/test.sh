@@ -40,7 +40,9 @@ count() {
     failed=$((failed + 1))
     return
   fi
-  read -r p f < <(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, r.numFailedTests + (r.numFailedTestSuites||0))' "$PWD/$report")
+  # A file that fails outside any test (import error, failing beforeAll) counts once;
+  # failing tests are not counted again through their files and describe blocks.
+  read -r p f < <(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, Math.max(r.numFailedTests, r.numFailedTestSuites > 0 ? 1 : 0))' "$PWD/$report")
   passed=$((passed + p))
   failed=$((failed + f))
 }

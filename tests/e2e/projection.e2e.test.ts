@@ -71,8 +71,9 @@ describe('projections', () => {
     expect(Number(await matrix.getAttribute('data-draw-calls'))).toBeGreaterThanOrEqual(1);
     expect(Number(await matrix.getAttribute('data-draw-calls'))).toBeLessThanOrEqual(3);
 
-    // Selecting a head puts its UMAP ahead of the queue: it arrives right after the heads in flight,
-    // not 60-odd heads later as layer order would have it.
+    // Selecting a head puts its UMAP ahead of the queue: it arrives right after the heads in flight
+    // (the status line may lag a head behind, and a worker may take the next head as the click
+    // lands), not 60-odd heads later as layer order would have it.
     const umapDone = async () => Number((await status(page))?.match(/UMAP (\d+)\/72/)?.[1]);
     const workers = Number((await status(page))?.match(/(\d+) worker/)?.[1]);
     const before = await umapDone();
@@ -80,8 +81,8 @@ describe('projections', () => {
     expect(await page.getByRole('button', { name: 'Select L5 H11' }).getAttribute('aria-pressed')).toBe('true');
     await page.getByLabel('UMAP').check();
     await page.locator('figure[aria-label="L5 H11"][data-ready="yes"]').waitFor({ timeout: 60_000 });
-    expect(await umapDone()).toBeLessThanOrEqual(before + workers + 1);
-    expect(before + workers + 1).toBeLessThan(40);
+    expect(await umapDone()).toBeLessThanOrEqual(before + 2 * workers + 2);
+    expect(before + 2 * workers + 2).toBeLessThan(40);
     await page.getByLabel('PCA').check();
 
     const pca = await cellPixels(page);
