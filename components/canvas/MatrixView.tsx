@@ -137,7 +137,7 @@ export function MatrixView(props: MatrixViewProps) {
       <Canvas
         frameloop="demand"
         gl={{ preserveDrawingBuffer: true, antialias: false }}
-        camera={{ position: [0, 0, width * 0.75], fov: 50, near: 0.1, far: 1000 }}
+        camera={{ position: [0, 0, width * 0.6], fov: 50, near: 0.1, far: 1000 }}
         dpr={1}
       >
         <color attach="background" args={['#11141a']} />
@@ -147,7 +147,9 @@ export function MatrixView(props: MatrixViewProps) {
           const h = c % heads;
           const [x, y] = cellCenter(layers, heads, l, h);
           return (
-            <Html key={c} position={[x, y - 1.15, 0]} center className="cell-label">
+            // Portalled into the wrapper: with the default target, a label mounted before the
+            // canvas is attached never appears.
+            <Html key={c} position={[x, y - 1.15, 0]} center className="cell-label" portal={wrapper as React.RefObject<HTMLElement>}>
               L{l} H{h}
             </Html>
           );
