@@ -59,7 +59,7 @@ export function ProjectionPanel({ result }: { result: RunResult }) {
     };
     const pool = new ProjectionPool({
       onDone: (task, coords) => {
-        layouts.current.set(`${mode}|${task.params.method}|${dims}|${task.layer}|${task.head}`, coords);
+        layouts.current.set(slot(task.params.method, task.layer, task.head), coords);
         void saveHead(keys[task.params.method], task.layer, task.head, coords);
         if (task.params.method === 'umap') setStatus((s) => ({ ...s, current: null }));
         refresh(task.params.method);

@@ -2,7 +2,7 @@
 // given normalization, plus two attention-only figures (entropy, share on special tokens).
 import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
 import type { HeadNormalization } from './normalize';
-import { HeadPairs } from './pairs';
+import { type HeadPairs, pearson } from './pairs';
 
 export interface HeadMetrics {
   /** Mean per-query Pearson(q·k, ‖q − k‖) over the keys of its sentence (goal: −1). */
@@ -62,7 +62,7 @@ export function headMetrics(data: QueryKeyData, layer: number, head: number, pai
   return {
     distanceCorrelation: distance,
     weightedCorrelation: weighted,
-    seedCorrelation: pearson(dots, cosDist),
+    seedCorrelation: pearson(dots, 0, cosDist, n, null, 0),
     argmaxDistanceRatio: ratios.argmax,
     weightedDistanceRatio: ratios.weighted,
     normalization: { translationNorm: Math.hypot(...t), scale: c },
@@ -88,23 +88,4 @@ export function attentionFigures(data: QueryKeyData, layer: number, head: number
     }
   }
   return { entropy: entropy / rows, specialShare: special / rows };
-}
-
-export function pearson(x: Float64Array, y: Float64Array): number {
-  const n = x.length;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i] / n;
-    my += y[i] / n;
-  }
-  let cov = 0;
-  let vx = 0;
-  let vy = 0;
-  for (let i = 0; i < n; i++) {
-    cov += (x[i] - mx) * (y[i] - my);
-    vx += (x[i] - mx) ** 2;
-    vy += (y[i] - my) ** 2;
-  }
-  return vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : NaN;
 }

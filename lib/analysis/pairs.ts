@@ -221,7 +221,7 @@ export class HeadPairs {
 }
 
 /** (Weighted) Pearson correlation of x[xo..xo+n) and y[0..n); NaN when either is constant. */
-function pearson(x: Float64Array, xo: number, y: Float64Array, n: number, w: Float32Array | null, wo: number): number {
+export function pearson(x: Float64Array, xo: number, y: Float64Array, n: number, w: Float32Array | null, wo: number): number {
   let sw = 0;
   let mx = 0;
   let my = 0;

@@ -20,8 +20,9 @@ type Post = (reply: ModelReply, transfer?: ArrayBuffer[]) => void;
 /** Lets queued messages (a cancel) in between long synchronous steps. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** 'webgpu' and 'auto' both fall back to WASM when no adapter works; only 'wasm' skips the GPU. */
 function devicesFor(preference: DevicePreference): Device[] {
-  return preference === 'wasm' ? ['wasm'] : preference === 'webgpu' ? ['webgpu', 'wasm'] : ['webgpu', 'wasm'];
+  return preference === 'wasm' ? ['wasm'] : ['webgpu', 'wasm'];
 }
 
 function classify(e: unknown): { kind: ErrorKind; message: string } {

@@ -18,6 +18,7 @@ export function requireFile(path: string): string {
 }
 
 export async function openSession(onnx: string | Uint8Array): Promise<ort.InferenceSession> {
+  // create() has one overload for a path and one for bytes; a union picks neither.
   return typeof onnx === 'string' ? ort.InferenceSession.create(onnx) : ort.InferenceSession.create(onnx);
 }
 
