@@ -11,7 +11,7 @@ import { configureOrtWasm } from '@/lib/runtime/ortAssets';
 import { CorpusInput, type CorpusSelection } from './CorpusInput';
 import { HeadTable } from './HeadTable';
 import { ModelCard } from './ModelCard';
-import { ProjectionPanel } from './ProjectionPanel';
+import { ViewsPanel } from './views/ViewsPanel';
 import { RunProgress } from './RunProgress';
 import { RunSummary } from './RunSummary';
 import { useModelRun } from './useModelRun';
@@ -109,7 +109,7 @@ export function Workbench() {
       {state.status === 'done' && (
         <>
           <RunSummary result={state.result} />
-          <ProjectionPanel result={state.result} />
+          <ViewsPanel result={state.result} />
           <HeadTable analysis={state.result.analysis} layers={state.result.data.layers} heads={state.result.data.heads} />
         </>
       )}

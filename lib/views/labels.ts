@@ -42,3 +42,34 @@ export function placeLabels(boxes: readonly (LabelBox | null)[], order: Iterable
   }
   return placed;
 }
+
+/**
+ * The order in which points' labels are tried: the selected point, its sentence's points,
+ * search matches, then every other point in a fixed shuffled order (so that, with nothing
+ * selected, the labels shown are spread over the whole cloud rather than one sentence).
+ */
+export function labelPriority(points: number, shuffled: Int32Array, first: Iterable<number>): Int32Array {
+  const used = new Uint8Array(points);
+  const out = new Int32Array(points);
+  let n = 0;
+  const push = (p: number) => {
+    if (p >= 0 && p < points && !used[p]) {
+      used[p] = 1;
+      out[n++] = p;
+    }
+  };
+  for (const p of first) push(p);
+  for (const p of shuffled) push(p);
+  return out;
+}
+
+/** A seeded Fisher–Yates permutation of 0…n−1. */
+export function shuffledPoints(n: number, random: () => number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}

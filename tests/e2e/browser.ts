@@ -13,7 +13,7 @@ export interface Browser {
   page: Page;
   /** Console errors, uncaught exceptions and failed responses seen so far. */
   errors: string[];
-  /** Every URL the page requested. */
+  /** Every URL the browser context requested (the page and its workers). */
   requests: string[];
   close(): Promise<void>;
 }
@@ -49,7 +49,7 @@ export async function openBrowser(options: { webgpu?: boolean } = {}): Promise<B
   const requests: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (r) => requests.push(r.url()));
+  context.on('request', (r) => requests.push(r.url()));
   page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()} for ${r.url()}`));
   page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && errors.push(`worker: ${m.text()}`)));
   return { context, page, errors, requests, close: () => context.close() };

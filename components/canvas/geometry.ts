@@ -1,0 +1,73 @@
+// Where each head sits in the matrix scene and how a head's layout becomes vertices of the
+// one shared point geometry ([cell][point], cell = layer * heads + head).
+import * as THREE from 'three';
+
+/** Distance between cell centres; a head's layout fits in the unit ball. */
+export const CELL_SPACING = 2.4;
+/** Camera distance from a head's centre when flown into it (the unit ball fills the view). */
+export const HEAD_DISTANCE = 2.4;
+
+export interface MatrixShape {
+  layers: number;
+  heads: number;
+  /** Points per head: N queries then N keys. */
+  points: number;
+}
+
+export function cellCenter({ layers, heads }: Pick<MatrixShape, 'layers' | 'heads'>, l: number, h: number): [number, number] {
+  return [(h - (heads - 1) / 2) * CELL_SPACING, ((layers - 1) / 2 - l) * CELL_SPACING];
+}
+
+/** The cell under a point of the z = 0 plane, or null between/outside cells. */
+export function cellAt(shape: Pick<MatrixShape, 'layers' | 'heads'>, x: number, y: number): { layer: number; head: number } | null {
+  const head = Math.round(x / CELL_SPACING + (shape.heads - 1) / 2);
+  const layer = Math.round((shape.layers - 1) / 2 - y / CELL_SPACING);
+  if (head < 0 || head >= shape.heads || layer < 0 || layer >= shape.layers) return null;
+  const [cx, cy] = cellCenter(shape, layer, head);
+  return Math.hypot(x - cx, y - cy) <= CELL_SPACING / 2 ? { layer, head } : null;
+}
+
+/** Camera distance at which the whole matrix fits a view of the given aspect. */
+export function matrixDistance(shape: Pick<MatrixShape, 'layers' | 'heads'>, fovDegrees: number, aspect: number): number {
+  const t = Math.tan((fovDegrees * Math.PI) / 360);
+  const w = shape.heads * CELL_SPACING;
+  const h = shape.layers * CELL_SPACING;
+  return Math.max(h / 2 / t, w / 2 / (t * aspect)) * 1.04 + 1;
+}
+
+export function createMatrixGeometry({ layers, heads, points }: MatrixShape): THREE.BufferGeometry {
+  const g = new THREE.BufferGeometry();
+  const total = layers * heads * points;
+  const position = new THREE.BufferAttribute(new Float32Array(total * 3), 3);
+  position.setUsage(THREE.DynamicDrawUsage);
+  const index = new THREE.BufferAttribute(new Float32Array(total), 1);
+  for (let c = 0; c < layers * heads; c++) for (let i = 0; i < points; i++) index.array[c * points + i] = i;
+  const ready = new THREE.BufferAttribute(new Float32Array(total), 1);
+  ready.setUsage(THREE.DynamicDrawUsage);
+  const norm = new THREE.BufferAttribute(new Float32Array(total), 1);
+  g.setAttribute('position', position);
+  g.setAttribute('pointIndex', index);
+  g.setAttribute('ready', ready);
+  g.setAttribute('normValue', norm);
+  g.boundingSphere = new THREE.Sphere(new THREE.Vector3(), Math.hypot(heads, layers) * CELL_SPACING);
+  return g;
+}
+
+/** Writes one head's layout into its range of the geometry and marks only that range for upload. */
+export function writeHeadLayout(g: THREE.BufferGeometry, shape: MatrixShape, l: number, h: number, coords: Float32Array, dims: 2 | 3): void {
+  const position = g.getAttribute('position') as THREE.BufferAttribute;
+  const ready = g.getAttribute('ready') as THREE.BufferAttribute;
+  const [cx, cy] = cellCenter(shape, l, h);
+  const base = (l * shape.heads + h) * shape.points;
+  const pos = position.array as Float32Array;
+  for (let i = 0; i < shape.points; i++) {
+    pos[(base + i) * 3] = cx + coords[i * dims];
+    pos[(base + i) * 3 + 1] = cy + coords[i * dims + 1];
+    pos[(base + i) * 3 + 2] = dims === 3 ? coords[i * dims + 2] : 0;
+    ready.array[base + i] = 1;
+  }
+  position.addUpdateRange(base * 3, shape.points * 3);
+  ready.addUpdateRange(base, shape.points);
+  position.needsUpdate = true;
+  ready.needsUpdate = true;
+}

@@ -1,0 +1,88 @@
+'use client';
+// One sentence's attention in the focused head, BertViz style: queries on the left, keys on
+// the right, a line per pair with opacity = weight. Hovering a token keeps only its lines;
+// [CLS]/[SEP] can be hidden with each row renormalised over the tokens left.
+import { useMemo, useState } from 'react';
+import { sentenceAttention } from '@/lib/views/links';
+import { displayText } from '@/lib/views/tokens';
+
+/** Lines fainter than this are not drawn: invisible anyway, and a long sentence has n² of them. */
+const MIN_DRAWN_WEIGHT = 0.01;
+const ROW = 18;
+const WIDTH = 330;
+const TEXT_X = 118;
+
+interface Props {
+  tokens: string[];
+  special: (position: number) => boolean;
+  block: Float32Array;
+  /** Position of the selected token and whether it was picked as a query or a key. */
+  selected: { position: number; kind: 'query' | 'key' } | null;
+  title: string;
+}
+
+export function SentenceView({ tokens, special, block, selected, title }: Props) {
+  const [hideSpecial, setHideSpecial] = useState(false);
+  const [hover, setHover] = useState<{ side: 'query' | 'key'; index: number } | null>(null);
+  const n = tokens.length;
+  const { shown, weights } = useMemo(() => sentenceAttention(block, n, hideSpecial ? special : () => false), [block, n, hideSpecial, special]);
+  const m = shown.length;
+  const lines = useMemo(() => {
+    const out: { a: number; b: number; w: number }[] = [];
+    for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) if (weights[a * m + b] >= MIN_DRAWN_WEIGHT) out.push({ a, b, w: weights[a * m + b] });
+    return out;
+  }, [weights, m]);
+  const visible = hover ? lines.filter((l) => (hover.side === 'query' ? l.a === hover.index : l.b === hover.index)) : lines;
+  const y = (i: number) => 28 + i * ROW;
+  const isSelected = (side: 'query' | 'key', i: number) => selected?.kind === side && selected.position === shown[i];
+
+  return (
+    <figure className="sentence-view" aria-label="Sentence view">
+      <figcaption>
+        <span className="sentence-title">{title}</span>
+        <label className="inline">
+          <input type="checkbox" checked={hideSpecial} onChange={(e) => setHideSpecial(e.target.checked)} /> Hide [CLS]/[SEP] and renormalise
+        </label>
+      </figcaption>
+      <svg width={WIDTH} height={y(m) + 4} role="img" aria-label={`Attention between the ${m} tokens of the sentence`}>
+        <text x={TEXT_X - 8} y={12} textAnchor="end" className="axis query">
+          queries
+        </text>
+        <text x={WIDTH - TEXT_X + 8} y={12} className="axis key">
+          keys
+        </text>
+        {visible.map(({ a, b, w }) => (
+          <line key={`${a}-${b}`} x1={TEXT_X} y1={y(a) - 4} x2={WIDTH - TEXT_X} y2={y(b) - 4} stroke="#FFC300" strokeOpacity={w} strokeWidth={1.5} />
+        ))}
+        {shown.map((p, i) => (
+          <g key={p}>
+            <text
+              x={TEXT_X - 6}
+              y={y(i)}
+              textAnchor="end"
+              className={`token query${isSelected('query', i) ? ' selected' : ''}${hover?.side === 'query' && hover.index === i ? ' hovered' : ''}`}
+              data-testid="sentence-query"
+              onMouseEnter={() => setHover({ side: 'query', index: i })}
+              onMouseLeave={() => setHover(null)}
+            >
+              {displayText(tokens[p])}
+            </text>
+            <text
+              x={WIDTH - TEXT_X + 6}
+              y={y(i)}
+              className={`token key${isSelected('key', i) ? ' selected' : ''}${hover?.side === 'key' && hover.index === i ? ' hovered' : ''}`}
+              data-testid="sentence-key"
+              onMouseEnter={() => setHover({ side: 'key', index: i })}
+              onMouseLeave={() => setHover(null)}
+            >
+              {displayText(tokens[p])}
+            </text>
+          </g>
+        ))}
+      </svg>
+      <p className="hint">
+        {visible.length} line{visible.length === 1 ? '' : 's'} shown (weights ≥ {MIN_DRAWN_WEIGHT}); hover a token to isolate its lines.
+      </p>
+    </figure>
+  );
+}

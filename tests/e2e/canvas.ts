@@ -1,0 +1,122 @@
+// Reading the 3D view as a person sees it: the canvas's pixels (query green, key pink, link
+// yellow) within screen rectangles, and where each head's cell is, found from its label.
+import type { Page } from 'playwright-core';
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface PixelCounts {
+  query: number;
+  key: number;
+  link: number;
+  /** Every pixel quantised to 4 bits a channel, to tell two pictures apart. */
+  signature: string;
+}
+
+/** Pixel counts per rectangle (canvas pixels); the whole canvas when no rectangles are given. */
+export async function canvasPixels(page: Page, rects?: Rect[]): Promise<PixelCounts[]> {
+  return page.evaluate(async (wanted) => {
+    const canvas = document.querySelector('[data-testid="matrix-view"] canvas') as HTMLCanvasElement;
+    const img = new Image();
+    img.src = canvas.toDataURL('image/png');
+    await img.decode();
+    const copy = document.createElement('canvas');
+    copy.width = img.width;
+    copy.height = img.height;
+    const ctx = copy.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const all = ctx.getImageData(0, 0, copy.width, copy.height).data;
+    return (wanted ?? [{ x: 0, y: 0, width: copy.width, height: copy.height }]).map((r) => {
+      let query = 0;
+      let key = 0;
+      let link = 0;
+      let signature = '';
+      const x0 = Math.max(0, Math.round(r.x));
+      const y0 = Math.max(0, Math.round(r.y));
+      const x1 = Math.min(copy.width, Math.round(r.x + r.width));
+      const y1 = Math.min(copy.height, Math.round(r.y + r.height));
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const i = (y * copy.width + x) * 4;
+          const [red, green, blue] = [all[i], all[i + 1], all[i + 2]];
+          if (Math.abs(red - 0x5f) + Math.abs(green - 0xb9) + Math.abs(blue - 0x6c) < 30) query++;
+          if (Math.abs(red - 0xe3) + Math.abs(green - 0x37) + Math.abs(blue - 0x8f) < 30) key++;
+          // #FFC300 at any opacity over the dark background: a yellow-orange hue.
+          if (red > 90 && green > 0.55 * red && green < 0.9 * red && blue < 0.3 * red) link++;
+          signature += ((red >> 4) * 256 + (green >> 4) * 16 + (blue >> 4)).toString(36);
+        }
+      }
+      return { query, key, link, signature };
+    });
+  }, rects ?? null);
+}
+
+/** Share of differing characters between two signatures of the same rectangle. */
+export function difference(a: string, b: string): number {
+  let diff = 0;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) diff++;
+  return diff / Math.max(1, a.length);
+}
+
+/** Each head's cell in the matrix view, in canvas pixels, located from its "L3 H7" label. */
+export async function matrixCells(page: Page, layers: number, heads: number): Promise<{ label: string; rect: Rect; centre: { x: number; y: number } }[]> {
+  const view = page.getByTestId('matrix-view');
+  const origin = (await view.locator('canvas').boundingBox())!;
+  const centreOf = async (label: string) => {
+    const b = (await view.getByText(label, { exact: true }).boundingBox())!;
+    return { x: b.x + b.width / 2 - origin.x, y: b.y + b.height / 2 - origin.y };
+  };
+  const a = await centreOf('L0 H0');
+  const b = await centreOf('L0 H1');
+  // Labels sit 1.15 cell units below the cell centre; cells are 2.4 units apart and a head's
+  // layout fills the unit ball around its centre.
+  const unit = (b.x - a.x) / 2.4;
+  const cells = [];
+  for (let l = 0; l < layers; l++) {
+    for (let h = 0; h < heads; h++) {
+      const label = `L${l} H${h}`;
+      const c = await centreOf(label);
+      const centre = { x: c.x, y: c.y - 1.15 * unit };
+      cells.push({ label, centre, rect: { x: centre.x - 1.05 * unit, y: centre.y - 1.05 * unit, width: 2.1 * unit, height: 2.1 * unit } });
+    }
+  }
+  return cells;
+}
+
+/** A canvas position whose 3×3 neighbourhood is all query green: the middle of a query dot. */
+export async function findQueryDot(page: Page): Promise<{ x: number; y: number } | null> {
+  return page.evaluate(async () => {
+    const canvas = document.querySelector('[data-testid="matrix-view"] canvas') as HTMLCanvasElement;
+    const img = new Image();
+    img.src = canvas.toDataURL('image/png');
+    await img.decode();
+    const copy = document.createElement('canvas');
+    copy.width = img.width;
+    copy.height = img.height;
+    const ctx = copy.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, copy.width, copy.height).data;
+    const isQuery = (x: number, y: number) => {
+      const i = (y * copy.width + x) * 4;
+      return Math.abs(d[i] - 0x5f) + Math.abs(d[i + 1] - 0xb9) + Math.abs(d[i + 2] - 0x6c) < 30;
+    };
+    for (let y = 2; y < copy.height - 2; y++) {
+      for (let x = 2; x < copy.width - 2; x++) {
+        let all = true;
+        for (let dy = -1; dy <= 1 && all; dy++) for (let dx = -1; dx <= 1 && all; dx++) all = isQuery(x + dx, y + dy);
+        if (all) return { x, y };
+      }
+    }
+    return null;
+  });
+}
+
+/** Moves the mouse to / clicks a canvas position. */
+export async function canvasPoint(page: Page, p: { x: number; y: number }): Promise<{ x: number; y: number }> {
+  const box = (await page.getByTestId('matrix-view').locator('canvas').boundingBox())!;
+  return { x: box.x + p.x, y: box.y + p.y };
+}

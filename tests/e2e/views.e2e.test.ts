@@ -1,0 +1,221 @@
+// The views as a person uses them: the matrix of all heads from the default corpus (with no
+// request leaving the page's origin), flying into a head, clicking a query point to read
+// its sentence's attention, stepping to the next head with the selection kept, searching,
+// switching projection, colours and dimensions, and hostile token text staying text.
+import { describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { browserForFile } from './browser';
+import { canvasPixels, canvasPoint, difference, findQueryDot, matrixCells } from './canvas';
+import { openApp, pasteCorpus, runToEnd } from './helpers';
+import { defaultSentences } from '../helpers/extraction';
+
+const baseURL = inject('baseURL');
+const browser = browserForFile();
+const HOSTILE = 'The <img src=x onerror=alert(1)> token must stay text.';
+const SENTENCES = [...defaultSentences().slice(0, 14), HOSTILE];
+
+const status = (page: Page) => page.getByTestId('projection-status').textContent();
+const goToHead = async (page: Page, layer: number, head: number) => {
+  await page.getByLabel('Layer').fill(String(layer));
+  await page.getByLabel('Head', { exact: true }).fill(String(head));
+  await page.getByRole('button', { name: 'Go to head' }).click();
+  await expect.poll(() => page.getByTestId('head-title').textContent()).toBe(`Head L${layer} H${head}`);
+};
+/** Waits for the camera's flight to end: two reads of the canvas a moment apart agree. */
+async function settled(page: Page): Promise<void> {
+  let last = '';
+  await expect
+    .poll(
+      async () => {
+        await page.waitForTimeout(250);
+        const now = (await canvasPixels(page))[0].signature;
+        const same = now === last;
+        last = now;
+        return same;
+      },
+      { timeout: 15_000 },
+    )
+    .toBe(true);
+}
+
+describe('views', () => {
+  it('draws every head of the default corpus in the matrix with a couple of draw calls, and requests nothing from elsewhere', async () => {
+    const { page, errors, requests } = browser();
+    await openApp(page, baseURL, '?device=wasm');
+    await runToEnd(page);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
+    const matrix = page.getByTestId('matrix-view');
+    await matrix.scrollIntoViewIfNeeded();
+    await settled(page);
+
+    const cells = await matrixCells(page, 6, 12);
+    const pixels = await canvasPixels(page, cells.map((c) => c.rect));
+    cells.forEach((cell, i) => {
+      expect(pixels[i].query, `${cell.label} query pixels`).toBeGreaterThan(30);
+      expect(pixels[i].key, `${cell.label} key pixels`).toBeGreaterThan(30);
+    });
+    const drawCalls = Number(await matrix.getAttribute('data-draw-calls'));
+    expect(drawCalls).toBeGreaterThanOrEqual(1);
+    expect(drawCalls).toBeLessThanOrEqual(3);
+
+    // Orbiting redraws the scene without sending any buffer to the GPU again.
+    const frames = Number(await matrix.getAttribute('data-frames'));
+    const uploads = Number(await matrix.getAttribute('data-uploads'));
+    const box = (await matrix.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width / 2 + i * 15, box.y + box.height / 2 + i * 5);
+    await page.mouse.up();
+    await expect.poll(async () => Number(await matrix.getAttribute('data-frames'))).toBeGreaterThan(frames + 3);
+    expect(Number(await matrix.getAttribute('data-uploads'))).toBe(uploads);
+    expect(Number(await matrix.getAttribute('data-draw-calls'))).toBeLessThanOrEqual(3);
+    await page.screenshot({ path: 'test-results/views-matrix-orbited.png' });
+
+    // Reset brings the overview back; hovering a head names it.
+    await page.getByRole('button', { name: 'Reset view' }).click();
+    await matrix.scrollIntoViewIfNeeded();
+    await settled(page);
+    const target = (await matrixCells(page, 6, 12)).find((c) => c.label === 'L2 H3')!;
+    const at = await canvasPoint(page, target.centre);
+    await page.mouse.move(at.x, at.y);
+    await expect.poll(() => page.getByRole('tooltip').textContent()).toContain('L2 H3');
+    // Clicking it flies in.
+    await page.mouse.click(at.x, at.y);
+    await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L2 H3');
+    expect(await matrix.getAttribute('data-view')).toBe('head');
+
+    const foreign = requests.filter((url) => !url.startsWith(baseURL) && !url.startsWith('data:') && !url.startsWith('blob:'));
+    expect(requests.length).toBeGreaterThan(10);
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('flies into a head, draws a clicked sentence’s links and sentence view, keeps them on the next head, searches, and keeps token text as text', async () => {
+    const { page, errors } = browser();
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await openApp(page, baseURL, '?device=wasm');
+    await pasteCorpus(page, SENTENCES.join('\n'));
+    await runToEnd(page);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
+    const matrix = page.getByTestId('matrix-view');
+
+    await goToHead(page, 2, 3);
+    await matrix.scrollIntoViewIfNeeded();
+    await settled(page);
+    let [whole] = await canvasPixels(page);
+    expect(whole.query).toBeGreaterThan(200);
+    expect(whole.key).toBeGreaterThan(200);
+    expect(whole.link).toBe(0);
+
+    // Click a query point: its sentence is highlighted and its links drawn.
+    const dot = (await findQueryDot(page))!;
+    await page.mouse.click(...Object.values(await canvasPoint(page, dot)) as [number, number]);
+    const selection = page.getByTestId('selection');
+    await selection.waitFor();
+    expect(await selection.textContent()).toMatch(/\(query\), sentence \d+/);
+    const title = (await page.locator('.sentence-title').textContent())!;
+    expect(SENTENCES).toContain(title);
+    const tokens = await page.getByTestId('sentence-query').allTextContents();
+    expect(tokens[0]).toBe('[CLS]');
+    expect(tokens.at(-1)).toBe('[SEP]');
+    const joined = tokens.join(' ').toLowerCase();
+    for (const word of title.toLowerCase().match(/[a-z]+/g)!) expect(joined).toContain(word.slice(0, 3));
+    await settled(page);
+    [whole] = await canvasPixels(page);
+    expect(whole.link).toBeGreaterThan(20);
+    await page.screenshot({ path: 'test-results/views-head-links.png' });
+
+    // Hiding [CLS]/[SEP] drops them from the sentence view.
+    await page.getByLabel('Hide [CLS]/[SEP] and renormalise').check();
+    expect(await page.getByTestId('sentence-query').allTextContents()).toEqual(tokens.slice(1, -1));
+    await page.getByLabel('Hide [CLS]/[SEP] and renormalise').uncheck();
+
+    // Next head: same selection, links redrawn for that head.
+    const selected = (await selection.locator('p').first().textContent())!.split(' · ')[0];
+    await page.getByRole('button', { name: 'Next head →' }).click();
+    await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L2 H4');
+    expect((await selection.locator('p').first().textContent())!.split(' · ')[0]).toBe(selected);
+    await settled(page);
+    expect((await canvasPixels(page))[0].link).toBeGreaterThan(20);
+    // Arrow keys step too.
+    await matrix.focus();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L3 H4');
+    expect((await selection.locator('p').first().textContent())!.split(' · ')[0]).toBe(selected);
+
+    // Search: one result per "the" token, as a query and as a key.
+    await page.getByRole('button', { name: 'Clear selection' }).click();
+    await settled(page);
+    expect((await canvasPixels(page))[0].link).toBe(0);
+    await page.getByLabel('Search tokens').fill('the');
+    const thes = SENTENCES.reduce((n, s) => n + (s.match(/\bthe\b/gi)?.length ?? 0), 0);
+    await expect.poll(() => page.getByTestId('search-results').textContent()).toBe(`${2 * thes} results`);
+
+    // Hostile text: search it, hover and click its query point; it shows as text and runs nothing.
+    await page.getByLabel('Search tokens').fill('alert');
+    await expect.poll(() => page.getByTestId('search-results').textContent()).toBe('2 results');
+    await settled(page);
+    const hostile = (await findQueryDot(page))!;
+    const at = await canvasPoint(page, hostile);
+    await page.mouse.move(at.x, at.y);
+    await expect.poll(() => page.getByRole('tooltip').textContent()).toContain('alert · query');
+    expect(await page.getByRole('tooltip').textContent()).toContain(HOSTILE);
+    await page.mouse.click(at.x, at.y);
+    await expect.poll(() => page.locator('.sentence-title').textContent()).toBe(HOSTILE);
+    await expect.poll(() => page.locator('.token-labels').textContent()).toContain('alert');
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('switches PCA ↔ UMAP, colour modes and 2D/3D in the head view, and picking works in 2D', async () => {
+    const { page, errors } = browser();
+    await openApp(page, baseURL, '?device=wasm');
+    await pasteCorpus(page, SENTENCES.join('\n'));
+    await runToEnd(page);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
+    await goToHead(page, 1, 5);
+    await page.getByTestId('matrix-view').scrollIntoViewIfNeeded();
+    await settled(page);
+    const [pca] = await canvasPixels(page);
+
+    await page.getByLabel('UMAP').check();
+    await page.getByText('The UMAP layout of L1 H5 is being computed').waitFor({ state: 'detached', timeout: 60_000 });
+    await settled(page);
+    const [umap] = await canvasPixels(page);
+    expect(umap.query).toBeGreaterThan(100);
+    expect(umap.key).toBeGreaterThan(100);
+    expect(difference(umap.signature, pca.signature)).toBeGreaterThan(0.01);
+
+    await page.getByLabel('Colour by').selectOption({ label: 'Position in sentence' });
+    await settled(page);
+    const [position] = await canvasPixels(page);
+    expect(difference(position.signature, umap.signature)).toBeGreaterThan(0.01);
+    await page.getByLabel('Palette').selectOption('colourblind');
+    await settled(page);
+    expect(difference((await canvasPixels(page))[0].signature, position.signature)).toBeGreaterThan(0.01);
+    await page.getByLabel('Palette').selectOption('reference');
+    await page.getByLabel('Colour by').selectOption('kind');
+
+    await page.getByLabel('PCA').check();
+    await page.getByLabel('Dimensions').selectOption('2');
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
+    await settled(page);
+    const [flat] = await canvasPixels(page);
+    expect(flat.query).toBeGreaterThan(100);
+    expect(flat.key).toBeGreaterThan(100);
+    expect(difference(flat.signature, pca.signature)).toBeGreaterThan(0.01);
+    const dot = (await findQueryDot(page))!;
+    const at = await canvasPoint(page, dot);
+    await page.mouse.click(at.x, at.y);
+    await expect.poll(() => page.getByTestId('selection').textContent()).toContain('(query)');
+    await settled(page);
+    expect((await canvasPixels(page))[0].link).toBeGreaterThan(20);
+    await page.screenshot({ path: 'test-results/views-head-2d.png' });
+    expect(errors).toEqual([]);
+  });
+});
