@@ -2,12 +2,14 @@
 // The page's working area: the model and corpus a run will use, the Run/Cancel controls
 // with live progress, and the run's summary and per-head figures.
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { fetchManifest, fetchModelsIndex } from '@/lib/model/catalog';
 import type { ModelManifest } from '@/lib/model/manifest';
 import { loadTokenizer } from '@/lib/model/tokenizer';
 import type { DevicePreference } from '@/lib/protocol/model';
+import { corpusHash } from '@/lib/projection/cacheKey';
 import { configureOrtWasm } from '@/lib/runtime/ortAssets';
+import { readViewState, sameCorpus } from '@/lib/views/urlState';
 import { CorpusInput, type CorpusSelection } from './CorpusInput';
 import { HeadTable } from './HeadTable';
 import { ModelCard } from './ModelCard';
@@ -63,6 +65,23 @@ export function Workbench() {
 
   const running = state.status === 'running';
   const start = () => manifest && corpus && run({ modelsUrl: MODELS_URL, model: manifest.name, device, sentences: corpus.sentences });
+
+  // A shared link made with the corpus on offer (usually the default one) runs by itself.
+  const autoRan = useRef(false);
+  useEffect(() => {
+    const linkCorpus = readViewState(new URLSearchParams(window.location.search)).corpus;
+    if (!linkCorpus || autoRan.current || !manifest || !corpus || !tokenizer || state.status !== 'idle') return;
+    let cancelled = false;
+    void corpusHash(corpus.sentences).then((hash) => {
+      if (cancelled || autoRan.current || !sameCorpus(linkCorpus, hash)) return;
+      autoRan.current = true;
+      start();
+    });
+    return () => {
+      cancelled = true;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [manifest, corpus, tokenizer, state.status]);
 
   return (
     <>

@@ -1,6 +1,7 @@
 // The qkviz command line: the same lib/ engine as the browser, on onnxruntime-node.
 //   qkviz extract --input corpus.txt --out DIR [--model DIR]
 //   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized --out DIR
+//   qkviz figures --in DIR [--out figures.csv]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,9 +12,12 @@ import { assertFitsMemory } from '../lib/engine/memory';
 import { tokenizeCorpus } from '../lib/engine/tokens';
 import { corpusFormatOf, parseCorpus } from '../lib/corpus/parse';
 import { openNodeModel } from '../lib/node/model';
+import { analyzeHeads, improvementSummary } from '../lib/analysis/analyze';
 import { headPairsOf } from '../lib/analysis/headPairs';
+import { headFiguresCsv } from '../lib/views/headFigures';
 import { NORMALIZATION_MODES, type NormalizationMode, normalizationsFor } from '../lib/analysis/normalize';
 import { readExtractionFiles } from '../lib/engine/exportFiles';
+import { COORDS_LAYOUT, coordsNpy } from '../lib/io/coords';
 import { decodeNpy, encodeNpy } from '../lib/io/npy';
 import type { Metric } from '../lib/projection/knn';
 import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors, projectHead, umapEpochs } from '../lib/projection/project';
@@ -26,7 +30,10 @@ const USAGE = `usage:
       Writes tokens.json, queries.npy, keys.npy, attention.npy to DIR (see README).
   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized [--seed N]
                 [--metric euclidean|cosine] [--epochs N] --out DIR [--quiet]
-      Reads an extract DIR; writes coords.npy [layers, heads, 2N, dims] and projection.json.`;
+      Reads an extract DIR; writes coords.npy [layers, heads, 2N, dims] and projection.json.
+  qkviz figures --in DIR [--out figures.csv] [--quiet]
+      Scores every head raw and under both normalizations; prints how many heads each mode
+      improves per figure (and the median change) and writes the per-head CSV the app exports.`;
 
 async function extract(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -95,25 +102,25 @@ async function project(argv: string[]): Promise<void> {
   const norms = normalizationsFor(data, mode, (l, h) => headPairsOf(data, l, h));
   const normalizeMs = performance.now() - started;
   const points = 2 * data.tokenCount;
-  const coords = new Float32Array(data.layers * data.heads * points * params.dims);
+  const layouts: Float32Array[] = [];
   const heads: { layer: number; head: number; ms: number; explainedVariance?: number[] }[] = [];
   for (let l = 0; l < data.layers; l++) {
     for (let h = 0; h < data.heads; h++) {
       const r = projectHead(jointVectors(data, l, h, norms[l * data.heads + h]), data.headDim, params);
-      coords.set(r.coords, (l * data.heads + h) * points * params.dims);
+      layouts.push(r.coords);
       heads.push({ layer: l, head: h, ms: Math.round(r.ms), explainedVariance: r.explainedVariance });
       log(`L${l} H${h}: ${params.method} in ${(r.ms / 1000).toFixed(2)} s`);
     }
   }
   const totalMs = performance.now() - started;
   mkdirSync(values.out, { recursive: true });
-  writeFileSync(join(values.out, 'coords.npy'), encodeNpy(coords, [data.layers, data.heads, points, params.dims]));
+  writeFileSync(join(values.out, 'coords.npy'), coordsNpy(data.layers, data.heads, points, params.dims, (l, h) => layouts[l * data.heads + h])!);
   const info = {
     model: data.model,
     mode,
     ...params,
     epochs: params.method === 'umap' ? params.epochs || umapEpochs(points) : undefined,
-    layout: 'coords[layer, head, :N] are the queries in token order, coords[layer, head, N:] the keys; each head centred and scaled uniformly into the unit ball',
+    layout: COORDS_LAYOUT,
     tokenCount: data.tokenCount,
     normalization: norms.map((n, i) => ({ layer: Math.floor(i / data.heads), head: i % data.heads, scale: n.scale, translationNorm: Math.hypot(...n.translation) })),
     timings: { normalizeMs: Math.round(normalizeMs), totalMs: Math.round(totalMs) },
@@ -123,10 +130,26 @@ async function project(argv: string[]): Promise<void> {
   log(`projected ${heads.length} heads (${points} points each) in ${(totalMs / 1000).toFixed(1)} s → ${resolve(values.out)}`);
 }
 
+async function figures(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { in: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean', default: false } } });
+  if (!values.in) throw new Error(`figures needs --in\n${USAGE}`);
+  const dir = values.in;
+  const data = readExtractionFiles(readFileSync(join(dir, 'tokens.json'), 'utf8'), readNpy(join(dir, 'queries.npy')), readNpy(join(dir, 'keys.npy')), readNpy(join(dir, 'attention.npy')));
+  const analysis = await analyzeHeads(data);
+  if (values.out) writeFileSync(values.out, headFiguresCsv(analysis));
+  if (values.quiet) return;
+  console.log(`${data.tokenCount} tokens, ${data.layers * data.heads} heads; lower is better for every figure`);
+  console.log(['figure', 'mode', 'improved', 'median raw', 'median', 'median change'].join('\t'));
+  for (const r of improvementSummary(analysis)) {
+    console.log([r.figure, r.mode, `${r.improved}/${r.heads}`, r.medianRaw.toFixed(3), r.median.toFixed(3), `${r.medianChange >= 0 ? '+' : ''}${r.medianChange.toFixed(3)}`].join('\t'));
+  }
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'extract') return extract(rest);
   if (command === 'project') return project(rest);
+  if (command === 'figures') return figures(rest);
   console.log(USAGE);
   if (command && command !== '--help' && command !== 'help') process.exitCode = 2;
 }

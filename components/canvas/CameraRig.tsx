@@ -25,11 +25,13 @@ interface Pose {
 const ease = (t: number) => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2);
 const scratch = { forward: new THREE.Vector3(), right: new THREE.Vector3(), move: new THREE.Vector3() };
 
-export function CameraRig({ shape, focus, resetToken, element }: {
+export function CameraRig({ shape, focus, resetToken, element, initialPose }: {
   shape: MatrixShape;
   focus: { layer: number; head: number } | null;
   resetToken: number;
   element: React.RefObject<HTMLElement | null>;
+  /** Where the first view should be (a shared link's camera) instead of the default. */
+  initialPose?: number[] | null;
 }) {
   const camera = useThree((s) => s.camera) as THREE.PerspectiveCamera;
   const controls = useThree((s) => s.controls) as unknown as OrbitLike | null;
@@ -52,6 +54,10 @@ export function CameraRig({ shape, focus, resetToken, element }: {
     if (!placed.current) {
       // The first view appears in place; later changes fly.
       placed.current = true;
+      if (initialPose?.length === 6) {
+        to.position.fromArray(initialPose, 0);
+        to.target.fromArray(initialPose, 3);
+      }
       camera.position.copy(to.position);
       controls.target.copy(to.target);
       camera.lookAt(to.target);

@@ -11,8 +11,9 @@ import * as THREE from 'three';
 import type { Rgb } from '@/lib/views/colour';
 import type { Links } from '@/lib/views/links';
 import { placeLabels } from '@/lib/views/labels';
-import { CameraRig } from './CameraRig';
-import { type MatrixShape, cellAt, cellCenter, createMatrixGeometry, writeHeadLayout } from './geometry';
+import { CameraRig, type OrbitLike } from './CameraRig';
+import type { CameraLink } from './cameraLink';
+import { CELL_SPACING, type MatrixShape, cellAt, cellCenter, createMatrixGeometry, writeHeadLayout } from './geometry';
 import { PointPicker } from './picking';
 import { BACKGROUND, STATE_TEXTURE_WIDTH, pointMaterials, pointStateTexture, pointUniforms } from './pointMaterial';
 
@@ -46,6 +47,14 @@ export interface QKSceneProps {
   labelOrder: Int32Array;
   resetToken: number;
   onStep: (dLayer: number, dHead: number) => void;
+  /** RGB per head (cell order) for the matrix overlay behind each cell, or null for none. */
+  cellColours: Uint8Array | null;
+  /** Shared with the other views in compare mode; also holds the pose a shared link records. */
+  cameraLink: CameraLink;
+  initialPose?: number[] | null;
+  /** A caption drawn in the view's corner (compare mode names its panes). */
+  caption?: string;
+  testId?: string;
 }
 
 /** Most token labels drawn at once; more than this stops being readable. */
@@ -77,6 +86,42 @@ const linkVertex = /* glsl */ `
     gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
   }
 `;
+const overlayVertex = /* glsl */ `
+  attribute vec3 tint;
+  varying vec3 vTint;
+  void main() {
+    vTint = tint;
+    gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
+  }
+`;
+const overlayFragment = /* glsl */ `
+  varying vec3 vTint;
+  void main() { gl_FragColor = vec4(vTint, 0.55); }
+`;
+
+/** One mesh of a quad per head, tinted by a per-head figure: one draw call for the overlay. */
+function createOverlay(shape: MatrixShape): THREE.Mesh {
+  const cells = shape.layers * shape.heads;
+  const position = new Float32Array(cells * 4 * 3);
+  const index: number[] = [];
+  const half = CELL_SPACING * 0.48;
+  for (let c = 0; c < cells; c++) {
+    const [x, y] = cellCenter(shape, Math.floor(c / shape.heads), c % shape.heads);
+    // Behind the cloud, which fills the unit ball around z = 0.
+    [[-1, -1], [1, -1], [1, 1], [-1, 1]].forEach(([dx, dy], v) => position.set([x + dx * half, y + dy * half, -1.05], (c * 4 + v) * 3));
+    index.push(c * 4, c * 4 + 1, c * 4 + 2, c * 4, c * 4 + 2, c * 4 + 3);
+  }
+  const g = new THREE.BufferGeometry();
+  g.setAttribute('position', new THREE.BufferAttribute(position, 3));
+  g.setAttribute('tint', new THREE.BufferAttribute(new Float32Array(cells * 4 * 3), 3));
+  g.setIndex(index);
+  const material = new THREE.ShaderMaterial({ vertexShader: overlayVertex, fragmentShader: overlayFragment, transparent: true, depthWrite: false });
+  const mesh = new THREE.Mesh(g, material);
+  mesh.renderOrder = -1;
+  mesh.frustumCulled = false;
+  return mesh;
+}
+
 const linkFragment = /* glsl */ `
   uniform vec3 colour;
   varying float vWeight;
@@ -231,6 +276,31 @@ function SceneContents(props: QKSceneProps & { wrapper: React.RefObject<HTMLDivE
     invalidate();
   }, [links, focus, layout, version, dims, shape, tokenCount, linkGeometry, linkObject, invalidate]);
 
+  const overlay = useMemo(() => {
+    const mesh = createOverlay(shape);
+    uploads.watch(mesh.geometry.getAttribute('tint') as THREE.BufferAttribute);
+    return mesh;
+  }, [shape, uploads]);
+  useEffect(() => {
+    const colours = props.cellColours;
+    overlay.visible = !!colours && !focus;
+    if (colours) {
+      const tint = overlay.geometry.getAttribute('tint') as THREE.BufferAttribute;
+      for (let c = 0; c < shape.layers * shape.heads; c++) {
+        for (let v = 0; v < 4; v++) for (let k = 0; k < 3; k++) tint.array[(c * 4 + v) * 3 + k] = colours[c * 3 + k] / 255;
+      }
+      tint.needsUpdate = true;
+    }
+    invalidate();
+  }, [props.cellColours, focus, overlay, shape, invalidate]);
+  useEffect(
+    () => () => {
+      overlay.geometry.dispose();
+      (overlay.material as THREE.Material).dispose();
+    },
+    [overlay],
+  );
+
   useEffect(
     () => () => {
       geometry.dispose();
@@ -352,10 +422,32 @@ function SceneContents(props: QKSceneProps & { wrapper: React.RefObject<HTMLDivE
     return () => el.removeEventListener('keydown', key);
   }, [props.wrapper]);
 
+  // Linked cameras: take another view's move before this frame, publish ours before rendering.
+  const controls = useThree((s) => s.controls) as unknown as OrbitLike | null;
+  const link = props.cameraLink;
+  const linkId = useRef(-1);
+  const seen = useRef(0);
+  useEffect(() => {
+    linkId.current = link.join(invalidate);
+    return () => link.leave(linkId.current);
+  }, [link, invalidate]);
+  useFrame(() => {
+    if (!controls || link.version === seen.current) return;
+    seen.current = link.version;
+    if (link.source === linkId.current || !link.pose) return;
+    camera.position.fromArray(link.pose, 0);
+    controls.target.fromArray(link.pose, 3);
+    camera.lookAt(controls.target);
+  });
+
   // Render (taking over from R3F to read the frame's own draw calls), then place token labels.
   const lastView = useRef(new THREE.Matrix4());
   const labelInputs = useRef<unknown[]>([]);
   useFrame(() => {
+    if (controls) {
+      link.publish(linkId.current, [...camera.position.toArray(), ...controls.target.toArray()]);
+      seen.current = link.version;
+    }
     gl.render(scene, camera);
     const w = props.wrapper.current;
     if (w) {
@@ -405,6 +497,7 @@ function SceneContents(props: QKSceneProps & { wrapper: React.RefObject<HTMLDivE
 
   return (
     <>
+      <primitive object={overlay} />
       <primitive object={points} />
       <primitive object={linkObject} />
     </>
@@ -412,12 +505,19 @@ function SceneContents(props: QKSceneProps & { wrapper: React.RefObject<HTMLDivE
 }
 
 export function QKScene(props: QKSceneProps) {
-  const { shape, focus, dims } = props;
+  const { shape, focus, dims, caption } = props;
   const wrapper = useRef<HTMLDivElement>(null);
   const tooltip = useRef<HTMLDivElement>(null);
   const labels = useRef<HTMLDivElement>(null);
   return (
-    <div ref={wrapper} className="matrix-view" data-testid="matrix-view" data-view={focus ? 'head' : 'matrix'} tabIndex={0} aria-label={focus ? `Head view L${focus.layer} H${focus.head}` : 'Matrix of all heads'}>
+    <div
+      ref={wrapper}
+      className="matrix-view"
+      data-testid={props.testId ?? 'matrix-view'}
+      data-view={focus ? 'head' : 'matrix'}
+      tabIndex={0}
+      aria-label={`${caption ? `${caption}: ` : ''}${focus ? `head view L${focus.layer} H${focus.head}` : 'matrix of all heads'}`}
+    >
       <Canvas frameloop="demand" gl={{ preserveDrawingBuffer: true, antialias: false }} camera={{ position: [0, 0, 20], fov: 50, near: 0.05, far: 1000 }} dpr={1}>
         <color attach="background" args={[BACKGROUND]} />
         <SceneContents {...props} wrapper={wrapper} tooltip={tooltip} labels={labels} />
@@ -436,10 +536,11 @@ export function QKScene(props: QKSceneProps) {
           })}
         {/* No damping: it keeps redrawing for dozens of frames after every drag, which a software renderer feels. */}
         <OrbitControls enableRotate={dims === 3} enableDamping={false} makeDefault screenSpacePanning />
-        <CameraRig shape={shape} focus={focus} resetToken={props.resetToken} element={wrapper} />
+        <CameraRig shape={shape} focus={focus} resetToken={props.resetToken} element={wrapper} initialPose={props.initialPose} />
       </Canvas>
       <div ref={labels} className="token-labels" aria-hidden="true" />
       <div ref={tooltip} className="tooltip" role="tooltip" hidden />
+      {caption && <div className="view-caption">{caption}</div>}
     </div>
   );
 }

@@ -22,7 +22,8 @@ export interface ProjectionStatus {
 
 const emptyStatus = (): ProjectionStatus => ({ done: { pca: 0, umap: 0 }, cached: 0, firstMatrixMs: { pca: null, umap: null }, current: null, errors: [] });
 
-export function useProjections(result: RunResult, mode: NormalizationMode, dims: 2 | 3) {
+/** `enabled: false` keeps the hook idle (compare mode's second set of layouts when not shown). */
+export function useProjections(result: RunResult, mode: NormalizationMode, dims: 2 | 3, enabled = true) {
   const { data, analysis, manifest } = result;
   const total = data.layers * data.heads;
   const [status, setStatus] = useState<ProjectionStatus>(emptyStatus);
@@ -32,6 +33,7 @@ export function useProjections(result: RunResult, mode: NormalizationMode, dims:
   const slot = (m: ProjectionMethod, l: number, h: number) => `${mode}|${m}|${dims}|${l}|${h}`;
 
   useEffect(() => {
+    if (!enabled) return;
     let cancelled = false;
     const started = performance.now();
     setStatus(emptyStatus());
@@ -93,7 +95,7 @@ export function useProjections(result: RunResult, mode: NormalizationMode, dims:
       pool.cancel();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [mode, dims, result]);
+  }, [mode, dims, result, enabled]);
 
   const layoutOf = useCallback(
     (m: ProjectionMethod, l: number, h: number) => layouts.current.get(`${mode}|${m}|${dims}|${l}|${h}`) ?? null,

@@ -57,3 +57,35 @@ export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions =
 export function countImproved(analysis: Analysis, mode: NormalizationMode, figure: keyof Omit<HeadMetrics, 'normalization'>): number {
   return analysis.heads.filter((h) => h.metrics[mode][figure] < h.metrics.raw[figure]).length;
 }
+
+export interface Improvement {
+  figure: keyof Omit<HeadMetrics, 'normalization'>;
+  mode: NormalizationMode;
+  improved: number;
+  heads: number;
+  medianRaw: number;
+  median: number;
+  /** Median over heads of (mode − raw); negative is better. */
+  medianChange: number;
+}
+
+const median = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** For every figure and normalized mode: how many heads it improves over raw, and by how much. */
+export function improvementSummary(analysis: Analysis): Improvement[] {
+  const figures = Object.keys(analysis.heads[0].metrics.raw).filter((k) => k !== 'normalization') as Improvement['figure'][];
+  return figures.flatMap((figure) =>
+    (['paper', 'optimized'] as const).map((mode) => ({
+      figure,
+      mode,
+      improved: countImproved(analysis, mode, figure),
+      heads: analysis.heads.length,
+      medianRaw: median(analysis.heads.map((h) => h.metrics.raw[figure])),
+      median: median(analysis.heads.map((h) => h.metrics[mode][figure])),
+      medianChange: median(analysis.heads.map((h) => h.metrics[mode][figure] - h.metrics.raw[figure])),
+    })),
+  );
+}

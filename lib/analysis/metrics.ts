@@ -1,8 +1,9 @@
 // How well does geometry reflect attention in one head? The figures of SPEC §3 for a
 // given normalization, plus two attention-only figures (entropy, share on special tokens).
-import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
+import { type QueryKeyData, headAttention } from '../engine/layout';
 import type { HeadNormalization } from './normalize';
-import { type HeadPairs, pearson } from './pairs';
+import type { HeadPairs } from './pairs';
+import { leastSquares, seedScatter } from './scatter';
 
 export interface HeadMetrics {
   /** Mean per-query Pearson(q·k, ‖q − k‖) over the keys of its sentence (goal: −1). */
@@ -26,46 +27,16 @@ export interface AttentionFigures {
 }
 
 export function headMetrics(data: QueryKeyData, layer: number, head: number, pairs: HeadPairs, norm: HeadNormalization): HeadMetrics {
-  const D = data.headDim;
-  const { q, k } = headVectors(data, layer, head);
   const { distance, weighted } = pairs.correlations(norm);
-  const n = data.tokenCount;
-  const c = norm.scale;
-  const t = norm.translation;
-  const qn = new Float64Array(D);
-  const kn = new Float64Array(D);
-  const normalized = (r: number) => {
-    for (let d = 0; d < D; d++) {
-      qn[d] = q[r * D + d] * c;
-      kn[d] = (k[r * D + d] + t[d]) / c;
-    }
-  };
-
-  // Seed metric: the dot product and cosine distance of each token's own query and key.
-  const dots = new Float64Array(n);
-  const cosDist = new Float64Array(n);
-  for (let r = 0; r < n; r++) {
-    normalized(r);
-    let dot = 0;
-    let a = 0;
-    let b = 0;
-    for (let d = 0; d < D; d++) {
-      dot += qn[d] * kn[d];
-      a += qn[d] * qn[d];
-      b += kn[d] * kn[d];
-    }
-    dots[r] = dot;
-    cosDist[r] = 1 - dot / Math.sqrt(a * b);
-  }
-
+  const seed = seedScatter(data, layer, head, norm);
   const ratios = pairs.distanceRatios(norm);
   return {
     distanceCorrelation: distance,
     weightedCorrelation: weighted,
-    seedCorrelation: pearson(dots, 0, cosDist, n, null, 0),
+    seedCorrelation: leastSquares(seed.dot, seed.cosineDistance).correlation,
     argmaxDistanceRatio: ratios.argmax,
     weightedDistanceRatio: ratios.weighted,
-    normalization: { translationNorm: Math.hypot(...t), scale: c },
+    normalization: { translationNorm: Math.hypot(...norm.translation), scale: norm.scale },
   };
 }
 

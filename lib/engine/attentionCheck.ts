@@ -9,7 +9,8 @@ export interface AttentionCheck {
   maxRelError: number;
 }
 
-export function checkAttention(data: QueryKeyData, queries = data.queries, keys = data.keys): AttentionCheck {
+/** Over every head, or only `only` (the diagnostics panel checks the head it shows). */
+export function checkAttention(data: QueryKeyData, queries = data.queries, keys = data.keys, only?: { layer: number; head: number }): AttentionCheck {
   const { layers, heads, headDim: D, tokenCount: N } = data;
   const scale = 1 / Math.sqrt(D);
   let maxAbsError = 0;
@@ -17,6 +18,7 @@ export function checkAttention(data: QueryKeyData, queries = data.queries, keys 
   const logits = new Float64Array(Math.max(...data.sentences.map((s) => s.ids.length)));
   for (let l = 0; l < layers; l++) {
     for (let h = 0; h < heads; h++) {
+      if (only && (only.layer !== l || only.head !== h)) continue;
       const base = (l * heads + h) * N * D;
       const attention = headAttention(data, l, h);
       data.sentences.forEach((sentence, s) => {

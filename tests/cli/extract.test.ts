@@ -52,7 +52,7 @@ describe('qkviz extract', () => {
     expect(r.err).toBeLessThanOrEqual(1e-5);
   });
 
-  it('projects an extraction: coords.npy [layers, heads, 2N, dims] in the unit ball, and projection.json', () => {
+  it('projects an extraction (coords.npy [layers, heads, 2N, dims] in the unit ball, projection.json) and scores it (figures CSV)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qkviz-cli-'));
     writeFileSync(join(dir, 'c.txt'), 'The brown capybara is sleeping now.\nShe fed it a slice of melon.\nWhy?\nThe cat sat on the mat, and the dog sat on the rug.\n');
     const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), ...args, '--quiet'], { encoding: 'utf8' });
@@ -70,6 +70,16 @@ print(json.dumps({"shape": list(c.shape), "dtype": str(c.dtype), "maxnorm": floa
       expect(r.maxnorm).toBeLessThanOrEqual(1 + 1e-5);
       expect(r.maxnorm).toBeGreaterThan(0.99);
     }
+    // figures: the CSV the app exports, and a summary whose counts the CSV's columns reproduce.
+    const figures = spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'figures', '--in', join(dir, 'x'), '--out', join(dir, 'f.csv')], { encoding: 'utf8' });
+    expect(figures.status, figures.stderr).toBe(0);
+    const summary = figures.stdout.match(/weightedDistanceRatio\toptimized\t(\d+)\/72/);
+    const py = spawnSync('python3', ['-c', `import csv
+rows = list(csv.DictReader(open("${join(dir, 'f.csv')}")))
+print(len(rows), sum(float(r["optimized_weighted_distance_ratio"]) < float(r["raw_weighted_distance_ratio"]) for r in rows))`], { encoding: 'utf8' });
+    expect(py.status, py.stderr).toBe(0);
+    expect(py.stdout.trim()).toBe(`72 ${summary![1]}`);
+
     const bad = cli('project', '--in', join(dir, 'x'), '--method', 'tsne', '--out', join(dir, 'y'));
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/--method must be pca or umap, not tsne/);

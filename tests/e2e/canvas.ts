@@ -18,9 +18,9 @@ export interface PixelCounts {
 }
 
 /** Pixel counts per rectangle (canvas pixels); the whole canvas when no rectangles are given. */
-export async function canvasPixels(page: Page, rects?: Rect[]): Promise<PixelCounts[]> {
-  return page.evaluate(async (wanted) => {
-    const canvas = document.querySelector('[data-testid="matrix-view"] canvas') as HTMLCanvasElement;
+export async function canvasPixels(page: Page, rects?: Rect[], view = 'matrix-view'): Promise<PixelCounts[]> {
+  return page.evaluate(async ([wanted, testId]) => {
+    const canvas = document.querySelector(`[data-testid="${testId}"] canvas`) as HTMLCanvasElement;
     const img = new Image();
     img.src = canvas.toDataURL('image/png');
     await img.decode();
@@ -52,7 +52,7 @@ export async function canvasPixels(page: Page, rects?: Rect[]): Promise<PixelCou
       }
       return { query, key, link, signature };
     });
-  }, rects ?? null);
+  }, [rects ?? null, view] as const);
 }
 
 /** Share of differing characters between two signatures of the same rectangle. */
@@ -88,9 +88,9 @@ export async function matrixCells(page: Page, layers: number, heads: number): Pr
 }
 
 /** A canvas position whose 3×3 neighbourhood is all query green: the middle of a query dot. */
-export async function findQueryDot(page: Page): Promise<{ x: number; y: number } | null> {
-  return page.evaluate(async () => {
-    const canvas = document.querySelector('[data-testid="matrix-view"] canvas') as HTMLCanvasElement;
+export async function findQueryDot(page: Page, view = 'matrix-view'): Promise<{ x: number; y: number } | null> {
+  return page.evaluate(async (testId) => {
+    const canvas = document.querySelector(`[data-testid="${testId}"] canvas`) as HTMLCanvasElement;
     const img = new Image();
     img.src = canvas.toDataURL('image/png');
     await img.decode();
@@ -112,11 +112,11 @@ export async function findQueryDot(page: Page): Promise<{ x: number; y: number }
       }
     }
     return null;
-  });
+  }, view);
 }
 
 /** Moves the mouse to / clicks a canvas position. */
-export async function canvasPoint(page: Page, p: { x: number; y: number }): Promise<{ x: number; y: number }> {
-  const box = (await page.getByTestId('matrix-view').locator('canvas').boundingBox())!;
+export async function canvasPoint(page: Page, p: { x: number; y: number }, view = 'matrix-view'): Promise<{ x: number; y: number }> {
+  const box = (await page.getByTestId(view).locator('canvas').boundingBox())!;
   return { x: box.x + p.x, y: box.y + p.y };
 }

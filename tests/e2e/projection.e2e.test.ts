@@ -48,16 +48,16 @@ describe('projections', () => {
     await page.getByLabel('Layer').fill('5');
     await page.getByLabel('Head', { exact: true }).fill('11');
     await page.getByRole('button', { name: 'Go to head' }).click();
-    await page.getByLabel('UMAP').check();
+    await page.getByRole('radio', { name: 'UMAP' }).check();
     await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L5 H11');
     await page.getByText('The UMAP layout of L5 H11 is being computed').waitFor({ state: 'detached', timeout: 60_000 });
     expect(await umapDone()).toBeLessThanOrEqual(before + 2 * workers + 2);
     expect(before + 2 * workers + 2).toBeLessThan(40);
     await page.getByRole('button', { name: 'Back to matrix' }).click();
-    await page.getByLabel('PCA').check();
+    await page.getByRole('radio', { name: 'PCA' }).check();
 
     await expect.poll(() => status(page), { timeout: 240_000, interval: 1000 }).toMatch(/UMAP 72\/72 heads/);
-    await page.getByLabel('UMAP').check();
+    await page.getByRole('radio', { name: 'UMAP' }).check();
     // The flight back to the matrix has ended once the labels are where they were.
     await expect.poll(async () => (await cellPixels(page)).filter((c) => c.query > 0 && c.key > 0).length, { timeout: 10_000 }).toBe(72);
     const umap = await cellPixels(page);
@@ -66,7 +66,7 @@ describe('projections', () => {
     });
     await page.screenshot({ path: 'test-results/projections-umap.png', fullPage: true });
 
-    await page.getByLabel('PCA').check();
+    await page.getByRole('radio', { name: 'PCA' }).check();
     await page.getByLabel('Dimensions').selectOption('2');
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
     await expect.poll(async () => (await cellPixels(page)).filter((c) => c.query + c.key > 40).length, { timeout: 10_000 }).toBe(72);

@@ -183,7 +183,7 @@ describe('views', () => {
     await settled(page);
     const [pca] = await canvasPixels(page);
 
-    await page.getByLabel('UMAP').check();
+    await page.getByRole('radio', { name: 'UMAP' }).check();
     await page.getByText('The UMAP layout of L1 H5 is being computed').waitFor({ state: 'detached', timeout: 60_000 });
     await settled(page);
     const [umap] = await canvasPixels(page);
@@ -201,7 +201,7 @@ describe('views', () => {
     await page.getByLabel('Palette').selectOption('reference');
     await page.getByLabel('Colour by').selectOption('kind');
 
-    await page.getByLabel('PCA').check();
+    await page.getByRole('radio', { name: 'PCA' }).check();
     await page.getByLabel('Dimensions').selectOption('2');
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
     await settled(page);

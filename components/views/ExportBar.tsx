@@ -1,0 +1,93 @@
+'use client';
+// Taking a view away: the picture as PNG (both panes in compare mode), every head's figures
+// as CSV, the current layouts as NPY (the CLI's layout), and a link that reopens the view.
+import { useState } from 'react';
+
+export function download(data: Blob, name: string): void {
+  const url = URL.createObjectURL(data);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Every view canvas inside `root`, side by side, as one PNG. */
+async function viewsPng(root: HTMLElement): Promise<Blob | null> {
+  const canvases = [...root.querySelectorAll<HTMLCanvasElement>('.matrix-view canvas')];
+  if (!canvases.length) return null;
+  const out = document.createElement('canvas');
+  out.width = canvases.reduce((w, c) => w + c.width, 0);
+  out.height = Math.max(...canvases.map((c) => c.height));
+  const ctx = out.getContext('2d')!;
+  let x = 0;
+  for (const c of canvases) {
+    ctx.drawImage(c, x, 0);
+    x += c.width;
+  }
+  return new Promise((resolve) => out.toBlob(resolve, 'image/png'));
+}
+
+interface Props {
+  root: React.RefObject<HTMLElement | null>;
+  baseName: string;
+  figuresCsv: () => string;
+  /** The NPY file, or null while some head's layout is missing. */
+  coords: (() => Uint8Array | null) | null;
+  coordsPending: string | null;
+  shareUrl: () => string;
+}
+
+export function ExportBar({ root, baseName, figuresCsv, coords, coordsPending, shareUrl }: Props) {
+  const [link, setLink] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  return (
+    <div className="controls export-bar">
+      <span className="hint">Export</span>
+      <button
+        type="button"
+        className="secondary small"
+        onClick={async () => {
+          const png = root.current && (await viewsPng(root.current));
+          if (png) download(png, `${baseName}.png`);
+        }}
+      >
+        View as PNG
+      </button>
+      <button type="button" className="secondary small" onClick={() => download(new Blob([figuresCsv()], { type: 'text/csv' }), 'qkviz-head-figures.csv')}>
+        Figures as CSV
+      </button>
+      <button
+        type="button"
+        className="secondary small"
+        disabled={!coords}
+        title={coordsPending ?? 'float32 [layers, heads, 2N, dims]: queries then keys, as `qkviz project` writes'}
+        onClick={() => {
+          const npy = coords?.();
+          if (npy) download(new Blob([npy as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${baseName}-coords.npy`);
+          else setMessage(coordsPending);
+        }}
+      >
+        Coordinates as NPY
+      </button>
+      <button
+        type="button"
+        className="secondary small"
+        onClick={() => {
+          const url = shareUrl();
+          setLink(url);
+          navigator.clipboard?.writeText(url).then(
+            () => setMessage('Link copied.'),
+            () => setMessage(null),
+          );
+        }}
+      >
+        Share link
+      </button>
+      {link && <input className="share-link" readOnly value={link} aria-label="Link to this view" onFocus={(e) => e.target.select()} />}
+      {message && <span className="hint">{message}</span>}
+    </div>
+  );
+}

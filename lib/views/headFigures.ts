@@ -1,0 +1,84 @@
+// Per-head figures as the views show them: which figure, how to read it (its direction),
+// a sequential colour scale for the matrix overlay, and the CSV export of all of them.
+import type { Analysis, HeadReport } from '../analysis/analyze';
+import { NORMALIZATION_MODES, type NormalizationMode } from '../analysis/normalize';
+import type { Rgb } from './colour';
+
+export type HeadFigure = 'weightedCorrelation' | 'distanceCorrelation' | 'seedCorrelation' | 'argmaxDistanceRatio' | 'weightedDistanceRatio' | 'entropy' | 'specialShare';
+
+export interface HeadFigureSpec {
+  key: HeadFigure;
+  label: string;
+  /** Short column heading. */
+  short: string;
+  /** Whether the figure depends on the normalization mode (the attention-only ones do not). */
+  perMode: boolean;
+  /** What a low value means, for the legend. */
+  reading: string;
+}
+
+export const HEAD_FIGURES: HeadFigureSpec[] = [
+  { key: 'weightedCorrelation', label: 'Distance–attention correlation (attention-weighted)', short: 'weighted corr', perMode: true, reading: 'low: attended keys are near' },
+  { key: 'distanceCorrelation', label: 'Distance–dot correlation (per query)', short: 'dist–dot corr', perMode: true, reading: 'low: distance tracks q·k' },
+  { key: 'seedCorrelation', label: 'Seed: corr(q·k, cosine distance)', short: 'seed corr', perMode: true, reading: 'low: distance tracks q·k' },
+  { key: 'argmaxDistanceRatio', label: 'Distance to most-attended key ÷ chance', short: 'argmax ÷ chance', perMode: true, reading: 'low: top key sits close' },
+  { key: 'weightedDistanceRatio', label: 'Attention-weighted distance ÷ chance', short: 'weighted ÷ chance', perMode: true, reading: 'low: attended keys sit close' },
+  { key: 'entropy', label: 'Attention entropy (nats)', short: 'entropy', perMode: false, reading: 'low: sharp attention' },
+  { key: 'specialShare', label: 'Share of attention on [CLS]/[SEP]', short: '[CLS]/[SEP] share', perMode: false, reading: 'high: attends to special tokens' },
+];
+
+export function headFigure(report: HeadReport, figure: HeadFigure, mode: NormalizationMode): number {
+  if (figure === 'entropy' || figure === 'specialShare') return report.attention[figure];
+  return report.metrics[mode][figure];
+}
+
+/** Viridis stops: perceptually uniform and readable with colour-vision deficiencies. */
+const VIRIDIS: Rgb[] = [
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
+];
+
+export function viridis(t: number): Rgb {
+  const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  const f = x - i;
+  return [0, 1, 2].map((c) => Math.round(VIRIDIS[i][c] + (VIRIDIS[i + 1][c] - VIRIDIS[i][c]) * f)) as Rgb;
+}
+
+export const VIRIDIS_CSS = `linear-gradient(to right, ${VIRIDIS.map(([r, g, b]) => `rgb(${r}, ${g}, ${b})`).join(', ')})`;
+
+/** One colour per head (cell order) on the figure's range across the model, and that range. */
+export function overlayColours(analysis: Analysis, figure: HeadFigure, mode: NormalizationMode): { colours: Uint8Array; min: number; max: number } {
+  const values = analysis.heads.map((h) => headFigure(h, figure, mode));
+  const finite = values.filter(Number.isFinite);
+  const min = Math.min(...finite);
+  const max = Math.max(...finite);
+  const colours = new Uint8Array(values.length * 3);
+  values.forEach((v, i) => colours.set(Number.isFinite(v) ? viridis(max > min ? (v - min) / (max - min) : 0.5) : [60, 60, 60], i * 3));
+  return { colours, min, max };
+}
+
+/** Every per-head figure for every mode, one row per head, as CSV. */
+export function headFiguresCsv(analysis: Analysis): string {
+  const perMode = HEAD_FIGURES.filter((f) => f.perMode);
+  const header = [
+    'layer',
+    'head',
+    'entropy',
+    'special_share',
+    ...NORMALIZATION_MODES.flatMap((m) => [...perMode.map((f) => `${m}_${snake(f.key)}`), `${m}_translation_norm`, `${m}_scale`]),
+  ];
+  const rows = analysis.heads.map((h) => [
+    h.layer,
+    h.head,
+    h.attention.entropy,
+    h.attention.specialShare,
+    ...NORMALIZATION_MODES.flatMap((m) => [...perMode.map((f) => h.metrics[m][f.key as keyof HeadReport['metrics'][NormalizationMode]] as number), h.metrics[m].normalization.translationNorm, h.metrics[m].normalization.scale]),
+  ]);
+  return [header.join(','), ...rows.map((r) => r.map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(8) : String(v))).join(','))].join('\n') + '\n';
+}
+
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
