@@ -43,7 +43,7 @@ await page.waitForTimeout(2000);
 await view.screenshot({ path: 'docs/head-links.png' });
 await drawCalls('head view with links');
 
-await page.getByLabel('UMAP').check();
+await page.getByRole('radio', { name: 'UMAP' }).check();
 await until(async () => (await page.getByText('layout of L3 H7 is being computed').count()) === 0);
 await page.getByLabel('Colour by').selectOption({ label: 'Position in sentence' });
 await page.getByRole('button', { name: 'Clear selection' }).click();
@@ -51,5 +51,29 @@ await page.getByLabel('Search tokens').fill('the');
 await page.waitForTimeout(2500);
 await view.screenshot({ path: 'docs/head-umap-search.png' });
 await drawCalls('head view, UMAP, search');
+await page.getByLabel('Diagnostics').screenshot({ path: 'docs/diagnostics.png' });
+
+await page.getByLabel('Search tokens').fill('');
+await page.getByLabel('Colour by').selectOption('kind');
+await page.getByRole('radio', { name: 'PCA' }).check();
+await page.getByRole('combobox', { name: /^Vectors/ }).selectOption('paper');
+await page.getByLabel('Compare').selectOption('normalization');
+await until(async () => (await page.getByText('layout of L3 H7 is being computed').count()) === 0);
+const dot2 = await findQueryDot(page, 'matrix-view-2');
+if (dot2) {
+  const at = await canvasPoint(page, dot2, 'matrix-view-2');
+  await page.mouse.click(at.x, at.y);
+}
+await page.mouse.move(0, 0);
+await page.waitForTimeout(2500);
+await view.screenshot({ path: 'docs/compare-raw-paper.png' });
+await drawCalls('compare, left pane');
+
+await page.getByLabel('Compare').selectOption('off');
+await page.getByRole('button', { name: 'Back to matrix' }).click();
+await page.getByLabel('Cell colour').selectOption('specialShare');
+await page.waitForTimeout(3000);
+await view.screenshot({ path: 'docs/matrix-overlay.png' });
+await drawCalls('matrix with cell overlay');
 await close();
 process.exit(0);

@@ -5,7 +5,7 @@
 import { useFrame, useThree } from '@react-three/fiber';
 import { useEffect, useRef } from 'react';
 import * as THREE from 'three';
-import { HEAD_DISTANCE, type MatrixShape, cellCenter, matrixDistance } from './geometry';
+import { type MatrixShape, cellCenter, headDistance, matrixDistance } from './geometry';
 
 /** Length of a flight between views; long enough to follow, short enough not to wait for. */
 const FLY_MS = 650;
@@ -45,11 +45,12 @@ export function CameraRig({ shape, focus, resetToken, element, initialPose }: {
   useEffect(() => {
     if (!controls) return;
     let to: Pose;
+    const aspect = size.width / Math.max(1, size.height);
     if (focus) {
       const [x, y] = cellCenter(shape, focus.layer, focus.head);
-      to = { position: new THREE.Vector3(x, y, HEAD_DISTANCE), target: new THREE.Vector3(x, y, 0) };
+      to = { position: new THREE.Vector3(x, y, headDistance(camera.fov, aspect)), target: new THREE.Vector3(x, y, 0) };
     } else {
-      to = { position: new THREE.Vector3(0, 0, matrixDistance(shape, camera.fov, size.width / Math.max(1, size.height))), target: new THREE.Vector3() };
+      to = { position: new THREE.Vector3(0, 0, matrixDistance(shape, camera.fov, aspect)), target: new THREE.Vector3() };
     }
     if (!placed.current) {
       // The first view appears in place; later changes fly.

@@ -4,8 +4,8 @@ import * as THREE from 'three';
 
 /** Distance between cell centres; a head's layout fits in the unit ball. */
 export const CELL_SPACING = 2.4;
-/** Camera distance from a head's centre when flown into it (the unit ball fills the view). */
-export const HEAD_DISTANCE = 2.4;
+/** Radius of a head's view to keep in frame when flown into it: the unit ball and a margin. */
+const HEAD_VIEW_RADIUS = 1.12;
 
 export interface MatrixShape {
   layers: number;
@@ -25,6 +25,12 @@ export function cellAt(shape: Pick<MatrixShape, 'layers' | 'heads'>, x: number, 
   if (head < 0 || head >= shape.heads || layer < 0 || layer >= shape.layers) return null;
   const [cx, cy] = cellCenter(shape, layer, head);
   return Math.hypot(x - cx, y - cy) <= CELL_SPACING / 2 ? { layer, head } : null;
+}
+
+/** Camera distance from a head's centre at which its unit ball fills a view of the given aspect. */
+export function headDistance(fovDegrees: number, aspect: number): number {
+  const t = Math.tan((fovDegrees * Math.PI) / 360);
+  return Math.max(HEAD_VIEW_RADIUS / t, HEAD_VIEW_RADIUS / (t * aspect));
 }
 
 /** Camera distance at which the whole matrix fits a view of the given aspect. */

@@ -103,6 +103,22 @@ describe('compare, diagnostics and export', () => {
     await settled(page, right);
     expect(difference((await pixels(page, right)).signature, still)).toBeGreaterThan(0.01);
 
+    // Raw | normalized (paper): the raw pane gets its own layouts; the selection carries over.
+    await page.getByRole('combobox', { name: /^Vectors/ }).selectOption('paper');
+    await page.getByLabel('Compare').selectOption('normalization');
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/raw vectors: PCA 72\/72/);
+    await page.getByText(/layout of L2 H6 is being computed/).waitFor({ state: 'detached', timeout: 60_000 });
+    await settled(page, left);
+    await settled(page, right);
+    const [raw, paper] = [await pixels(page, left), await pixels(page, right)];
+    expect(await page.getByTestId(left).getAttribute('aria-label')).toMatch(/^PCA · Raw/);
+    expect(await page.getByTestId(right).getAttribute('aria-label')).toMatch(/^PCA · Paper/);
+    expect(raw.link).toBeGreaterThan(20);
+    expect(paper.link).toBeGreaterThan(20);
+    expect(difference(raw.signature, paper.signature)).toBeGreaterThan(0.01);
+    await page.screenshot({ path: 'test-results/compare-normalization.png' });
+    await page.getByRole('combobox', { name: /^Vectors/ }).selectOption('optimized');
+
     // Diagnostics for the head: the figures, the attention check, the scatter's fit.
     const diagnostics = page.getByLabel('Diagnostics');
     expect(await diagnostics.getByRole('heading').textContent()).toContain('L2 H6');
