@@ -24,7 +24,7 @@ export function HeadFiguresTable({ analysis, mode, onOpen }: { analysis: Analysi
   );
   return (
     <div className="figures-table-wrap">
-      <table className="figures sortable" aria-label={`Per-head figures, ${MODE_LABELS[mode]} vectors`} data-testid="head-figures">
+      <table className="figures sortable" aria-label={`Every head's figures, ${MODE_LABELS[mode]} vectors`} data-testid="head-figures">
         <thead>
           <tr>
             {header('head', 'Head')}

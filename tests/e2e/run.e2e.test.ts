@@ -26,7 +26,7 @@ describe('a run in the browser', () => {
     const error = await shownAttentionError(page);
     console.log(`[qkviz] Chromium WASM: max attention error over the default corpus = ${error.toExponential(2)}`);
     expect(error).toBeLessThanOrEqual(1e-5);
-    const table = page.getByLabel('Per-head figures');
+    const table = page.getByLabel('Per-head figures', { exact: true });
     expect(await table.locator('tbody tr').count()).toBe(6);
     expect(await table.locator('tbody td').count()).toBe(72);
     expect(await page.getByTestId('improved-count').textContent()).toMatch(/Optimized is better than raw \(lower\) on \d+ of 72 heads/);
