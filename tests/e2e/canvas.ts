@@ -1,6 +1,7 @@
 // Reading the 3D view as a person sees it: the canvas's pixels (query green, key pink, link
 // yellow) within screen rectangles, and where each head's cell is, found from its label.
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export interface Rect {
   x: number;
@@ -17,42 +18,85 @@ export interface PixelCounts {
   signature: string;
 }
 
+type CanvasQuestion = { rects: Rect[] | null } | { queryDot: true };
+
+/** Reads the view's canvas as drawn (via a PNG of it) and answers one question in the page. */
+function askCanvas(page: Page, view: string, question: CanvasQuestion): Promise<PixelCounts[] | { x: number; y: number } | null> {
+  return page.evaluate(
+    async ([testId, q]) => {
+      const canvas = document.querySelector(`[data-testid="${testId}"] canvas`) as HTMLCanvasElement;
+      const img = new Image();
+      img.src = canvas.toDataURL('image/png');
+      await img.decode();
+      const copy = document.createElement('canvas');
+      copy.width = img.width;
+      copy.height = img.height;
+      const ctx = copy.getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      const all = ctx.getImageData(0, 0, copy.width, copy.height).data;
+      const isQuery = (i: number) => Math.abs(all[i] - 0x5f) + Math.abs(all[i + 1] - 0xb9) + Math.abs(all[i + 2] - 0x6c) < 30;
+      if ('queryDot' in q) {
+        for (let y = 2; y < copy.height - 2; y++) {
+          for (let x = 2; x < copy.width - 2; x++) {
+            let every = true;
+            for (let dy = -1; dy <= 1 && every; dy++) for (let dx = -1; dx <= 1 && every; dx++) every = isQuery(((y + dy) * copy.width + x + dx) * 4);
+            if (every) return { x, y };
+          }
+        }
+        return null;
+      }
+      return (q.rects ?? [{ x: 0, y: 0, width: copy.width, height: copy.height }]).map((r) => {
+        let query = 0;
+        let key = 0;
+        let link = 0;
+        let signature = '';
+        const x0 = Math.max(0, Math.round(r.x));
+        const y0 = Math.max(0, Math.round(r.y));
+        const x1 = Math.min(copy.width, Math.round(r.x + r.width));
+        const y1 = Math.min(copy.height, Math.round(r.y + r.height));
+        for (let y = y0; y < y1; y++) {
+          for (let x = x0; x < x1; x++) {
+            const i = (y * copy.width + x) * 4;
+            const [red, green, blue] = [all[i], all[i + 1], all[i + 2]];
+            if (isQuery(i)) query++;
+            if (Math.abs(red - 0xe3) + Math.abs(green - 0x37) + Math.abs(blue - 0x8f) < 30) key++;
+            // #FFC300 at any opacity over the dark background: a yellow-orange hue.
+            if (red > 90 && green > 0.55 * red && green < 0.9 * red && blue < 0.3 * red) link++;
+            signature += ((red >> 4) * 256 + (green >> 4) * 16 + (blue >> 4)).toString(36);
+          }
+        }
+        return { query, key, link, signature };
+      });
+    },
+    [view, question] as const,
+  );
+}
+
 /** Pixel counts per rectangle (canvas pixels); the whole canvas when no rectangles are given. */
 export async function canvasPixels(page: Page, rects?: Rect[], view = 'matrix-view'): Promise<PixelCounts[]> {
-  return page.evaluate(async ([wanted, testId]) => {
-    const canvas = document.querySelector(`[data-testid="${testId}"] canvas`) as HTMLCanvasElement;
-    const img = new Image();
-    img.src = canvas.toDataURL('image/png');
-    await img.decode();
-    const copy = document.createElement('canvas');
-    copy.width = img.width;
-    copy.height = img.height;
-    const ctx = copy.getContext('2d')!;
-    ctx.drawImage(img, 0, 0);
-    const all = ctx.getImageData(0, 0, copy.width, copy.height).data;
-    return (wanted ?? [{ x: 0, y: 0, width: copy.width, height: copy.height }]).map((r) => {
-      let query = 0;
-      let key = 0;
-      let link = 0;
-      let signature = '';
-      const x0 = Math.max(0, Math.round(r.x));
-      const y0 = Math.max(0, Math.round(r.y));
-      const x1 = Math.min(copy.width, Math.round(r.x + r.width));
-      const y1 = Math.min(copy.height, Math.round(r.y + r.height));
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0; x < x1; x++) {
-          const i = (y * copy.width + x) * 4;
-          const [red, green, blue] = [all[i], all[i + 1], all[i + 2]];
-          if (Math.abs(red - 0x5f) + Math.abs(green - 0xb9) + Math.abs(blue - 0x6c) < 30) query++;
-          if (Math.abs(red - 0xe3) + Math.abs(green - 0x37) + Math.abs(blue - 0x8f) < 30) key++;
-          // #FFC300 at any opacity over the dark background: a yellow-orange hue.
-          if (red > 90 && green > 0.55 * red && green < 0.9 * red && blue < 0.3 * red) link++;
-          signature += ((red >> 4) * 256 + (green >> 4) * 16 + (blue >> 4)).toString(36);
-        }
-      }
-      return { query, key, link, signature };
-    });
-  }, [rects ?? null, view] as const);
+  return (await askCanvas(page, view, { rects: rects ?? null })) as PixelCounts[];
+}
+
+/** A canvas position whose 3×3 neighbourhood is all query green: the middle of a query dot. */
+export async function findQueryDot(page: Page, view = 'matrix-view'): Promise<{ x: number; y: number } | null> {
+  return (await askCanvas(page, view, { queryDot: true })) as { x: number; y: number } | null;
+}
+
+/** Waits until the view stops changing (a camera flight ended, layouts arrived): two reads a moment apart agree. */
+export async function settled(page: Page, view = 'matrix-view'): Promise<void> {
+  let last = '';
+  await expect
+    .poll(
+      async () => {
+        await page.waitForTimeout(250);
+        const now = (await canvasPixels(page, undefined, view))[0].signature;
+        const same = now === last;
+        last = now;
+        return same;
+      },
+      { timeout: 15_000 },
+    )
+    .toBe(true);
 }
 
 /** Share of differing characters between two signatures of the same rectangle. */
@@ -85,34 +129,6 @@ export async function matrixCells(page: Page, layers: number, heads: number): Pr
     }
   }
   return cells;
-}
-
-/** A canvas position whose 3×3 neighbourhood is all query green: the middle of a query dot. */
-export async function findQueryDot(page: Page, view = 'matrix-view'): Promise<{ x: number; y: number } | null> {
-  return page.evaluate(async (testId) => {
-    const canvas = document.querySelector(`[data-testid="${testId}"] canvas`) as HTMLCanvasElement;
-    const img = new Image();
-    img.src = canvas.toDataURL('image/png');
-    await img.decode();
-    const copy = document.createElement('canvas');
-    copy.width = img.width;
-    copy.height = img.height;
-    const ctx = copy.getContext('2d')!;
-    ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, copy.width, copy.height).data;
-    const isQuery = (x: number, y: number) => {
-      const i = (y * copy.width + x) * 4;
-      return Math.abs(d[i] - 0x5f) + Math.abs(d[i + 1] - 0xb9) + Math.abs(d[i + 2] - 0x6c) < 30;
-    };
-    for (let y = 2; y < copy.height - 2; y++) {
-      for (let x = 2; x < copy.width - 2; x++) {
-        let all = true;
-        for (let dy = -1; dy <= 1 && all; dy++) for (let dx = -1; dx <= 1 && all; dx++) all = isQuery(x + dx, y + dy);
-        if (all) return { x, y };
-      }
-    }
-    return null;
-  }, view);
 }
 
 /** Moves the mouse to / clicks a canvas position. */

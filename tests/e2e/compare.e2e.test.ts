@@ -6,37 +6,16 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserForFile } from './browser';
-import { canvasPixels, canvasPoint, difference, findQueryDot } from './canvas';
-import { openApp, pasteCorpus, runToEnd } from './helpers';
+import { canvasPixels, canvasPoint, difference, findQueryDot, settled } from './canvas';
+import { goToHead, openApp, pasteCorpus, projectionStatus, runToEnd } from './helpers';
 import { defaultSentences } from '../helpers/extraction';
 
 const baseURL = inject('baseURL');
 const browser = browserForFile();
 const CORPUS = defaultSentences().slice(20, 34).join('\n');
 
-const status = (page: Page) => page.getByTestId('projection-status').textContent();
+const status = projectionStatus;
 const pixels = async (page: Page, view: string) => (await canvasPixels(page, undefined, view))[0];
-async function settled(page: Page, view = 'matrix-view'): Promise<void> {
-  let last = '';
-  await expect
-    .poll(
-      async () => {
-        await page.waitForTimeout(250);
-        const now = (await pixels(page, view)).signature;
-        const same = now === last;
-        last = now;
-        return same;
-      },
-      { timeout: 15_000 },
-    )
-    .toBe(true);
-}
-async function goToHead(page: Page, layer: number, head: number) {
-  await page.getByLabel('Layer').fill(String(layer));
-  await page.getByLabel('Head', { exact: true }).fill(String(head));
-  await page.getByRole('button', { name: 'Go to head' }).click();
-  await expect.poll(() => page.getByTestId('head-title').textContent()).toBe(`Head L${layer} H${head}`);
-}
 
 describe('compare, diagnostics and export', () => {
   it('links selection and camera across PCA | UMAP panes and shows the head’s diagnostics', async () => {

@@ -1,5 +1,6 @@
 // Steps a person takes on the page, shared by the end-to-end tests.
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export async function openApp(page: Page, baseURL: string, query = ''): Promise<void> {
   await page.goto(`${baseURL}/${query}`);
@@ -28,3 +29,14 @@ export async function shownAttentionError(page: Page): Promise<number> {
   if (!match) throw new Error(`no attention error in "${text}"`);
   return Number(match[1]);
 }
+
+/** Types a layer and head into "Go to head" and waits for the head view's title. */
+export async function goToHead(page: Page, layer: number, head: number): Promise<void> {
+  await page.getByLabel('Layer').fill(String(layer));
+  await page.getByLabel('Head', { exact: true }).fill(String(head));
+  await page.getByRole('button', { name: 'Go to head' }).click();
+  await expect.poll(() => page.getByTestId('head-title').textContent()).toBe(`Head L${layer} H${head}`);
+}
+
+/** The projections' status line ("PCA 72/72 heads … · UMAP n/72 heads …"). */
+export const projectionStatus = (page: Page) => page.getByTestId('projection-status').textContent();

@@ -6,14 +6,14 @@ import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserForFile } from './browser';
 import { canvasPixels, difference, matrixCells } from './canvas';
-import { openApp, pasteCorpus, runToEnd } from './helpers';
+import { goToHead, openApp, pasteCorpus, projectionStatus, runToEnd } from './helpers';
 import { defaultSentences } from '../helpers/extraction';
 
 const baseURL = inject('baseURL');
 const browser = browserForFile();
 const CORPUS = defaultSentences().slice(0, 25).join('\n');
 
-const status = (page: Page) => page.getByTestId('projection-status').textContent();
+const status = projectionStatus;
 
 async function cellPixels(page: Page) {
   const cells = await matrixCells(page, 6, 12);
@@ -45,11 +45,8 @@ describe('projections', () => {
     const umapDone = async () => Number((await status(page))?.match(/UMAP (\d+)\/72/)?.[1]);
     const workers = Number((await status(page))?.match(/(\d+) worker/)?.[1]);
     const before = await umapDone();
-    await page.getByLabel('Layer').fill('5');
-    await page.getByLabel('Head', { exact: true }).fill('11');
-    await page.getByRole('button', { name: 'Go to head' }).click();
+    await goToHead(page, 5, 11);
     await page.getByRole('radio', { name: 'UMAP' }).check();
-    await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L5 H11');
     await page.getByText('The UMAP layout of L5 H11 is being computed').waitFor({ state: 'detached', timeout: 60_000 });
     expect(await umapDone()).toBeLessThanOrEqual(before + 2 * workers + 2);
     expect(before + 2 * workers + 2).toBeLessThan(40);

@@ -5,8 +5,8 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserForFile } from './browser';
-import { canvasPixels, canvasPoint, difference, findQueryDot, matrixCells } from './canvas';
-import { openApp, pasteCorpus, runToEnd } from './helpers';
+import { canvasPixels, canvasPoint, difference, findQueryDot, matrixCells, settled } from './canvas';
+import { goToHead, openApp, pasteCorpus, projectionStatus, runToEnd } from './helpers';
 import { defaultSentences } from '../helpers/extraction';
 
 const baseURL = inject('baseURL');
@@ -14,29 +14,7 @@ const browser = browserForFile();
 const HOSTILE = 'The <img src=x onerror=alert(1)> token must stay text.';
 const SENTENCES = [...defaultSentences().slice(0, 14), HOSTILE];
 
-const status = (page: Page) => page.getByTestId('projection-status').textContent();
-const goToHead = async (page: Page, layer: number, head: number) => {
-  await page.getByLabel('Layer').fill(String(layer));
-  await page.getByLabel('Head', { exact: true }).fill(String(head));
-  await page.getByRole('button', { name: 'Go to head' }).click();
-  await expect.poll(() => page.getByTestId('head-title').textContent()).toBe(`Head L${layer} H${head}`);
-};
-/** Waits for the camera's flight to end: two reads of the canvas a moment apart agree. */
-async function settled(page: Page): Promise<void> {
-  let last = '';
-  await expect
-    .poll(
-      async () => {
-        await page.waitForTimeout(250);
-        const now = (await canvasPixels(page))[0].signature;
-        const same = now === last;
-        last = now;
-        return same;
-      },
-      { timeout: 15_000 },
-    )
-    .toBe(true);
-}
+const status = projectionStatus;
 
 describe('views', () => {
   it('draws every head of the default corpus in the matrix with a couple of draw calls, and requests nothing from elsewhere', async () => {
