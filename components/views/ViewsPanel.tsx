@@ -12,7 +12,7 @@ import type { RunResult } from '@/lib/protocol/model';
 import { corpusHash } from '@/lib/projection/cacheKey';
 import type { ProjectionMethod } from '@/lib/projection/project';
 import { seededRandom } from '@/lib/util/random';
-import { COLOUR_MODES, type ColourMode, PALETTES, type PaletteName, colourValueText, legendFor, pointColours } from '@/lib/views/colour';
+import { type ColourMode, PALETTES, type PaletteName, colourValueText, legendFor, pointColours } from '@/lib/views/colour';
 import { HEAD_FIGURES, type HeadFigure, VIRIDIS_CSS, headFiguresCsv, overlayColours } from '@/lib/views/headFigures';
 import { labelPriority, shuffledPoints } from '@/lib/views/labels';
 import { DEFAULT_LINK_K, DEFAULT_LINK_THRESHOLD, sentenceBlock, topKLinks } from '@/lib/views/links';
@@ -30,8 +30,8 @@ import { HeadFiguresTable } from './HeadFiguresTable';
 import { HeadNavigator } from './HeadNavigator';
 import { Legend } from './Legend';
 import { SentenceView } from './SentenceView';
+import { ViewControls } from './ViewControls';
 
-const PALETTE_LABELS: Record<PaletteName, string> = { reference: 'Reference (green / pink)', colourblind: 'Colour-blind safe (blue / orange)' };
 const COMPARE_LABELS: Record<CompareMode, string> = { off: 'Off', normalization: 'Raw | normalized', projection: 'PCA | UMAP' };
 /** Longest sentence text shown in a tooltip line. */
 const TOOLTIP_SENTENCE_CHARS = 90;
@@ -274,53 +274,21 @@ export function ViewsPanel({ result }: { result: RunResult }) {
             {[...status.errors, ...rawProjections.status.errors].join('; ')}
           </p>
         )}
-        <div className="controls view-controls">
-          <label>
-            Colour by{' '}
-            <select value={colourMode} onChange={(e) => setColourMode(e.target.value as ColourMode)}>
-              {COLOUR_MODES.map(({ mode: m, label }) => (
-                <option key={m} value={m}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Palette{' '}
-            <select value={palette} onChange={(e) => setPalette(e.target.value as PaletteName)}>
-              {(Object.keys(PALETTE_LABELS) as PaletteName[]).map((p) => (
-                <option key={p} value={p}>
-                  {PALETTE_LABELS[p]}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Dot size <input type="range" min={1} max={8} step={0.5} value={dotSize} onChange={(e) => setDotSize(Number(e.target.value))} />
-          </label>
-          <label className="inline">
-            <input type="checkbox" checked={sizeByNorm} onChange={(e) => setSizeByNorm(e.target.checked)} /> Size by norm
-          </label>
-          <label>
-            Search tokens <input type="search" value={search} placeholder="e.g. the" onChange={(e) => setSearch(e.target.value)} />
-          </label>
-          {searching && (
-            <span className="status" data-testid="search-results" role="status">
-              {2 * matches.length} results
-            </span>
-          )}
-          <label>
-            Cell colour{' '}
-            <select value={overlay} onChange={(e) => setOverlay(e.target.value as HeadFigure | 'none')}>
-              <option value="none">None</option>
-              {HEAD_FIGURES.map((f) => (
-                <option key={f.key} value={f.key}>
-                  {f.label}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
+        <ViewControls
+          colourMode={colourMode}
+          onColourMode={setColourMode}
+          palette={palette}
+          onPalette={setPalette}
+          dotSize={dotSize}
+          onDotSize={setDotSize}
+          sizeByNorm={sizeByNorm}
+          onSizeByNorm={setSizeByNorm}
+          search={search}
+          onSearch={setSearch}
+          results={searching ? 2 * matches.length : null}
+          overlay={overlay}
+          onOverlay={setOverlay}
+        />
         <HeadNavigator layers={data.layers} heads={data.heads} focus={focus} onFocus={flyTo} onStep={step} onReset={() => setResetToken((t) => t + 1)} />
         {waiting.length > 0 && focus && (
           <p className="status" role="status">
