@@ -112,11 +112,12 @@ function SceneContents(props: QKSceneProps & { wrapper: React.RefObject<HTMLDivE
         if (!coords || uploaded.current.get(cell) === coords) continue;
         uploaded.current.set(cell, coords);
         writeHeadLayout(geometry, shape, l, h, coords, dims);
-        changed = true;
+        // In the head view another head's layout is uploaded with the next frame but needs none.
+        if (!focus || (focus.layer === l && focus.head === h)) changed = true;
       }
     }
     if (changed) invalidate();
-  }, [version, layout, geometry, shape, dims, invalidate]);
+  }, [version, layout, geometry, shape, dims, focus, invalidate]);
 
   // In the head view only the focused head's range is drawn (and picked).
   useEffect(() => {
@@ -148,16 +149,17 @@ function SceneContents(props: QKSceneProps & { wrapper: React.RefObject<HTMLDivE
     rgb(u.qDark.value, ramps.query[1]);
     rgb(u.kLight.value, ramps.key[0]);
     rgb(u.kDark.value, ramps.key[1]);
-    rgb(u.background.value, [0x11, 0x14, 0x1a]);
     invalidate();
   }, [uniforms, pointSize, sizeByNorm, useNorm, norms, ramps, focus, invalidate]);
 
-  // Attention links: one line geometry, rewritten when the selection or the head changes.
+  // Attention links: one line geometry, rewritten only when the selection, the head or that
+  // head's layout changes (not whenever some other head's layout arrives).
   const linkObject = useMemo(() => createLinkLines(uploads), [uploads]);
+  const focusCoords = focus ? layout(focus.layer, focus.head) : null;
   useEffect(() => {
-    writeLinks(linkObject, shape, focus, focus ? layout(focus.layer, focus.head) : null, dims, links);
+    writeLinks(linkObject, shape, focus, focusCoords, dims, links);
     invalidate();
-  }, [links, focus, layout, version, dims, shape, linkObject, invalidate]);
+  }, [links, focus, focusCoords, dims, shape, linkObject, invalidate]);
 
   const overlay = useMemo(() => {
     const mesh = createOverlay(shape);

@@ -3,6 +3,7 @@
 // norm ramp from a per-vertex value. The picking variant draws each point's index + 1
 // as a colour so the point under the cursor can be read back from one pixel.
 import * as THREE from 'three';
+import { type Rgb, hex } from '@/lib/views/colour';
 
 /** Highlight states, stored in the state texture's alpha channel. */
 export const STATE = { faded: 0, normal: 85, highlighted: 170, match: 255 } as const;
@@ -78,7 +79,8 @@ export function pointUniforms(texture: THREE.DataTexture, tokenCount: number) {
     qDark: { value: new THREE.Color() },
     kLight: { value: new THREE.Color() },
     kDark: { value: new THREE.Color() },
-    background: { value: new THREE.Color(BACKGROUND) },
+    // The shader mixes raw sRGB bytes (no colour management), so the background goes in as its bytes too.
+    background: { value: new THREE.Color().setRGB(...(hex(BACKGROUND).map((v) => v / 255) as Rgb)) },
   };
 }
 

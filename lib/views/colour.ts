@@ -76,7 +76,8 @@ function ranges(table: TokenTable): { sentenceLength: Range; frequency: Range } 
 }
 
 /** A token's place on an ordered mode's ramp, 0 (light) … 1 (dark); null for other modes. */
-export function rampValue(table: TokenTable, mode: ColourMode, row: number, r = ranges(table)): number | null {
+/** `r` (the corpus-wide ranges) is only needed for sentence length and frequency; pass it when colouring every point. */
+export function rampValue(table: TokenTable, mode: ColourMode, row: number, r?: ReturnType<typeof ranges>): number | null {
   const unit = (v: number, { min, max }: Range) => (max > min ? Math.min(1, Math.max(0, (v - min) / (max - min))) : 0);
   switch (mode) {
     case 'position':
@@ -84,10 +85,10 @@ export function rampValue(table: TokenTable, mode: ColourMode, row: number, r = 
     case 'tokenLength':
       return unit(Math.min(table.length[row], TOKEN_LENGTH_CAP), { min: 1, max: TOKEN_LENGTH_CAP });
     case 'sentenceLength':
-      return unit(table.sentenceLength[row], r.sentenceLength);
+      return unit(table.sentenceLength[row], (r ?? ranges(table)).sentenceLength);
     case 'frequency':
       // Frequencies are Zipfian: a log scale keeps rare words from all looking the same.
-      return unit(Math.log(table.frequency[row]), { min: 0, max: Math.log(r.frequency.max) });
+      return unit(Math.log(table.frequency[row]), { min: 0, max: Math.log((r ?? ranges(table)).frequency.max) });
     default:
       return null;
   }

@@ -82,19 +82,25 @@ export async function findQueryDot(page: Page, view = 'matrix-view'): Promise<{ 
   return (await askCanvas(page, view, { queryDot: true })) as { x: number; y: number } | null;
 }
 
-/** Waits until the view stops changing (a camera flight ended, layouts arrived): two reads a moment apart agree. */
+/**
+ * Waits until the view stops changing (a camera flight ended, layouts arrived): the picture is
+ * the same before and after a new frame was rendered, or nothing was rendered for a second.
+ * (With slow software rendering a frame can take longer than the gap between two reads, so
+ * two equal reads alone do not prove the view is still.)
+ */
 export async function settled(page: Page, view = 'matrix-view'): Promise<void> {
-  let last = '';
+  const frames = async () => Number(await page.getByTestId(view).getAttribute('data-frames'));
+  const picture = async () => (await canvasPixels(page, undefined, view))[0].signature;
   await expect
     .poll(
       async () => {
-        await page.waitForTimeout(250);
-        const now = (await canvasPixels(page, undefined, view))[0].signature;
-        const same = now === last;
-        last = now;
-        return same;
+        const [f0, p0] = [await frames(), await picture()];
+        const started = Date.now();
+        while (Date.now() - started < 1000 && (await frames()) === f0) await page.waitForTimeout(100);
+        const [f1, p1] = [await frames(), await picture()];
+        return p0 === p1 && (f1 > f0 || Date.now() - started >= 1000);
       },
-      { timeout: 15_000 },
+      { timeout: 20_000 },
     )
     .toBe(true);
 }
