@@ -10,6 +10,13 @@ import { type MatrixShape, cellCenter, headDistance, matrixDistance } from './ge
 /** Length of a flight between views; long enough to follow, short enough not to wait for. */
 const FLY_MS = 650;
 const FLY_KEYS = new Set(['w', 'a', 's', 'd', 'q', 'e']);
+/**
+ * Camera moves run before everything else in a frame (drei's OrbitControls update at −1, its
+ * Html labels at 0), so labels are placed for the camera the frame is drawn with. Otherwise they
+ * lag one frame behind — and when a flight's last frame is also the last one drawn, they stay
+ * where the flight was, not where it ended.
+ */
+export const CAMERA_FRAME_PRIORITY = -2;
 
 /** What the rig needs of drei's OrbitControls. */
 export interface OrbitLike {
@@ -127,6 +134,6 @@ export function CameraRig({ shape, focus, resetToken, element, initialPose }: {
       controls.target.add(move);
       invalidate();
     }
-  });
+  }, CAMERA_FRAME_PRIORITY);
   return null;
 }

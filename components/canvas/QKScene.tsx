@@ -10,7 +10,7 @@ import { useEffect, useMemo, useRef } from 'react';
 import * as THREE from 'three';
 import type { Rgb } from '@/lib/views/colour';
 import type { Links } from '@/lib/views/links';
-import { CameraRig, type OrbitLike } from './CameraRig';
+import { CAMERA_FRAME_PRIORITY, CameraRig, type OrbitLike } from './CameraRig';
 import type { CameraLink } from './cameraLink';
 import { type MatrixShape, cellCenter, createMatrixGeometry, writeHeadLayout } from './geometry';
 import { BACKGROUND, STATE_TEXTURE_WIDTH, pointMaterials, pointStateTexture, pointUniforms } from './pointMaterial';
@@ -218,7 +218,7 @@ function SceneContents(props: QKSceneProps & { wrapper: React.RefObject<HTMLDivE
     camera.position.fromArray(link.pose, 0);
     controls.target.fromArray(link.pose, 3);
     camera.lookAt(controls.target);
-  });
+  }, CAMERA_FRAME_PRIORITY - 1);
 
   // Render (taking over from R3F to read the frame's own draw calls), then place token labels.
   useFrame(() => {

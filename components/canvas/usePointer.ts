@@ -48,6 +48,7 @@ export function usePointer({ gl, camera, pickPoints, tooltip: tooltipRef, wrappe
       if (!tooltip) return;
       if (!lines) {
         tooltip.hidden = true;
+        tooltip.replaceChildren();
         return;
       }
       tooltip.replaceChildren(

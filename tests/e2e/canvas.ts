@@ -117,7 +117,7 @@ export async function matrixCells(page: Page, layers: number, heads: number): Pr
   const view = page.getByTestId('matrix-view');
   const origin = (await view.locator('canvas').boundingBox())!;
   const centreOf = async (label: string) => {
-    const b = (await view.getByText(label, { exact: true }).boundingBox())!;
+    const b = (await view.locator('.cell-label').getByText(label, { exact: true }).boundingBox())!;
     return { x: b.x + b.width / 2 - origin.x, y: b.y + b.height / 2 - origin.y };
   };
   const a = await centreOf('L0 H0');
