@@ -10,23 +10,23 @@ import { fetchModelBytes } from '../lib/model/download';
 import { LAST_HIDDEN_STATE } from '../lib/model/outputs';
 import { loadTokenizer } from '../lib/model/tokenizer';
 import { keepOnlyOutputs } from '../lib/onnx/prune';
-import { ORT_WASM_PATH } from '../lib/runtime/ortAssets';
+import type { BenchApi } from '../lib/protocol/bench';
+import { configureOrtWeb } from '../lib/runtime/ort';
+import { type ScopeLike, serve } from '../lib/worker/rpc';
 
-ort.env.wasm.wasmPaths = ORT_WASM_PATH;
+const configured = configureOrtWeb(ort);
 
-self.onmessage = async (event: MessageEvent<{ modelsUrl: string; model: string; corpusUrl: string; rounds: number }>) => {
-  const { modelsUrl, model, corpusUrl, rounds } = event.data;
-  try {
+serve<BenchApi>(self as unknown as ScopeLike, {
+  extraction: async ({ modelsUrl, model, corpusUrl, rounds }, context) => {
+    await configured;
     const manifest = await fetchManifest(modelsUrl, model);
-    const bytes = await fetchModelBytes(`${modelBaseUrl(modelsUrl, model)}${manifest.onnx.file}`, manifest, () => {}, new AbortController().signal);
+    const bytes = await fetchModelBytes(`${modelBaseUrl(modelsUrl, model)}${manifest.onnx.file}`, manifest, () => {}, context.signal);
     const tokenizer = await loadTokenizer({ kind: 'local', modelsPath: modelsUrl, name: model });
     const corpus = tokenizeCorpus(tokenizer, parseCorpus(await (await fetch(corpusUrl)).text()).sentences, manifest.maxTokens);
     const runtime = ort as unknown as OrtModule;
     const plain = await openModel(runtime, keepOnlyOutputs(bytes, [LAST_HIDDEN_STATE]), ['wasm']);
     const full = await openModel(runtime, bytes, ['wasm']);
     const result = await benchmarkExtraction(plain, full, manifest, corpus, rounds);
-    self.postMessage({ ok: true, result, threads: full.report.threads });
-  } catch (e) {
-    self.postMessage({ ok: false, message: (e as Error).message });
-  }
-};
+    return { result, threads: full.report.threads ?? 1 };
+  },
+});

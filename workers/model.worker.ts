@@ -1,16 +1,19 @@
-// Model worker: a thin adapter that hands requests to lib's ModelService and posts its
-// replies back, transferring the result's typed arrays.
+// Model worker: serves lib's ModelService (prepare, run) through the shared RPC runtime.
 import * as ort from 'onnxruntime-web/webgpu';
-import { ModelService } from '../lib/engine/service';
 import type { OrtModule } from '../lib/engine/runtime';
-import type { ModelRequest } from '../lib/protocol/model';
-import { ORT_WASM_PATH } from '../lib/runtime/ortAssets';
+import { ModelService, errorKind } from '../lib/engine/service';
+import type { ModelApi } from '../lib/protocol/model';
+import { configureOrtWeb } from '../lib/runtime/ort';
+import { type ScopeLike, serve } from '../lib/worker/rpc';
 
-ort.env.wasm.wasmPaths = ORT_WASM_PATH;
+const configured = configureOrtWeb(ort);
+const service = new ModelService(ort as unknown as OrtModule);
 
-const scope = self as unknown as {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-  onmessage: ((event: MessageEvent<ModelRequest>) => void) | null;
-};
-const service = new ModelService(ort as unknown as OrtModule, (reply, transfer) => scope.postMessage(reply, transfer ?? []));
-scope.onmessage = (event) => service.handle(event.data);
+serve<ModelApi>(
+  self as unknown as ScopeLike,
+  {
+    prepare: async (args, context) => (await configured, service.prepare(args, context)),
+    run: async (args, context) => (await configured, service.run(args, context)),
+  },
+  errorKind,
+);

@@ -1,20 +1,22 @@
 'use client';
-// Moves the camera: a smooth flight to the matrix overview or into the focused head (and
-// back there on reset), and free flight with W/A/S/D (forward, left, back, right) and
-// Q/E (down, up) on top of the orbit controls.
+// Moves the camera: a smooth flight to the matrix overview or into the focused head, framed
+// so its cloud fills most of the view (and framed again when its layout arrives after the
+// flight, unless the person has moved the camera since), and free flight with W/A/S/D
+// (forward, left, back, right) and Q/E (down, up) whenever no text field has the keyboard.
 import { useFrame, useThree } from '@react-three/fiber';
 import { useEffect, useRef } from 'react';
 import * as THREE from 'three';
+import { frameDistance, headFrame } from '@/lib/views/frame';
+import type { Cell } from '../state/viewStore';
 import { type MatrixShape, cellCenter, headDistance, matrixDistance } from './geometry';
+import { typingIn } from './keys';
 
 /** Length of a flight between views; long enough to follow, short enough not to wait for. */
-const FLY_MS = 650;
+export const FLY_MS = 650;
 const FLY_KEYS = new Set(['w', 'a', 's', 'd', 'q', 'e']);
 /**
  * Camera moves run before everything else in a frame (drei's OrbitControls update at −1, its
- * Html labels at 0), so labels are placed for the camera the frame is drawn with. Otherwise they
- * lag one frame behind — and when a flight's last frame is also the last one drawn, they stay
- * where the flight was, not where it ended.
+ * Html labels at 0), so labels are placed for the camera the frame is drawn with.
  */
 export const CAMERA_FRAME_PRIORITY = -2;
 
@@ -22,6 +24,8 @@ export const CAMERA_FRAME_PRIORITY = -2;
 export interface OrbitLike {
   target: THREE.Vector3;
   enableRotate: boolean;
+  addEventListener(type: 'start', listener: () => void): void;
+  removeEventListener(type: 'start', listener: () => void): void;
 }
 
 interface Pose {
@@ -32,84 +36,126 @@ interface Pose {
 const ease = (t: number) => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2);
 const scratch = { forward: new THREE.Vector3(), right: new THREE.Vector3(), move: new THREE.Vector3() };
 
-export function CameraRig({ shape, focus, resetToken, element, initialPose }: {
+export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, coordsOf, element }: {
   shape: MatrixShape;
-  focus: { layer: number; head: number } | null;
+  focus: Cell | null;
+  dims: 2 | 3;
   resetToken: number;
-  element: React.RefObject<HTMLElement | null>;
   /** Where the first view should be (a shared link's camera) instead of the default. */
   initialPose?: number[] | null;
+  /** Whether W/A/S/D/Q/E fly this camera (one pane of a linked pair takes the keys). */
+  keys: boolean;
+  /** The layout drawn for a head, to frame it. */
+  coordsOf: (cell: Cell) => Float32Array | null;
+  /** Gets data-flying while a flight is under way. */
+  element: React.RefObject<HTMLElement | null>;
 }) {
   const camera = useThree((s) => s.camera) as THREE.PerspectiveCamera;
   const controls = useThree((s) => s.controls) as unknown as OrbitLike | null;
   const size = useThree((s) => s.size);
   const invalidate = useThree((s) => s.invalidate);
-  const flight = useRef<{ from: Pose; to: Pose; start: number } | null>(null);
+  const flight = useRef<{ from: Pose; to: Pose; start: number; ms: number } | null>(null);
   const held = useRef(new Set<string>());
   const lastFrame = useRef(0);
   const placed = useRef(false);
+  /** Set while the focused head was flown to without its layout: frame it when it arrives. */
+  const unframed = useRef<Cell | null>(null);
+  const moved = useRef(false);
+
+  const poseFor = (cell: Cell | null): { pose: Pose; framed: boolean } => {
+    const aspect = size.width / Math.max(1, size.height);
+    if (!cell) return { pose: { position: new THREE.Vector3(0, 0, matrixDistance(shape, camera.fov, aspect)), target: new THREE.Vector3() }, framed: true };
+    const [x, y] = cellCenter(shape, cell.layer, cell.head);
+    const coords = coordsOf(cell);
+    if (!coords) return { pose: { position: new THREE.Vector3(x, y, headDistance(camera.fov, aspect)), target: new THREE.Vector3(x, y, 0) }, framed: false };
+    const frame = headFrame(coords, dims);
+    const cx = x + frame.x;
+    const cy = y + frame.y;
+    return { pose: { position: new THREE.Vector3(cx, cy, frameDistance(frame, camera.fov, aspect)), target: new THREE.Vector3(cx, cy, 0) }, framed: true };
+  };
+
+  const fly = (to: Pose, ms = FLY_MS) => {
+    if (!controls) return;
+    flight.current = { from: { position: camera.position.clone(), target: controls.target.clone() }, to, start: performance.now(), ms };
+    if (element.current) element.current.dataset.flying = '1';
+    invalidate();
+  };
 
   useEffect(() => {
     if (!controls) return;
-    let to: Pose;
-    const aspect = size.width / Math.max(1, size.height);
-    if (focus) {
-      const [x, y] = cellCenter(shape, focus.layer, focus.head);
-      to = { position: new THREE.Vector3(x, y, headDistance(camera.fov, aspect)), target: new THREE.Vector3(x, y, 0) };
-    } else {
-      to = { position: new THREE.Vector3(0, 0, matrixDistance(shape, camera.fov, aspect)), target: new THREE.Vector3() };
-    }
+    const { pose, framed } = poseFor(focus);
+    unframed.current = framed ? null : focus;
+    moved.current = false;
     if (!placed.current) {
       // The first view appears in place; later changes fly.
       placed.current = true;
       if (initialPose?.length === 6) {
-        to.position.fromArray(initialPose, 0);
-        to.target.fromArray(initialPose, 3);
+        pose.position.fromArray(initialPose, 0);
+        pose.target.fromArray(initialPose, 3);
+        unframed.current = null;
       }
-      camera.position.copy(to.position);
-      controls.target.copy(to.target);
-      camera.lookAt(to.target);
+      camera.position.copy(pose.position);
+      controls.target.copy(pose.target);
+      camera.lookAt(pose.target);
       invalidate();
       return;
     }
-    flight.current = { from: { position: camera.position.clone(), target: controls.target.clone() }, to, start: performance.now() };
-    invalidate();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [focus?.layer, focus?.head, resetToken, controls, shape.layers, shape.heads]);
+    fly(pose);
+    // The flight is planned only when the head, the reset or the matrix changes.
+  }, [focus?.layer, focus?.head, resetToken, controls, shape.layers, shape.heads, dims]);
+
+  // A drag or wheel on the view is the person taking over: no re-framing after that.
+  useEffect(() => {
+    if (!controls) return;
+    const start = () => {
+      moved.current = true;
+      flight.current = null;
+      if (element.current) element.current.dataset.flying = '0';
+    };
+    controls.addEventListener('start', start);
+    return () => controls.removeEventListener('start', start);
+  }, [controls, element]);
 
   useEffect(() => {
-    const el = element.current;
-    if (!el) return;
+    if (!keys) return;
     const down = (e: KeyboardEvent) => {
       const k = e.key.toLowerCase();
-      if (!FLY_KEYS.has(k) || e.ctrlKey || e.metaKey || e.altKey) return;
-      if ((e.target as HTMLElement).closest('input, select, textarea')) return;
+      if (!FLY_KEYS.has(k) || e.ctrlKey || e.metaKey || e.altKey || typingIn(e)) return;
       held.current.add(k);
+      moved.current = true;
       lastFrame.current = performance.now();
       invalidate();
     };
     const up = (e: KeyboardEvent) => held.current.delete(e.key.toLowerCase());
     const clear = () => held.current.clear();
-    el.addEventListener('keydown', down);
-    el.addEventListener('keyup', up);
-    el.addEventListener('blur', clear);
+    window.addEventListener('keydown', down);
+    window.addEventListener('keyup', up);
+    window.addEventListener('blur', clear);
     return () => {
-      el.removeEventListener('keydown', down);
-      el.removeEventListener('keyup', up);
-      el.removeEventListener('blur', clear);
+      window.removeEventListener('keydown', down);
+      window.removeEventListener('keyup', up);
+      window.removeEventListener('blur', clear);
     };
-  }, [element, invalidate]);
+  }, [keys, invalidate]);
 
   useFrame(() => {
     if (!controls) return;
+    const pending = unframed.current;
+    if (pending && !moved.current && coordsOf(pending)) {
+      unframed.current = null;
+      fly(poseFor(pending).pose, FLY_MS / 2);
+    }
     const f = flight.current;
     if (f) {
-      const t = Math.min(1, (performance.now() - f.start) / FLY_MS);
+      const t = Math.min(1, (performance.now() - f.start) / f.ms);
       camera.position.lerpVectors(f.from.position, f.to.position, ease(t));
       controls.target.lerpVectors(f.from.target, f.to.target, ease(t));
       camera.lookAt(controls.target);
       if (t < 1) invalidate();
-      else flight.current = null;
+      else {
+        flight.current = null;
+        if (element.current) element.current.dataset.flying = '0';
+      }
     }
     if (held.current.size) {
       const now = performance.now();
@@ -122,13 +168,13 @@ export function CameraRig({ shape, focus, resetToken, element, initialPose }: {
       forward.normalize();
       right.crossVectors(forward, camera.up).normalize();
       move.set(0, 0, 0);
-      const keys = held.current;
-      if (keys.has('w')) move.add(forward);
-      if (keys.has('s')) move.sub(forward);
-      if (keys.has('d')) move.add(right);
-      if (keys.has('a')) move.sub(right);
-      if (keys.has('e')) move.add(camera.up);
-      if (keys.has('q')) move.sub(camera.up);
+      const k = held.current;
+      if (k.has('w')) move.add(forward);
+      if (k.has('s')) move.sub(forward);
+      if (k.has('d')) move.add(right);
+      if (k.has('a')) move.sub(right);
+      if (k.has('e')) move.add(camera.up);
+      if (k.has('q')) move.sub(camera.up);
       move.multiplyScalar(speed);
       camera.position.add(move);
       controls.target.add(move);

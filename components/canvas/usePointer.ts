@@ -1,48 +1,43 @@
-// Pointer and keys on a view: hovering names the head (matrix) or picks the point on the GPU
-// (head view) for the tooltip; a click (not a drag) flies into a head or selects a point;
-// arrows step to the adjacent head and Escape returns to the matrix.
-import { useEffect, useMemo } from 'react';
+// Pointer on a view: hovering names the head (matrix) or picks the point on the GPU (head
+// view) for the tooltip; a click (not a drag) flies into a head or selects a point. Both are
+// resolved against the camera of the frame on screen when the button went down — during a
+// flight the camera keeps moving, and the head under the pointer is the one that was seen.
+import { useEffect } from 'react';
 import * as THREE from 'three';
-import { cellAt } from './geometry';
-import { PointPicker } from './picking';
-import type { QKSceneProps } from './QKScene';
+import { flyTo, setView, viewStore } from '../state/viewStore';
+import { type MatrixShape, cellAt } from './geometry';
+import type { QKRenderer } from './QKRenderer';
 
 /** A pointer that moves less than this between press and release clicked rather than dragged. */
 const CLICK_SLOP = 5;
 
 interface PointerOptions {
   gl: THREE.WebGLRenderer;
-  camera: THREE.PerspectiveCamera;
-  pickPoints: THREE.Points;
+  renderer: QKRenderer;
+  /** A copy of the camera as of the last frame drawn. */
+  shown: THREE.PerspectiveCamera;
+  shape: MatrixShape;
   tooltip: React.RefObject<HTMLDivElement | null>;
-  wrapper: React.RefObject<HTMLDivElement | null>;
-  /** The scene's latest props, read inside event handlers. */
-  latest: React.RefObject<QKSceneProps>;
+  describe: React.RefObject<(point: number) => string[]>;
 }
 
-export function usePointer({ gl, camera, pickPoints, tooltip: tooltipRef, wrapper, latest }: PointerOptions): void {
-  const picker = useMemo(() => new PointPicker(), []);
-  useEffect(() => () => picker.dispose(), [picker]);
+export function usePointer({ gl, renderer, shown, shape, tooltip: tooltipRef, describe }: PointerOptions): void {
   useEffect(() => {
     const canvas = gl.domElement;
     const tooltip = tooltipRef.current;
     const raycaster = new THREE.Raycaster();
     const plane = new THREE.Plane(new THREE.Vector3(0, 0, 1), 0);
     const hit = new THREE.Vector3();
-    let pressed: { x: number; y: number } | null = null;
+    let pressed: { clientX: number; clientY: number; x: number; y: number; camera: THREE.PerspectiveCamera } | null = null;
     let frame = 0;
     const local = (e: PointerEvent) => {
       const r = canvas.getBoundingClientRect();
       return { x: e.clientX - r.left, y: e.clientY - r.top, width: r.width, height: r.height };
     };
-    const cellUnder = (x: number, y: number, width: number, height: number) => {
-      raycaster.setFromCamera(new THREE.Vector2((x / width) * 2 - 1, 1 - (y / height) * 2), camera);
-      return raycaster.ray.intersectPlane(plane, hit) ? cellAt(latest.current.shape, hit.x, hit.y) : null;
-    };
-    const pointUnder = (x: number, y: number) => {
-      const p = latest.current;
-      if (!p.focus || !p.layout(p.focus.layer, p.focus.head)) return null;
-      return picker.pick(gl, camera, pickPoints, x, y);
+    const cellUnder = (camera: THREE.PerspectiveCamera, x: number, y: number) => {
+      const r = canvas.getBoundingClientRect();
+      raycaster.setFromCamera(new THREE.Vector2((x / r.width) * 2 - 1, 1 - (y / r.height) * 2), camera);
+      return raycaster.ray.intersectPlane(plane, hit) ? cellAt(shape, hit.x, hit.y) : null;
     };
     const show = (lines: string[] | null, x = 0, y = 0) => {
       if (!tooltip) return;
@@ -60,45 +55,56 @@ export function usePointer({ gl, camera, pickPoints, tooltip: tooltipRef, wrappe
         }),
       );
       tooltip.hidden = false;
-      tooltip.style.transform = `translate(${Math.round(x + 14)}px, ${Math.round(y + 14)}px)`;
+      // Kept inside the view: flipped to the pointer's other side near the right and bottom edges.
+      const { width, height } = canvas.getBoundingClientRect();
+      const tx = x + 14 + tooltip.offsetWidth > width ? x - 14 - tooltip.offsetWidth : x + 14;
+      const ty = y + 14 + tooltip.offsetHeight > height ? y - 14 - tooltip.offsetHeight : y + 14;
+      tooltip.style.transform = `translate(${Math.round(Math.max(0, tx))}px, ${Math.round(Math.max(0, ty))}px)`;
+    };
+    const hover = (cell: { layer: number; head: number } | null) => {
+      const now = viewStore.getState().hovered;
+      if (now?.layer !== cell?.layer || now?.head !== cell?.head) setView({ hovered: cell });
     };
     const move = (e: PointerEvent) => {
       if (e.buttons) return show(null);
-      const { x, y, width, height } = local(e);
+      const { x, y } = local(e);
       cancelAnimationFrame(frame);
       // At most one pick per displayed frame, however fast the pointer moves.
       frame = requestAnimationFrame(() => {
-        const p = latest.current;
-        if (!p.focus) {
-          const cell = cellUnder(x, y, width, height);
+        if (!viewStore.getState().focus) {
+          const cell = cellUnder(shown, x, y);
           canvas.style.cursor = cell ? 'pointer' : 'grab';
+          hover(cell);
           show(cell ? [`L${cell.layer} H${cell.head}`, 'click to fly into this head'] : null, x, y);
           return;
         }
-        const point = pointUnder(x, y);
+        const point = renderer.pick(gl, shown, x, y);
         canvas.style.cursor = point === null ? 'grab' : 'pointer';
-        show(point === null ? null : p.describe(point), x, y);
+        show(point === null ? null : describe.current(point), x, y);
       });
     };
     const down = (e: PointerEvent) => {
-      pressed = { x: e.clientX, y: e.clientY };
+      const { x, y } = local(e);
+      pressed = { clientX: e.clientX, clientY: e.clientY, x, y, camera: shown.clone() };
     };
     const up = (e: PointerEvent) => {
-      if (!pressed || Math.hypot(e.clientX - pressed.x, e.clientY - pressed.y) > CLICK_SLOP) return;
+      const p = pressed;
       pressed = null;
-      const { x, y, width, height } = local(e);
-      const p = latest.current;
-      if (!p.focus) {
-        const cell = cellUnder(x, y, width, height);
+      if (!p || Math.hypot(e.clientX - p.clientX, e.clientY - p.clientY) > CLICK_SLOP) return;
+      if (!viewStore.getState().focus) {
+        const cell = cellUnder(p.camera, p.x, p.y);
         if (cell) {
           show(null);
-          p.onFocus(cell);
+          flyTo(cell);
         }
         return;
       }
-      p.onSelect(pointUnder(x, y));
+      setView({ selected: renderer.pick(gl, p.camera, p.x, p.y) });
     };
-    const leave = () => show(null);
+    const leave = () => {
+      show(null);
+      hover(null);
+    };
     canvas.addEventListener('pointermove', move);
     canvas.addEventListener('pointerdown', down);
     canvas.addEventListener('pointerup', up);
@@ -110,23 +116,5 @@ export function usePointer({ gl, camera, pickPoints, tooltip: tooltipRef, wrappe
       canvas.removeEventListener('pointerup', up);
       canvas.removeEventListener('pointerleave', leave);
     };
-  }, [gl, camera, picker, pickPoints, tooltipRef, latest]);
-
-  // Keys on the focused view: arrows step to the adjacent head, Escape returns to the matrix.
-  useEffect(() => {
-    const el = wrapper.current;
-    if (!el) return;
-    const key = (e: KeyboardEvent) => {
-      if ((e.target as HTMLElement).closest('input, select, textarea')) return;
-      const p = latest.current;
-      const steps: Record<string, [number, number]> = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
-      if (p.focus && steps[e.key]) {
-        e.preventDefault();
-        p.onStep(...steps[e.key]);
-      } else if (e.key === 'Escape' && p.focus) p.onFocus(null);
-    };
-    el.addEventListener('keydown', key);
-    return () => el.removeEventListener('keydown', key);
-  }, [wrapper, latest]);
-
+  }, [gl, renderer, shown, shape, tooltipRef, describe]);
 }

@@ -9,7 +9,7 @@ import { leastSquares, seedScatter } from '@/lib/analysis/scatter';
 import { checkAttention } from '@/lib/engine/attentionCheck';
 import type { RunResult } from '@/lib/protocol/model';
 import { HEAD_FIGURES } from '@/lib/views/headFigures';
-import { MODE_LABELS } from '../ModeSelect';
+import { MODE_LABELS, MODE_SHORT } from './modes';
 
 /** Points drawn in the scatter; the fit uses every token. */
 const MAX_DRAWN = 3000;
@@ -43,7 +43,7 @@ export function Diagnostics({ result, layer, head, mode }: { result: RunResult; 
   for (let i = 0; i < n; i += stride) dots.push(`M${sx(scatter.dot[i]).toFixed(1)} ${sy(scatter.cosineDistance[i]).toFixed(1)}h0`);
 
   return (
-    <section className="card diagnostics" aria-label="Diagnostics">
+    <section className="panel-section diagnostics" aria-label="Diagnostics">
       <h2>
         Diagnostics · L{layer} H{head}
       </h2>
@@ -54,8 +54,8 @@ export function Diagnostics({ result, layer, head, mode }: { result: RunResult; 
               <tr>
                 <th scope="col">Figure</th>
                 {NORMALIZATION_MODES.map((m) => (
-                  <th key={m} scope="col" className={m === mode ? 'current' : undefined}>
-                    {MODE_LABELS[m]}
+                  <th key={m} scope="col" className={m === mode ? 'current' : undefined} title={MODE_LABELS[m]}>
+                    {MODE_SHORT[m]}
                   </th>
                 ))}
               </tr>
@@ -66,8 +66,8 @@ export function Diagnostics({ result, layer, head, mode }: { result: RunResult; 
                 const best = Math.min(...values);
                 return (
                   <tr key={f.key}>
-                    <th scope="row" title={f.reading}>
-                      {f.label}
+                    <th scope="row" title={`${f.label}; ${f.reading}`}>
+                      {f.short}
                     </th>
                     {values.map((v, i) => (
                       <td key={i} className={v === best ? 'best' : undefined}>
@@ -78,13 +78,13 @@ export function Diagnostics({ result, layer, head, mode }: { result: RunResult; 
                 );
               })}
               <tr>
-                <th scope="row">Translation ‖t‖ (keys)</th>
+                <th scope="row" title="Norm of the translation t added to every key">‖t‖ (keys)</th>
                 {NORMALIZATION_MODES.map((m) => (
                   <td key={m}>{fmt(report.metrics[m].normalization.translationNorm)}</td>
                 ))}
               </tr>
               <tr>
-                <th scope="row">Scale c (q·c, k/c)</th>
+                <th scope="row" title="Scale c: queries × c, keys ÷ c">scale c</th>
                 {NORMALIZATION_MODES.map((m) => (
                   <td key={m}>{fmt(report.metrics[m].normalization.scale)}</td>
                 ))}
@@ -102,7 +102,7 @@ export function Diagnostics({ result, layer, head, mode }: { result: RunResult; 
           </dl>
         </div>
         <figure className="scatter">
-          <svg width={W} height={H} role="img" aria-label={`q·k against cosine distance for ${n} tokens, ${MODE_LABELS[mode]} vectors`}>
+          <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={`q·k against cosine distance for ${n} tokens, ${MODE_LABELS[mode]} vectors`}>
             <defs>
               <clipPath id="scatter-clip">
                 <rect x={PAD.left} y={PAD.top} width={W - PAD.left - PAD.right} height={H - PAD.top - PAD.bottom} />

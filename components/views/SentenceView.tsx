@@ -1,10 +1,10 @@
 'use client';
 // One sentence's attention in the focused head, BertViz style: queries on the left, keys on
 // the right, a line per pair with opacity = weight. Hovering a token keeps only its lines;
-// [CLS]/[SEP] can be hidden with each row renormalised over the tokens left.
+// [CLS]/[SEP] can be hidden with each row renormalised over the tokens left. Tokens are written
+// as the tokenizer does (a WordPiece continuation keeps its "##"), as on the canvas.
 import { useMemo, useState } from 'react';
 import { sentenceAttention } from '@/lib/views/links';
-import { displayText } from '@/lib/views/tokens';
 
 /** Lines fainter than this are not drawn: invisible anyway, and a long sentence has n² of them. */
 const MIN_DRAWN_WEIGHT = 0.01;
@@ -44,7 +44,7 @@ export function SentenceView({ tokens, special, block, selected, title }: Props)
           <input type="checkbox" checked={hideSpecial} onChange={(e) => setHideSpecial(e.target.checked)} /> Hide [CLS]/[SEP] and renormalise
         </label>
       </figcaption>
-      <svg width={WIDTH} height={y(m) + 4} role="img" aria-label={`Attention between the ${m} tokens of the sentence`}>
+      <svg viewBox={`0 0 ${WIDTH} ${y(m) + 4}`} width="100%" role="img" aria-label={`Attention between the ${m} tokens of the sentence`}>
         <text x={TEXT_X - 8} y={12} textAnchor="end" className="axis query">
           queries
         </text>
@@ -65,7 +65,7 @@ export function SentenceView({ tokens, special, block, selected, title }: Props)
               onMouseEnter={() => setHover({ side: 'query', index: i })}
               onMouseLeave={() => setHover(null)}
             >
-              {displayText(tokens[p])}
+              {tokens[p]}
             </text>
             <text
               x={WIDTH - TEXT_X + 6}
@@ -75,7 +75,7 @@ export function SentenceView({ tokens, special, block, selected, title }: Props)
               onMouseEnter={() => setHover({ side: 'key', index: i })}
               onMouseLeave={() => setHover(null)}
             >
-              {displayText(tokens[p])}
+              {tokens[p]}
             </text>
           </g>
         ))}

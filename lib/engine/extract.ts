@@ -9,6 +9,7 @@ import type { TokenizedCorpus } from './tokens';
 export class CancelledError extends Error {
   constructor() {
     super('cancelled');
+    this.name = 'CancelledError';
   }
 }
 

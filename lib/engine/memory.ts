@@ -1,7 +1,7 @@
 // Estimates the memory a run needs before it starts, so a corpus too large for the
 // browser is refused with numbers instead of crashing the tab half-way.
 import type { ModelShape } from './layout';
-import { MAX_RESULT_BYTES } from './limits';
+import { MAX_RESULT_BYTES, MAX_SENTENCES } from './limits';
 
 export interface MemoryEstimate {
   bytes: number;
@@ -24,16 +24,27 @@ export class CorpusTooLargeError extends Error {}
 export const formatBytes = (b: number): string =>
   b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(2)} GB` : b >= 1024 ** 2 ? `${(b / 1024 ** 2).toFixed(0)} MB` : `${(b / 1024).toFixed(0)} KB`;
 
-export function assertFitsMemory(shape: ModelShape, lengths: readonly number[], limit = MAX_RESULT_BYTES): MemoryEstimate {
+/** Why a corpus of this many sentences cannot run; null when it can. */
+export function sentenceCountRefusal(sentences: number): string | null {
+  if (sentences <= MAX_SENTENCES) return null;
+  return `This corpus has ${sentences.toLocaleString('en-US')} sentences; QKViz takes at most ${MAX_SENTENCES.toLocaleString('en-US')} per run.`;
+}
+
+/** Why a corpus of these sentence lengths (as read: long sentences split) cannot run, with the numbers; null when it fits. */
+export function memoryRefusal(shape: ModelShape, lengths: readonly number[], limit = MAX_RESULT_BYTES): string | null {
   const estimate = estimateRunBytes(shape, lengths);
-  if (estimate.bytes > limit) {
-    const tokens = lengths.reduce((a, b) => a + b, 0);
-    const fit = Math.floor((tokens * limit) / estimate.bytes);
-    throw new CorpusTooLargeError(
-      `This corpus (${lengths.length.toLocaleString('en-US')} sentences, ${tokens.toLocaleString('en-US')} tokens) would need about ` +
-        `${formatBytes(estimate.bytes)} for ${shape.layers} × ${shape.heads} heads, over the ${formatBytes(limit)} a browser tab can safely hold. ` +
-        `Use at most about ${fit.toLocaleString('en-US')} tokens.`,
-    );
-  }
-  return estimate;
+  if (estimate.bytes <= limit) return null;
+  const tokens = lengths.reduce((a, b) => a + b, 0);
+  const fit = Math.floor((tokens * limit) / estimate.bytes);
+  return (
+    `This corpus (${lengths.length.toLocaleString('en-US')} sentences, ${tokens.toLocaleString('en-US')} tokens) would need about ` +
+    `${formatBytes(estimate.bytes)} for ${shape.layers} × ${shape.heads} heads, over the ${formatBytes(limit)} a browser tab can safely hold. ` +
+    `Use at most about ${fit.toLocaleString('en-US')} tokens.`
+  );
+}
+
+export function assertFitsMemory(shape: ModelShape, lengths: readonly number[], limit = MAX_RESULT_BYTES): MemoryEstimate {
+  const refusal = memoryRefusal(shape, lengths, limit);
+  if (refusal) throw new CorpusTooLargeError(refusal);
+  return estimateRunBytes(shape, lengths);
 }

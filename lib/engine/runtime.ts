@@ -1,7 +1,10 @@
-// The one place that decides where the model runs: WebGPU when an adapter exists, else
-// WASM (threaded when the page is cross-origin isolated), native CPU in Node. It reports
-// the device that ran, and if WebGPU fails mid-run it reopens the model on WASM and retries.
+// The one place that decides where the model runs: WebGPU when a hardware adapter exists,
+// else WASM (threaded when the page is cross-origin isolated), native CPU in Node. Auto
+// never picks a software WebGPU adapter (SwiftShader and the like run the model tens of
+// times slower than WASM); an explicit WebGPU choice may. It reports the device that ran
+// and why another was not used, and if WebGPU fails mid-run it reopens on WASM and retries.
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import type { DevicePreference } from '../protocol/model';
 
 export type Device = 'webgpu' | 'wasm' | 'cpu';
 
@@ -12,10 +15,15 @@ export interface OrtModule {
   env: { wasm?: { numThreads?: number; wasmPaths?: unknown } };
 }
 
+/** onnxruntime's log severity for every session: 0 verbose … 3 errors only. */
+export const ORT_LOG_SEVERITY = 3;
+
 export interface DeviceReport {
   device: Device;
   /** WASM threads, when the device is WASM. */
   threads?: number;
+  /** The WebGPU adapter, as it describes itself (vendor, architecture). */
+  adapter?: string;
   /** Why a preferred device was not used, or was abandoned mid-run. */
   fallback?: string;
 }
@@ -30,8 +38,17 @@ export interface ModelRunner {
 
 export class ModelLoadError extends Error {}
 
+/** What a WebGPU adapter says about itself (GPUAdapterInfo). */
+export interface AdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+
 interface NavigatorWithGpu {
-  gpu?: { requestAdapter(): Promise<unknown | null> };
+  gpu?: { requestAdapter(): Promise<{ info?: AdapterInfo } | null> };
   hardwareConcurrency?: number;
 }
 
@@ -42,14 +59,35 @@ export function wasmThreads(): number {
   return Math.max(1, Math.min(4, g.navigator?.hardwareConcurrency ?? 1));
 }
 
-async function webgpuAvailable(): Promise<string | null> {
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b/i;
+
+/** A software (fallback) adapter: the browser says so, or its name is a known CPU rasteriser. */
+export function isSoftwareAdapter(info: AdapterInfo): boolean {
+  return info.isFallbackAdapter === true || SOFTWARE_ADAPTER.test([info.vendor, info.architecture, info.device, info.description].join(' '));
+}
+
+export const describeAdapter = (info: AdapterInfo) => [info.vendor, info.architecture || info.device || info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+
+/** The adapter's name when WebGPU may be used, or why it may not. */
+async function webgpuAdapter(allowSoftware: boolean): Promise<{ adapter: string } | { missing: string }> {
   const nav = (globalThis as { navigator?: NavigatorWithGpu }).navigator;
-  if (!nav?.gpu) return 'this browser has no WebGPU';
+  if (!nav?.gpu) return { missing: 'this browser has no WebGPU' };
   try {
-    return (await nav.gpu.requestAdapter()) ? null : 'no WebGPU adapter is available';
+    const adapter = await nav.gpu.requestAdapter();
+    if (!adapter) return { missing: 'no WebGPU adapter is available' };
+    const info = adapter.info ?? {};
+    if (!allowSoftware && isSoftwareAdapter(info)) {
+      return { missing: `the only WebGPU adapter is a software renderer (${describeAdapter(info)}), far slower than WASM; choose WebGPU to use it anyway` };
+    }
+    return { adapter: describeAdapter(info) };
   } catch (e) {
-    return `WebGPU adapter request failed: ${(e as Error).message}`;
+    return { missing: `WebGPU adapter request failed: ${(e as Error).message}` };
   }
+}
+
+/** Devices to try for a preference: 'auto' and 'webgpu' fall back to WASM; only 'webgpu' accepts a software adapter. */
+export function devicePlan(preference: DevicePreference): { candidates: Device[]; allowSoftwareAdapter: boolean } {
+  return { candidates: preference === 'wasm' ? ['wasm'] : ['webgpu', 'wasm'], allowSoftwareAdapter: preference === 'webgpu' };
 }
 
 async function createSession(ort: OrtModule, model: Uint8Array, device: Device): Promise<InferenceSession> {
@@ -57,26 +95,35 @@ async function createSession(ort: OrtModule, model: Uint8Array, device: Device):
   // Native CPU threads otherwise keep spinning after a run and steal cores from whatever
   // runs next (another session, the analysis), which also skews benchmarks.
   const extra = device === 'cpu' ? { session: { intra_op: { allow_spinning: '0' } } } : undefined;
-  return ort.InferenceSession.create(model, { executionProviders: [device], graphOptimizationLevel: 'all', extra });
+  return ort.InferenceSession.create(model, { executionProviders: [device], graphOptimizationLevel: 'all', logSeverityLevel: ORT_LOG_SEVERITY, extra });
+}
+
+export interface OpenOptions {
+  /** Accept a software WebGPU adapter (an explicit WebGPU choice). */
+  allowSoftwareAdapter?: boolean;
+  log?: (message: string) => void;
 }
 
 /**
  * Opens the model on the first device of `candidates` that works. In a browser pass
- * ['webgpu', 'wasm'] (or ['wasm'] to skip the GPU); in Node pass ['cpu'].
+ * devicePlan(preference).candidates; in Node pass ['cpu'].
  */
-export async function openModel(ort: OrtModule, model: Uint8Array, candidates: Device[], log: (m: string) => void = () => {}): Promise<ModelRunner> {
+export async function openModel(ort: OrtModule, model: Uint8Array, candidates: Device[], options: OpenOptions = {}): Promise<ModelRunner> {
+  const log = options.log ?? (() => {});
   const reasons: string[] = [];
   for (const device of candidates) {
+    let adapter: string | undefined;
     if (device === 'webgpu') {
-      const missing = await webgpuAvailable();
-      if (missing) {
-        reasons.push(missing);
+      const found = await webgpuAdapter(options.allowSoftwareAdapter ?? false);
+      if ('missing' in found) {
+        reasons.push(found.missing);
         continue;
       }
+      adapter = found.adapter;
     }
     try {
       const session = await createSession(ort, model, device);
-      const report: DeviceReport = { device, threads: device === 'wasm' ? wasmThreads() : undefined, fallback: reasons.join('; ') || undefined };
+      const report: DeviceReport = { device, threads: device === 'wasm' ? wasmThreads() : undefined, adapter, fallback: reasons.join('; ') || undefined };
       log(`model opened on ${device}${report.fallback ? ` (${report.fallback})` : ''}`);
       return new SessionRunner(ort, model, session, report, candidates.slice(candidates.indexOf(device) + 1), log);
     } catch (e) {

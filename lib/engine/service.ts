@@ -1,138 +1,190 @@
-// The model worker's logic, free of worker globals so it can run under test: fetch and
-// verify the model, tokenize, extract, analyse, and report progress; cancellable between
-// steps. The worker file only wires this to postMessage.
+// The model worker's logic, free of worker globals so it runs under test: fetch and verify
+// the model, open it on the chosen device, warm it up (WebGPU compiles its kernels on the
+// first batch), measure throughput, tokenize, extract and analyse — each stage reported
+// under its own name, cancellable between steps. workers/model.worker.ts serves it.
 import { analyzeHeads } from '../analysis/analyze';
 import { CorpusError } from '../corpus/parse';
 import { ModelFilesError, fetchManifest, modelBaseUrl } from '../model/catalog';
 import { fetchModelBytes } from '../model/download';
 import type { ModelManifest } from '../model/manifest';
 import { loadTokenizer } from '../model/tokenizer';
-import { type DevicePreference, type ErrorKind, type ModelReply, type ModelRequest, type RunResult, transferablesOf } from '../protocol/model';
+import type { ErrorKind, ModelRef, Preparation, RunProgress, RunResult } from '../protocol/model';
+import { transferablesOf } from '../protocol/model';
+import type { CallContext } from '../worker/rpc';
 import { checkAttention } from './attentionCheck';
 import { CancelledError, extractQueryKeys } from './extract';
-import { MAX_SENTENCES } from './limits';
-import { CorpusTooLargeError, assertFitsMemory } from './memory';
-import { type Device, ModelLoadError, type ModelRunner, type OrtModule, openModel } from './runtime';
-import { tokenizeCorpus } from './tokens';
+import { CorpusTooLargeError, assertFitsMemory, sentenceCountRefusal } from './memory';
+import { type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from './runtime';
+import { type TokenizedCorpus, tokenizeCorpus } from './tokens';
 
-type Post = (reply: ModelReply, transfer?: ArrayBuffer[]) => void;
+type Context = CallContext<RunProgress>;
+type Tokenizer = Awaited<ReturnType<typeof loadTokenizer>>;
+
+/** Tokens the warm-up batch carries: enough to touch every kernel, small enough to be quick. */
+const WARMUP_TOKENS = 48;
+/** Tokens throughput is measured on after warm-up: a few batches, well under a second on WASM. */
+const CALIBRATION_TOKENS = 1000;
 
 /** Lets queued messages (a cancel) in between long synchronous steps. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-/** 'webgpu' and 'auto' both fall back to WASM when no adapter works; only 'wasm' skips the GPU. */
-function devicesFor(preference: DevicePreference): Device[] {
-  return preference === 'wasm' ? ['wasm'] : ['webgpu', 'wasm'];
+export function errorKind(e: unknown): ErrorKind {
+  if (e instanceof CorpusError) return 'corpus';
+  if (e instanceof CorpusTooLargeError) return 'memory';
+  if (e instanceof ModelFilesError || e instanceof ModelLoadError) return 'model';
+  return 'internal';
 }
 
-function classify(e: unknown): { kind: ErrorKind; message: string } {
-  const message = e instanceof Error ? e.message : String(e);
-  if (e instanceof CorpusError) return { kind: 'corpus', message };
-  if (e instanceof CorpusTooLargeError) return { kind: 'memory', message };
-  if (e instanceof ModelFilesError || e instanceof ModelLoadError) return { kind: 'model', message };
-  return { kind: 'internal', message: `the run failed: ${message}` };
+/** The first sentences of a corpus up to about `tokens` tokens (at least one). */
+function slice(corpus: TokenizedCorpus, tokens: number): TokenizedCorpus {
+  const sentences = [];
+  let count = 0;
+  for (const s of corpus.sentences) {
+    if (sentences.length && count + s.ids.length > tokens) break;
+    sentences.push({ ...s, start: count });
+    count += s.ids.length;
+  }
+  return { sentences, tokenCount: count, notices: [] };
+}
+
+interface Opened {
+  key: string;
+  runner: ModelRunner;
+  bytes: Uint8Array;
+  warmed: boolean;
 }
 
 export class ModelService {
-  private runs = new Map<number, AbortController>();
-  /** The opened model is kept between runs of the same model and device preference. */
-  private cached?: { key: string; manifest: ModelManifest; runner: ModelRunner; tokenizer: Awaited<ReturnType<typeof loadTokenizer>> };
+  private model?: { key: string; manifest: ModelManifest; tokenizer: Tokenizer };
+  private session?: Opened;
 
-  constructor(
-    private ort: OrtModule,
-    private post: Post,
-  ) {}
+  constructor(private ort: OrtModule) {}
 
-  handle(request: ModelRequest): void {
-    if (request.type === 'cancel') {
-      this.runs.get(request.id)?.abort();
-      return;
+  /** Loads the model and measures extraction throughput on a sample, before any run. */
+  async prepare(request: ModelRef & { sample: string[]; measureWasm: boolean }, context: Context): Promise<Preparation> {
+    const { manifest, tokenizer } = await this.modelOf(request);
+    const sample = tokenizeCorpus(tokenizer, request.sample.length ? request.sample : ['Hello.'], manifest.maxTokens);
+    const opened = await this.open(request, manifest, context);
+    const warmupMs = await this.warmUp(opened, manifest, sample, context);
+    const tokensPerSecond = await measure(opened.runner, manifest, sample, context.signal);
+    let wasmTokensPerSecond: number | undefined;
+    if (request.measureWasm && opened.runner.report.device !== 'wasm') {
+      const wasm = await openModel(this.ort, opened.bytes, ['wasm']);
+      try {
+        await extractQueryKeys(wasm, manifest.name, manifest, slice(sample, WARMUP_TOKENS));
+        wasmTokensPerSecond = await measure(wasm, manifest, sample, context.signal);
+      } finally {
+        await wasm.release().catch(() => {});
+      }
     }
-    void this.run(request);
+    return { device: opened.runner.report, tokensPerSecond, wasmTokensPerSecond, warmupMs };
   }
 
-  private async open(request: Extract<ModelRequest, { type: 'run' }>, signal: AbortSignal) {
-    const key = `${request.modelsUrl}|${request.model}|${request.device}`;
-    if (this.cached?.key === key) {
-      this.post({ type: 'progress', id: request.id, stage: 'load', done: 1, total: 1 });
-      return this.cached;
+  async run(request: ModelRef & { sentences: string[] }, context: Context): Promise<RunResult> {
+    const { signal } = context;
+    const t0 = performance.now();
+    if (request.sentences.length === 0) throw new CorpusError('the corpus is empty: give at least one sentence (one per line)');
+    const tooMany = sentenceCountRefusal(request.sentences.length);
+    if (tooMany) throw new CorpusTooLargeError(tooMany);
+
+    // Tokenize and check the memory first: a refusal should not wait for the model download.
+    const { manifest, tokenizer } = await this.modelOf(request);
+    const total = request.sentences.length;
+    context.progress({ stage: 'tokenize', done: 0, total });
+    const corpus = tokenizeCorpus(tokenizer, request.sentences, manifest.maxTokens);
+    assertFitsMemory(manifest, corpus.sentences.map((s) => s.ids.length));
+    context.progress({ stage: 'tokenize', done: total, total });
+    const t1 = performance.now();
+
+    const opened = await this.open(request, manifest, context);
+    const t2 = performance.now();
+    const warmupMs = await this.warmUp(opened, manifest, corpus, context);
+    const t3 = performance.now();
+
+    const device = () => opened.runner.report;
+    context.progress({ stage: 'extract', done: 0, total: corpus.tokenCount, device: device() });
+    const data = await extractQueryKeys(opened.runner, manifest.name, manifest, corpus, {
+      signal,
+      onProgress: (p) => context.progress({ stage: 'extract', done: p.tokens, total: p.totalTokens, device: device() }),
+      afterBatch: yieldToEvents,
+    });
+    const t4 = performance.now();
+
+    const attentionError = checkAttention(data).maxAbsError;
+    const heads = data.layers * data.heads;
+    const analysis = await analyzeHeads(data, {
+      signal,
+      onHead: (done) => context.progress({ stage: 'analyze', done, total: heads, device: device() }),
+      afterHead: yieldToEvents,
+    });
+    const t5 = performance.now();
+    const result: RunResult = {
+      manifest,
+      device: device(),
+      data,
+      analysis,
+      notices: corpus.notices,
+      attentionError,
+      timings: { tokenizeMs: t1 - t0, loadMs: t2 - t1, warmupMs, extractMs: t4 - t3, analyzeMs: t5 - t4 },
+    };
+    context.transfer(...transferablesOf(result));
+    return result;
+  }
+
+  private async modelOf(request: ModelRef) {
+    const key = `${request.modelsUrl}|${request.model}`;
+    if (this.model?.key !== key) {
+      const manifest = await fetchManifest(request.modelsUrl, request.model);
+      const tokenizer = await loadTokenizer({ kind: 'local', modelsPath: request.modelsUrl, name: request.model });
+      this.model = { key, manifest, tokenizer };
     }
-    await this.cached?.runner.release().catch(() => {});
-    this.cached = undefined;
-    const manifest = await fetchManifest(request.modelsUrl, request.model);
+    return this.model;
+  }
+
+  /** The model's session on the requested device: kept between calls for the same model and device. */
+  private async open(request: ModelRef, manifest: ModelManifest, context: Context): Promise<Opened> {
+    const key = `${request.modelsUrl}|${request.model}|${request.device}|${manifest.onnx.sha256}`;
+    if (this.session?.key === key) return this.session;
+    await this.session?.runner.release().catch(() => {});
+    this.session = undefined;
     const url = `${modelBaseUrl(request.modelsUrl, request.model)}${manifest.onnx.file}`;
-    let last = 0;
+    const megabyte = 1 << 20;
+    let last = -megabyte;
     const bytes = await fetchModelBytes(
       url,
       manifest,
       (done, total) => {
-        // A reply per ~1% is plenty for a progress bar.
-        if (done - last >= total / 100 || done === total) {
+        if (done - last >= megabyte || done === total) {
           last = done;
-          this.post({ type: 'progress', id: request.id, stage: 'load', done, total });
+          context.progress({ stage: 'download', done, total });
         }
       },
-      signal,
+      context.signal,
     );
-    if (signal.aborted) throw new CancelledError();
-    const tokenizer = await loadTokenizer({ kind: 'local', modelsPath: request.modelsUrl, name: request.model });
-    const runner = await openModel(this.ort, bytes, devicesFor(request.device));
-    this.cached = { key, manifest, runner, tokenizer };
-    return this.cached;
+    if (context.signal.aborted) throw new CancelledError();
+    context.progress({ stage: 'compile', done: 0, total: 1 });
+    const plan = devicePlan(request.device);
+    const runner = await openModel(this.ort, bytes, plan.candidates, { allowSoftwareAdapter: plan.allowSoftwareAdapter });
+    if (context.signal.aborted) throw new CancelledError();
+    this.session = { key, runner, bytes, warmed: false };
+    return this.session;
   }
 
-  private async run(request: Extract<ModelRequest, { type: 'run' }>): Promise<void> {
-    const { id } = request;
-    const controller = new AbortController();
-    this.runs.set(id, controller);
-    const signal = controller.signal;
-    const t0 = performance.now();
-    try {
-      if (request.sentences.length === 0) throw new CorpusError('the corpus is empty: give at least one sentence (one per line)');
-      if (request.sentences.length > MAX_SENTENCES) {
-        throw new CorpusTooLargeError(`This corpus has ${request.sentences.length.toLocaleString('en-US')} sentences; QKViz takes at most ${MAX_SENTENCES.toLocaleString('en-US')} per run.`);
-      }
-      const { manifest, runner, tokenizer } = await this.open(request, signal);
-      this.post({ type: 'device', id, device: runner.report });
-      const t1 = performance.now();
-
-      this.post({ type: 'progress', id, stage: 'tokenize', done: 0, total: request.sentences.length });
-      const corpus = tokenizeCorpus(tokenizer, request.sentences, manifest.maxTokens);
-      assertFitsMemory(manifest, corpus.sentences.map((s) => s.ids.length));
-      this.post({ type: 'progress', id, stage: 'tokenize', done: request.sentences.length, total: request.sentences.length });
-      const t2 = performance.now();
-
-      const data = await extractQueryKeys(runner, manifest.name, manifest, corpus, {
-        signal,
-        onProgress: (p) => this.post({ type: 'progress', id, stage: 'extract', done: p.tokens, total: p.totalTokens }),
-        afterBatch: yieldToEvents,
-      });
-      this.post({ type: 'device', id, device: runner.report });
-      const t3 = performance.now();
-
-      const attentionError = checkAttention(data).maxAbsError;
-      const total = data.layers * data.heads;
-      const analysis = await analyzeHeads(data, {
-        signal,
-        onHead: (done) => this.post({ type: 'progress', id, stage: 'normalize', done, total }),
-        afterHead: yieldToEvents,
-      });
-      const t4 = performance.now();
-      const result: RunResult = {
-        manifest,
-        device: runner.report,
-        data,
-        analysis,
-        notices: corpus.notices,
-        attentionError,
-        timings: { loadMs: t1 - t0, tokenizeMs: t2 - t1, extractMs: t3 - t2, normalizeMs: t4 - t3 },
-      };
-      this.post({ type: 'result', id, result }, transferablesOf(result));
-    } catch (e) {
-      if (signal.aborted || e instanceof CancelledError) this.post({ type: 'cancelled', id });
-      else this.post({ type: 'error', id, ...classify(e) });
-    } finally {
-      this.runs.delete(id);
-    }
+  /** Runs one small batch once per session, so that kernel compilation is its own stage. */
+  private async warmUp(opened: Opened, manifest: ModelManifest, corpus: TokenizedCorpus, context: Context): Promise<number> {
+    if (opened.warmed) return 0;
+    const started = performance.now();
+    context.progress({ stage: 'warmup', done: 0, total: 1, device: opened.runner.report });
+    await extractQueryKeys(opened.runner, manifest.name, manifest, slice(corpus, WARMUP_TOKENS), { signal: context.signal });
+    opened.warmed = true;
+    return performance.now() - started;
   }
+}
+
+/** Tokens per second extracting the first CALIBRATION_TOKENS of a corpus. */
+async function measure(runner: ModelRunner, manifest: ModelManifest, corpus: TokenizedCorpus, signal: AbortSignal): Promise<number> {
+  const sample = slice(corpus, CALIBRATION_TOKENS);
+  const started = performance.now();
+  await extractQueryKeys(runner, manifest.name, manifest, sample, { signal });
+  return sample.tokenCount / ((performance.now() - started) / 1000);
 }

@@ -29,6 +29,18 @@ export function vocabularyOf(tokenizer: PreTrainedTokenizer): string[] {
   return table;
 }
 
+/**
+ * Token counts of the parts a sentence of `n` tokens (special tokens included) is read as:
+ * itself when it fits, else parts of at most `maxTokens`, each with its own first and last
+ * special token (as tokenizeCorpus splits it).
+ */
+export function partLengths(n: number, maxTokens: number): number[] {
+  if (n <= maxTokens) return [n];
+  const room = maxTokens - 2;
+  const content = n - 2;
+  return Array.from({ length: Math.ceil(content / room) }, (_, p) => Math.min(room, content - p * room) + 2);
+}
+
 export function tokenizeCorpus(tokenizer: PreTrainedTokenizer, sentences: string[], maxTokens: number): TokenizedCorpus {
   const vocab = vocabularyOf(tokenizer);
   const out: TokenizedCorpus = { sentences: [], tokenCount: 0, notices: [] };

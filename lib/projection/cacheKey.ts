@@ -1,5 +1,6 @@
-// Identifies a projection result: the same model, corpus, normalization, method, dims and
-// parameters give the same coordinates (projection is deterministic), so they can be cached.
+// Identifies cached results. A projection: the same model, corpus, normalization, method,
+// dims and parameters give the same coordinates (projection is deterministic). A run: the
+// same model file and corpus give the same vectors and figures.
 import type { NormalizationMode } from '../analysis/normalize';
 import type { ProjectionParams } from './project';
 
@@ -9,11 +10,19 @@ export async function corpusHash(sentences: readonly string[]): Promise<string> 
   return Array.from(digest.subarray(0, 12), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** A model as caches know it: its name and the hash of its graph (a re-conversion is another model). */
+export const modelId = (name: string, sha256: string) => `${name}@${sha256.slice(0, 16)}`;
+
 /** Bump when projection code changes what it computes, so stale cache entries are ignored. */
-export const PROJECTION_VERSION = 1;
+export const PROJECTION_VERSION = 2;
 
 export function projectionKey(model: string, corpus: string, mode: NormalizationMode, params: ProjectionParams): string {
   const { method, dims, seed, metric, nNeighbors, epochs } = params;
   const tuning = method === 'umap' ? `${metric}:${nNeighbors}:${epochs}:${seed}` : '';
   return `v${PROJECTION_VERSION}|${model}|${corpus}|${mode}|${method}|${dims}|${tuning}`;
 }
+
+/** Bump when what a run holds (or how the analysis computes it) changes. */
+export const RUN_FORMAT_VERSION = 1;
+
+export const runKey = (model: string, corpus: string) => `run-v${RUN_FORMAT_VERSION}|${model}|${corpus}`;

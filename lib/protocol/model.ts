@@ -1,22 +1,61 @@
-// The model worker's message protocol: typed requests with ids, replies that carry
-// progress, results (typed arrays transferred, not copied) or errors as plain messages.
+// The model worker's API (served through lib/worker/rpc): `prepare` loads the model and
+// measures this device's throughput before anything runs; `run` tokenizes, extracts and
+// analyses a corpus, with progress named for what each stage does.
 import type { Analysis } from '../analysis/analyze';
 import type { QueryKeyData } from '../engine/layout';
-import type { DeviceReport } from '../engine/runtime';
+import type { Device, DeviceReport } from '../engine/runtime';
 import type { ModelManifest } from '../model/manifest';
 
 export type DevicePreference = 'auto' | 'webgpu' | 'wasm';
-export type RunStage = 'load' | 'tokenize' | 'extract' | 'normalize';
-export const RUN_STAGES: { stage: RunStage; label: string }[] = [
-  { stage: 'load', label: 'Load model' },
-  { stage: 'tokenize', label: 'Tokenize' },
-  { stage: 'extract', label: 'Extract Q/K' },
-  { stage: 'normalize', label: 'Normalize' },
-];
+export const DEVICE_PREFERENCES: DevicePreference[] = ['auto', 'webgpu', 'wasm'];
 
-export type ModelRequest =
-  | { type: 'run'; id: number; modelsUrl: string; model: string; device: DevicePreference; sentences: string[] }
-  | { type: 'cancel'; id: number };
+export type RunStage = 'tokenize' | 'download' | 'compile' | 'warmup' | 'extract' | 'analyze';
+export const RUN_STAGES: RunStage[] = ['tokenize', 'download', 'compile', 'warmup', 'extract', 'analyze'];
+
+/** What each stage is called while it runs: its name says what the time is spent on. */
+export function stageLabel(stage: RunStage, device?: Device): string {
+  switch (stage) {
+    case 'tokenize':
+      return 'Tokenize';
+    case 'download':
+      return 'Download model';
+    case 'compile':
+      return device === 'webgpu' ? 'Compile model for WebGPU' : 'Compile model';
+    case 'warmup':
+      // WebGPU compiles its shaders on the first batch; that can take a while on a slow adapter.
+      return device === 'webgpu' ? 'Preparing GPU kernels' : 'Warm up';
+    case 'extract':
+      return 'Extract Q/K';
+    case 'analyze':
+      return 'Normalize & score';
+  }
+}
+
+/** The unit a stage counts in; null where it has no meaningful count (one opaque step). */
+export const STAGE_UNITS: Record<RunStage, string | null> = { tokenize: 'sentences', download: 'MB', compile: null, warmup: null, extract: 'tokens', analyze: 'heads' };
+
+export interface RunProgress {
+  stage: RunStage;
+  done: number;
+  total: number;
+  /** The device, once a session is open. */
+  device?: DeviceReport;
+}
+
+export interface ModelRef {
+  modelsUrl: string;
+  model: string;
+  device: DevicePreference;
+}
+
+export interface Preparation {
+  device: DeviceReport;
+  /** Extraction throughput on this device, measured on a sample of the corpus after warm-up. */
+  tokensPerSecond: number;
+  /** The same on WASM, when asked for and the model runs elsewhere (to tell whether WebGPU pays off). */
+  wasmTokensPerSecond?: number;
+  warmupMs: number;
+}
 
 export interface RunResult {
   manifest: ModelManifest;
@@ -24,18 +63,16 @@ export interface RunResult {
   data: QueryKeyData;
   analysis: Analysis;
   notices: string[];
-  timings: { loadMs: number; tokenizeMs: number; extractMs: number; normalizeMs: number };
+  timings: { tokenizeMs: number; loadMs: number; warmupMs: number; extractMs: number; analyzeMs: number };
   attentionError: number;
 }
 
 export type ErrorKind = 'corpus' | 'model' | 'memory' | 'internal';
 
-export type ModelReply =
-  | { type: 'progress'; id: number; stage: RunStage; done: number; total: number }
-  | { type: 'device'; id: number; device: DeviceReport }
-  | { type: 'result'; id: number; result: RunResult }
-  | { type: 'cancelled'; id: number }
-  | { type: 'error'; id: number; kind: ErrorKind; message: string };
+export type ModelApi = {
+  prepare: { args: ModelRef & { sample: string[]; measureWasm: boolean }; result: Preparation; progress: RunProgress };
+  run: { args: ModelRef & { sentences: string[] }; result: RunResult; progress: RunProgress };
+};
 
 /** The typed arrays of a result, to hand to postMessage's transfer list. */
 export function transferablesOf(result: RunResult): ArrayBuffer[] {

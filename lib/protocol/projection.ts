@@ -1,10 +1,8 @@
-// Messages between the page and a projection worker: one whole head per task, its joint
-// vectors transferred in and its coordinates transferred back.
+// The projection worker's API: one whole head per call, its joint vectors transferred in and
+// its coordinates transferred back, with UMAP epoch progress.
 import type { ProjectionParams } from '../projection/project';
 
-export interface ProjectTask {
-  type: 'project';
-  id: number;
+export interface ProjectRequest {
   layer: number;
   head: number;
   /** [2N][dim] normalized queries then keys. */
@@ -13,10 +11,13 @@ export interface ProjectTask {
   params: ProjectionParams;
 }
 
-export type ProjectionReply =
-  | { type: 'progress'; id: number; epoch: number; epochs: number }
-  | { type: 'done'; id: number; coords: Float32Array; ms: number; explainedVariance?: number[] }
-  | { type: 'error'; id: number; message: string };
+export type ProjectionApi = {
+  project: {
+    args: ProjectRequest;
+    result: { coords: Float32Array; ms: number; explainedVariance?: number[] };
+    progress: { epoch: number; epochs: number };
+  };
+};
 
 /** Epochs between progress messages from a UMAP task. */
 export const PROGRESS_EVERY_EPOCHS = 5;

@@ -1,5 +1,6 @@
-// Per-head figures as the views show them: which figure, how to read it (its direction),
-// a sequential colour scale for the matrix overlay, and the CSV export of all of them.
+// Per-head figures, registered once for every view that shows them (the heads table, the
+// matrix overlay, the head details, the CSV): label, which way is better, natural range, and
+// one colour-blind-safe sequential scale (viridis) over the heads' values.
 import type { Analysis, HeadReport } from '../analysis/analyze';
 import { NORMALIZATION_MODES, type NormalizationMode } from '../analysis/normalize';
 import type { Rgb } from './colour';
@@ -15,17 +16,23 @@ export interface HeadFigureSpec {
   perMode: boolean;
   /** What a low value means, for the legend. */
   reading: string;
+  /** Which way is better for a layout; null where neither is (how sharp attention is, say). */
+  better: 'lower' | 'higher' | null;
+  /** The figure's possible values (null: unbounded on that side). */
+  range: [number | null, number | null];
 }
 
 export const HEAD_FIGURES: HeadFigureSpec[] = [
-  { key: 'weightedCorrelation', label: 'Distance–attention correlation (attention-weighted)', short: 'weighted corr', perMode: true, reading: 'low: attended keys are near' },
-  { key: 'distanceCorrelation', label: 'Distance–dot correlation (per query)', short: 'dist–dot corr', perMode: true, reading: 'low: distance tracks q·k' },
-  { key: 'seedCorrelation', label: 'Seed: corr(q·k, cosine distance)', short: 'seed corr', perMode: true, reading: 'low: distance tracks q·k' },
-  { key: 'argmaxDistanceRatio', label: 'Distance to most-attended key ÷ chance', short: 'argmax ÷ chance', perMode: true, reading: 'low: top key sits close' },
-  { key: 'weightedDistanceRatio', label: 'Attention-weighted distance ÷ chance', short: 'weighted ÷ chance', perMode: true, reading: 'low: attended keys sit close' },
-  { key: 'entropy', label: 'Attention entropy (nats)', short: 'entropy', perMode: false, reading: 'low: sharp attention' },
-  { key: 'specialShare', label: 'Share of attention on [CLS]/[SEP]', short: '[CLS]/[SEP] share', perMode: false, reading: 'high: attends to special tokens' },
+  { key: 'weightedCorrelation', label: 'Distance–attention correlation (attention-weighted)', short: 'weighted corr', perMode: true, reading: 'low: attended keys are near', better: 'lower', range: [-1, 1] },
+  { key: 'distanceCorrelation', label: 'Distance–dot correlation (per query)', short: 'dist–dot corr', perMode: true, reading: 'low: distance tracks q·k', better: 'lower', range: [-1, 1] },
+  { key: 'seedCorrelation', label: 'Seed: corr(q·k, cosine distance)', short: 'seed corr', perMode: true, reading: 'low: distance tracks q·k', better: 'lower', range: [-1, 1] },
+  { key: 'argmaxDistanceRatio', label: 'Distance to most-attended key ÷ chance', short: 'argmax ÷ chance', perMode: true, reading: 'low: top key sits close', better: 'lower', range: [0, null] },
+  { key: 'weightedDistanceRatio', label: 'Attention-weighted distance ÷ chance', short: 'weighted ÷ chance', perMode: true, reading: 'low: attended keys sit close', better: 'lower', range: [0, null] },
+  { key: 'entropy', label: 'Attention entropy (nats)', short: 'entropy', perMode: false, reading: 'low: sharp attention', better: null, range: [0, null] },
+  { key: 'specialShare', label: 'Share of attention on [CLS]/[SEP]', short: '[CLS]/[SEP] share', perMode: false, reading: 'high: attends to special tokens', better: null, range: [0, 1] },
 ];
+
+export const figureSpec = (figure: HeadFigure) => HEAD_FIGURES.find((f) => f.key === figure)!;
 
 export function headFigure(report: HeadReport, figure: HeadFigure, mode: NormalizationMode): number {
   if (figure === 'entropy' || figure === 'specialShare') return report.attention[figure];
@@ -50,15 +57,26 @@ export function viridis(t: number): Rgb {
 
 export const VIRIDIS_CSS = `linear-gradient(to right, ${VIRIDIS.map(([r, g, b]) => `rgb(${r}, ${g}, ${b})`).join(', ')})`;
 
-/** One colour per head (cell order) on the figure's range across the model, and that range. */
+export interface FigureScale {
+  min: number;
+  max: number;
+  colour(value: number): Rgb;
+}
+
+/** The scale a figure is coloured on: viridis from the lowest to the highest head (dark → bright). */
+export function figureScale(analysis: Analysis, figure: HeadFigure, mode: NormalizationMode): FigureScale {
+  const finite = analysis.heads.map((h) => headFigure(h, figure, mode)).filter(Number.isFinite);
+  const min = finite.length ? Math.min(...finite) : 0;
+  const max = finite.length ? Math.max(...finite) : 1;
+  return { min, max, colour: (v) => (Number.isFinite(v) ? viridis(max > min ? (v - min) / (max - min) : 0.5) : [60, 60, 60]) };
+}
+
+/** One colour per head (cell order) on the figure's scale, and that scale's ends. */
 export function overlayColours(analysis: Analysis, figure: HeadFigure, mode: NormalizationMode): { colours: Uint8Array; min: number; max: number } {
-  const values = analysis.heads.map((h) => headFigure(h, figure, mode));
-  const finite = values.filter(Number.isFinite);
-  const min = Math.min(...finite);
-  const max = Math.max(...finite);
-  const colours = new Uint8Array(values.length * 3);
-  values.forEach((v, i) => colours.set(Number.isFinite(v) ? viridis(max > min ? (v - min) / (max - min) : 0.5) : [60, 60, 60], i * 3));
-  return { colours, min, max };
+  const scale = figureScale(analysis, figure, mode);
+  const colours = new Uint8Array(analysis.heads.length * 3);
+  analysis.heads.forEach((h, i) => colours.set(scale.colour(headFigure(h, figure, mode)), i * 3));
+  return { colours, min: scale.min, max: scale.max };
 }
 
 /** Every per-head figure for every mode, one row per head, as CSV. */

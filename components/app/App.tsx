@@ -1,0 +1,32 @@
+'use client';
+// QKViz as a full-window app: the canvas takes the window, between a collapsible sidebar of
+// controls and a details panel, with the heads table in a drawer under the canvas.
+import { useEffect } from 'react';
+import { useView } from '../state/viewStore';
+import { startApp } from './controller';
+import { DetailsPanel } from './DetailsPanel';
+import { HeadsDrawer } from './HeadsDrawer';
+import { Shortcuts } from './Shortcuts';
+import { Sidebar } from './Sidebar';
+import { Stage } from './Stage';
+import { TopBar } from './TopBar';
+import { useGlobalKeys } from './useGlobalKeys';
+
+export function App() {
+  const left = useView((s) => s.panels.left);
+  const right = useView((s) => s.panels.right);
+  useEffect(() => void startApp(), []);
+  useGlobalKeys();
+  return (
+    <div className={`app${left ? '' : ' no-left'}${right ? '' : ' no-right'}`}>
+      <TopBar />
+      {left && <Sidebar />}
+      <div className="centre">
+        <Stage />
+        <HeadsDrawer />
+      </div>
+      {right && <DetailsPanel />}
+      <Shortcuts />
+    </div>
+  );
+}

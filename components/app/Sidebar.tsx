@@ -1,0 +1,32 @@
+'use client';
+// The left sidebar: the model, the corpus, Run with its progress, and every control that
+// changes the view; collapsible, so the canvas can take the whole width.
+import { useMemo } from 'react';
+import { searchTokens } from '@/lib/views/tokens';
+import { CacheSection } from '../panels/CacheSection';
+import { CorpusSection } from '../panels/CorpusSection';
+import { ModelSection } from '../panels/ModelSection';
+import { RunSection } from '../panels/RunSection';
+import { ViewSection } from '../panels/ViewSection';
+import { useApp } from '../state/appStore';
+import { useView } from '../state/viewStore';
+import { tableOf } from '../views/useViewData';
+
+function SearchCount() {
+  const shown = useApp((s) => s.shown);
+  const search = useView((s) => s.search);
+  const results = useMemo(() => (shown && search.trim() ? 2 * searchTokens(tableOf(shown.result), search).length : null), [shown, search]);
+  return <ViewSection results={results} />;
+}
+
+export function Sidebar() {
+  return (
+    <aside className="sidebar" aria-label="Controls">
+      <ModelSection />
+      <CorpusSection />
+      <RunSection />
+      <SearchCount />
+      <CacheSection />
+    </aside>
+  );
+}

@@ -1,0 +1,134 @@
+'use client';
+// The canvas area, which takes the window: one view (or two linked ones in compare mode) of
+// the shown result with its toolbar, legend and projection status on top; before any result,
+// what a run will show and how long it will take here.
+import { useMemo, useRef } from 'react';
+import type { RunResult } from '@/lib/protocol/model';
+import { coordsNpy } from '@/lib/io/coords';
+import { headFiguresCsv } from '@/lib/views/headFigures';
+import { writeViewState } from '@/lib/views/urlState';
+import { CameraLink } from '../canvas/cameraLink';
+import { QKView } from '../canvas/QKView';
+import type { LayoutStore, LayoutView } from '../projection/LayoutStore';
+import type { ProjectionScheduler } from '../projection/ProjectionScheduler';
+import { useApp } from '../state/appStore';
+import { setPanels, useView, viewStore } from '../state/viewStore';
+import { ExportMenu } from '../views/ExportMenu';
+import { HeadNavigator } from '../views/HeadNavigator';
+import { Legend } from '../views/Legend';
+import { MODE_SHORT } from '../views/modes';
+import { ProjectionStatus, WaitingNotice } from '../views/ProjectionStatus';
+import { useViewData } from '../views/useViewData';
+import { linkState, shownViews } from './controller';
+import { Welcome } from './Welcome';
+
+function captionOf(v: LayoutView): string {
+  return `${v.method.toUpperCase()} · ${MODE_SHORT[v.mode]}`;
+}
+
+function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; layouts: LayoutStore; scheduler: ProjectionScheduler; hash: string }) {
+  const { data, analysis } = result;
+  const mode = useView((s) => s.mode);
+  const method = useView((s) => s.method);
+  const dims = useView((s) => s.dims);
+  const compare = useView((s) => s.compare);
+  const overlay = useView((s) => s.overlay);
+  const focus = useView((s) => s.focus);
+  const tableOpen = useView((s) => s.panels.table);
+  const views = useMemo(() => shownViews({ mode, method, dims, compare }), [mode, method, dims, compare]);
+  const shape = useMemo(() => ({ layers: data.layers, heads: data.heads, points: 2 * data.tokenCount }), [data]);
+  const cameraLink = useMemo(() => new CameraLink(), []);
+  const d = useViewData(result);
+  const look = useMemo(() => ({ pointState: d.pointState, ramps: d.ramps, links: d.links, cellColours: d.overlayData?.colours ?? null }), [d.pointState, d.ramps, d.links, d.overlayData]);
+  const panesRef = useRef<HTMLDivElement>(null);
+  const captions = views.map(captionOf);
+  const normsFor = (v: LayoutView) => (v.mode === mode ? d.modeNorms : d.rawNorms);
+
+  const total = data.layers * data.heads;
+  const main = views[views.length - 1];
+  const shareUrl = () => {
+    const v = viewStore.getState();
+    const params = writeViewState(new URLSearchParams(window.location.search), { ...linkState(v), corpus: hash, camera: cameraLink.pose ?? undefined });
+    return `${window.location.origin}${window.location.pathname}?${params}`;
+  };
+  const coordsReady = () => layouts.count(main) === total;
+  const baseName = `qkviz-${focus ? `L${focus.layer}H${focus.head}-` : ''}${method}-${dims}d-${mode}`;
+
+  return (
+    <>
+      <div className="toolbar" role="toolbar" aria-label="View">
+        <HeadNavigator layers={data.layers} heads={data.heads} />
+        <div className="toolbar-group">
+          <button type="button" className={`tool${tableOpen ? ' on' : ''}`} aria-pressed={tableOpen} onClick={() => setPanels({ table: !tableOpen })} title="Every head’s figures, sortable (T)" aria-label="Heads table">
+            Table
+          </button>
+          <ExportMenu
+            root={panesRef}
+            baseName={baseName}
+            figuresCsv={() => headFiguresCsv(analysis)}
+            coords={() => (coordsReady() ? coordsNpy(data.layers, data.heads, 2 * data.tokenCount, dims, (l, h) => layouts.get(main, l, h)) : null)}
+            coordsPending={null}
+            shareUrl={shareUrl}
+          />
+          <button type="button" className="tool" onClick={() => setPanels({ help: true })} title="Keyboard and mouse (?)" aria-label="Shortcuts">
+            ?
+          </button>
+        </div>
+      </div>
+      <div className={`panes panes-${views.length}`} ref={panesRef}>
+        {views.map((view, i) => (
+          <QKView
+            key={i}
+            testId={i === 0 ? 'matrix-view' : `matrix-view-${i + 1}`}
+            caption={views.length > 1 ? captions[i] : undefined}
+            shape={shape}
+            layouts={layouts}
+            view={view}
+            look={{ ...look, norms: normsFor(view)?.scaled ?? null }}
+            describe={(p) => d.describe(p, normsFor(view)?.raw ?? null)}
+            labelText={d.labelText}
+            labelOrder={d.labelOrder}
+            cameraLink={cameraLink}
+            primary={i === 0}
+          />
+        ))}
+      </div>
+      <div className="hud hud-bottom-left">
+        <Legend legend={d.legend} overlay={d.overlayData && overlay !== 'none' && !focus ? { figure: overlay, min: d.overlayData.min, max: d.overlayData.max } : null} tokens={!!focus} />
+      </div>
+      <div className="hud hud-bottom-right">
+        <WaitingNotice layouts={layouts} views={views} captions={captions.map((c) => c.split(' · ')[0])} />
+        {compare === 'normalization' && mode === 'raw' && (
+          <p className="notice" role="status">
+            Choose paper or optimized vectors to compare them with raw.
+          </p>
+        )}
+        <ProjectionStatus layouts={layouts} scheduler={scheduler} views={views} />
+      </div>
+    </>
+  );
+}
+
+export function Stage() {
+  const shown = useApp((s) => s.shown);
+  const projection = useApp((s) => s.projection);
+  const linkNotice = useApp((s) => s.linkNotice);
+  const running = useApp((s) => s.run.status === 'running');
+  return (
+    <main className="stage" aria-label="Canvas">
+      {shown && projection ? <ResultStage result={shown.result} layouts={projection.layouts} scheduler={projection.scheduler} hash={shown.hash} /> : <Welcome />}
+      <div className="hud hud-top-center">
+        {linkNotice && (
+          <p className="warning" role="status" data-testid="link-corpus-notice">
+            {linkNotice}
+          </p>
+        )}
+        {running && shown && (
+          <p className="notice" role="status">
+            A new run is under way; this result stays until it succeeds.
+          </p>
+        )}
+      </div>
+    </main>
+  );
+}

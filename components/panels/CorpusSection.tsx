@@ -1,0 +1,88 @@
+'use client';
+// Chooses the corpus — the default one, pasted text or an uploaded .txt/.jsonl file — and says
+// what it holds before anything runs: sentences, tokens counted with the model's tokenizer (in
+// a worker, so a large paste never freezes the page), the memory a run needs and, where the
+// tab could not hold it, the refusal with its numbers.
+import { formatBytes } from '@/lib/engine/memory';
+import { formatDuration } from '@/lib/engine/progress';
+import { readUpload, setDraft } from '../app/controller';
+import { useEstimate } from '../app/estimate';
+import { type CorpusSource, useApp } from '../state/appStore';
+import { Segmented } from '../ui/Segmented';
+
+const formatInt = (n: number) => n.toLocaleString('en-US');
+const SOURCES: { value: CorpusSource; label: string; title: string }[] = [
+  { value: 'default', label: 'Default', title: 'The default corpus (375 sentences written for QKViz)' },
+  { value: 'paste', label: 'Paste', title: 'Paste text, one sentence per line' },
+  { value: 'upload', label: 'Upload', title: 'A .txt file (one sentence per line) or .jsonl (a "text" field per line)' },
+];
+
+export function CorpusSection() {
+  const draft = useApp((s) => s.draft);
+  const corpus = useApp((s) => s.corpus);
+  const problem = useApp((s) => s.corpusProblem);
+  const count = useApp((s) => s.count);
+  const maxTokens = useApp((s) => s.manifest?.maxTokens ?? null);
+  const estimate = useEstimate();
+  const facts = count.status === 'done' ? count.facts : null;
+
+  return (
+    <section className="panel-section" aria-label="Corpus">
+      <h2>Corpus</h2>
+      <Segmented label="Corpus source" name="corpus-source" value={draft.source} options={SOURCES} onChange={(source) => setDraft({ source })} />
+      {draft.source === 'paste' && (
+        <textarea aria-label="Corpus text" placeholder="One sentence per line" rows={3} value={draft.pasted} onChange={(e) => setDraft({ pasted: e.target.value })} />
+      )}
+      {draft.source === 'upload' && (
+        <input type="file" aria-label="Corpus file" accept=".txt,.jsonl,text/plain" onChange={(e) => e.target.files?.[0] && void readUpload(e.target.files[0])} />
+      )}
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      {corpus && (
+        <div className="corpus-facts">
+          <p className="line">
+            <span data-testid="corpus-sentences">{formatInt(corpus.sentences.length)}</span> sentences ·{' '}
+            <span data-testid="corpus-tokens" data-counted={facts ? 'yes' : 'no'} title="special tokens ([CLS], [SEP]) included">
+              {facts
+                ? `${formatInt(facts.tokens)} tokens`
+                : count.status === 'counting'
+                  ? `counting tokens… ${count.total > 500 ? `${Math.round((100 * count.done) / count.total)}%` : ''}`
+                  : count.status === 'error'
+                    ? 'tokens not counted'
+                    : 'tokens…'}
+            </span>
+          </p>
+          {facts && (
+            <p className="line muted small" data-testid="corpus-estimate">
+              longest <span data-testid="corpus-longest">{formatInt(facts.longest)} tokens</span> · {formatInt(2 * facts.tokens)} points/head
+              {!facts.refusal && ` · ≈ ${formatBytes(facts.memory.bytes)}`}
+              {!facts.refusal && estimate && ` · run ≈ ${formatDuration(estimate.totalMs)} on ${estimate.device}`}
+            </p>
+          )}
+          {(corpus.blankLines > 0 || corpus.rejected > 0) && (
+            <p className="line muted">
+              skipped{' '}
+              <span data-testid="corpus-skipped">
+                {[corpus.blankLines && `${corpus.blankLines} blank line(s)`, corpus.rejected && `${corpus.rejected} unusable .jsonl line(s)`].filter(Boolean).join(', ')}
+              </span>
+            </p>
+          )}
+        </div>
+      )}
+      {count.status === 'error' && <p className="warning">{count.message}</p>}
+      {facts && facts.overLimit > 0 && (
+        <p className="warning" role="note" data-testid="corpus-over-limit">
+          {facts.overLimit} sentence(s) exceed the model’s {maxTokens} tokens; each will be split into parts of at most {maxTokens} tokens and read separately.
+        </p>
+      )}
+      {facts?.refusal && (
+        <p className="error" role="alert" data-testid="corpus-refusal">
+          {facts.refusal}
+        </p>
+      )}
+    </section>
+  );
+}

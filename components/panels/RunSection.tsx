@@ -1,0 +1,108 @@
+'use client';
+// Run, Cancel and the device, and the run as it goes: the stage named for what it does, its
+// count, the throughput and time left; a warning with a one-click switch when WebGPU runs
+// slower than WASM measured here; and errors in words. The result on screen stays until a
+// run has succeeded.
+import { formatDuration } from '@/lib/engine/progress';
+import { DEVICE_PREFERENCES, type DevicePreference, RUN_STAGES, STAGE_UNITS, type RunProgress, stageLabel } from '@/lib/protocol/model';
+import { cancelRun, runCorpus, setDevice, switchToWasmAndRerun } from '../app/controller';
+import { useApp } from '../state/appStore';
+import { Segmented } from '../ui/Segmented';
+import { DeviceBadge } from './DeviceBadge';
+
+const DEVICE_LABELS: Record<DevicePreference, { label: string; title: string }> = {
+  auto: { label: 'Auto', title: 'WebGPU on a hardware GPU, else WASM (never a software WebGPU adapter)' },
+  webgpu: { label: 'WebGPU', title: 'WebGPU, even on a software adapter' },
+  wasm: { label: 'WASM', title: 'The CPU, multi-threaded WebAssembly' },
+};
+
+const amount = (p: RunProgress, n: number) => (p.stage === 'download' ? (n / 1e6).toFixed(1) : n.toLocaleString('en-US'));
+
+export function progressText(p: RunProgress): string {
+  const label = stageLabel(p.stage, p.device?.device);
+  const unit = STAGE_UNITS[p.stage];
+  return unit ? `${label}: ${amount(p, p.done)} / ${amount(p, p.total)} ${unit}` : `${label}…`;
+}
+
+function Progress({ progress, etaMs, rate }: { progress: RunProgress; etaMs: number | null; rate: number | null }) {
+  const step = RUN_STAGES.indexOf(progress.stage) + 1;
+  const unit = STAGE_UNITS[progress.stage];
+  return (
+    <div className="progress" aria-label="Run progress">
+      <progress max={unit ? progress.total : undefined} value={unit ? progress.done : undefined} aria-label={`${stageLabel(progress.stage, progress.device?.device)} progress`} />
+      <p className="line" data-testid="progress-text">
+        <span className="muted">
+          Step {step}/{RUN_STAGES.length} ·{' '}
+        </span>
+        {progressText(progress)}
+      </p>
+      {(rate !== null || etaMs !== null) && (
+        <p className="line muted" data-testid="progress-eta">
+          {rate !== null && progress.stage === 'extract' && `${Math.round(rate).toLocaleString('en-US')} tokens/s · `}
+          {etaMs !== null && `about ${formatDuration(etaMs)} left`}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function RunSection() {
+  const run = useApp((s) => s.run);
+  const device = useApp((s) => s.device);
+  const preparing = useApp((s) => s.preparing);
+  const ready = useApp((s) => !!s.manifest && !!s.corpus && s.corpus.sentences.length > 0);
+  const hasResult = useApp((s) => s.shown !== null);
+  const running = run.status === 'running';
+  return (
+    <section className="panel-section" aria-label="Run">
+      <div className="run-row">
+        <button type="button" className="primary" disabled={!ready || running} onClick={() => void runCorpus()}>
+          Run
+        </button>
+        <button type="button" className="secondary" disabled={!running} onClick={cancelRun}>
+          Cancel
+        </button>
+      </div>
+      <div className="row">
+        <span className="row-label">Device</span>
+        <Segmented
+          label="Device"
+          name="device"
+          value={device}
+          disabled={running}
+          options={DEVICE_PREFERENCES.map((d) => ({ value: d, ...DEVICE_LABELS[d] }))}
+          onChange={setDevice}
+        />
+      </div>
+      {!running && preparing && (
+        <p className="line muted" data-testid="preparing">
+          Getting the model ready: {preparing.stage === 'download' ? `${(preparing.done / 1e6).toFixed(0)} / ${(preparing.total / 1e6).toFixed(0)} MB` : stageLabel(preparing.stage, preparing.device?.device).toLowerCase()}…
+        </p>
+      )}
+      <div aria-live="polite">
+        {run.status === 'running' && <Progress progress={run.progress} etaMs={run.etaMs} rate={run.rate} />}
+        {run.status === 'running' && run.progress.device && <DeviceBadge device={run.progress.device} />}
+        {run.status === 'running' && run.slower && (
+          <div className="warning" role="alert" data-testid="slow-device">
+            WebGPU runs at {Math.round(run.slower.webgpu).toLocaleString('en-US')} tokens/s here; WASM measured {Math.round(run.slower.wasm).toLocaleString('en-US')} tokens/s on this machine.{' '}
+            <button type="button" className="secondary small" onClick={() => void switchToWasmAndRerun()}>
+              Switch to WASM and restart
+            </button>
+          </div>
+        )}
+        {run.status === 'cancelled' && (
+          <p className="status" role="status">
+            Run cancelled.{hasResult ? ' The result on screen is kept.' : ''} Press Run to start again.
+          </p>
+        )}
+        {run.status === 'error' && (
+          <p className="error" role="alert" data-testid="run-error">
+            {run.kind === 'refused' ? 'Not run: ' : ''}
+            {run.message}
+            {hasResult ? ' The result on screen is kept.' : ''}
+          </p>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,62 @@
+'use client';
+// What the result on screen is: its size, where it came from (this run, or the browser's
+// cache and when), the device, timings, and the check that the extracted queries and keys
+// reproduce the model's own attention.
+import { useApp } from '../state/appStore';
+import { DeviceBadge } from './DeviceBadge';
+
+const formatInt = (n: number) => n.toLocaleString('en-US');
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+function ago(ms: number): string {
+  const s = Math.round((Date.now() - ms) / 1000);
+  if (s < 90) return 'just now';
+  if (s < 5400) return `${Math.round(s / 60)} min ago`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} h ago`;
+  return `on ${new Date(ms).toLocaleDateString('en-GB')}`;
+}
+
+export function RunSummary() {
+  const shown = useApp((s) => s.shown);
+  if (!shown) return null;
+  const { data, timings, manifest } = shown.result;
+  const heads = data.layers * data.heads;
+  return (
+    <section className="panel-section" aria-label="Run summary">
+      <h2>Result</h2>
+      <p className="lead" data-testid="summary-size">
+        {formatInt(data.tokenCount)} tokens · {formatInt(data.sentences.length)} sentences · {heads} heads ({data.layers} layers × {data.heads})
+      </p>
+      <p className="line muted" data-testid="result-source">
+        {shown.label} · {shown.source === 'cache' ? `from cache (computed ${shown.savedAt ? ago(shown.savedAt) : 'earlier'}; the model did not run)` : 'computed just now'}
+      </p>
+      <dl className="facts">
+        <dt>Device</dt>
+        <dd>
+          <DeviceBadge device={shown.result.device} />
+        </dd>
+        <dt>Attention check</dt>
+        <dd data-testid="attention-error" title="max |softmax(q·k/√d) − the model's attention| over every layer, head and sentence">
+          max error {shown.result.attentionError.toExponential(2)}
+          {shown.result.attentionError <= 1e-5 ? ' ✓' : ' — larger than expected'}
+        </dd>
+        <dt>Timings</dt>
+        <dd data-testid="timings">
+          extract {seconds(timings.extractMs)} ({formatInt(Math.round(data.tokenCount / (timings.extractMs / 1000)))} tokens/s) · normalize {seconds(timings.analyzeMs)}
+          {timings.warmupMs > 0 && ` · warm-up ${seconds(timings.warmupMs)}`}
+        </dd>
+        <dt>Model</dt>
+        <dd>
+          {manifest.name}, {heads} heads × {data.headDim} dims
+        </dd>
+      </dl>
+      {shown.result.notices.length > 0 && (
+        <ul className="notices" data-testid="notices">
+          {shown.result.notices.map((n, i) => (
+            <li key={i}>{n}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,58 @@
+'use client';
+// The selected token of the focused head: what it is, its sentence's attention links on the
+// canvas (how many per query, from what weight) and the sentence view.
+import type { RunResult } from '@/lib/protocol/model';
+import { MAX_LINK_K } from '../canvas/sceneObjects';
+import { setView, useView } from '../state/viewStore';
+import { SentenceView } from '../views/SentenceView';
+import { useSelection } from '../views/useViewData';
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+export function SelectionPanel({ result }: { result: RunResult }) {
+  const { data } = result;
+  const { table, point, sentence, links, block, focus } = useSelection(result);
+  const linkK = useView((s) => s.linkK);
+  const threshold = useView((s) => s.threshold);
+  if (!focus) return null;
+  const special = (p: number) => sentence !== null && table.special[data.sentenceStarts[sentence] + p] === 1;
+  return (
+    <section className="panel-section" aria-label="Selection">
+      <h2>Selection</h2>
+      <div className="row">
+        <label className="row-label" htmlFor="link-k">
+          Links / query
+        </label>
+        <input id="link-k" type="number" className="narrow" min={1} max={MAX_LINK_K} value={linkK} onChange={(e) => setView({ linkK: clamp(Math.round(Number(e.target.value)) || 1, 1, MAX_LINK_K) })} />
+        <label className="row-label short" htmlFor="link-threshold">
+          ≥ weight
+        </label>
+        <input id="link-threshold" type="number" className="narrow" min={0} max={1} step={0.01} value={threshold} onChange={(e) => setView({ threshold: clamp(Number(e.target.value) || 0, 0, 1) })} />
+      </div>
+      {point && sentence !== null ? (
+        <div className="selection" data-testid="selection">
+          <p className="line">
+            <span data-testid="selection-token">
+              Selected <strong>{table.text[point.row]}</strong> ({point.kind}), sentence {sentence + 1}, position {table.position[point.row] + 1} of {table.sentenceLength[point.row]}
+            </span>
+            {links && ` · ${links.weight.length} links`}{' '}
+            <button type="button" className="link-button" onClick={() => setView({ selected: null })}>
+              Clear selection
+            </button>
+          </p>
+          {block && (
+            <SentenceView
+              tokens={data.sentences[sentence].tokens}
+              special={special}
+              block={block}
+              selected={{ position: table.position[point.row], kind: point.kind }}
+              title={data.sentences[sentence].text}
+            />
+          )}
+        </div>
+      ) : (
+        <p className="line muted">Click a point to highlight its sentence and draw its attention links.</p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,196 @@
+// Decides which head layouts to compute and runs them on a pool of projection workers
+// (cores − 1, at least one). The views say what they show (want); for each (vectors, dims)
+// shown it gets PCA of every head, then UMAP head by head — the focused head first — taking
+// layouts from the browser cache where it has them. Switching views drops queued work the
+// new view does not need; finished layouts are kept, so switching back recomputes nothing.
+import type { NormalizationMode } from '@/lib/analysis/normalize';
+import { projectionKey } from '@/lib/projection/cacheKey';
+import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors } from '@/lib/projection/project';
+import type { ProjectionApi } from '@/lib/protocol/projection';
+import type { RunResult } from '@/lib/protocol/model';
+import { CallCancelledError, WorkerClient } from '@/lib/worker/rpc';
+import { loadHeads, saveHead } from '../cache/layoutCache';
+import type { Cell } from '../state/viewStore';
+import { type LayoutStore, type LayoutView, viewSlot } from './LayoutStore';
+
+export const METHODS: ProjectionMethod[] = ['pca', 'umap'];
+
+export function poolSize(): number {
+  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
+  return Math.max(1, cores - 1);
+}
+
+/**
+ * Bytes of PCA tasks a worker may hold at once. A head's PCA takes ~20 ms, but its reply waits
+ * for the page's main thread, which may be drawing a frame (hundreds of ms on a software
+ * renderer): with the next tasks already in the worker, it never waits for the page. UMAP
+ * tasks (seconds each) go one at a time, so a head a person opens never waits behind them.
+ */
+const PCA_PIPELINE_BYTES = 64 * 1024 ** 2;
+const PCA_PIPELINE_MAX = 32;
+
+interface Task {
+  key: string;
+  view: LayoutView;
+  layer: number;
+  head: number;
+  priority: number;
+}
+
+const taskKey = (v: LayoutView, l: number, h: number) => `${viewSlot(v)}|${l}|${h}`;
+
+export class ProjectionScheduler {
+  private queue: Task[] = [];
+  private running = new Map<string, { task: Task; client: WorkerClient<ProjectionApi> }>();
+  private clients: WorkerClient<ProjectionApi>[] = [];
+  /** Task keys looked up in the cache and not found there. */
+  private notCached = new Set<string>();
+  private generation = 0;
+  private disposed = false;
+  stopped = false;
+
+  constructor(
+    private result: RunResult,
+    readonly layouts: LayoutStore,
+    private model: string,
+    private corpus: string,
+    readonly size = poolSize(),
+  ) {}
+
+  get pending(): number {
+    return this.queue.length + this.running.size;
+  }
+
+  /** Asks for everything `views` show; the focused head's layouts come first. */
+  async want(views: LayoutView[], focus: Cell | null): Promise<void> {
+    if (this.disposed) return;
+    this.stopped = false;
+    const generation = ++this.generation;
+    const { layers, heads } = this.layouts;
+    const needed: Task[] = [];
+    const pairs = [...new Map(views.map((v) => [`${v.mode}|${v.dims}`, v])).values()];
+    const shown = new Set(views.map(viewSlot));
+    pairs.forEach((pair, p) => {
+      for (const method of METHODS) {
+        const view: LayoutView = { mode: pair.mode, method, dims: pair.dims };
+        for (let l = 0; l < layers; l++) {
+          for (let h = 0; h < heads; h++) {
+            const isFocus = focus?.layer === l && focus.head === h;
+            // Focused head (shown method first), then PCA of every head, then UMAP in layer order.
+            const priority = isFocus ? (shown.has(viewSlot(view)) ? -2 : -1) : (method === 'pca' ? 0 : 2) * 1e6 + p * 1e5 + l * heads + h;
+            needed.push({ key: taskKey(view, l, h), view, layer: l, head: h, priority });
+          }
+        }
+      }
+    });
+    const keep = new Map(needed.map((t) => [t.key, t]));
+    this.queue = this.queue.filter((t) => keep.has(t.key));
+    for (const t of this.queue) t.priority = keep.get(t.key)!.priority;
+    const missing = needed.filter((t) => !this.layouts.has(t.view, t.layer, t.head) && !this.running.has(t.key) && !this.queue.some((q) => q.key === t.key));
+    // The focused head starts at once; the cache is read one view at a time (one read each).
+    this.enqueue(missing.filter((t) => t.priority < 0 && this.notCached.has(t.key)));
+    const toCompute: Task[] = [];
+    for (const view of [...new Map(missing.map((t) => [viewSlot(t.view), t.view])).values()]) {
+      const unknown = missing.filter((t) => viewSlot(t.view) === viewSlot(view) && !this.notCached.has(t.key));
+      const hits = unknown.length ? await loadHeads(this.keyOf(view), heads) : new Map<number, Float32Array>();
+      if (this.disposed) return;
+      for (const t of missing.filter((m) => viewSlot(m.view) === viewSlot(view))) {
+        const hit = hits.get(t.layer * heads + t.head);
+        if (hit) this.layouts.set(t.view, t.layer, t.head, hit, 'cache');
+        else {
+          this.notCached.add(t.key);
+          toCompute.push(t);
+        }
+      }
+    }
+    if (generation !== this.generation || this.stopped) return;
+    this.enqueue(toCompute);
+  }
+
+  /** Moves a head's queued layouts to the front. */
+  prioritize(cell: Cell): void {
+    for (const t of this.queue) if (t.layer === cell.layer && t.head === cell.head) t.priority = Math.min(t.priority, -1);
+    this.queue.sort((a, b) => a.priority - b.priority);
+  }
+
+  /** Ends all projection work: queued tasks dropped, workers terminated (freeing their memory). */
+  stop(): void {
+    this.stopped = true;
+    this.queue = [];
+    this.running.clear();
+    for (const c of this.clients) c.terminate();
+    this.layouts.clearTick();
+  }
+
+  dispose(): void {
+    this.stop();
+    this.disposed = true;
+  }
+
+  private keyOf(view: LayoutView): string {
+    return projectionKey(this.model, this.corpus, view.mode, this.params(view));
+  }
+
+  private params(view: LayoutView): ProjectionParams {
+    return { ...DEFAULT_PROJECTION, method: view.method, dims: view.dims };
+  }
+
+  private enqueue(tasks: Task[]): void {
+    for (const t of tasks) if (!this.queue.some((q) => q.key === t.key) && !this.running.has(t.key) && !this.layouts.has(t.view, t.layer, t.head)) this.queue.push(t);
+    this.queue.sort((a, b) => a.priority - b.priority);
+    this.pump();
+  }
+
+  /** A worker that can take `task` now: an idle one, one holding only PCA tasks (for a PCA task), or a new one. */
+  private client(task: Task): WorkerClient<ProjectionApi> | null {
+    const load = (c: WorkerClient<ProjectionApi>) => [...this.running.values()].filter((r) => r.client === c).map((r) => r.task.view.method);
+    const idle = this.clients.find((c) => load(c).length === 0);
+    if (idle) return idle;
+    if (this.clients.length < this.size) {
+      const client = new WorkerClient<ProjectionApi>(() => new Worker(new URL('../../workers/projection.worker.ts', import.meta.url), { type: 'module' }) as never, 'projection');
+      this.clients.push(client);
+      return client;
+    }
+    if (task.view.method !== 'pca') return null;
+    const { tokenCount, headDim } = this.result.data;
+    const depth = Math.max(1, Math.min(PCA_PIPELINE_MAX, Math.floor(PCA_PIPELINE_BYTES / (2 * tokenCount * headDim * 4))));
+    return (
+      this.clients.find((c) => {
+        const l = load(c);
+        return l.length < depth && l.every((m) => m === 'pca');
+      }) ?? null
+    );
+  }
+
+  private pump(): void {
+    while (this.queue.length && !this.disposed) {
+      const client = this.client(this.queue[0]);
+      if (!client) return;
+      const task = this.queue.shift()!;
+      this.running.set(task.key, { task, client });
+      void this.project(task, client);
+    }
+  }
+
+  private async project(task: Task, client: WorkerClient<ProjectionApi>): Promise<void> {
+    const { data, analysis } = this.result;
+    const norm = analysis.params[task.view.mode as NormalizationMode][task.layer * data.heads + task.head];
+    const joint = jointVectors(data, task.layer, task.head, norm);
+    try {
+      const out = await client.call(
+        'project',
+        { layer: task.layer, head: task.head, joint, dim: data.headDim, params: this.params(task.view) },
+        { transfer: [joint.buffer as ArrayBuffer], onProgress: (p) => this.layouts.tick(task.view, task.layer, task.head, p.epoch, p.epochs) },
+      );
+      if (this.disposed) return;
+      this.layouts.set(task.view, task.layer, task.head, out.coords, 'computed');
+      void saveHead(this.keyOf(task.view), task.layer, task.head, out.coords);
+    } catch (e) {
+      if (e instanceof CallCancelledError || this.disposed) return;
+      this.layouts.fail(`L${task.layer} H${task.head} (${task.view.method}): ${(e as Error).message}`);
+    } finally {
+      if (this.running.get(task.key)?.client === client) this.running.delete(task.key);
+      this.pump();
+    }
+  }
+}

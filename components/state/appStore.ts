@@ -1,0 +1,106 @@
+// The model, the corpus and the runs, in one store outside React (zustand): what the
+// sidebar shows (model facts, corpus counts and refusals, run progress with ETA) and the
+// result on screen, which only a successful run or a cache hit replaces.
+import { createStore } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import type { CorpusFacts } from '@/lib/corpus/count';
+import type { ModelManifest } from '@/lib/model/manifest';
+import type { DevicePreference, ErrorKind, Preparation, RunProgress, RunResult } from '@/lib/protocol/model';
+import type { ViewState as LinkState } from '@/lib/views/urlState';
+import type { LayoutStore } from '../projection/LayoutStore';
+import type { ProjectionScheduler } from '../projection/ProjectionScheduler';
+
+export type CorpusSource = 'default' | 'paste' | 'upload';
+
+export interface CorpusDraft {
+  source: CorpusSource;
+  pasted: string;
+  upload: { name: string; text: string } | null;
+  uploadError: string | null;
+}
+
+export interface CorpusSelection {
+  label: string;
+  sentences: string[];
+  blankLines: number;
+  rejected: number;
+  /** SHA-256 prefix of the sentences (the cache and shared links key on it); null while hashing. */
+  hash: string | null;
+}
+
+export type CountState =
+  | { status: 'idle' }
+  | { status: 'counting'; done: number; total: number }
+  | { status: 'done'; facts: CorpusFacts }
+  | { status: 'error'; message: string };
+
+export type RunState =
+  | { status: 'idle' }
+  | {
+      status: 'running';
+      progress: RunProgress;
+      startedAt: number;
+      /** Estimated milliseconds left in the current stage, from measured throughput. */
+      etaMs: number | null;
+      /** Tokens per second measured so far in this run's extraction. */
+      rate: number | null;
+      /** Set when WebGPU runs slower than WASM measured on this machine. */
+      slower: { webgpu: number; wasm: number } | null;
+    }
+  | { status: 'cancelled' }
+  | { status: 'error'; kind: ErrorKind | 'refused'; message: string };
+
+export interface ShownResult {
+  result: RunResult;
+  source: 'run' | 'cache';
+  hash: string;
+  label: string;
+  savedAt: number | null;
+}
+
+export interface AppState {
+  manifest: ModelManifest | null;
+  loadError: string | null;
+  defaultText: string | null;
+  defaultHash: string | null;
+  draft: CorpusDraft;
+  /** The corpus as parsed from the draft; null while there is none. */
+  corpus: CorpusSelection | null;
+  /** Why the draft cannot run (empty, unreadable), in words. */
+  corpusProblem: string | null;
+  count: CountState;
+  device: DevicePreference;
+  /** The model loaded and measured before any run (null until then). */
+  prepared: (Preparation & { model: string; preference: DevicePreference }) | null;
+  preparing: RunProgress | null;
+  run: RunState;
+  shown: ShownResult | null;
+  /** The shown result's layouts and the scheduler computing them. */
+  projection: { layouts: LayoutStore; scheduler: ProjectionScheduler } | null;
+  /** A shared link's view, waiting for the first result; and what to say about it. */
+  link: LinkState | null;
+  linkNotice: string | null;
+  cache: { runs: number; bytes: number; message: string | null };
+}
+
+export const appStore = createStore<AppState>(() => ({
+  manifest: null,
+  loadError: null,
+  defaultText: null,
+  defaultHash: null,
+  draft: { source: 'default', pasted: '', upload: null, uploadError: null },
+  corpus: null,
+  corpusProblem: null,
+  count: { status: 'idle' },
+  device: 'auto',
+  prepared: null,
+  preparing: null,
+  run: { status: 'idle' },
+  shown: null,
+  projection: null,
+  link: null,
+  linkNotice: null,
+  cache: { runs: 0, bytes: 0, message: null },
+}));
+
+export const useApp = <T,>(select: (s: AppState) => T): T => useStore(appStore, select);

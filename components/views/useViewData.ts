@@ -1,0 +1,126 @@
+'use client';
+// What the views compute from the shown result and the view settings: per-point colours and
+// highlight states, search matches, label priorities, attention links of the selection, norm
+// ramps and the matrix overlay. Each piece is recomputed only when what it depends on changes.
+import { useCallback, useMemo } from 'react';
+import type { NormalizationMode } from '@/lib/analysis/normalize';
+import type { RunResult } from '@/lib/protocol/model';
+import { seededRandom } from '@/lib/util/random';
+import { PALETTES, colourValueText, legendFor, pointColours } from '@/lib/views/colour';
+import { overlayColours } from '@/lib/views/headFigures';
+import { labelPriority, shuffledPoints } from '@/lib/views/labels';
+import { sentenceBlock, topKLinks } from '@/lib/views/links';
+import { type PointNorms, pointNorms } from '@/lib/views/norms';
+import { type TokenTable, pointToken, searchTokens, tokenTable } from '@/lib/views/tokens';
+import { STATE } from '../canvas/pointMaterial';
+import { useView } from '../state/viewStore';
+
+/** Longest sentence text shown in a tooltip line. */
+const TOOLTIP_SENTENCE_CHARS = 90;
+const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+// Built once per result, whichever component asks first.
+const tables = new WeakMap<object, TokenTable>();
+export function tableOf(result: RunResult): TokenTable {
+  let t = tables.get(result.data);
+  if (!t) tables.set(result.data, (t = tokenTable(result.data)));
+  return t;
+}
+
+const norms = new WeakMap<object, Map<NormalizationMode, PointNorms>>();
+function normsOf(result: RunResult, mode: NormalizationMode): PointNorms {
+  let byMode = norms.get(result.data);
+  if (!byMode) norms.set(result.data, (byMode = new Map()));
+  let n = byMode.get(mode);
+  if (!n) byMode.set(mode, (n = pointNorms(result.data, result.analysis.params[mode])));
+  return n;
+}
+
+/** The selected point's token, sentence and attention block in the focused head. */
+export function useSelection(result: RunResult) {
+  const { data } = result;
+  const table = tableOf(result);
+  const selected = useView((s) => s.selected);
+  const focus = useView((s) => s.focus);
+  const linkK = useView((s) => s.linkK);
+  const threshold = useView((s) => s.threshold);
+  const N = data.tokenCount;
+  const point = selected !== null && selected < 2 * N ? pointToken(selected, N) : null;
+  const sentence = point ? table.sentence[point.row] : null;
+  const links = useMemo(() => (focus && sentence !== null ? topKLinks(data, focus.layer, focus.head, sentence, linkK, threshold) : null), [focus, sentence, data, linkK, threshold]);
+  const block = useMemo(() => (focus && sentence !== null ? sentenceBlock(data, focus.layer, focus.head, sentence) : null), [focus, sentence, data]);
+  return { table, point, sentence, links, block, focus };
+}
+
+export function useViewData(result: RunResult) {
+  const { data, analysis } = result;
+  const N = data.tokenCount;
+  const table = tableOf(result);
+  const mode = useView((s) => s.mode);
+  const compare = useView((s) => s.compare);
+  const colourMode = useView((s) => s.colourMode);
+  const palette = useView((s) => s.palette);
+  const overlay = useView((s) => s.overlay);
+  const search = useView((s) => s.search);
+  const sizeByNorm = useView((s) => s.sizeByNorm);
+  const selected = useView((s) => s.selected);
+  const { sentence, links, focus } = useSelection(result);
+
+  const colours = useMemo(() => pointColours(table, colourMode, palette), [table, colourMode, palette]);
+  const matches = useMemo(() => searchTokens(table, search), [table, search]);
+  const searching = search.trim() !== '';
+  const needNorms = colourMode === 'norm' || sizeByNorm;
+  const modeNorms = useMemo(() => (needNorms ? normsOf(result, mode) : null), [needNorms, result, mode]);
+  const rawNorms = useMemo(() => (needNorms && compare === 'normalization' ? normsOf(result, 'raw') : null), [needNorms, compare, result]);
+
+  const pointState = useMemo(() => {
+    const out = new Uint8Array(2 * N * 4);
+    const matched = new Uint8Array(N);
+    for (const r of matches) matched[r] = 1;
+    const dimOthers = sentence !== null || searching;
+    for (let p = 0; p < 2 * N; p++) {
+      const row = p < N ? p : p - N;
+      out.set(colours.subarray(p * 3, p * 3 + 3), p * 4);
+      let state: number = dimOthers ? STATE.faded : STATE.normal;
+      if (sentence !== null && table.sentence[row] === sentence) state = STATE.highlighted;
+      if (matched[row] || p === selected) state = STATE.match;
+      out[p * 4 + 3] = state;
+    }
+    return out;
+  }, [N, colours, matches, sentence, selected, searching, table]);
+
+  const shuffled = useMemo(() => shuffledPoints(2 * N, seededRandom(1)), [N]);
+  const labelOrder = useMemo(() => {
+    const first: number[] = selected === null ? [] : [selected];
+    if (sentence !== null) {
+      for (let r = data.sentenceStarts[sentence]; r < data.sentenceStarts[sentence + 1]; r++) first.push(r, N + r);
+    }
+    for (const r of matches) first.push(r, N + r);
+    // While a sentence or a search is highlighted, only highlighted points are labelled.
+    return sentence !== null || searching ? Int32Array.from(new Set(first)) : labelPriority(2 * N, shuffled, first);
+  }, [selected, sentence, matches, searching, shuffled, data, N]);
+
+  const overlayData = useMemo(() => (overlay === 'none' ? null : overlayColours(analysis, overlay, mode)), [analysis, overlay, mode]);
+  const legend = useMemo(() => legendFor(table, colourMode, palette), [table, colourMode, palette]);
+  const ramps = useMemo(() => ({ query: PALETTES[palette].queryRamp, key: PALETTES[palette].keyRamp }), [palette]);
+
+  /** Tooltip lines for a point of the focused head (the colour value only when it adds something). */
+  const describe = useCallback(
+    (point: number, pointNormsRaw: Float32Array | null) => {
+      const { row, kind } = pointToken(point, N);
+      const s = table.sentence[row];
+      const cell = focus ? focus.layer * data.heads + focus.head : 0;
+      const lines = [
+        `${table.text[row]} · ${kind}`,
+        `Sentence ${s + 1}: ${truncate(data.sentences[s].text, TOOLTIP_SENTENCE_CHARS)}`,
+        `Position ${table.position[row] + 1} of ${table.sentenceLength[row]}`,
+      ];
+      if (colourMode !== 'kind') lines.push(colourValueText(table, colourMode, row, kind, pointNormsRaw ? pointNormsRaw[cell * 2 * N + point] : null));
+      return lines;
+    },
+    [N, table, data, focus, colourMode],
+  );
+  const labelText = useCallback((point: number) => table.text[point < N ? point : point - N], [table, N]);
+
+  return { table, pointState, labelOrder, links, overlayData, legend, ramps, modeNorms, rawNorms, describe, labelText, matches, searching };
+}

@@ -1,0 +1,24 @@
+// Corpus worker: counts a corpus's tokens with the model's tokenizer, off the main thread.
+import * as ort from 'onnxruntime-web/webgpu';
+import { countTokens } from '../lib/corpus/count';
+import { loadTokenizer } from '../lib/model/tokenizer';
+import type { CorpusApi } from '../lib/protocol/corpus';
+import { configureOrtWeb } from '../lib/runtime/ort';
+import { type ScopeLike, serve } from '../lib/worker/rpc';
+
+const configured = configureOrtWeb(ort);
+const tokenizers = new Map<string, ReturnType<typeof loadTokenizer>>();
+
+serve<CorpusApi>(self as unknown as ScopeLike, {
+  count: async ({ modelsUrl, model, sentences }, context) => {
+    await configured;
+    const key = `${modelsUrl}|${model}`;
+    if (!tokenizers.has(key)) tokenizers.set(key, loadTokenizer({ kind: 'local', modelsPath: modelsUrl, name: model }));
+    const lengths = await countTokens(await tokenizers.get(key)!, sentences, {
+      signal: context.signal,
+      onProgress: (done, total) => context.progress({ done, total }),
+    });
+    context.transfer(lengths.buffer as ArrayBuffer);
+    return { lengths };
+  },
+});
