@@ -70,20 +70,22 @@ export async function startApp(): Promise<void> {
     const defaultText = await res.text();
     const defaultHash = await corpusHash(parseCorpus(defaultText).sentences);
     set({ defaultText, defaultHash });
+    setDraft({ source: 'default' });
+    const untouched = get().draft;
 
     performance.mark('qkviz:opened');
     const cached = await findRun(modelId(manifest.name, manifest.onnx.sha256), link.corpus);
     const record = cached && (await loadRun(cached));
     performance.mark('qkviz:cache-read');
     void refreshCacheUsage();
+    // Someone who chose a corpus or pressed Run while the cache was read keeps what they asked for.
+    if (get().draft !== untouched || get().run.status !== 'idle' || get().shown !== null) return;
     if (cached && record) {
       // The corpus card shows the corpus the matrix came from.
-      if (cached.corpusHash === defaultHash) setDraft({ source: 'default' });
-      else setDraft({ source: 'paste', pasted: record.sentences.join('\n') });
+      if (cached.corpusHash !== defaultHash) setDraft({ source: 'paste', pasted: record.sentences.join('\n') });
       showResult({ result: record.result, source: 'cache', hash: cached.corpusHash, label: cached.label, savedAt: cached.savedAt });
       return;
     }
-    setDraft({ source: 'default' });
     if (link.corpus && defaultHash.startsWith(link.corpus)) {
       // A link made with the default corpus runs by itself.
       void runCorpus();
@@ -204,7 +206,8 @@ export async function prepareModel(): Promise<void> {
       const prepared = await modelClient.call(
         'prepare',
         { modelsUrl: MODELS_URL, model: manifest.name, device, sample: spread(corpus?.sentences ?? [], PREPARE_SAMPLE_SENTENCES), measureWasm: device !== 'wasm' && !storedThroughput(manifest.name, 'wasm') },
-        { signal: controller.signal, onProgress: (p) => set({ preparing: p }) },
+        // Never terminate the worker to stop measuring: it holds the model the run will use.
+        { signal: controller.signal, graceMs: 600_000, onProgress: (p) => set({ preparing: p }) },
       );
       storeThroughput(manifest.name, prepared.device.device, { calibrated: prepared.tokensPerSecond });
       if (prepared.wasmTokensPerSecond) storeThroughput(manifest.name, 'wasm', { calibrated: prepared.wasmTokensPerSecond });
@@ -231,6 +234,9 @@ export async function runCorpus(): Promise<void> {
     set({ run: { status: 'error', kind: 'refused', message: count.facts.refusal } });
     return;
   }
+  // A run can start while the device is still being measured: the measuring stops (the model
+  // it opened and warmed up stays open for the run); loading and warming up are not thrown away.
+  if (get().preparing?.stage === 'extract') prepareAbort?.abort();
   const controller = new AbortController();
   runAbort = controller;
   const startedAt = performance.now();
@@ -307,7 +313,8 @@ export async function switchToWasmAndRerun(): Promise<void> {
 // ---------------------------------------------------------------- showing a result
 
 /** Shows a result (from a run or the cache) and starts its projections; the previous one goes. */
-export function showResult(shown: ShownResult): void {
+export function showResult(next: Omit<ShownResult, 'id'>): void {
+  const shown: ShownResult = { ...next, id: (get().shown?.id ?? 0) + 1 };
   const previous = get().projection;
   previous?.scheduler.dispose();
   const { data, manifest } = shown.result;

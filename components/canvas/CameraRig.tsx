@@ -13,6 +13,12 @@ import { typingIn } from './keys';
 
 /** Length of a flight between views; long enough to follow, short enough not to wait for. */
 export const FLY_MS = 650;
+/**
+ * A flight takes at least this many frames. On a slow renderer the picture on screen can be a
+ * frame behind the camera; in small steps, a click resolved against the camera of the last
+ * frame drawn still lands on the head that was seen.
+ */
+const MIN_FLIGHT_FRAMES = 6;
 const FLY_KEYS = new Set(['w', 'a', 's', 'd', 'q', 'e']);
 /**
  * Camera moves run before everything else in a frame (drei's OrbitControls update at −1, its
@@ -54,7 +60,7 @@ export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, c
   const controls = useThree((s) => s.controls) as unknown as OrbitLike | null;
   const size = useThree((s) => s.size);
   const invalidate = useThree((s) => s.invalidate);
-  const flight = useRef<{ from: Pose; to: Pose; start: number; ms: number } | null>(null);
+  const flight = useRef<{ from: Pose; to: Pose; start: number; ms: number; frames: number } | null>(null);
   const held = useRef(new Set<string>());
   const lastFrame = useRef(0);
   const placed = useRef(false);
@@ -76,7 +82,7 @@ export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, c
 
   const fly = (to: Pose, ms = FLY_MS) => {
     if (!controls) return;
-    flight.current = { from: { position: camera.position.clone(), target: controls.target.clone() }, to, start: performance.now(), ms };
+    flight.current = { from: { position: camera.position.clone(), target: controls.target.clone() }, to, start: performance.now(), ms, frames: 0 };
     if (element.current) element.current.dataset.flying = '1';
     invalidate();
   };
@@ -147,7 +153,8 @@ export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, c
     }
     const f = flight.current;
     if (f) {
-      const t = Math.min(1, (performance.now() - f.start) / f.ms);
+      f.frames++;
+      const t = Math.min(1, (performance.now() - f.start) / f.ms, f.frames / MIN_FLIGHT_FRAMES);
       camera.position.lerpVectors(f.from.position, f.to.position, ease(t));
       controls.target.lerpVectors(f.from.target, f.to.target, ease(t));
       camera.lookAt(controls.target);

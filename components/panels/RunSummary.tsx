@@ -22,7 +22,7 @@ export function RunSummary() {
   const { data, timings, manifest } = shown.result;
   const heads = data.layers * data.heads;
   return (
-    <section className="panel-section" aria-label="Run summary">
+    <section className="panel-section" aria-label="Run summary" data-result-id={shown.id}>
       <h2>Result</h2>
       <p className="lead" data-testid="summary-size">
         {formatInt(data.tokenCount)} tokens · {formatInt(data.sentences.length)} sentences · {heads} heads ({data.layers} layers × {data.heads})

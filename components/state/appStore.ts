@@ -51,6 +51,8 @@ export type RunState =
   | { status: 'error'; kind: ErrorKind | 'refused'; message: string };
 
 export interface ShownResult {
+  /** Counts the results shown on this page (1, 2, …): a new one is a new number. */
+  id: number;
   result: RunResult;
   source: 'run' | 'cache';
   hash: string;

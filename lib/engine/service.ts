@@ -22,8 +22,10 @@ type Tokenizer = Awaited<ReturnType<typeof loadTokenizer>>;
 
 /** Tokens the warm-up batch carries: enough to touch every kernel, small enough to be quick. */
 const WARMUP_TOKENS = 48;
-/** Tokens throughput is measured on after warm-up: a few batches, well under a second on WASM. */
+/** Tokens throughput is measured on after warm-up (a few batches, about a second on WASM)… */
 const CALIBRATION_TOKENS = 1000;
+/** …or fewer, when the device is slow: measuring stops after this long. */
+const CALIBRATION_MS = 1500;
 
 /** Lets queued messages (a cancel) in between long synchronous steps. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -66,13 +68,13 @@ export class ModelService {
     const sample = tokenizeCorpus(tokenizer, request.sample.length ? request.sample : ['Hello.'], manifest.maxTokens);
     const opened = await this.open(request, manifest, context);
     const warmupMs = await this.warmUp(opened, manifest, sample, context);
-    const tokensPerSecond = await measure(opened.runner, manifest, sample, context.signal);
+    const tokensPerSecond = await measure(opened.runner, manifest, sample, context);
     let wasmTokensPerSecond: number | undefined;
     if (request.measureWasm && opened.runner.report.device !== 'wasm') {
       const wasm = await openModel(this.ort, opened.bytes, ['wasm']);
       try {
         await extractQueryKeys(wasm, manifest.name, manifest, slice(sample, WARMUP_TOKENS));
-        wasmTokensPerSecond = await measure(wasm, manifest, sample, context.signal);
+        wasmTokensPerSecond = await measure(wasm, manifest, sample, context);
       } finally {
         await wasm.release().catch(() => {});
       }
@@ -181,10 +183,29 @@ export class ModelService {
   }
 }
 
-/** Tokens per second extracting the first CALIBRATION_TOKENS of a corpus. */
-async function measure(runner: ModelRunner, manifest: ModelManifest, corpus: TokenizedCorpus, signal: AbortSignal): Promise<number> {
+/** Tokens per second extracting up to CALIBRATION_TOKENS of a corpus, for at most CALIBRATION_MS. */
+async function measure(runner: ModelRunner, manifest: ModelManifest, corpus: TokenizedCorpus, context: Context): Promise<number> {
   const sample = slice(corpus, CALIBRATION_TOKENS);
+  const enough = new AbortController();
+  const stop = () => enough.abort();
+  context.signal.addEventListener('abort', stop);
   const started = performance.now();
-  await extractQueryKeys(runner, manifest.name, manifest, sample, { signal });
-  return sample.tokenCount / ((performance.now() - started) / 1000);
+  const timer = setTimeout(stop, CALIBRATION_MS);
+  let tokens = 0;
+  try {
+    await extractQueryKeys(runner, manifest.name, manifest, sample, {
+      signal: enough.signal,
+      onProgress: (p) => {
+        tokens = p.tokens;
+        context.progress({ stage: 'extract', done: p.tokens, total: p.totalTokens, device: runner.report });
+      },
+      afterBatch: yieldToEvents,
+    });
+  } catch (e) {
+    if (!(e instanceof CancelledError) || context.signal.aborted) throw e;
+  } finally {
+    clearTimeout(timer);
+    context.signal.removeEventListener('abort', stop);
+  }
+  return tokens / ((performance.now() - started) / 1000);
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { browserForFile, openBrowser } from './browser';
-import { openApp, pasteCorpus, runToEnd } from './helpers';
+import { corpusCounted, openApp, pasteCorpus, resultId, runToEnd } from './helpers';
 
 const baseURL = inject('baseURL');
 const browser = browserForFile();
@@ -15,13 +15,13 @@ describe('bad input', () => {
     await openApp(page, baseURL);
     await pasteCorpus(page, '\n   \n\n');
     expect(await page.getByRole('alert').filter({ hasText: 'Cannot run' }).textContent()).toMatch(/the corpus is empty/);
-    expect(await page.getByRole('button', { name: 'Run' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Run', exact: true }).isDisabled()).toBe(true);
   });
 
   it('refuses a binary upload with a message', async () => {
     const { page } = browser();
     await openApp(page, baseURL);
-    await page.getByLabel('Upload file').check();
+    await page.getByRole('radio', { name: 'Upload', exact: true }).check();
     await page.getByLabel('Corpus file').setInputFiles({ name: 'photo.txt', mimeType: 'text/plain', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0x49]) });
     expect(await page.getByRole('alert').filter({ hasText: 'photo.txt' }).textContent()).toMatch(/Cannot read photo\.txt: it is not (UTF-8 )?text/);
   });
@@ -29,7 +29,7 @@ describe('bad input', () => {
   it('reads an uploaded .jsonl corpus and says which lines it skipped', async () => {
     const { page } = browser();
     await openApp(page, baseURL);
-    await page.getByLabel('Upload file').check();
+    await page.getByRole('radio', { name: 'Upload', exact: true }).check();
     const jsonl = '{"text": "First sentence."}\n{"id": 2}\n\n{"text": "Second one."}\n';
     await page.getByLabel('Corpus file').setInputFiles({ name: 'c.jsonl', mimeType: 'application/json', buffer: Buffer.from(jsonl) });
     await page.getByTestId('corpus-skipped').waitFor();
@@ -42,22 +42,26 @@ describe('bad input', () => {
     await openApp(page, baseURL, '?device=wasm');
     const long = Array.from({ length: 600 }, (_, i) => ['alpha', 'beta', 'gamma'][i % 3]).join(' ');
     await pasteCorpus(page, `Short sentence.\n${long}`);
+    await corpusCounted(page);
     expect(await page.getByTestId('corpus-over-limit').textContent()).toMatch(/1 sentence\(s\) exceed the model’s 512 tokens; each will be split/);
     await runToEnd(page);
     expect(await page.getByTestId('notices').textContent()).toMatch(/Sentence 2 has 602 tokens, more than the model's 512; it was split into 2 parts/);
     expect(await page.getByTestId('summary-size').textContent()).toMatch(/^[\d,]+ tokens · 3 sentences/);
   });
 
-  it('refuses a corpus too large for memory before running, with the numbers', async () => {
+  it('refuses a corpus too large for memory on the corpus card before Run, and Run then keeps the result on screen', async () => {
     const { page } = browser();
     await openApp(page, baseURL, '?device=wasm');
+    const before = await resultId(page);
     const lines = Array.from({ length: 6000 }, (_, i) => `Line number ${i} has a handful of ordinary words in it.`).join('\n');
-    await page.getByLabel('Upload file').check();
+    await page.getByRole('radio', { name: 'Upload', exact: true }).check();
     await page.getByLabel('Corpus file').setInputFiles({ name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.from(lines) });
-    await page.getByRole('button', { name: 'Run' }).click();
-    const error = page.getByTestId('run-error');
-    await error.waitFor({ timeout: 120_000 });
-    expect(await error.textContent()).toMatch(/6,000 sentences, [\d,]+ tokens\) would need about [\d.]+ GB .* Use at most about [\d,]+ tokens/);
+    const refusal = page.getByTestId('corpus-refusal');
+    await refusal.waitFor({ timeout: 120_000 });
+    expect(await refusal.textContent()).toMatch(/6,000 sentences, [\d,]+ tokens\) would need about [\d.]+ GB .* Use at most about [\d,]+ tokens/);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    expect(await page.getByTestId('run-error').textContent()).toMatch(/^Not run: This corpus \(6,000 sentences, [\d,]+ tokens\) would need about/);
+    expect(await resultId(page)).toBe(before);
   });
 
   it('reports a missing, a truncated and a corrupt model file in words', async () => {
@@ -119,7 +123,7 @@ describe('without WebGPU', () => {
       await openApp(plain.page, baseURL);
       await pasteCorpus(plain.page, 'Hello there.');
       await runToEnd(plain.page);
-      expect(await plain.page.getByTestId('device-badge').textContent()).toMatch(/^WASM · \d+ threads? \((no WebGPU adapter is available|this browser has no WebGPU)/);
+      expect(await plain.page.getByLabel('Run summary').getByTestId('device-badge').textContent()).toMatch(/^WASM · \d+ threads? \((no WebGPU adapter is available|this browser has no WebGPU)/);
     } finally {
       await plain.close();
     }

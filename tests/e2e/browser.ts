@@ -19,13 +19,14 @@ export interface Browser {
 }
 
 /** `webgpu: false` launches without --enable-unsafe-webgpu: a browser with no WebGPU adapter. */
-export async function openBrowser(options: { webgpu?: boolean } = {}): Promise<Browser> {
+export async function openBrowser(options: { webgpu?: boolean; viewport?: { width: number; height: number } } = {}): Promise<Browser> {
   const home = mkdtempSync(join(tmpdir(), 'qkviz-e2e-'));
   for (const d of ['tmp', 'config', 'cache', 'data']) mkdirSync(join(home, d));
   const context = await chromium.launchPersistentContext(join(home, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 1280, height: 900 },
+    // The smallest laptop screen the layout is made for; tests of other sizes say so.
+    viewport: options.viewport ?? { width: 1280, height: 720 },
     env: {
       ...process.env,
       TMPDIR: join(home, 'tmp'),

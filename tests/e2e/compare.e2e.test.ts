@@ -7,7 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserForFile } from './browser';
 import { canvasPixels, canvasPoint, difference, findQueryDot, settled } from './canvas';
-import { goToHead, openApp, pasteCorpus, projectionStatus, runToEnd } from './helpers';
+import { goToHead, openApp, openExportMenu, pasteCorpus, projectionStatus, runToEnd } from './helpers';
 import { defaultSentences } from '../helpers/extraction';
 
 const baseURL = inject('baseURL');
@@ -25,14 +25,16 @@ describe('compare, diagnostics and export', () => {
     await runToEnd(page);
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
 
-    // Overlay: the matrix cells get a background, one more draw call, a legend.
-    await page.getByTestId('matrix-view').scrollIntoViewIfNeeded();
+    // Overlay: the matrix cells get a background, one more draw call, a legend with a visible scale.
     await settled(page);
     const plain = await pixels(page, 'matrix-view');
     await page.getByLabel('Cell colour').selectOption('entropy');
     await settled(page);
     expect(difference((await pixels(page, 'matrix-view')).signature, plain.signature)).toBeGreaterThan(0.05);
     expect(await page.getByLabel('Cell colour legend').textContent()).toContain('Attention entropy');
+    const bar = (await page.getByLabel('Cell colour legend').locator('.ramp').boundingBox())!;
+    expect(bar.height).toBeGreaterThanOrEqual(8);
+    expect(bar.width).toBeGreaterThan(100);
     expect(Number(await page.getByTestId('matrix-view').getAttribute('data-draw-calls'))).toBeLessThanOrEqual(3);
 
     await page.getByLabel('Compare').selectOption('projection');
@@ -40,7 +42,6 @@ describe('compare, diagnostics and export', () => {
     await page.getByText(/layout of L2 H6 is being computed/).waitFor({ state: 'detached', timeout: 60_000 });
     const left = 'matrix-view';
     const right = 'matrix-view-2';
-    await page.getByTestId(left).scrollIntoViewIfNeeded();
     await settled(page, left);
     await settled(page, right);
     expect((await pixels(page, left)).link).toBe(0);
@@ -75,15 +76,15 @@ describe('compare, diagnostics and export', () => {
     // One camera: dragging the left pane turns the right one too.
     const still = (await pixels(page, right)).signature;
     const box = (await page.getByTestId(left).boundingBox())!;
-    await page.mouse.move(box.x + 40, box.y + box.height - 40);
+    await page.mouse.move(box.x + 40, box.y + box.height / 2);
     await page.mouse.down();
-    for (let i = 1; i <= 8; i++) await page.mouse.move(box.x + 40 + i * 12, box.y + box.height - 40 - i * 4);
+    for (let i = 1; i <= 8; i++) await page.mouse.move(box.x + 40 + i * 12, box.y + box.height / 2 - i * 4);
     await page.mouse.up();
     await settled(page, right);
     expect(difference((await pixels(page, right)).signature, still)).toBeGreaterThan(0.01);
 
     // Raw | normalized (paper): the raw pane gets its own layouts; the selection carries over.
-    await page.getByRole('combobox', { name: /^Vectors/ }).selectOption('paper');
+    await page.getByRole('radio', { name: 'Paper' }).check();
     await page.getByLabel('Compare').selectOption('normalization');
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/raw vectors: PCA 72\/72/);
     await page.getByText(/layout of L2 H6 is being computed/).waitFor({ state: 'detached', timeout: 60_000 });
@@ -96,7 +97,7 @@ describe('compare, diagnostics and export', () => {
     expect(paper.link).toBeGreaterThan(20);
     expect(difference(raw.signature, paper.signature)).toBeGreaterThan(0.01);
     await page.screenshot({ path: 'test-results/compare-normalization.png' });
-    await page.getByRole('combobox', { name: /^Vectors/ }).selectOption('optimized');
+    await page.getByRole('radio', { name: 'Optimized' }).check();
 
     // Diagnostics for the head: the figures, the attention check, the scatter's fit.
     const diagnostics = page.getByLabel('Diagnostics');
@@ -106,7 +107,7 @@ describe('compare, diagnostics and export', () => {
     const fit = (await page.getByTestId('scatter-fit').textContent())!;
     const r = Number(fit.match(/r = (-?[\d.]+)/)![1]);
     // The same figure as the table's seed row for the current (optimized) vectors.
-    const seedRow = await diagnostics.getByRole('row', { name: /Seed: corr/ }).locator('td').allTextContents();
+    const seedRow = await diagnostics.getByRole('row', { name: /seed corr/ }).locator('td').allTextContents();
     expect(r).toBeCloseTo(Number(seedRow[2]), 3);
     expect(errors).toEqual([]);
   });
@@ -118,11 +119,12 @@ describe('compare, diagnostics and export', () => {
     await runToEnd(page);
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
 
-    await page.getByRole('combobox', { name: /^Vectors/ }).selectOption('paper');
-    await page.getByLabel('Dimensions').selectOption('2');
+    await page.getByRole('radio', { name: 'Paper' }).check();
+    await page.getByRole('radio', { name: '2D' }).check();
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
 
     const save = async (button: string) => {
+      await openExportMenu(page);
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
       return readFileSync((await download.path())!);
     };
@@ -133,7 +135,7 @@ describe('compare, diagnostics and export', () => {
     const npy = await save('Coordinates as NPY');
     expect(npy.subarray(1, 6).toString('latin1')).toBe('NUMPY');
     const header = npy.subarray(10, 10 + npy.readUInt16LE(8)).toString('latin1');
-    const tokens = Number((await page.getByText(/^\d+ tokens ·/).first().textContent())!.match(/^(\d+)/)![1]);
+    const tokens = Number((await page.getByTestId('summary-size').textContent())!.match(/^(\d+)/)![1]);
     expect(header).toContain(`'shape': (6, 12, ${2 * tokens}, 2)`);
     expect(npy.length).toBe(10 + npy.readUInt16LE(8) + 6 * 12 * 2 * tokens * 2 * 4);
     const png = await save('View as PNG');
@@ -141,28 +143,31 @@ describe('compare, diagnostics and export', () => {
 
     await page.getByRole('radio', { name: 'UMAP' }).check();
     await goToHead(page, 1, 4);
+    await openExportMenu(page);
     await page.getByRole('button', { name: 'Share link' }).click();
     const link = await page.getByLabel('Link to this view').inputValue();
     expect(link.startsWith(baseURL)).toBe(true);
 
-    // Reopen it: same corpus, Run, and the view comes back.
+    // Reopen it: this browser has run that corpus, so the view comes back from the cache at once.
     await page.goto(link);
-    await page.getByTestId('model-name').waitFor();
-    await pasteCorpus(page, CORPUS);
-    await runToEnd(page);
     await expect.poll(() => page.getByTestId('head-title').textContent(), { timeout: 30_000 }).toBe('Head L1 H4');
-    expect(await page.getByRole('combobox', { name: /^Vectors/ }).inputValue()).toBe('paper');
+    expect(await page.getByTestId('result-source').textContent()).toMatch(/from cache/);
+    expect(await page.getByRole('radio', { name: 'Paper' }).isChecked()).toBe(true);
     expect(await page.getByRole('radio', { name: 'UMAP' }).isChecked()).toBe(true);
-    expect(await page.getByLabel('Dimensions').inputValue()).toBe('2');
+    expect(await page.getByRole('radio', { name: '2D' }).isChecked()).toBe(true);
     expect(await page.getByTestId('link-corpus-notice').count()).toBe(0);
 
-    // With another corpus the settings still apply, and the page says the corpus differs.
+    // A browser without that corpus: the page says so; run another corpus and the settings
+    // still apply, and the page says the corpus differs.
+    await page.getByRole('button', { name: 'Clear cache' }).click();
+    await page.getByText(/Cache cleared/).waitFor();
     await page.goto(link);
     await page.getByTestId('model-name').waitFor();
+    await expect.poll(() => page.getByTestId('link-corpus-notice').textContent()).toMatch(/has not run\. Paste that corpus/);
     await pasteCorpus(page, defaultSentences().slice(0, 5).join('\n'));
     await runToEnd(page);
     await expect.poll(() => page.getByTestId('head-title').textContent(), { timeout: 30_000 }).toBe('Head L1 H4');
-    await page.getByTestId('link-corpus-notice').waitFor();
+    await expect.poll(() => page.getByTestId('link-corpus-notice').textContent()).toMatch(/made with another corpus/);
     expect(errors).toEqual([]);
   });
 });

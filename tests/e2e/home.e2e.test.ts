@@ -1,5 +1,6 @@
 // What a person sees on opening QKViz: the product, the real model's facts, the default
-// corpus measured with the model's own tokenizer in the browser.
+// corpus measured with the model's own tokenizer in the browser (in a worker), and what a run
+// will show and how long it will take on this device.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -25,7 +26,12 @@ describe('home page', () => {
     // The browser tokenizes with the self-hosted tokenizer files; Node's count is the yardstick.
     const tokenizer = await loadTokenizer({ kind: 'local', modelsPath: join(ROOT, 'public', 'models'), name: 'all-MiniLM-L6-v2' });
     const expected = lines.reduce((n, l) => n + tokenizer.encode(l.trim()).length, 0);
-    await expect.poll(() => page.getByTestId('corpus-tokens').textContent(), { timeout: 60_000 }).toContain(expected.toLocaleString('en-US'));
+    await expect.poll(() => page.getByTestId('corpus-tokens').textContent(), { timeout: 60_000 }).toBe(`${expected.toLocaleString('en-US')} tokens`);
+    // Before the first run the canvas says what a run shows and, once the model worker has
+    // measured this device, how long it takes here.
+    const welcome = page.getByTestId('welcome');
+    expect(await welcome.textContent()).toContain(`72 heads (6 layers × 12)`);
+    await expect.poll(() => page.getByTestId('welcome-estimate').textContent(), { timeout: 120_000 }).toMatch(/^About (\d+ min )?\d+ s on (WASM|WebGPU) here: extraction (\d+ min )?\d+ s at [\d,]+ tokens\/s/);
 
     await page.screenshot({ path: join(ROOT, 'test-results', 'home.png') });
     expect(errors).toEqual([]);

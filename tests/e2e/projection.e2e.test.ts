@@ -64,15 +64,15 @@ describe('projections', () => {
     await page.screenshot({ path: 'test-results/projections-umap.png', fullPage: true });
 
     await page.getByRole('radio', { name: 'PCA' }).check();
-    await page.getByLabel('Dimensions').selectOption('2');
+    await page.getByRole('radio', { name: '2D' }).check();
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
     await expect.poll(async () => (await cellPixels(page)).filter((c) => c.query + c.key > 40).length, { timeout: 10_000 }).toBe(72);
+    await page.getByRole('radio', { name: '3D' }).check();
     expect(errors).toEqual([]);
 
-    // Same corpus again: the layouts come from IndexedDB, nothing is recomputed.
+    // Reopened: the run and every 3D layout come from the browser's cache; nothing is recomputed.
     await openApp(page, baseURL, '?device=wasm');
-    await pasteCorpus(page, CORPUS);
-    await runToEnd(page);
-    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads .* UMAP 72\/72 heads .* 144 from cache/);
+    expect(await page.getByTestId('result-source').textContent()).toMatch(/from cache/);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads .* UMAP 72\/72 heads .*computed: PCA 0, UMAP 0 · 144 from cache/);
   });
 });

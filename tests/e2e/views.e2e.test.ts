@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserForFile } from './browser';
 import { canvasPixels, canvasPoint, difference, findQueryDot, matrixCells, settled } from './canvas';
-import { goToHead, openApp, pasteCorpus, projectionStatus, runToEnd } from './helpers';
+import { goToHead, openApp, pasteCorpus, projectionStatus, runToEnd, useDefaultCorpus } from './helpers';
 import { defaultSentences } from '../helpers/extraction';
 
 const baseURL = inject('baseURL');
@@ -20,10 +20,10 @@ describe('views', () => {
   it('draws every head of the default corpus in the matrix with a couple of draw calls, and requests nothing from elsewhere', async () => {
     const { page, errors, requests } = browser();
     await openApp(page, baseURL, '?device=wasm');
+    await useDefaultCorpus(page);
     await runToEnd(page);
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
     const matrix = page.getByTestId('matrix-view');
-    await matrix.scrollIntoViewIfNeeded();
     await settled(page);
 
     const cells = await matrixCells(page, 6, 12);
@@ -51,7 +51,6 @@ describe('views', () => {
 
     // Reset brings the overview back; hovering a head names it.
     await page.getByRole('button', { name: 'Reset view' }).click();
-    await matrix.scrollIntoViewIfNeeded();
     await settled(page);
     const target = (await matrixCells(page, 6, 12)).find((c) => c.label === 'L2 H3')!;
     const at = await canvasPoint(page, target.centre);
@@ -82,7 +81,6 @@ describe('views', () => {
     const matrix = page.getByTestId('matrix-view');
 
     await goToHead(page, 2, 3);
-    await matrix.scrollIntoViewIfNeeded();
     await settled(page);
     let [whole] = await canvasPixels(page);
     expect(whole.query).toBeGreaterThan(200);
@@ -114,13 +112,12 @@ describe('views', () => {
 
     // Next head: same selection, links redrawn for that head.
     const selected = (await selection.locator('p').first().textContent())!.split(' · ')[0];
-    await page.getByRole('button', { name: 'Next head →' }).click();
+    await page.getByRole('button', { name: 'Next head' }).click();
     await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L2 H4');
     expect((await selection.locator('p').first().textContent())!.split(' · ')[0]).toBe(selected);
     await settled(page);
     expect((await canvasPixels(page))[0].link).toBeGreaterThan(20);
-    // Arrow keys step too.
-    await matrix.focus();
+    // Arrow keys step too, wherever the keyboard is (here: on the button just clicked).
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L3 H4');
     expect((await selection.locator('p').first().textContent())!.split(' · ')[0]).toBe(selected);
@@ -142,6 +139,8 @@ describe('views', () => {
     await page.mouse.move(at.x, at.y);
     await expect.poll(() => page.getByRole('tooltip').textContent()).toContain('alert · query');
     expect(await page.getByRole('tooltip').textContent()).toContain(HOSTILE);
+    // Query or key is said once (the colour line adds nothing when colouring by query/key).
+    expect((await page.getByRole('tooltip').textContent())!.match(/query/g)).toHaveLength(1);
     await page.mouse.click(at.x, at.y);
     await expect.poll(() => page.locator('.sentence-title').textContent()).toBe(HOSTILE);
     await expect.poll(() => page.locator('.token-labels').textContent()).toContain('alert');
@@ -157,7 +156,6 @@ describe('views', () => {
     await runToEnd(page);
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
     await goToHead(page, 1, 5);
-    await page.getByTestId('matrix-view').scrollIntoViewIfNeeded();
     await settled(page);
     const [pca] = await canvasPixels(page);
 
@@ -173,14 +171,14 @@ describe('views', () => {
     await settled(page);
     const [position] = await canvasPixels(page);
     expect(difference(position.signature, umap.signature)).toBeGreaterThan(0.01);
-    await page.getByLabel('Palette').selectOption('colourblind');
+    await page.getByRole('radio', { name: 'Colour-blind' }).check();
     await settled(page);
     expect(difference((await canvasPixels(page))[0].signature, position.signature)).toBeGreaterThan(0.01);
-    await page.getByLabel('Palette').selectOption('reference');
+    await page.getByRole('radio', { name: 'Reference' }).check();
     await page.getByLabel('Colour by').selectOption('kind');
 
     await page.getByRole('radio', { name: 'PCA' }).check();
-    await page.getByLabel('Dimensions').selectOption('2');
+    await page.getByRole('radio', { name: '2D' }).check();
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
     await settled(page);
     const [flat] = await canvasPixels(page);

@@ -1,0 +1,38 @@
+// Serves the built app with `next start` and opens it in headless Chromium with a fresh
+// profile, for the browser benchmarks (run `npm run build` first).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Page, chromium } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+export async function withApp<T>(port: number, body: (page: Page, base: string) => Promise<T>): Promise<T> {
+  const server: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'next'), ['start', '-p', String(port), '-H', '127.0.0.1'], { cwd: ROOT, stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${base}/`)).ok) break;
+      } catch {
+        if (i > 120) throw new Error('next start did not come up (run `npm run build` first)');
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'qkviz-bench-')), {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      viewport: { width: 1280, height: 720 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      return await body(page, base);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    server.kill('SIGTERM');
+  }
+}

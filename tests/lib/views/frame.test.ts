@@ -1,0 +1,33 @@
+// Framing a flown-into head: the box of its cloud and the camera distance that fills the view.
+import { describe, expect, it } from 'vitest';
+import { FRAME_FILL, frameDistance, headFrame } from '../../../lib/views/frame';
+
+describe('head framing', () => {
+  it('frames the bulk of the cloud, not its outliers', () => {
+    // 1,000 points on a 0.6 × 0.2 rectangle centred at (0.1, -0.2), and one far outlier.
+    const n = 1000;
+    const coords = new Float32Array((n + 1) * 3);
+    for (let i = 0; i < n; i++) coords.set([0.1 + 0.6 * (i / (n - 1) - 0.5), -0.2 + 0.2 * ((i * 7) % n) / (n - 1) - 0.1, 0.3 * ((i % 10) / 9)], i * 3);
+    coords.set([1, 1, 1], n * 3);
+    const f = headFrame(coords, 3);
+    expect(f.x).toBeCloseTo(0.1, 2);
+    expect(f.y).toBeCloseTo(-0.2, 2);
+    expect(f.halfWidth).toBeCloseTo(0.3, 2);
+    expect(f.halfHeight).toBeCloseTo(0.1, 2);
+    expect(f.front).toBeCloseTo(0.3, 2);
+  });
+
+  it('puts the camera where the box fills FRAME_FILL of the limiting dimension', () => {
+    const frame = { x: 0, y: 0, halfWidth: 0.5, halfHeight: 0.25, front: 0 };
+    const fov = 50;
+    const t = Math.tan((fov * Math.PI) / 360);
+    // A wide view: height limits. The box's half height over the view's half height at that distance.
+    const tall = frameDistance(frame, fov, 3);
+    expect(frame.halfHeight / (tall * t)).toBeCloseTo(FRAME_FILL, 9);
+    // A narrow view: width limits.
+    const narrow = frameDistance(frame, fov, 0.8);
+    expect(frame.halfWidth / (narrow * t * 0.8)).toBeCloseTo(FRAME_FILL, 9);
+    // Depth toward the camera moves it back by that much.
+    expect(frameDistance({ ...frame, front: 0.4 }, fov, 3)).toBeCloseTo(tall + 0.4, 9);
+  });
+});
