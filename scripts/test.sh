@@ -32,6 +32,8 @@ stage "chromium" ensure_chromium
 stage "numpy" ensure_numpy
 stage "model and assets setup" ensure_setup || finish
 stage "type-check (tsc --noEmit)" npx tsc --noEmit -p . && passed=$((passed + 1))
+# lib/ runs in Node and in workers: compiled without the DOM library, a DOM use there fails.
+stage "type-check lib/ without the DOM (tsconfig.lib.json)" npx tsc --noEmit -p tsconfig.lib.json && passed=$((passed + 1))
 
 # Adds a vitest JSON report's counts to the totals; a missing report is one failure.
 count() {

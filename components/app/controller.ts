@@ -306,7 +306,15 @@ export async function switchToWasmAndRerun(): Promise<void> {
   set({ device: 'wasm', prepared: null });
   storeDevice('wasm');
   syncUrlSoon();
-  await new Promise((r) => setTimeout(r, 0));
+  // The cancelled run (its worker may be terminated to stop it) has to end before the next starts.
+  await new Promise<void>((resolve) => {
+    const unsubscribe = appStore.subscribe((s) => s.run.status !== 'running' && done());
+    function done() {
+      unsubscribe();
+      resolve();
+    }
+    if (get().run.status !== 'running') done();
+  });
   await runCorpus();
 }
 

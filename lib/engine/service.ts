@@ -26,6 +26,8 @@ const WARMUP_TOKENS = 48;
 const CALIBRATION_TOKENS = 1000;
 /** …or fewer, when the device is slow: measuring stops after this long. */
 const CALIBRATION_MS = 1500;
+/** Tokens run untimed first, so the batch sizes the measurement uses have their buffers allocated. */
+const SETTLE_TOKENS = 300;
 
 /** Lets queued messages (a cancel) in between long synchronous steps. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -185,6 +187,7 @@ export class ModelService {
 
 /** Tokens per second extracting up to CALIBRATION_TOKENS of a corpus, for at most CALIBRATION_MS. */
 async function measure(runner: ModelRunner, manifest: ModelManifest, corpus: TokenizedCorpus, context: Context): Promise<number> {
+  await extractQueryKeys(runner, manifest.name, manifest, slice(corpus, SETTLE_TOKENS), { signal: context.signal });
   const sample = slice(corpus, CALIBRATION_TOKENS);
   const enough = new AbortController();
   const stop = () => enough.abort();

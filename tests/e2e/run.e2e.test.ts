@@ -62,6 +62,24 @@ describe('a run in the browser', () => {
     expect(await page.getByTestId('summary-size').textContent()).toBe('33 tokens · 3 sentences · 72 heads (6 layers × 12)');
   });
 
+  it('says so when WebGPU runs slower than WASM measured here, and switches to WASM in one click', async () => {
+    const { page } = browser();
+    await openApp(page, baseURL, '?device=webgpu');
+    // Enough short sentences for three batches; WASM's rate here is known from the first test's run.
+    await pasteCorpus(page, Array.from({ length: 150 }, (_, i) => `Line ${i}.`).join('\n'));
+    await corpusCounted(page);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const slow = page.getByTestId('slow-device');
+    await slow.waitFor({ timeout: 240_000 });
+    console.log(`[qkviz] ${await slow.textContent()}`);
+    expect(await slow.textContent()).toMatch(/^WebGPU runs at [\d,]+ tokens\/s here; WASM measured [\d,]+ tokens\/s on this machine\./);
+    await page.getByRole('button', { name: 'Switch to WASM and restart' }).click();
+    await page.getByLabel('Run summary').filter({ hasText: '150 sentences' }).waitFor({ timeout: 120_000 });
+    expect(await page.getByLabel('Run summary').getByTestId('device-badge').textContent()).toMatch(/^WASM/);
+    expect(await page.getByRole('radio', { name: 'WASM' }).isChecked()).toBe(true);
+    await expect.poll(() => page.url()).toContain('device=wasm');
+  });
+
   it('cancels during extraction within a second, keeps the result on screen, and a new run then succeeds', async () => {
     const { page } = browser();
     await openApp(page, baseURL, '?device=wasm');
