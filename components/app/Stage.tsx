@@ -19,7 +19,7 @@ import { Legend } from '../views/Legend';
 import { MODE_SHORT } from '../views/modes';
 import { ProjectionStatus, WaitingNotice } from '../views/ProjectionStatus';
 import { useViewData } from '../views/useViewData';
-import { linkState, shownViews } from './controller';
+import { linkState, shownViews } from './result';
 import { Welcome } from './Welcome';
 
 function captionOf(v: LayoutView): string {

@@ -4,7 +4,7 @@
 import { formatDuration } from '@/lib/engine/progress';
 import { useApp } from '../state/appStore';
 import { progressText } from '../panels/RunSection';
-import { runCorpus } from './controller';
+import { runCorpus } from './runs';
 import { useEstimate } from './estimate';
 
 const formatInt = (n: number) => n.toLocaleString('en-US');

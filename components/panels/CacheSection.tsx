@@ -1,7 +1,7 @@
 'use client';
 // What the browser keeps between visits, and a control to drop it.
 import { formatBytes } from '@/lib/engine/memory';
-import { clearAllCaches } from '../app/controller';
+import { clearAllCaches } from '../app/runs';
 import { useApp } from '../state/appStore';
 
 export function CacheSection() {

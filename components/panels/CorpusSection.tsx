@@ -5,7 +5,7 @@
 // tab could not hold it, the refusal with its numbers.
 import { formatBytes } from '@/lib/engine/memory';
 import { formatDuration } from '@/lib/engine/progress';
-import { readUpload, setDraft } from '../app/controller';
+import { readUpload, setDraft } from '../app/corpus';
 import { useEstimate } from '../app/estimate';
 import { type CorpusSource, useApp } from '../state/appStore';
 import { Segmented } from '../ui/Segmented';

@@ -5,7 +5,7 @@
 // run has succeeded.
 import { formatDuration } from '@/lib/engine/progress';
 import { DEVICE_PREFERENCES, type DevicePreference, RUN_STAGES, STAGE_UNITS, type RunProgress, stageLabel } from '@/lib/protocol/model';
-import { cancelRun, runCorpus, setDevice, switchToWasmAndRerun } from '../app/controller';
+import { cancelRun, runCorpus, setDevice, switchToWasmAndRerun } from '../app/runs';
 import { useApp } from '../state/appStore';
 import { Segmented } from '../ui/Segmented';
 import { DeviceBadge } from './DeviceBadge';

@@ -1,0 +1,87 @@
+// Choosing the corpus: the draft (default, pasted or uploaded text) parsed into sentences and
+// hashed at once, and counted with the model's tokenizer in the corpus worker once typing pauses,
+// which gives the corpus card its tokens, memory estimate and refusal before any run.
+import { corpusFacts } from '@/lib/corpus/count';
+import { CorpusError, corpusFormatOf, parseCorpus } from '@/lib/corpus/parse';
+import { corpusHash } from '@/lib/projection/cacheKey';
+import { type CorpusDraft, appStore } from '../state/appStore';
+import { MODELS_URL, corpusClient } from './workers';
+
+/** Typing pauses this long before a changed corpus is counted. */
+const COUNT_DEBOUNCE_MS = 250;
+
+const set = appStore.setState;
+const get = appStore.getState;
+
+let countAbort: AbortController | null = null;
+let countTimer: ReturnType<typeof setTimeout> | undefined;
+
+export function setDraft(patch: Partial<CorpusDraft>): void {
+  const draft = { ...get().draft, ...patch };
+  const text = draft.source === 'default' ? get().defaultText : draft.source === 'paste' ? draft.pasted : (draft.upload?.text ?? null);
+  let corpus = null;
+  let problem: string | null = null;
+  if (draft.source === 'upload' && draft.uploadError) problem = draft.uploadError;
+  else if (text !== null) {
+    try {
+      const parsed = parseCorpus(text, draft.source === 'upload' && draft.upload ? corpusFormatOf(draft.upload.name) : 'txt');
+      const label = draft.source === 'default' ? 'Default corpus' : draft.source === 'paste' ? 'Pasted text' : (draft.upload?.name ?? '');
+      corpus = { label, sentences: parsed.sentences, blankLines: parsed.blankLines, rejected: parsed.rejected.length, hash: null };
+    } catch (e) {
+      problem = e instanceof CorpusError ? `Cannot run on this corpus: ${e.message}.` : String(e);
+    }
+  }
+  const same = get().corpus?.sentences.join('\n') === corpus?.sentences.join('\n');
+  set({ draft, corpus: same && corpus ? { ...corpus, hash: get().corpus!.hash } : corpus, corpusProblem: problem });
+  if (same && get().count.status !== 'idle') return;
+  if (corpus) {
+    const sentences = corpus.sentences;
+    void corpusHash(sentences).then((hash) => {
+      const now = get().corpus;
+      if (now && now.sentences === sentences) set({ corpus: { ...now, hash } });
+    });
+  }
+  scheduleCount();
+}
+
+export async function readUpload(file: File): Promise<void> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    setDraft({ upload: null, uploadError: `Cannot read ${file.name}: it is not UTF-8 text. Upload a .txt (one sentence per line) or .jsonl file.` });
+    return;
+  }
+  if (text.includes('\u0000')) {
+    setDraft({ upload: null, uploadError: `Cannot read ${file.name}: it is not text (it contains binary data). Upload a .txt or .jsonl file.` });
+    return;
+  }
+  setDraft({ upload: { name: file.name, text }, uploadError: null });
+}
+
+function scheduleCount(): void {
+  clearTimeout(countTimer);
+  countAbort?.abort();
+  const { corpus, manifest } = get();
+  if (!corpus || !manifest) {
+    set({ count: { status: 'idle' } });
+    return;
+  }
+  const total = corpus.sentences.length;
+  set({ count: { status: 'counting', done: 0, total } });
+  countTimer = setTimeout(async () => {
+    const controller = new AbortController();
+    countAbort = controller;
+    try {
+      const { lengths } = await corpusClient.call(
+        'count',
+        { modelsUrl: MODELS_URL, model: manifest.name, sentences: corpus.sentences },
+        { signal: controller.signal, onProgress: (p) => !controller.signal.aborted && set({ count: { status: 'counting', ...p } }) },
+      );
+      if (!controller.signal.aborted) set({ count: { status: 'done', facts: corpusFacts(lengths, manifest) } });
+    } catch (e) {
+      if (!controller.signal.aborted) set({ count: { status: 'error', message: `Counting the tokens failed: ${(e as Error).message}` } });
+    }
+  }, COUNT_DEBOUNCE_MS);
+}

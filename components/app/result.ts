@@ -1,0 +1,92 @@
+// Showing a result (from a run or the cache): its layout store and projection scheduler, a
+// shared link's view applied to the first one, and afterwards the projections and the address
+// bar following the view.
+import { modelId } from '@/lib/projection/cacheKey';
+import { writeViewState } from '@/lib/views/urlState';
+import { LayoutStore, type LayoutView } from '../projection/LayoutStore';
+import { ProjectionScheduler } from '../projection/ProjectionScheduler';
+import { type ShownResult, appStore } from '../state/appStore';
+import { type ViewState, viewNewResult, viewStore } from '../state/viewStore';
+
+/** Address bar updates wait for the view to settle this long. */
+const URL_DEBOUNCE_MS = 200;
+
+const set = appStore.setState;
+const get = appStore.getState;
+
+/** The layouts the current view shows: one pane, or the two of a compare mode. */
+export function shownViews(v: Pick<ViewState, 'mode' | 'method' | 'dims' | 'compare'>): LayoutView[] {
+  const main: LayoutView = { mode: v.mode, method: v.method, dims: v.dims };
+  if (v.compare === 'projection') return [{ ...main, method: 'pca' }, { ...main, method: 'umap' }];
+  if (v.compare === 'normalization' && v.mode !== 'raw') return [{ ...main, mode: 'raw' }, main];
+  return [main];
+}
+
+/** Shows a result (from a run or the cache) and starts its projections; the previous one goes. */
+export function showResult(next: Omit<ShownResult, 'id'>): void {
+  const shown: ShownResult = { ...next, id: (get().shown?.id ?? 0) + 1 };
+  const previous = get().projection;
+  previous?.scheduler.dispose();
+  const { data, manifest } = shown.result;
+  const layouts = new LayoutStore(data.layers, data.heads);
+  const scheduler = new ProjectionScheduler(shown.result, layouts, modelId(manifest.name, manifest.onnx.sha256), shown.hash);
+  const link = get().link;
+  const linkNotice =
+    link?.corpus && !shown.hash.startsWith(link.corpus)
+      ? `This address was made with another corpus (hash ${link.corpus}); its view settings were applied to this run. Paste that corpus and Run again to see exactly the view it holds.`
+      : null;
+  set({ shown, projection: { layouts, scheduler }, link: null, linkNotice });
+  viewNewResult({ layers: data.layers, heads: data.heads, tokens: data.tokenCount }, link);
+  const v = viewStore.getState();
+  void scheduler.want(shownViews(v), v.focus);
+  syncUrlSoon();
+}
+
+let following = false;
+
+/** Projections and the address bar follow the view. */
+export function followView(): void {
+  if (following) return;
+  following = true;
+  let last = '';
+  viewStore.subscribe((v) => {
+    const key = JSON.stringify([shownViews(v), v.focus]);
+    const projection = get().projection;
+    if (projection && key !== last) {
+      last = key;
+      void projection.scheduler.want(shownViews(v), v.focus);
+    }
+    syncUrlSoon();
+  });
+}
+
+let urlTimer: ReturnType<typeof setTimeout> | undefined;
+
+export function syncUrlSoon(): void {
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(() => {
+    const { shown, link, device } = get();
+    // A link's own settings stay in the address bar until they are applied.
+    if (link) return;
+    const v = viewStore.getState();
+    const params = writeViewState(new URLSearchParams(window.location.search), { ...linkState(v), corpus: shown?.hash });
+    if (device === 'auto') params.delete('device');
+    else params.set('device', device);
+    window.history.replaceState(null, '', `${window.location.pathname}?${params}`);
+  }, URL_DEBOUNCE_MS);
+}
+
+/** The view as a shared link writes it (the camera is added when a link is made). */
+export function linkState(v: ViewState) {
+  return {
+    head: v.focus ?? undefined,
+    mode: v.mode,
+    method: v.method,
+    dims: v.dims,
+    colour: v.colourMode,
+    palette: v.palette,
+    overlay: v.overlay === 'none' ? undefined : v.overlay,
+    compare: v.compare,
+    point: v.selected ?? undefined,
+  };
+}

@@ -1,0 +1,192 @@
+// Preparing the model and measuring this device before a run, running and cancelling (the
+// result on screen stays until a run succeeds), the WebGPU-slower-than-WASM switch, and the
+// browser cache of finished runs.
+import { StageClock, slowerThanWasm } from '@/lib/engine/progress';
+import { corpusHash } from '@/lib/projection/cacheKey';
+import type { DevicePreference, RunProgress } from '@/lib/protocol/model';
+import { CallCancelledError, RpcError, WorkerCrashedError } from '@/lib/worker/rpc';
+import { cacheUsage, clearCache, saveRun } from '../cache/runCache';
+import { appStore } from '../state/appStore';
+import { storeDevice, storeThroughput, storedThroughput } from '../state/prefs';
+import { showResult, syncUrlSoon } from './result';
+import { MODELS_URL, modelClient } from './workers';
+
+/** Sentences of the corpus the device is measured on before the first run (spread over it, so long and short ones count). */
+const PREPARE_SAMPLE_SENTENCES = 80;
+
+const set = appStore.setState;
+const get = appStore.getState;
+
+/** Every k-th sentence, `n` in all: a sample with the corpus's mix of lengths. */
+const spread = (sentences: string[], n: number) => (sentences.length <= n ? sentences : Array.from({ length: n }, (_, i) => sentences[Math.floor((i * sentences.length) / n)]));
+
+let preparing: Promise<void> | null = null;
+let prepareAbort: AbortController | null = null;
+
+export function setDevice(device: DevicePreference): void {
+  if (device === get().device) return;
+  set({ device, prepared: null });
+  storeDevice(device);
+  syncUrlSoon();
+  if (get().run.status !== 'running') void prepareModel();
+}
+
+/** Loads the model on the chosen device and measures its throughput, so the page can say how long a run takes. */
+export async function prepareModel(): Promise<void> {
+  const { manifest, device, corpus } = get();
+  if (!manifest) return;
+  prepareAbort?.abort();
+  const controller = new AbortController();
+  prepareAbort = controller;
+  const run = async () => {
+    await preparing?.catch(() => {});
+    if (controller.signal.aborted) return;
+    set({ preparing: { stage: 'download', done: 0, total: manifest.onnx.bytes } });
+    try {
+      const prepared = await modelClient.call(
+        'prepare',
+        { modelsUrl: MODELS_URL, model: manifest.name, device, sample: spread(corpus?.sentences ?? [], PREPARE_SAMPLE_SENTENCES), measureWasm: device !== 'wasm' && !storedThroughput(manifest.name, 'wasm') },
+        // Never terminate the worker to stop measuring: it holds the model the run will use.
+        { signal: controller.signal, graceMs: 600_000, onProgress: (p) => set({ preparing: p }) },
+      );
+      storeThroughput(manifest.name, prepared.device.device, { calibrated: prepared.tokensPerSecond });
+      if (prepared.wasmTokensPerSecond) storeThroughput(manifest.name, 'wasm', { calibrated: prepared.wasmTokensPerSecond });
+      if (!controller.signal.aborted) set({ prepared: { ...prepared, model: manifest.name, preference: device } });
+    } catch {
+      // The run reports the same problem, with its own message, when it is asked for.
+    } finally {
+      if (prepareAbort === controller) set({ preparing: null });
+    }
+  };
+  const p = run();
+  preparing = p;
+  await p;
+}
+
+let runAbort: AbortController | null = null;
+
+export async function runCorpus(): Promise<void> {
+  const { manifest, corpus, count, run, device } = get();
+  if (!manifest || !corpus || run.status === 'running') return;
+  if (count.status === 'done' && count.facts.refusal) {
+    set({ run: { status: 'error', kind: 'refused', message: count.facts.refusal } });
+    return;
+  }
+  // A run can start while the device is still being measured: the measuring stops (the model
+  // it opened and warmed up stays open for the run); loading and warming up are not thrown away.
+  if (get().preparing?.stage === 'extract') prepareAbort?.abort();
+  const controller = new AbortController();
+  runAbort = controller;
+  const startedAt = performance.now();
+  set({ run: { status: 'running', progress: get().preparing ?? { stage: 'tokenize', done: 0, total: corpus.sentences.length }, startedAt, etaMs: null, rate: null, slower: null } });
+  await preparing?.catch(() => {});
+  if (controller.signal.aborted) return;
+
+  const prepared = get().prepared;
+  const stored = (d: string) => storedThroughput(manifest.name, d);
+  const clock = new StageClock((stage) => {
+    const d = get().run.status === 'running' ? (get().run as { progress: RunProgress }).progress.device?.device : undefined;
+    if (stage === 'extract') return (d ? (stored(d)?.extract ?? stored(d)?.calibrated) : undefined) ?? null;
+    if (stage === 'analyze') {
+      const rate = d ? stored(d)?.analyze : undefined;
+      const heads = manifest.layers * manifest.heads;
+      const tokens = get().count.status === 'done' ? (get().count as { facts: { tokens: number } }).facts.tokens : null;
+      return rate && tokens ? (rate / tokens) * heads : null;
+    }
+    return null;
+  });
+  const wasmRate = stored('wasm')?.extract ?? prepared?.wasmTokensPerSecond ?? stored('wasm')?.calibrated;
+  try {
+    const result = await modelClient.call(
+      'run',
+      { modelsUrl: MODELS_URL, model: manifest.name, device, sentences: corpus.sentences },
+      {
+        signal: controller.signal,
+        onProgress: (progress) => {
+          const now = get().run;
+          if (now.status !== 'running' || controller.signal.aborted) return;
+          const { etaMs, rate, reports } = clock.update(progress, performance.now());
+          const extracting = progress.stage === 'extract';
+          const slower =
+            now.slower ?? (extracting && progress.device?.device === 'webgpu' && slowerThanWasm(rate, wasmRate, reports) ? { webgpu: rate!, wasm: wasmRate! } : null);
+          set({ run: { ...now, progress, etaMs, rate: extracting ? rate : now.rate, slower } });
+        },
+      },
+    );
+    const hash = corpus.hash ?? (await corpusHash(corpus.sentences));
+    const { data, timings } = result;
+    storeThroughput(manifest.name, result.device.device, { extract: data.tokenCount / (timings.extractMs / 1000), analyze: data.tokenCount / (timings.analyzeMs / 1000) });
+    set({ run: { status: 'idle' } });
+    showResult({ result, source: 'run', hash, label: corpus.label, savedAt: null });
+    // Writing a run clones it on the main thread: it waits until the PCA matrix is on screen.
+    void firstMatrix().then(async () => {
+      const r = await saveRun(result, corpus.sentences, hash, corpus.label);
+      set({ cache: { ...get().cache, message: r.saved ? null : (r.message ?? null) } });
+      void refreshCacheUsage();
+    });
+  } catch (e) {
+    if (e instanceof CallCancelledError || controller.signal.aborted) set({ run: { status: 'cancelled' } });
+    else if (e instanceof WorkerCrashedError) set({ run: { status: 'error', kind: 'internal', message: `${e.message} Press Run to start again.` } });
+    else if (e instanceof RpcError && e.kind && e.kind !== 'internal') set({ run: { status: 'error', kind: e.kind as 'corpus', message: e.message } });
+    else set({ run: { status: 'error', kind: 'internal', message: `The run failed: ${(e as Error).message}` } });
+  } finally {
+    if (runAbort === controller) runAbort = null;
+  }
+}
+
+export function cancelRun(): void {
+  runAbort?.abort();
+}
+
+/** WebGPU ran slower than WASM: stop, switch, and run again. */
+export async function switchToWasmAndRerun(): Promise<void> {
+  cancelRun();
+  set({ device: 'wasm', prepared: null });
+  storeDevice('wasm');
+  syncUrlSoon();
+  // The cancelled run (its worker may be terminated to stop it) has to end before the next starts.
+  await new Promise<void>((resolve) => {
+    const unsubscribe = appStore.subscribe((s) => s.run.status !== 'running' && done());
+    function done() {
+      unsubscribe();
+      resolve();
+    }
+    if (get().run.status !== 'running') done();
+  });
+  await runCorpus();
+}
+
+/** Longest a run's cache write waits for its PCA matrix. */
+const SAVE_WAIT_MS = 15_000;
+
+/** Resolves once the shown result has every head's PCA layout (or after SAVE_WAIT_MS). */
+function firstMatrix(): Promise<void> {
+  const projection = get().projection;
+  if (!projection) return Promise.resolve();
+  const { layouts } = projection;
+  const done = () => [...layouts.completedAt.keys()].some((slot) => slot.includes('|pca|'));
+  return new Promise((resolve) => {
+    if (done()) return resolve();
+    const timer = setTimeout(finish, SAVE_WAIT_MS);
+    const unsubscribe = layouts.subscribe(() => done() && finish());
+    function finish() {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    }
+  });
+}
+
+export async function refreshCacheUsage(): Promise<void> {
+  const usage = await cacheUsage();
+  set({ cache: { ...get().cache, ...usage } });
+}
+
+export async function clearAllCaches(): Promise<void> {
+  try {
+    await clearCache();
+    set({ cache: { runs: 0, bytes: 0, message: 'Cache cleared: the next reload runs the model again.' } });
+  } catch (e) {
+    set({ cache: { ...get().cache, message: `The cache could not be cleared (${(e as Error).message}).` } });
+  }
+}
