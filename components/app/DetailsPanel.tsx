@@ -1,7 +1,7 @@
 'use client';
-// The right panel: what is on screen, in detail — the result (source, device, attention check),
-// the head under the pointer or flown into, the selection with its sentence view, and the
-// focused head's diagnostics.
+// The right panel: what is on screen, in detail. In the head view the selection and its
+// sentence view come first, then the head's figures and diagnostics, then the result; in the
+// matrix, the result and the head under the pointer.
 import { HeadDetails } from '../panels/HeadDetails';
 import { RunSummary } from '../panels/RunSummary';
 import { SelectionPanel } from '../panels/SelectionPanel';
@@ -13,20 +13,30 @@ export function DetailsPanel() {
   const shown = useApp((s) => s.shown);
   const focus = useView((s) => s.focus);
   const mode = useView((s) => s.mode);
-  return (
-    <aside className="details" aria-label="Details">
-      <RunSummary />
-      {shown ? (
-        <>
-          <HeadDetails result={shown.result} />
-          <SelectionPanel result={shown.result} />
-          {focus && <Diagnostics result={shown.result} layer={focus.layer} head={focus.head} mode={mode} />}
-        </>
-      ) : (
+  if (!shown) {
+    return (
+      <aside className="details" aria-label="Details">
         <section className="panel-section">
           <h2>Details</h2>
           <p className="line muted">After a run, the head under the pointer, the selected sentence and the head’s diagnostics appear here.</p>
         </section>
+      </aside>
+    );
+  }
+  return (
+    <aside className="details" aria-label="Details">
+      {focus ? (
+        <>
+          <SelectionPanel result={shown.result} />
+          <HeadDetails result={shown.result} />
+          <Diagnostics result={shown.result} layer={focus.layer} head={focus.head} mode={mode} />
+          <RunSummary />
+        </>
+      ) : (
+        <>
+          <RunSummary />
+          <HeadDetails result={shown.result} />
+        </>
       )}
     </aside>
   );

@@ -17,7 +17,7 @@ import { ExportMenu } from '../views/ExportMenu';
 import { HeadNavigator } from '../views/HeadNavigator';
 import { Legend } from '../views/Legend';
 import { MODE_SHORT } from '../views/modes';
-import { ProjectionStatus, WaitingNotice } from '../views/ProjectionStatus';
+import { ArrivingNotice, ProjectionStatus, WaitingNotice } from '../views/ProjectionStatus';
 import { useViewData } from '../views/useViewData';
 import { linkState, shownViews } from './result';
 import { Welcome } from './Welcome';
@@ -52,7 +52,9 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
     return `${window.location.origin}${window.location.pathname}?${params}`;
   };
   const coordsReady = () => layouts.count(main) === total;
+  // The picture is of the head in view; the coordinates are always every head's.
   const baseName = `qkviz-${focus ? `L${focus.layer}H${focus.head}-` : ''}${method}-${dims}d-${mode}`;
+  const allHeadsName = `qkviz-${method}-${dims}d-${mode}`;
 
   return (
     <>
@@ -65,6 +67,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
           <ExportMenu
             root={panesRef}
             baseName={baseName}
+            coordsName={allHeadsName}
             figuresCsv={() => headFiguresCsv(analysis)}
             coords={() => (coordsReady() ? coordsNpy(data.layers, data.heads, 2 * data.tokenCount, dims, (l, h) => layouts.get(main, l, h)) : null)}
             coordsPending={null}
@@ -84,6 +87,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
             shape={shape}
             layouts={layouts}
             view={view}
+            allViews={views}
             look={{ ...look, norms: normsFor(view)?.scaled ?? null }}
             describe={(p) => d.describe(p, normsFor(view)?.raw ?? null)}
             labelText={d.labelText}
@@ -109,26 +113,48 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
   );
 }
 
+/** Notes over the top of the canvas: a shared address's corpus, a run under way, layouts still arriving, a selection. */
+function Notices() {
+  const linkNotice = useApp((s) => s.linkNotice);
+  const running = useApp((s) => s.run.status === 'running');
+  const shown = useApp((s) => s.shown !== null);
+  const layouts = useApp((s) => s.projection?.layouts ?? null);
+  const mode = useView((s) => s.mode);
+  const method = useView((s) => s.method);
+  const dims = useView((s) => s.dims);
+  const compare = useView((s) => s.compare);
+  const focus = useView((s) => s.focus);
+  const selected = useView((s) => s.selected);
+  const views = useMemo(() => shownViews({ mode, method, dims, compare }), [mode, method, dims, compare]);
+  return (
+    <div className="hud hud-top-center">
+      {linkNotice && (
+        <p className="warning" role="status" data-testid="link-corpus-notice">
+          {linkNotice}
+        </p>
+      )}
+      {running && shown && (
+        <p className="notice" role="status">
+          A new run is under way; this result stays until it succeeds.
+        </p>
+      )}
+      {layouts && !focus && <ArrivingNotice layouts={layouts} views={views} />}
+      {!focus && selected !== null && (
+        <p className="notice" role="status">
+          The selected sentence is highlighted in every head; Esc clears it.
+        </p>
+      )}
+    </div>
+  );
+}
+
 export function Stage() {
   const shown = useApp((s) => s.shown);
   const projection = useApp((s) => s.projection);
-  const linkNotice = useApp((s) => s.linkNotice);
-  const running = useApp((s) => s.run.status === 'running');
   return (
     <main className="stage" aria-label="Canvas">
       {shown && projection ? <ResultStage result={shown.result} layouts={projection.layouts} scheduler={projection.scheduler} hash={shown.hash} /> : <Welcome />}
-      <div className="hud hud-top-center">
-        {linkNotice && (
-          <p className="warning" role="status" data-testid="link-corpus-notice">
-            {linkNotice}
-          </p>
-        )}
-        {running && shown && (
-          <p className="notice" role="status">
-            A new run is under way; this result stays until it succeeds.
-          </p>
-        )}
-      </div>
+      <Notices />
     </main>
   );
 }

@@ -3,7 +3,7 @@
 // device, from the corpus's token count and the throughput measured here.
 import { formatDuration } from '@/lib/engine/progress';
 import { useApp } from '../state/appStore';
-import { progressText } from '../panels/RunSection';
+import { Progress, progressText } from '../panels/RunSection';
 import { runCorpus } from './runs';
 import { useEstimate } from './estimate';
 
@@ -46,14 +46,18 @@ export function Welcome() {
             after, head by head.
           </>
         ) : preparing ? (
-          `Measuring this device: ${progressText(preparing).toLowerCase()}`
+          `Measuring this device. ${progressText(preparing)}`
         ) : (
           'How long it takes depends on this device; it is measured when the model is ready.'
         )}
       </p>
-      <button type="button" className="primary" disabled={!corpus || run.status === 'running'} onClick={() => void runCorpus()}>
-        Run now
-      </button>
+      {run.status === 'running' ? (
+        <Progress progress={run.progress} etaMs={run.etaMs} rate={run.rate} id="welcome-progress" />
+      ) : (
+        <button type="button" className="primary" disabled={!corpus} onClick={() => void runCorpus()}>
+          Run now
+        </button>
+      )}
     </div>
   );
 }

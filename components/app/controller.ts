@@ -9,6 +9,7 @@ import { readViewState } from '@/lib/views/urlState';
 import { findRun, loadRun } from '../cache/runCache';
 import { appStore } from '../state/appStore';
 import { storedDevice } from '../state/prefs';
+import { setPanels } from '../state/viewStore';
 import { setDraft } from './corpus';
 import { followView, showResult } from './result';
 import { prepareModel, refreshCacheUsage, runCorpus } from './runs';
@@ -21,9 +22,13 @@ const get = appStore.getState;
 
 let started = false;
 
+/** Below this window width the details panel starts closed, so the canvas keeps most of the window. */
+const NARROW_WINDOW_PX = 1180;
+
 export async function startApp(): Promise<void> {
   if (started) return;
   started = true;
+  if (window.innerWidth < NARROW_WINDOW_PX) setPanels({ right: false });
   const params = new URLSearchParams(window.location.search);
   const link = readViewState(params);
   const urlDevice = params.get('device') as DevicePreference | null;

@@ -20,6 +20,8 @@ export interface Estimate {
 
 export function useEstimate(): Estimate | null {
   const manifest = useApp((s) => s.manifest);
+  // Stored rates live in localStorage; this number changes when they do.
+  useApp((s) => s.ratesVersion);
   const count = useApp((s) => s.count);
   const prepared = useApp((s) => s.prepared);
   const preference = useApp((s) => s.device);
@@ -32,6 +34,6 @@ export function useEstimate(): Estimate | null {
   const stored = storedThroughput(manifest.name, device);
   const extract = stored?.extract ?? fresh?.tokensPerSecond ?? stored?.calibrated;
   if (!extract) return null;
-  const e = estimateRun(tokens, { extract, analyze: stored?.analyze });
+  const e = estimateRun(count.facts, { extract, analyze: stored?.analyzePairs });
   return { device: DEVICE_NAMES[device] ?? device, tokens, extractMs: e.extractMs, analyzeMs: e.analyzeMs, totalMs: e.extractMs + (e.analyzeMs ?? 0), measured: stored?.extract ? 'run' : 'sample' };
 }

@@ -5,7 +5,7 @@ import { StageClock, slowerThanWasm } from '@/lib/engine/progress';
 import { corpusHash } from '@/lib/projection/cacheKey';
 import type { DevicePreference, RunProgress } from '@/lib/protocol/model';
 import { CallCancelledError, RpcError, WorkerCrashedError } from '@/lib/worker/rpc';
-import { cacheUsage, clearCache, saveRun } from '../cache/runCache';
+import { type CachedRunInfo, cacheUsage, clearCache, loadRun, saveRun } from '../cache/runCache';
 import { appStore } from '../state/appStore';
 import { storeDevice, storeThroughput, storedThroughput } from '../state/prefs';
 import { showResult, syncUrlSoon } from './result';
@@ -17,11 +17,22 @@ const PREPARE_SAMPLE_SENTENCES = 80;
 const set = appStore.setState;
 const get = appStore.getState;
 
+/** Runs smaller than this say little about throughput (fixed costs dominate): their rates are not kept. */
+const MIN_RATE_TOKENS = 1000;
+
+/** Stores a measured rate and lets estimates made from stored rates be redone. */
+function remember(model: string, device: string, update: Parameters<typeof storeThroughput>[2]): void {
+  storeThroughput(model, device, update);
+  set({ ratesVersion: get().ratesVersion + 1 });
+}
+
 /** Every k-th sentence, `n` in all: a sample with the corpus's mix of lengths. */
 const spread = (sentences: string[], n: number) => (sentences.length <= n ? sentences : Array.from({ length: n }, (_, i) => sentences[Math.floor((i * sentences.length) / n)]));
 
 let preparing: Promise<void> | null = null;
 let prepareAbort: AbortController | null = null;
+/** Set while a run waits for the model being prepared: the run shows the preparation's progress. */
+let runWaiting = false;
 
 export function setDevice(device: DevicePreference): void {
   if (device === get().device) return;
@@ -47,10 +58,17 @@ export async function prepareModel(): Promise<void> {
         'prepare',
         { modelsUrl: MODELS_URL, model: manifest.name, device, sample: spread(corpus?.sentences ?? [], PREPARE_SAMPLE_SENTENCES), measureWasm: device !== 'wasm' && !storedThroughput(manifest.name, 'wasm') },
         // Never terminate the worker to stop measuring: it holds the model the run will use.
-        { signal: controller.signal, graceMs: 600_000, onProgress: (p) => set({ preparing: p }) },
+        {
+          signal: controller.signal,
+          graceMs: 600_000,
+          onProgress: (p) => {
+            const run = get().run;
+            set(runWaiting && run.status === 'running' ? { preparing: p, run: { ...run, progress: p } } : { preparing: p });
+          },
+        },
       );
-      storeThroughput(manifest.name, prepared.device.device, { calibrated: prepared.tokensPerSecond });
-      if (prepared.wasmTokensPerSecond) storeThroughput(manifest.name, 'wasm', { calibrated: prepared.wasmTokensPerSecond });
+      remember(manifest.name, prepared.device.device, { calibrated: prepared.tokensPerSecond });
+      if (prepared.wasmTokensPerSecond) remember(manifest.name, 'wasm', { calibrated: prepared.wasmTokensPerSecond });
       if (!controller.signal.aborted) set({ prepared: { ...prepared, model: manifest.name, preference: device } });
     } catch {
       // The run reports the same problem, with its own message, when it is asked for.
@@ -77,10 +95,14 @@ export async function runCorpus(): Promise<void> {
   if (get().preparing?.stage === 'extract') prepareAbort?.abort();
   const controller = new AbortController();
   runAbort = controller;
-  const startedAt = performance.now();
-  set({ run: { status: 'running', progress: get().preparing ?? { stage: 'tokenize', done: 0, total: corpus.sentences.length }, startedAt, etaMs: null, rate: null, slower: null } });
+  set({ run: { status: 'running', progress: get().preparing ?? { stage: 'tokenize', done: 0, total: corpus.sentences.length }, etaMs: null, rate: null, slower: null } });
+  runWaiting = true;
   await preparing?.catch(() => {});
-  if (controller.signal.aborted) return;
+  runWaiting = false;
+  if (controller.signal.aborted) {
+    set({ run: { status: 'cancelled' } });
+    return;
+  }
 
   const prepared = get().prepared;
   const stored = (d: string) => storedThroughput(manifest.name, d);
@@ -88,10 +110,11 @@ export async function runCorpus(): Promise<void> {
     const d = get().run.status === 'running' ? (get().run as { progress: RunProgress }).progress.device?.device : undefined;
     if (stage === 'extract') return (d ? (stored(d)?.extract ?? stored(d)?.calibrated) : undefined) ?? null;
     if (stage === 'analyze') {
-      const rate = d ? stored(d)?.analyze : undefined;
-      const heads = manifest.layers * manifest.heads;
-      const tokens = get().count.status === 'done' ? (get().count as { facts: { tokens: number } }).facts.tokens : null;
-      return rate && tokens ? (rate / tokens) * heads : null;
+      // Heads per second: head-pairs per second over the pairs of one head.
+      const rate = d ? stored(d)?.analyzePairs : undefined;
+      const count = get().count;
+      const pairsPerHead = count.status === 'done' ? count.facts.headPairs / (manifest.layers * manifest.heads) : null;
+      return rate && pairsPerHead ? rate / pairsPerHead : null;
     }
     return null;
   });
@@ -115,10 +138,14 @@ export async function runCorpus(): Promise<void> {
     );
     const hash = corpus.hash ?? (await corpusHash(corpus.sentences));
     const { data, timings } = result;
-    storeThroughput(manifest.name, result.device.device, { extract: data.tokenCount / (timings.extractMs / 1000), analyze: data.tokenCount / (timings.analyzeMs / 1000) });
+    if (data.tokenCount >= MIN_RATE_TOKENS) {
+      const headPairs = data.sentences.reduce((n, s) => n + s.ids.length ** 2, 0) * data.layers * data.heads;
+      remember(manifest.name, result.device.device, { extract: data.tokenCount / (timings.extractMs / 1000), analyzePairs: headPairs / (timings.analyzeMs / 1000) });
+    }
     set({ run: { status: 'idle' } });
     showResult({ result, source: 'run', hash, label: corpus.label, savedAt: null });
     // Writing a run clones it on the main thread: it waits until the PCA matrix is on screen.
+    set({ cache: { ...get().cache, message: 'This run is saved to the cache once its PCA matrix is drawn.' } });
     void firstMatrix().then(async () => {
       const r = await saveRun(result, corpus.sentences, hash, corpus.label);
       set({ cache: { ...get().cache, message: r.saved ? null : (r.message ?? null) } });
@@ -185,8 +212,18 @@ export async function refreshCacheUsage(): Promise<void> {
 export async function clearAllCaches(): Promise<void> {
   try {
     await clearCache();
-    set({ cache: { runs: 0, bytes: 0, message: 'Cache cleared: the next reload runs the model again.' } });
+    set({ cache: { runs: 0, bytes: 0, index: [], message: 'Cache cleared: the next reload runs the model again.' } });
   } catch (e) {
     set({ cache: { ...get().cache, message: `The cache could not be cleared (${(e as Error).message}).` } });
   }
+}
+
+/** Shows a corpus run before from the cache, without running the model. */
+export async function showCachedRun(info: CachedRunInfo): Promise<void> {
+  const record = await loadRun(info);
+  if (!record) {
+    set({ cache: { ...get().cache, message: 'That run could not be read from the cache; press Run to compute it.' } });
+    return;
+  }
+  showResult({ result: record.result, source: 'cache', hash: info.corpusHash, label: info.label, savedAt: info.savedAt });
 }

@@ -1,6 +1,6 @@
 'use client';
 // Shortcuts that work whenever the page has the keyboard and no text field does: Esc backs
-// out (overlay, then head view, then selection), arrows step to the adjacent head, ? shows
+// out (shortcut overlay, heads table, head view, selection), arrows step to the adjacent head, ? shows
 // the shortcuts, T the heads table, R resets the camera, / goes to the search field. The fly
 // keys (W/A/S/D/Q/E) are the camera rig's.
 import { useEffect } from 'react';
@@ -16,6 +16,7 @@ export function useGlobalKeys(): void {
       const s = viewStore.getState();
       if (e.key === 'Escape') {
         if (s.panels.help) setPanels({ help: false });
+        else if (s.panels.table) setPanels({ table: false });
         else if (s.focus) flyTo(null);
         else if (s.selected !== null) setView({ selected: null });
         else return;

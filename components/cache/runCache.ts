@@ -91,7 +91,7 @@ export async function clearCache(): Promise<void> {
   await idbClear();
 }
 
-export async function cacheUsage(): Promise<{ runs: number; bytes: number }> {
+export async function cacheUsage(): Promise<{ runs: number; bytes: number; index: CachedRunInfo[] }> {
   const runs = await listRuns();
-  return { runs: runs.length, bytes: runs.reduce((n, r) => n + r.bytes, 0) };
+  return { runs: runs.length, bytes: runs.reduce((n, r) => n + r.bytes, 0), index: runs };
 }

@@ -6,9 +6,9 @@
 import { useFrame, useThree } from '@react-three/fiber';
 import { useEffect, useRef } from 'react';
 import * as THREE from 'three';
-import { frameDistance, headFrame } from '@/lib/views/frame';
+import { type HeadFrame, frameView, headFrame, unionFrame } from '@/lib/views/frame';
 import type { Cell } from '../state/viewStore';
-import { type MatrixShape, cellCenter, headDistance, matrixDistance } from './geometry';
+import { type MatrixShape, UNIT_BALL_FRAME, cellCenter, matrixFrame } from './geometry';
 import { typingIn } from './keys';
 
 /** Length of a flight between views; long enough to follow, short enough not to wait for. */
@@ -39,10 +39,15 @@ interface Pose {
   target: THREE.Vector3;
 }
 
+/** Pixels kept free at the bottom of the view for the legend and the projection status. */
+const HUD_RESERVE_PX = 64;
+/** The matrix is framed a little looser than a head: its labels sit at the edges. */
+const MATRIX_FILL = 0.96;
+
 const ease = (t: number) => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2);
 const scratch = { forward: new THREE.Vector3(), right: new THREE.Vector3(), move: new THREE.Vector3() };
 
-export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, coordsOf, element }: {
+export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, layoutsOf, element, viewKey }: {
   shape: MatrixShape;
   focus: Cell | null;
   dims: 2 | 3;
@@ -51,10 +56,12 @@ export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, c
   initialPose?: number[] | null;
   /** Whether W/A/S/D/Q/E fly this camera (one pane of a linked pair takes the keys). */
   keys: boolean;
-  /** The layout drawn for a head, to frame it. */
-  coordsOf: (cell: Cell) => Float32Array | null;
+  /** A head's layouts in every pane showing it (one, or two in compare mode), to frame them all; null while one is missing. */
+  layoutsOf: (cell: Cell) => Float32Array[] | null;
   /** Gets data-flying while a flight is under way. */
   element: React.RefObject<HTMLElement | null>;
+  /** Names the layouts shown (every pane's view): when it changes, the head is framed again. */
+  viewKey: string;
 }) {
   const camera = useThree((s) => s.camera) as THREE.PerspectiveCamera;
   const controls = useThree((s) => s.controls) as unknown as OrbitLike | null;
@@ -70,14 +77,17 @@ export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, c
 
   const poseFor = (cell: Cell | null): { pose: Pose; framed: boolean } => {
     const aspect = size.width / Math.max(1, size.height);
-    if (!cell) return { pose: { position: new THREE.Vector3(0, 0, matrixDistance(shape, camera.fov, aspect)), target: new THREE.Vector3() }, framed: true };
+    const reserve = Math.min(0.25, HUD_RESERVE_PX / Math.max(1, size.height));
+    const place = (cx: number, cy: number, frame: HeadFrame, fill?: number): Pose => {
+      const { distance, lookBelow } = frameView(frame, camera.fov, aspect, reserve, fill);
+      const x = cx + frame.x;
+      const y = cy + frame.y - lookBelow;
+      return { position: new THREE.Vector3(x, y, distance), target: new THREE.Vector3(x, y, 0) };
+    };
+    if (!cell) return { pose: place(0, 0, matrixFrame(shape), MATRIX_FILL), framed: true };
     const [x, y] = cellCenter(shape, cell.layer, cell.head);
-    const coords = coordsOf(cell);
-    if (!coords) return { pose: { position: new THREE.Vector3(x, y, headDistance(camera.fov, aspect)), target: new THREE.Vector3(x, y, 0) }, framed: false };
-    const frame = headFrame(coords, dims);
-    const cx = x + frame.x;
-    const cy = y + frame.y;
-    return { pose: { position: new THREE.Vector3(cx, cy, frameDistance(frame, camera.fov, aspect)), target: new THREE.Vector3(cx, cy, 0) }, framed: true };
+    const layouts = layoutsOf(cell);
+    return layouts ? { pose: place(x, y, unionFrame(layouts.map((c) => headFrame(c, dims)))), framed: true } : { pose: place(x, y, UNIT_BALL_FRAME, 1), framed: false };
   };
 
   const fly = (to: Pose, ms = FLY_MS) => {
@@ -96,9 +106,11 @@ export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, c
       // The first view appears in place; later changes fly.
       placed.current = true;
       if (initialPose?.length === 6) {
+        // A shared link's camera is the person's choice: it is not re-framed.
         pose.position.fromArray(initialPose, 0);
         pose.target.fromArray(initialPose, 3);
         unframed.current = null;
+        moved.current = true;
       }
       camera.position.copy(pose.position);
       controls.target.copy(pose.target);
@@ -109,6 +121,32 @@ export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, c
     fly(pose);
     // The flight is planned only when the head, the reset or the matrix changes.
   }, [focus?.layer, focus?.head, resetToken, controls, shape.layers, shape.heads, dims]);
+
+  // The view changed size (compare mode, a panel, the heads drawer): frame it again, unless the
+  // person has moved the camera since it was framed.
+  const framedSize = useRef({ width: size.width, height: size.height });
+  useEffect(() => {
+    const before = framedSize.current;
+    framedSize.current = { width: size.width, height: size.height };
+    if (!controls || !placed.current || moved.current || (before.width === size.width && before.height === size.height)) return;
+    const { pose, framed } = poseFor(focus);
+    unframed.current = framed ? null : focus;
+    flight.current = null;
+    camera.position.copy(pose.position);
+    controls.target.copy(pose.target);
+    camera.lookAt(pose.target);
+    invalidate();
+    // Only a size change re-frames here.
+  }, [size.width, size.height]);
+
+  // Other layouts shown (PCA ↔ UMAP, vectors, compare panes): the head is framed again once they
+  // are drawn, unless the person has moved the camera.
+  const shownKey = useRef(viewKey);
+  useEffect(() => {
+    if (shownKey.current === viewKey) return;
+    shownKey.current = viewKey;
+    if (placed.current && !moved.current && focus) unframed.current = focus;
+  }, [viewKey, focus]);
 
   // A drag or wheel on the view is the person taking over: no re-framing after that.
   useEffect(() => {
@@ -147,7 +185,7 @@ export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, c
   useFrame(() => {
     if (!controls) return;
     const pending = unframed.current;
-    if (pending && !moved.current && coordsOf(pending)) {
+    if (pending && !moved.current && layoutsOf(pending)) {
       unframed.current = null;
       fly(poseFor(pending).pose, FLY_MS / 2);
     }

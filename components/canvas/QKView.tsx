@@ -27,6 +27,8 @@ export interface QKViewProps {
   shape: MatrixShape;
   layouts: LayoutStore;
   view: LayoutView;
+  /** Every pane's view (compare mode shows two): a flight frames the head's layouts in all of them. */
+  allViews: LayoutView[];
   /** What the points look like: state texture, norms, ramps, links, overlay. */
   look: Pick<RendererProps, 'pointState' | 'norms' | 'ramps' | 'links' | 'cellColours'>;
   describe: (point: number) => string[];
@@ -35,6 +37,22 @@ export interface QKViewProps {
   cameraLink: CameraLink;
   /** The pane that takes the fly keys (the other follows through the camera link). */
   primary: boolean;
+}
+
+/** Cell label sizes, by how many pixels apart neighbouring cells are drawn: full, compact, or none (hover still names a head). */
+const LABEL_FULL_PX = 48;
+const LABEL_COMPACT_PX = 38;
+const scratchA = new THREE.Vector3();
+const scratchB = new THREE.Vector3();
+
+function labelDensity(camera: THREE.Camera, shape: MatrixShape, width: number): 'full' | 'compact' | 'none' {
+  if (shape.heads < 2) return 'full';
+  const [ax, ay] = cellCenter(shape, 0, 0);
+  const [bx, by] = cellCenter(shape, 0, 1);
+  scratchA.set(ax, ay, 0).project(camera);
+  scratchB.set(bx, by, 0).project(camera);
+  const px = (Math.abs(scratchB.x - scratchA.x) * width) / 2;
+  return px >= LABEL_FULL_PX ? 'full' : px >= LABEL_COMPACT_PX ? 'compact' : 'none';
 }
 
 function SceneContents(props: QKViewProps & { wrapper: React.RefObject<HTMLDivElement | null>; tooltip: React.RefObject<HTMLDivElement | null>; labels: React.RefObject<HTMLDivElement | null> }) {
@@ -111,6 +129,8 @@ function SceneContents(props: QKViewProps & { wrapper: React.RefObject<HTMLDivEl
     shown.copy(camera);
     const w = props.wrapper.current;
     if (w) {
+      const density = labelDensity(camera, shape, gl.domElement.clientWidth);
+      if (w.dataset.labels !== density) w.dataset.labels = density;
       w.dataset.drawCalls = String(gl.info.render.calls);
       w.dataset.frames = String(Number(w.dataset.frames ?? 0) + 1);
       w.dataset.uploads = String(renderer.uploads.count);
@@ -130,8 +150,12 @@ function SceneContents(props: QKViewProps & { wrapper: React.RefObject<HTMLDivEl
         resetToken={resetToken}
         initialPose={initialCamera}
         keys={props.primary}
-        coordsOf={(cell) => renderer.coordsOf(cell)}
+        layoutsOf={(cell) => {
+          const all = props.allViews.map((v) => layouts.get(v, cell.layer, cell.head));
+          return all.every((c): c is Float32Array => c !== null) ? all : null;
+        }}
         element={props.wrapper}
+        viewKey={props.allViews.map((v) => `${v.mode}|${v.method}|${v.dims}`).join(',')}
       />
     </>
   );

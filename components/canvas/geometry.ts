@@ -1,11 +1,14 @@
 // Where each head sits in the matrix scene and how a head's layout becomes vertices of the
 // one shared point geometry ([cell][point], cell = layer * heads + head).
 import * as THREE from 'three';
+import type { HeadFrame } from '@/lib/views/frame';
 
 /** Distance between cell centres; a head's layout fits in the unit ball. */
 export const CELL_SPACING = 2.4;
 /** Radius of a head's view to keep in frame when flown into it: the unit ball and a margin. */
 const HEAD_VIEW_RADIUS = 1.12;
+/** How far the bottom row's labels reach below its cells (labels sit 1.15 under a cell's centre). */
+const LABEL_DROP = 0.35;
 
 export interface MatrixShape {
   layers: number;
@@ -27,19 +30,13 @@ export function cellAt(shape: Pick<MatrixShape, 'layers' | 'heads'>, x: number, 
   return Math.hypot(x - cx, y - cy) <= CELL_SPACING / 2 ? { layer, head } : null;
 }
 
-/** Camera distance from a head's centre at which its unit ball fills a view of the given aspect. */
-export function headDistance(fovDegrees: number, aspect: number): number {
-  const t = Math.tan((fovDegrees * Math.PI) / 360);
-  return Math.max(HEAD_VIEW_RADIUS / t, HEAD_VIEW_RADIUS / (t * aspect));
+/** The box the whole matrix fills (cells and the labels under the bottom row), as a frame. */
+export function matrixFrame({ layers, heads }: Pick<MatrixShape, 'layers' | 'heads'>): HeadFrame {
+  return { x: 0, y: -LABEL_DROP / 2, halfWidth: (heads * CELL_SPACING) / 2, halfHeight: (layers * CELL_SPACING) / 2 + LABEL_DROP / 2, front: 1 };
 }
 
-/** Camera distance at which the whole matrix fits a view of the given aspect. */
-export function matrixDistance(shape: Pick<MatrixShape, 'layers' | 'heads'>, fovDegrees: number, aspect: number): number {
-  const t = Math.tan((fovDegrees * Math.PI) / 360);
-  const w = shape.heads * CELL_SPACING;
-  const h = shape.layers * CELL_SPACING;
-  return Math.max(h / 2 / t, w / 2 / (t * aspect)) * 1.04 + 1;
-}
+/** Before its layout arrives, a head is framed as the unit ball it will fill. */
+export const UNIT_BALL_FRAME: HeadFrame = { x: 0, y: 0, halfWidth: HEAD_VIEW_RADIUS, halfHeight: HEAD_VIEW_RADIUS, front: 0 };
 
 export function createMatrixGeometry({ layers, heads, points }: MatrixShape): THREE.BufferGeometry {
   const g = new THREE.BufferGeometry();

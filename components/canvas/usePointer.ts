@@ -109,7 +109,10 @@ export function usePointer({ gl, renderer, shown, shape, tooltip: tooltipRef, de
     canvas.addEventListener('pointerdown', down);
     canvas.addEventListener('pointerup', up);
     canvas.addEventListener('pointerleave', leave);
+    // A key can change what is under the pointer (another head, the heads table): the tooltip goes.
+    window.addEventListener('keydown', leave);
     return () => {
+      window.removeEventListener('keydown', leave);
       cancelAnimationFrame(frame);
       canvas.removeEventListener('pointermove', move);
       canvas.removeEventListener('pointerdown', down);

@@ -5,7 +5,9 @@
 // tab could not hold it, the refusal with its numbers.
 import { formatBytes } from '@/lib/engine/memory';
 import { formatDuration } from '@/lib/engine/progress';
+import { modelId } from '@/lib/projection/cacheKey';
 import { readUpload, setDraft } from '../app/corpus';
+import { showCachedRun } from '../app/runs';
 import { useEstimate } from '../app/estimate';
 import { type CorpusSource, useApp } from '../state/appStore';
 import { Segmented } from '../ui/Segmented';
@@ -25,6 +27,9 @@ export function CorpusSection() {
   const maxTokens = useApp((s) => s.manifest?.maxTokens ?? null);
   const estimate = useEstimate();
   const facts = count.status === 'done' ? count.facts : null;
+  const model = useApp((s) => (s.manifest ? modelId(s.manifest.name, s.manifest.onnx.sha256) : null));
+  const shownHash = useApp((s) => s.shown?.hash ?? null);
+  const cached = useApp((s) => s.cache.index.find((r) => r.model === model && r.corpusHash === corpus?.hash) ?? null);
 
   return (
     <section className="panel-section" aria-label="Corpus">
@@ -71,6 +76,15 @@ export function CorpusSection() {
             </p>
           )}
         </div>
+      )}
+      {cached && cached.corpusHash !== shownHash && (
+        <p className="line small" data-testid="corpus-cached">
+          Run here before:{' '}
+          <button type="button" className="link-button" onClick={() => void showCachedRun(cached)}>
+            show it from the cache
+          </button>{' '}
+          <span className="muted">(no model run)</span>
+        </p>
       )}
       {count.status === 'error' && <p className="warning">{count.message}</p>}
       {facts && facts.overLimit > 0 && (

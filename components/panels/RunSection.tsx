@@ -24,20 +24,21 @@ export function progressText(p: RunProgress): string {
   return unit ? `${label}: ${amount(p, p.done)} / ${amount(p, p.total)} ${unit}` : `${label}…`;
 }
 
-function Progress({ progress, etaMs, rate }: { progress: RunProgress; etaMs: number | null; rate: number | null }) {
+/** A run's progress: bar, stage and count, throughput and time left. `id` prefixes its test ids (two may show at once). */
+export function Progress({ progress, etaMs, rate, id = 'progress' }: { progress: RunProgress; etaMs: number | null; rate: number | null; id?: string }) {
   const step = RUN_STAGES.indexOf(progress.stage) + 1;
   const unit = STAGE_UNITS[progress.stage];
   return (
     <div className="progress" aria-label="Run progress">
       <progress max={unit ? progress.total : undefined} value={unit ? progress.done : undefined} aria-label={`${stageLabel(progress.stage, progress.device?.device)} progress`} />
-      <p className="line" data-testid="progress-text">
+      <p className="line" data-testid={`${id}-text`}>
         <span className="muted">
           Step {step}/{RUN_STAGES.length} ·{' '}
         </span>
         {progressText(progress)}
       </p>
       {(rate !== null || etaMs !== null) && (
-        <p className="line muted" data-testid="progress-eta">
+        <p className="line muted" data-testid={`${id}-eta`}>
           {rate !== null && progress.stage === 'extract' && `${Math.round(rate).toLocaleString('en-US')} tokens/s · `}
           {etaMs !== null && `about ${formatDuration(etaMs)} left`}
         </p>
@@ -51,12 +52,14 @@ export function RunSection() {
   const device = useApp((s) => s.device);
   const preparing = useApp((s) => s.preparing);
   const ready = useApp((s) => !!s.manifest && !!s.corpus && s.corpus.sentences.length > 0);
+  // A corpus the tab cannot hold is refused on the corpus card; Run stays off for it.
+  const refused = useApp((s) => s.count.status === 'done' && s.count.facts.refusal !== null);
   const hasResult = useApp((s) => s.shown !== null);
   const running = run.status === 'running';
   return (
     <section className="panel-section" aria-label="Run">
       <div className="run-row">
-        <button type="button" className="primary" disabled={!ready || running} onClick={() => void runCorpus()}>
+        <button type="button" className="primary" disabled={!ready || running || refused} title={refused ? 'This corpus is too large for a browser tab (see the corpus card)' : undefined} onClick={() => void runCorpus()}>
           Run
         </button>
         <button type="button" className="secondary" disabled={!running} onClick={cancelRun}>
@@ -76,7 +79,7 @@ export function RunSection() {
       </div>
       {!running && preparing && (
         <p className="line muted" data-testid="preparing">
-          Getting the model ready: {preparing.stage === 'download' ? `${(preparing.done / 1e6).toFixed(0)} / ${(preparing.total / 1e6).toFixed(0)} MB` : stageLabel(preparing.stage, preparing.device?.device).toLowerCase()}…
+          Getting the model ready: {progressText(preparing)}
         </p>
       )}
       <div aria-live="polite">

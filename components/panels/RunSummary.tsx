@@ -25,7 +25,7 @@ export function RunSummary() {
     <section className="panel-section" aria-label="Run summary" data-result-id={shown.id}>
       <h2>Result</h2>
       <p className="lead" data-testid="summary-size">
-        {formatInt(data.tokenCount)} tokens · {formatInt(data.sentences.length)} sentences · {heads} heads ({data.layers} layers × {data.heads})
+        {formatInt(data.tokenCount)} tokens · {formatInt(data.sentences.length)} sentence{data.sentences.length === 1 ? '' : 's'} · {heads} heads ({data.layers} layers × {data.heads})
       </p>
       <p className="line muted" data-testid="result-source">
         {shown.label} · {shown.source === 'cache' ? `from cache (computed ${shown.savedAt ? ago(shown.savedAt) : 'earlier'}; the model did not run)` : 'computed just now'}

@@ -82,8 +82,8 @@ export function ViewSection({ results }: { results: number | null }) {
         <select id="cell-colour" value={v.overlay} onChange={(e) => setView({ overlay: e.target.value as HeadFigure | 'none' })}>
           <option value="none">None</option>
           {HEAD_FIGURES.map((f) => (
-            <option key={f.key} value={f.key}>
-              {f.label}
+            <option key={f.key} value={f.key} title={f.label}>
+              {f.menu}
             </option>
           ))}
         </select>

@@ -25,9 +25,11 @@ export class LayoutStore {
   private layouts = new Map<string, (Float32Array | null)[]>();
   private versions = new Map<string, number>();
   private listeners = new Set<() => void>();
-  private started = performance.now();
-  /** Milliseconds from the store's start to the moment a slot had every head. */
+  /** When each slot was first asked for, and how long it took to have every head. */
+  private begunAt = new Map<string, number>();
   readonly completedAt = new Map<string, number>();
+  /** First and last arrival of computed layouts per slot, and how many: the rate heads come in at. */
+  private arrivals = new Map<string, { first: number; last: number; count: number }>();
   readonly computed: Record<ProjectionMethod, number> = { pca: 0, umap: 0 };
   cached = 0;
   errors: string[] = [];
@@ -57,6 +59,20 @@ export class LayoutStore {
     return this.get(view, layer, head) !== null;
   }
 
+  /** Marks a slot as asked for (its completion time counts from here). */
+  begin(view: LayoutView): void {
+    const slot = viewSlot(view);
+    if (!this.begunAt.has(slot)) this.begunAt.set(slot, performance.now());
+  }
+
+  /** Milliseconds until the slot's remaining heads arrive at the rate they have been arriving, or null. */
+  remainingMs(view: LayoutView): number | null {
+    const a = this.arrivals.get(viewSlot(view));
+    if (!a || a.count < 2 || a.last <= a.first) return null;
+    const left = this.layers * this.heads - this.count(view);
+    return (left * (a.last - a.first)) / (a.count - 1);
+  }
+
   set(view: LayoutView, layer: number, head: number, coords: Float32Array, from: 'computed' | 'cache'): void {
     const slot = viewSlot(view);
     let cells = this.layouts.get(slot);
@@ -64,11 +80,15 @@ export class LayoutStore {
     const cell = layer * this.heads + head;
     if (cells[cell]) return;
     cells[cell] = coords;
-    if (from === 'computed') this.computed[view.method]++;
-    else this.cached++;
+    const now = performance.now();
+    if (from === 'computed') {
+      this.computed[view.method]++;
+      const a = this.arrivals.get(slot);
+      this.arrivals.set(slot, a ? { ...a, last: now, count: a.count + 1 } : { first: now, last: now, count: 1 });
+    } else this.cached++;
     this.versions.set(slot, (this.versions.get(slot) ?? 0) + 1);
     if (this.epoch?.slot === slot && this.epoch.layer === layer && this.epoch.head === head) this.epoch = null;
-    if (!this.completedAt.has(slot) && cells.every(Boolean)) this.completedAt.set(slot, performance.now() - this.started);
+    if (!this.completedAt.has(slot) && cells.every(Boolean)) this.completedAt.set(slot, now - (this.begunAt.get(slot) ?? now));
     this.notify();
   }
 

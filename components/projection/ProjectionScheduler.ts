@@ -73,6 +73,7 @@ export class ProjectionScheduler {
     pairs.forEach((pair, p) => {
       for (const method of METHODS) {
         const view: LayoutView = { mode: pair.mode, method, dims: pair.dims };
+        this.layouts.begin(view);
         for (let l = 0; l < layers; l++) {
           for (let h = 0; h < heads; h++) {
             const isFocus = focus?.layer === l && focus.head === h;

@@ -7,6 +7,7 @@ import type { CorpusFacts } from '@/lib/corpus/count';
 import type { ModelManifest } from '@/lib/model/manifest';
 import type { DevicePreference, ErrorKind, Preparation, RunProgress, RunResult } from '@/lib/protocol/model';
 import type { ViewState as LinkState } from '@/lib/views/urlState';
+import type { CachedRunInfo } from '../cache/runCache';
 import type { LayoutStore } from '../projection/LayoutStore';
 import type { ProjectionScheduler } from '../projection/ProjectionScheduler';
 
@@ -39,7 +40,6 @@ export type RunState =
   | {
       status: 'running';
       progress: RunProgress;
-      startedAt: number;
       /** Estimated milliseconds left in the current stage, from measured throughput. */
       etaMs: number | null;
       /** Tokens per second measured so far in this run's extraction. */
@@ -74,6 +74,8 @@ export interface AppState {
   device: DevicePreference;
   /** The model loaded and measured before any run (null until then). */
   prepared: (Preparation & { model: string; preference: DevicePreference }) | null;
+  /** Bumped when a measured rate is stored, so estimates made from them are redone. */
+  ratesVersion: number;
   preparing: RunProgress | null;
   run: RunState;
   shown: ShownResult | null;
@@ -82,7 +84,8 @@ export interface AppState {
   /** A shared link's view, waiting for the first result; and what to say about it. */
   link: LinkState | null;
   linkNotice: string | null;
-  cache: { runs: number; bytes: number; message: string | null };
+  /** The runs in the browser's cache (newest first), their total size, and a note on the last write. */
+  cache: { runs: number; bytes: number; message: string | null; index: CachedRunInfo[] };
 }
 
 export const appStore = createStore<AppState>(() => ({
@@ -96,13 +99,14 @@ export const appStore = createStore<AppState>(() => ({
   count: { status: 'idle' },
   device: 'auto',
   prepared: null,
+  ratesVersion: 0,
   preparing: null,
   run: { status: 'idle' },
   shown: null,
   projection: null,
   link: null,
   linkNotice: null,
-  cache: { runs: 0, bytes: 0, message: null },
+  cache: { runs: 0, bytes: 0, message: null, index: [] },
 }));
 
 export const useApp = <T,>(select: (s: AppState) => T): T => useStore(appStore, select);

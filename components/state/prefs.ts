@@ -6,7 +6,7 @@ import type { DevicePreference } from '@/lib/protocol/model';
 import { DEVICE_PREFERENCES } from '@/lib/protocol/model';
 
 const DEVICE_KEY = 'qkviz.device';
-const THROUGHPUT_KEY = 'qkviz.throughput';
+const THROUGHPUT_KEY = 'qkviz.throughput.v2';
 
 function read(key: string): string | null {
   try {
@@ -37,10 +37,8 @@ export interface Throughput {
   extract?: number;
   /** Extraction, tokens per second, on the sample measured before any run. */
   calibrated?: number;
-  /** Normalization and scoring, tokens per second over all heads (from the last run). */
-  analyze?: number;
-  /** PCA of every head, milliseconds per token (from the last run). */
-  pcaMsPerToken?: number;
+  /** Normalization and scoring, head-pairs (query–key pairs × heads) per second, from the last run. */
+  analyzePairs?: number;
   measuredAt: number;
 }
 

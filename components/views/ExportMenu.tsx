@@ -33,7 +33,10 @@ async function viewsPng(root: HTMLElement): Promise<Blob | null> {
 
 interface Props {
   root: React.RefObject<HTMLElement | null>;
+  /** File name (without extension) of the picture. */
   baseName: string;
+  /** File name of the coordinates, which hold every head. */
+  coordsName: string;
   figuresCsv: () => string;
   /** The NPY file, or null while some head's layout is missing. */
   coords: (() => Uint8Array | null) | null;
@@ -41,7 +44,7 @@ interface Props {
   shareUrl: () => string;
 }
 
-export function ExportMenu({ root, baseName, figuresCsv, coords, coordsPending, shareUrl }: Props) {
+export function ExportMenu({ root, baseName, coordsName, figuresCsv, coords, coordsPending, shareUrl }: Props) {
   const [open, setOpen] = useState(false);
   const [link, setLink] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
@@ -84,7 +87,7 @@ export function ExportMenu({ root, baseName, figuresCsv, coords, coordsPending, 
             title={coordsPending ?? 'float32 [layers, heads, 2N, dims]: queries then keys, as `qkviz project` writes'}
             onClick={() => {
               const npy = coords?.();
-              if (npy) download(new Blob([npy as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${baseName}-coords.npy`);
+              if (npy) download(new Blob([npy as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${coordsName}-coords.npy`);
               else setMessage(coordsPending);
             }}
           >

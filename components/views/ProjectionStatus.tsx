@@ -78,3 +78,27 @@ export function WaitingNotice({ layouts, views, captions }: { layouts: LayoutSto
     </p>
   );
 }
+
+/** Over the canvas while a shown projection is still arriving: how many heads so far and how long the rest take. */
+export function ArrivingNotice({ layouts, views }: { layouts: LayoutStore; views: LayoutView[] }) {
+  const key = JSON.stringify(views);
+  const text = useSyncExternalStore(layouts.subscribe, () => {
+    const total = layouts.layers * layouts.heads;
+    const parts = (JSON.parse(key) as LayoutView[])
+      .filter((v, i, all) => all.findIndex((w) => viewSlot(w) === viewSlot(v)) === i)
+      .map((v) => {
+        const n = layouts.count(v);
+        if (n === total) return null;
+        const left = layouts.remainingMs(v);
+        return `${v.method.toUpperCase()}: ${n} of ${total} heads so far${left !== null ? `, about ${formatDuration(left)} for the rest` : ''}`;
+      })
+      .filter(Boolean);
+    return parts.length ? `${parts.join('; ')}. Heads appear as they finish.` : '';
+  });
+  if (!text) return null;
+  return (
+    <p className="notice" role="status" data-testid="arriving">
+      {text}
+    </p>
+  );
+}

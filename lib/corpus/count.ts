@@ -34,6 +34,8 @@ export interface CorpusFacts {
   longest: number;
   /** Sentences over the model's limit, which are split into parts. */
   overLimit: number;
+  /** Query–key pairs the analysis scores: Σ n² over the parts, times the heads. */
+  headPairs: number;
   memory: MemoryEstimate;
   /** Why a run would be refused, with the numbers; null when it can run. */
   refusal: string | null;
@@ -53,6 +55,7 @@ export function corpusFacts(lengths: ArrayLike<number>, shape: ModelShape & { ma
     tokens: parts.reduce((a, b) => a + b, 0),
     longest,
     overLimit,
+    headPairs: parts.reduce((a, n) => a + n * n, 0) * shape.layers * shape.heads,
     memory: estimateRunBytes(shape, parts),
     refusal: sentenceCountRefusal(lengths.length) ?? memoryRefusal(shape, parts),
   };

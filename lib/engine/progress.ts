@@ -44,15 +44,19 @@ export function slowerThanWasm(webgpuRate: number | null, wasmRate: number | nul
 export interface RunEstimate {
   extractMs: number;
   analyzeMs: number | null;
-  pcaMs: number | null;
 }
 
-/** How long a corpus of `tokens` tokens should take, from rates measured on this device. */
-export function estimateRun(tokens: number, rates: { extract: number; analyze?: number; pcaMsPerToken?: number }): RunEstimate {
+/** What a run's cost grows with: tokens for the model, query–key pairs (Σ n² over sentences, times heads) for the analysis. */
+export interface RunSize {
+  tokens: number;
+  headPairs: number;
+}
+
+/** How long a run of this size should take, from rates measured on this device (tokens/s, head-pairs/s). */
+export function estimateRun(size: RunSize, rates: { extract: number; analyze?: number }): RunEstimate {
   return {
-    extractMs: (tokens / rates.extract) * 1000,
-    analyzeMs: rates.analyze ? (tokens / rates.analyze) * 1000 : null,
-    pcaMs: rates.pcaMsPerToken ? rates.pcaMsPerToken * tokens : null,
+    extractMs: (size.tokens / rates.extract) * 1000,
+    analyzeMs: rates.analyze ? (size.headPairs / rates.analyze) * 1000 : null,
   };
 }
 

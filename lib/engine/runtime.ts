@@ -77,7 +77,7 @@ async function webgpuAdapter(allowSoftware: boolean): Promise<{ adapter: string 
     if (!adapter) return { missing: 'no WebGPU adapter is available' };
     const info = adapter.info ?? {};
     if (!allowSoftware && isSoftwareAdapter(info)) {
-      return { missing: `the only WebGPU adapter is a software renderer (${describeAdapter(info)}), far slower than WASM; choose WebGPU to use it anyway` };
+      return { missing: `WebGPU adapter is a software renderer (${describeAdapter(info)}), slower than WASM` };
     }
     return { adapter: describeAdapter(info) };
   } catch (e) {

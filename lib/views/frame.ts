@@ -1,6 +1,7 @@
-// Framing a head when the camera flies into it: the box its cloud fills in the view plane
-// (quantiles, so a few outlying points do not shrink everything else) and the camera
-// distance at which that box fills most of the view.
+// Framing what the camera flies to: a head (the box its cloud fills in the view plane, from
+// quantiles, so a few outlying points do not shrink everything else) or the whole matrix, and
+// the camera distance and aim at which that box fills most of the view above a strip kept
+// free at the bottom (where the legend and status sit).
 
 export interface HeadFrame {
   /** Centre of the box, relative to the head's centre. */
@@ -40,9 +41,35 @@ export function headFrame(coords: Float32Array, dims: 2 | 3, q = FRAME_QUANTILE)
   return { x: (x0 + x1) / 2, y: (y0 + y1) / 2, halfWidth: Math.max(floor, (x1 - x0) / 2), halfHeight: Math.max(floor, (y1 - y0) / 2), front };
 }
 
-/** Camera distance from the head's plane (z = 0) at which the frame fills FRAME_FILL of the view. */
-export function frameDistance(frame: HeadFrame, fovDegrees: number, aspect: number, fill = FRAME_FILL): number {
+/** The smallest frame holding all of `frames` (compare mode frames two layouts of one head at once). */
+export function unionFrame(frames: readonly HeadFrame[]): HeadFrame {
+  const x0 = Math.min(...frames.map((f) => f.x - f.halfWidth));
+  const x1 = Math.max(...frames.map((f) => f.x + f.halfWidth));
+  const y0 = Math.min(...frames.map((f) => f.y - f.halfHeight));
+  const y1 = Math.max(...frames.map((f) => f.y + f.halfHeight));
+  return { x: (x0 + x1) / 2, y: (y0 + y1) / 2, halfWidth: (x1 - x0) / 2, halfHeight: (y1 - y0) / 2, front: Math.max(...frames.map((f) => f.front)) };
+}
+
+export interface FramedView {
+  /** Camera distance from the box's plane (z = 0). */
+  distance: number;
+  /** How far below the box's centre the camera aims, so the box sits above the reserved strip. */
+  lookBelow: number;
+}
+
+/**
+ * Where the camera goes for `frame` to fill `fill` of the view's limiting dimension, leaving
+ * `reserveBottom` (a share of the view's height) free at the bottom.
+ */
+export function frameView(frame: HeadFrame, fovDegrees: number, aspect: number, reserveBottom = 0, fill = FRAME_FILL): FramedView {
   const t = Math.tan((fovDegrees * Math.PI) / 360);
-  const fit = Math.max(frame.halfHeight / t, frame.halfWidth / (t * aspect)) / fill;
-  return frame.front + fit;
+  const usable = 1 - reserveBottom;
+  const fit = Math.max(frame.halfHeight / (t * usable), frame.halfWidth / (t * aspect)) / fill;
+  const distance = frame.front + fit;
+  return { distance, lookBelow: distance * t * reserveBottom };
+}
+
+/** Camera distance from the box's plane at which the frame fills FRAME_FILL of the whole view. */
+export function frameDistance(frame: HeadFrame, fovDegrees: number, aspect: number, fill = FRAME_FILL): number {
+  return frameView(frame, fovDegrees, aspect, 0, fill).distance;
 }

@@ -12,6 +12,8 @@ export interface HeadFigureSpec {
   label: string;
   /** Short column heading. */
   short: string;
+  /** The name in a menu: shorter than the label, plainer than the heading. */
+  menu: string;
   /** Whether the figure depends on the normalization mode (the attention-only ones do not). */
   perMode: boolean;
   /** What a low value means, for the legend. */
@@ -23,13 +25,13 @@ export interface HeadFigureSpec {
 }
 
 export const HEAD_FIGURES: HeadFigureSpec[] = [
-  { key: 'weightedCorrelation', label: 'Distance–attention correlation (attention-weighted)', short: 'weighted corr', perMode: true, reading: 'low: attended keys are near', better: 'lower', range: [-1, 1] },
-  { key: 'distanceCorrelation', label: 'Distance–dot correlation (per query)', short: 'dist–dot corr', perMode: true, reading: 'low: distance tracks q·k', better: 'lower', range: [-1, 1] },
-  { key: 'seedCorrelation', label: 'Seed: corr(q·k, cosine distance)', short: 'seed corr', perMode: true, reading: 'low: distance tracks q·k', better: 'lower', range: [-1, 1] },
-  { key: 'argmaxDistanceRatio', label: 'Distance to most-attended key ÷ chance', short: 'argmax ÷ chance', perMode: true, reading: 'low: top key sits close', better: 'lower', range: [0, null] },
-  { key: 'weightedDistanceRatio', label: 'Attention-weighted distance ÷ chance', short: 'weighted ÷ chance', perMode: true, reading: 'low: attended keys sit close', better: 'lower', range: [0, null] },
-  { key: 'entropy', label: 'Attention entropy (nats)', short: 'entropy', perMode: false, reading: 'low: sharp attention', better: null, range: [0, null] },
-  { key: 'specialShare', label: 'Share of attention on [CLS]/[SEP]', short: '[CLS]/[SEP] share', perMode: false, reading: 'high: attends to special tokens', better: null, range: [0, 1] },
+  { key: 'weightedCorrelation', menu: 'Attention-weighted correlation', label: 'Distance–attention correlation (attention-weighted)', short: 'weighted corr', perMode: true, reading: 'low: attended keys are near', better: 'lower', range: [-1, 1] },
+  { key: 'distanceCorrelation', menu: 'Distance–dot correlation', label: 'Distance–dot correlation (per query)', short: 'dist–dot corr', perMode: true, reading: 'low: distance tracks q·k', better: 'lower', range: [-1, 1] },
+  { key: 'seedCorrelation', menu: 'Seed correlation', label: 'Seed: corr(q·k, cosine distance)', short: 'seed corr', perMode: true, reading: 'low: distance tracks q·k', better: 'lower', range: [-1, 1] },
+  { key: 'argmaxDistanceRatio', menu: 'Top-key distance ÷ chance', label: 'Distance to most-attended key ÷ chance', short: 'argmax ÷ chance', perMode: true, reading: 'low: top key sits close', better: 'lower', range: [0, null] },
+  { key: 'weightedDistanceRatio', menu: 'Weighted distance ÷ chance', label: 'Attention-weighted distance ÷ chance', short: 'weighted ÷ chance', perMode: true, reading: 'low: attended keys sit close', better: 'lower', range: [0, null] },
+  { key: 'entropy', menu: 'Attention entropy', label: 'Attention entropy (nats)', short: 'entropy', perMode: false, reading: 'low: sharp attention', better: null, range: [0, null] },
+  { key: 'specialShare', menu: '[CLS]/[SEP] share', label: 'Share of attention on [CLS]/[SEP]', short: '[CLS]/[SEP] share', perMode: false, reading: 'high: attends to special tokens', better: null, range: [0, 1] },
 ];
 
 export const figureSpec = (figure: HeadFigure) => HEAD_FIGURES.find((f) => f.key === figure)!;

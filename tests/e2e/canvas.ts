@@ -18,10 +18,10 @@ export interface PixelCounts {
   signature: string;
 }
 
-type CanvasQuestion = { rects: Rect[] | null } | { queryDot: true };
+type CanvasQuestion = { rects: Rect[] | null } | { queryDot: true } | { extent: true };
 
 /** Reads the view's canvas as drawn (via a PNG of it) and answers one question in the page. */
-function askCanvas(page: Page, view: string, question: CanvasQuestion): Promise<PixelCounts[] | { x: number; y: number } | null> {
+function askCanvas(page: Page, view: string, question: CanvasQuestion): Promise<PixelCounts[] | { x: number; y: number } | { width: number; height: number } | null> {
   return page.evaluate(
     async ([testId, q]) => {
       const canvas = document.querySelector(`[data-testid="${testId}"] canvas`) as HTMLCanvasElement;
@@ -35,6 +35,26 @@ function askCanvas(page: Page, view: string, question: CanvasQuestion): Promise<
       ctx.drawImage(img, 0, 0);
       const all = ctx.getImageData(0, 0, copy.width, copy.height).data;
       const isQuery = (i: number) => Math.abs(all[i] - 0x5f) + Math.abs(all[i + 1] - 0xb9) + Math.abs(all[i + 2] - 0x6c) < 30;
+      const isKey = (i: number) => Math.abs(all[i] - 0xe3) + Math.abs(all[i + 1] - 0x37) + Math.abs(all[i + 2] - 0x8f) < 30;
+      if ('extent' in q) {
+        const xs: number[] = [];
+        const ys: number[] = [];
+        for (let y = 0; y < copy.height; y++) {
+          for (let x = 0; x < copy.width; x++) {
+            const i = (y * copy.width + x) * 4;
+            if (isQuery(i) || isKey(i)) {
+              xs.push(x);
+              ys.push(y);
+            }
+          }
+        }
+        // The 1st–99th percentile span, so a stray point does not count as the cloud.
+        const spread = (v: number[], size: number) => {
+          v.sort((a, b) => a - b);
+          return v.length ? (v[Math.floor(v.length * 0.99)] - v[Math.floor(v.length * 0.01)]) / size : 0;
+        };
+        return { width: spread(xs, copy.width), height: spread(ys, copy.height) };
+      }
       if ('queryDot' in q) {
         for (let y = 2; y < copy.height - 2; y++) {
           for (let x = 2; x < copy.width - 2; x++) {
@@ -59,7 +79,7 @@ function askCanvas(page: Page, view: string, question: CanvasQuestion): Promise<
             const i = (y * copy.width + x) * 4;
             const [red, green, blue] = [all[i], all[i + 1], all[i + 2]];
             if (isQuery(i)) query++;
-            if (Math.abs(red - 0xe3) + Math.abs(green - 0x37) + Math.abs(blue - 0x8f) < 30) key++;
+            if (isKey(i)) key++;
             // #FFC300 at any opacity over the dark background: a yellow-orange hue.
             if (red > 90 && green > 0.55 * red && green < 0.9 * red && blue < 0.3 * red) link++;
             signature += ((red >> 4) * 256 + (green >> 4) * 16 + (blue >> 4)).toString(36);
@@ -80,6 +100,11 @@ export async function canvasPixels(page: Page, rects?: Rect[], view = 'matrix-vi
 /** A canvas position whose 3×3 neighbourhood is all query green: the middle of a query dot. */
 export async function findQueryDot(page: Page, view = 'matrix-view'): Promise<{ x: number; y: number } | null> {
   return (await askCanvas(page, view, { queryDot: true })) as { x: number; y: number } | null;
+}
+
+/** How much of the canvas the query/key pixels span (1st–99th percentile), as shares of its width and height. */
+export async function cloudExtent(page: Page, view = 'matrix-view'): Promise<{ width: number; height: number }> {
+  return (await askCanvas(page, view, { extent: true })) as { width: number; height: number };
 }
 
 /**

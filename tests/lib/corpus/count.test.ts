@@ -26,6 +26,7 @@ describe('corpus facts before a run', () => {
     expect(facts.longest).toBe(Math.max(...sentences.map((s) => tokenizer.encode(s).length)));
     expect(facts.overLimit).toBe(run.notices.length);
     expect(facts.memory).toEqual(estimateRunBytes(shape, parts));
+    expect(facts.headPairs).toBe(72 * run.sentences.reduce((n, s) => n + s.ids.length ** 2, 0));
     expect(facts.refusal).toBeNull();
     expect(progress.at(-1)).toBe(sentences.length);
   });

@@ -25,7 +25,7 @@ describe('run progress', () => {
   });
 
   it('estimates a run from stored rates and writes durations for people', () => {
-    expect(estimateRun(5000, { extract: 1000, analyze: 2500 })).toEqual({ extractMs: 5000, analyzeMs: 2000, pcaMs: null });
+    expect(estimateRun({ tokens: 5000, headPairs: 72 * 90_000 }, { extract: 1000, analyze: 72 * 45_000 })).toEqual({ extractMs: 5000, analyzeMs: 2000 });
     expect(formatDuration(400)).toBe('1 s');
     expect(formatDuration(9_600)).toBe('10 s');
     expect(formatDuration(80_000)).toBe('1 min 20 s');

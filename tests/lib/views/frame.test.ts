@@ -1,6 +1,6 @@
 // Framing a flown-into head: the box of its cloud and the camera distance that fills the view.
 import { describe, expect, it } from 'vitest';
-import { FRAME_FILL, frameDistance, headFrame } from '../../../lib/views/frame';
+import { FRAME_FILL, frameDistance, frameView, headFrame, unionFrame } from '../../../lib/views/frame';
 
 describe('head framing', () => {
   it('frames the bulk of the cloud, not its outliers', () => {
@@ -29,5 +29,32 @@ describe('head framing', () => {
     expect(frame.halfWidth / (narrow * t * 0.8)).toBeCloseTo(FRAME_FILL, 9);
     // Depth toward the camera moves it back by that much.
     expect(frameDistance({ ...frame, front: 0.4 }, fov, 3)).toBeCloseTo(tall + 0.4, 9);
+  });
+
+  it('keeps a strip at the bottom free: the box fills the rest and sits above the strip', () => {
+    const frame = { x: 0, y: 0, halfWidth: 0.5, halfHeight: 0.25, front: 0 };
+    const fov = 50;
+    const t = Math.tan((fov * Math.PI) / 360);
+    const reserve = 0.1;
+    const { distance, lookBelow } = frameView(frame, fov, 3, reserve);
+    const half = distance * t;
+    // Screen coordinates in half-heights (−1 bottom … 1 top) of the box's top and bottom edges.
+    const top = (frame.halfHeight + lookBelow) / half;
+    const bottom = (-frame.halfHeight + lookBelow) / half;
+    expect(bottom).toBeCloseTo(-1 + 2 * reserve + (1 - FRAME_FILL) * (1 - reserve), 9);
+    expect(top).toBeCloseTo(1 - (1 - FRAME_FILL) * (1 - reserve), 9);
+  });
+
+  it('frames two layouts of a head together (compare mode)', () => {
+    const a = { x: -0.5, y: 0, halfWidth: 0.2, halfHeight: 0.1, front: 0.3 };
+    const b = { x: 0.4, y: 0.2, halfWidth: 0.1, halfHeight: 0.3, front: 0.5 };
+    const u = unionFrame([a, b]);
+    expect(u.x - u.halfWidth).toBeCloseTo(-0.7, 12);
+    expect(u.x + u.halfWidth).toBeCloseTo(0.5, 12);
+    expect(u.y - u.halfHeight).toBeCloseTo(-0.1, 12);
+    expect(u.y + u.halfHeight).toBeCloseTo(0.5, 12);
+    expect(u.front).toBe(0.5);
+    const one = unionFrame([a]);
+    for (const k of ['x', 'y', 'halfWidth', 'halfHeight', 'front'] as const) expect(one[k]).toBeCloseTo(a[k], 12);
   });
 });
