@@ -13,7 +13,12 @@ serve<CorpusApi>(self as unknown as ScopeLike, {
   count: async ({ modelsUrl, model, sentences }, context) => {
     await configured;
     const key = `${modelsUrl}|${model}`;
-    if (!tokenizers.has(key)) tokenizers.set(key, loadTokenizer({ kind: 'local', modelsPath: modelsUrl, name: model }));
+    if (!tokenizers.has(key)) {
+      const loading = loadTokenizer({ kind: 'local', modelsPath: modelsUrl, name: model });
+      // A failed load is not kept: the next count tries again.
+      loading.catch(() => tokenizers.delete(key));
+      tokenizers.set(key, loading);
+    }
     const lengths = await countTokens(await tokenizers.get(key)!, sentences, {
       signal: context.signal,
       onProgress: (done, total) => context.progress({ done, total }),

@@ -70,7 +70,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
             coordsName={allHeadsName}
             figuresCsv={() => headFiguresCsv(analysis)}
             coords={() => (coordsReady() ? coordsNpy(data.layers, data.heads, 2 * data.tokenCount, dims, (l, h) => layouts.get(main, l, h)) : null)}
-            coordsPending={null}
+            coordsPending={() => (coordsReady() ? null : `Waiting for every head’s ${method.toUpperCase()} layout (${layouts.count(main)}/${total}).`)}
             shareUrl={shareUrl}
           />
           <button type="button" className="tool" onClick={() => setPanels({ help: true })} title="Keyboard and mouse (?)" aria-label="Shortcuts">

@@ -5,7 +5,7 @@ import { parseCorpus } from '@/lib/corpus/parse';
 import { fetchManifest, fetchModelsIndex } from '@/lib/model/catalog';
 import { corpusHash, modelId } from '@/lib/projection/cacheKey';
 import { DEVICE_PREFERENCES, type DevicePreference } from '@/lib/protocol/model';
-import { readViewState } from '@/lib/views/urlState';
+import { readViewState, sameCorpus } from '@/lib/views/urlState';
 import { findRun, loadRun } from '../cache/runCache';
 import { appStore } from '../state/appStore';
 import { storedDevice } from '../state/prefs';
@@ -71,7 +71,7 @@ export async function startApp(): Promise<void> {
       showResult({ result: record.result, source: 'cache', hash: cached.corpusHash, label: cached.label, savedAt: cached.savedAt });
       return;
     }
-    if (link.corpus && defaultHash.startsWith(link.corpus)) {
+    if (link.corpus && sameCorpus(link.corpus, defaultHash)) {
       // A link made with the default corpus runs by itself.
       void runCorpus();
       return;

@@ -5,6 +5,7 @@ import { corpusFacts } from '@/lib/corpus/count';
 import { CorpusError, corpusFormatOf, parseCorpus } from '@/lib/corpus/parse';
 import { corpusHash } from '@/lib/projection/cacheKey';
 import { type CorpusDraft, appStore } from '../state/appStore';
+import { WorkerRestartedError } from '@/lib/worker/rpc';
 import { MODELS_URL, corpusClient } from './workers';
 
 /** Typing pauses this long before a changed corpus is counted. */
@@ -31,10 +32,12 @@ export function setDraft(patch: Partial<CorpusDraft>): void {
       problem = e instanceof CorpusError ? `Cannot run on this corpus: ${e.message}.` : String(e);
     }
   }
-  const same = get().corpus?.sentences.join('\n') === corpus?.sentences.join('\n');
-  set({ draft, corpus: same && corpus ? { ...corpus, hash: get().corpus!.hash } : corpus, corpusProblem: problem });
-  if (same && get().count.status !== 'idle') return;
-  if (corpus) {
+  const previous = get().corpus;
+  const same = !!previous && !!corpus && previous.label === corpus.label && previous.sentences.length === corpus.sentences.length && previous.sentences.every((s, i) => s === corpus!.sentences[i]);
+  // The same sentences keep their corpus (its hash, possibly still being computed, and its count).
+  set({ draft, corpus: same ? previous : corpus, corpusProblem: problem });
+  if (same && get().count.status !== 'idle' && get().count.status !== 'error') return;
+  if (corpus && !same) {
     const sentences = corpus.sentences;
     void corpusHash(sentences).then((hash) => {
       const now = get().corpus;
@@ -77,11 +80,14 @@ function scheduleCount(): void {
       const { lengths } = await corpusClient.call(
         'count',
         { modelsUrl: MODELS_URL, model: manifest.name, sentences: corpus.sentences },
-        { signal: controller.signal, onProgress: (p) => !controller.signal.aborted && set({ count: { status: 'counting', ...p } }) },
+        // Never terminate the worker to stop a count: a newer count is about to use it.
+        { signal: controller.signal, graceMs: 60_000, onProgress: (p) => !controller.signal.aborted && set({ count: { status: 'counting', ...p } }) },
       );
       if (!controller.signal.aborted) set({ count: { status: 'done', facts: corpusFacts(lengths, manifest) } });
     } catch (e) {
-      if (!controller.signal.aborted) set({ count: { status: 'error', message: `Counting the tokens failed: ${(e as Error).message}` } });
+      if (controller.signal.aborted) return;
+      if (e instanceof WorkerRestartedError) scheduleCount();
+      else set({ count: { status: 'error', message: `Counting the tokens failed: ${(e as Error).message}` } });
     }
   }, COUNT_DEBOUNCE_MS);
 }

@@ -2,7 +2,7 @@
 // shared link's view applied to the first one, and afterwards the projections and the address
 // bar following the view.
 import { modelId } from '@/lib/projection/cacheKey';
-import { writeViewState } from '@/lib/views/urlState';
+import { sameCorpus, writeViewState } from '@/lib/views/urlState';
 import { LayoutStore, type LayoutView } from '../projection/LayoutStore';
 import { ProjectionScheduler } from '../projection/ProjectionScheduler';
 import { type ShownResult, appStore } from '../state/appStore';
@@ -32,31 +32,33 @@ export function showResult(next: Omit<ShownResult, 'id'>): void {
   const scheduler = new ProjectionScheduler(shown.result, layouts, modelId(manifest.name, manifest.onnx.sha256), shown.hash);
   const link = get().link;
   const linkNotice =
-    link?.corpus && !shown.hash.startsWith(link.corpus)
+    link && !sameCorpus(link.corpus, shown.hash)
       ? `This address was made with another corpus (hash ${link.corpus}); its view settings were applied to this run. Paste that corpus and Run again to see exactly the view it holds.`
       : null;
   set({ shown, projection: { layouts, scheduler }, link: null, linkNotice });
+  // The view follows the new result; its subscriber (followView) asks the scheduler for what it shows.
   viewNewResult({ layers: data.layers, heads: data.heads, tokens: data.tokenCount }, link);
-  const v = viewStore.getState();
-  void scheduler.want(shownViews(v), v.focus);
-  syncUrlSoon();
 }
 
 let following = false;
 
-/** Projections and the address bar follow the view. */
+/** View fields the projections depend on, and those the address bar carries. */
+const PROJECTED: (keyof ViewState)[] = ['mode', 'method', 'dims', 'compare', 'focus'];
+const IN_ADDRESS: (keyof ViewState)[] = [...PROJECTED, 'colourMode', 'palette', 'overlay', 'selected'];
+
+/** Projections and the address bar follow the view (not every change of it: hovering moves neither). */
 export function followView(): void {
   if (following) return;
   following = true;
-  let last = '';
-  viewStore.subscribe((v) => {
-    const key = JSON.stringify([shownViews(v), v.focus]);
+  let scheduler: ProjectionScheduler | null = null;
+  viewStore.subscribe((v, before) => {
+    const changed = (keys: (keyof ViewState)[]) => keys.some((k) => v[k] !== before[k]);
     const projection = get().projection;
-    if (projection && key !== last) {
-      last = key;
-      void projection.scheduler.want(shownViews(v), v.focus);
+    if (projection && (projection.scheduler !== scheduler || changed(PROJECTED))) {
+      scheduler = projection.scheduler;
+      void scheduler.want(shownViews(v), v.focus);
     }
-    syncUrlSoon();
+    if (changed(IN_ADDRESS) || v.shape !== before.shape) syncUrlSoon();
   });
 }
 

@@ -97,10 +97,13 @@ export async function runCorpus(): Promise<void> {
   runAbort = controller;
   set({ run: { status: 'running', progress: get().preparing ?? { stage: 'tokenize', done: 0, total: corpus.sentences.length }, etaMs: null, rate: null, slower: null } });
   runWaiting = true;
-  await preparing?.catch(() => {});
+  // Cancel works while waiting too: it stops the preparation and ends the wait at once.
+  const cancelled = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+  await Promise.race([preparing?.catch(() => {}), cancelled]);
   runWaiting = false;
   if (controller.signal.aborted) {
-    set({ run: { status: 'cancelled' } });
+    prepareAbort?.abort();
+    set({ run: { status: 'cancelled' }, preparing: null });
     return;
   }
 

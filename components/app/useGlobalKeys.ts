@@ -12,7 +12,7 @@ const STEPS: Record<string, [number, number]> = { ArrowLeft: [0, -1], ArrowRight
 export function useGlobalKeys(): void {
   useEffect(() => {
     const down = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || typingIn(e)) return;
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typingIn(e)) return;
       const s = viewStore.getState();
       if (e.key === 'Escape') {
         if (s.panels.help) setPanels({ help: false });

@@ -36,9 +36,12 @@ export async function listRuns(): Promise<CachedRunInfo[]> {
   }
 }
 
+/** Whether an index entry is a run of this model in the current format (older formats are never served). */
+export const isRunOf = (r: CachedRunInfo, model: string) => r.model === model && r.key === runKey(model, r.corpusHash);
+
 /** The newest cached run of a model, for a corpus whose hash starts with `corpusPrefix` (any corpus if omitted). */
 export async function findRun(model: string, corpusPrefix?: string): Promise<CachedRunInfo | null> {
-  return (await listRuns()).find((r) => r.model === model && (!corpusPrefix || r.corpusHash.startsWith(corpusPrefix))) ?? null;
+  return (await listRuns()).find((r) => isRunOf(r, model) && (!corpusPrefix || r.corpusHash.startsWith(corpusPrefix))) ?? null;
 }
 
 /** A run and the corpus it was run on (one sentence per line, as given). */

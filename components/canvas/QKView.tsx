@@ -4,16 +4,17 @@
 // layouts from the layout store inside the frame loop: a layout arriving (or a UMAP epoch
 // tick) re-renders no React component, and redraws only the views that show it.
 import { Canvas, useFrame, useThree } from '@react-three/fiber';
-import { Html, OrbitControls } from '@react-three/drei';
+import { OrbitControls } from '@react-three/drei';
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import * as THREE from 'three';
 import type { LayoutStore, LayoutView } from '../projection/LayoutStore';
 import { useView } from '../state/viewStore';
 import { CAMERA_FRAME_PRIORITY, CameraRig, type OrbitLike } from './CameraRig';
 import type { CameraLink } from './cameraLink';
-import { type MatrixShape, cellCenter } from './geometry';
+import type { MatrixShape } from './geometry';
 import { BACKGROUND } from './pointMaterial';
 import { QKRenderer, type RendererProps } from './QKRenderer';
+import { useCellLabels } from './useCellLabels';
 import { usePointer } from './usePointer';
 import { type LabelSource, useTokenLabels } from './useTokenLabels';
 import './quietThree';
@@ -39,23 +40,9 @@ export interface QKViewProps {
   primary: boolean;
 }
 
-/** Cell label sizes, by how many pixels apart neighbouring cells are drawn: full, compact, or none (hover still names a head). */
-const LABEL_FULL_PX = 48;
-const LABEL_COMPACT_PX = 38;
-const scratchA = new THREE.Vector3();
-const scratchB = new THREE.Vector3();
+type Layers = { wrapper: React.RefObject<HTMLDivElement | null>; tooltip: React.RefObject<HTMLDivElement | null>; labels: React.RefObject<HTMLDivElement | null>; cells: React.RefObject<HTMLDivElement | null> };
 
-function labelDensity(camera: THREE.Camera, shape: MatrixShape, width: number): 'full' | 'compact' | 'none' {
-  if (shape.heads < 2) return 'full';
-  const [ax, ay] = cellCenter(shape, 0, 0);
-  const [bx, by] = cellCenter(shape, 0, 1);
-  scratchA.set(ax, ay, 0).project(camera);
-  scratchB.set(bx, by, 0).project(camera);
-  const px = (Math.abs(scratchB.x - scratchA.x) * width) / 2;
-  return px >= LABEL_FULL_PX ? 'full' : px >= LABEL_COMPACT_PX ? 'compact' : 'none';
-}
-
-function SceneContents(props: QKViewProps & { wrapper: React.RefObject<HTMLDivElement | null>; tooltip: React.RefObject<HTMLDivElement | null>; labels: React.RefObject<HTMLDivElement | null> }) {
+function SceneContents(props: QKViewProps & Layers) {
   const { shape, layouts, view, look } = props;
   const gl = useThree((s) => s.gl);
   const camera = useThree((s) => s.camera) as THREE.PerspectiveCamera;
@@ -129,8 +116,6 @@ function SceneContents(props: QKViewProps & { wrapper: React.RefObject<HTMLDivEl
     shown.copy(camera);
     const w = props.wrapper.current;
     if (w) {
-      const density = labelDensity(camera, shape, gl.domElement.clientWidth);
-      if (w.dataset.labels !== density) w.dataset.labels = density;
       w.dataset.drawCalls = String(gl.info.render.calls);
       w.dataset.frames = String(Number(w.dataset.frames ?? 0) + 1);
       w.dataset.uploads = String(renderer.uploads.count);
@@ -139,6 +124,7 @@ function SceneContents(props: QKViewProps & { wrapper: React.RefObject<HTMLDivEl
   const labelSource = useRef<LabelSource>({ focus, dims: view.dims, labelOrder: props.labelOrder, labelText: props.labelText });
   labelSource.current = { focus, dims: view.dims, labelOrder: props.labelOrder, labelText: props.labelText };
   useTokenLabels(camera, props.labels, renderer, shape, labelSource);
+  useCellLabels(camera, props.cells, shape, !focus);
 
   return (
     <>
@@ -161,21 +147,6 @@ function SceneContents(props: QKViewProps & { wrapper: React.RefObject<HTMLDivEl
   );
 }
 
-/** "L3 H7" under every cell of the matrix, each on its own tile. */
-function CellLabels({ shape, portal }: { shape: MatrixShape; portal: React.RefObject<HTMLDivElement | null> }) {
-  return Array.from({ length: shape.layers * shape.heads }, (_, c) => {
-    const l = Math.floor(c / shape.heads);
-    const h = c % shape.heads;
-    const [x, y] = cellCenter(shape, l, h);
-    return (
-      // Portalled into the wrapper: with the default target, a label mounted before the canvas is attached never appears.
-      <Html key={c} position={[x, y - 1.15, 0]} center className="cell-label" portal={portal as React.RefObject<HTMLElement>}>
-        L{l} H{h}
-      </Html>
-    );
-  });
-}
-
 export function QKView(props: QKViewProps) {
   const { shape, caption } = props;
   const focus = useView((s) => s.focus);
@@ -183,6 +154,7 @@ export function QKView(props: QKViewProps) {
   const wrapper = useRef<HTMLDivElement>(null);
   const tooltip = useRef<HTMLDivElement>(null);
   const labels = useRef<HTMLDivElement>(null);
+  const cells = useRef<HTMLDivElement>(null);
   return (
     <div
       ref={wrapper}
@@ -194,11 +166,11 @@ export function QKView(props: QKViewProps) {
     >
       <Canvas frameloop="demand" gl={{ preserveDrawingBuffer: true, antialias: false }} camera={{ position: [0, 0, 20], fov: 50, near: 0.05, far: 1000 }} dpr={1}>
         <color attach="background" args={[BACKGROUND]} />
-        <SceneContents {...props} wrapper={wrapper} tooltip={tooltip} labels={labels} />
-        {!focus && <CellLabels shape={shape} portal={wrapper} />}
+        <SceneContents {...props} wrapper={wrapper} tooltip={tooltip} labels={labels} cells={cells} />
         {/* No damping: it keeps redrawing for dozens of frames after every drag, which a software renderer feels. */}
         <OrbitControls enableRotate={dims === 3} enableDamping={false} makeDefault screenSpacePanning />
       </Canvas>
+      <div ref={cells} className="cell-labels" aria-hidden="true" />
       <div ref={labels} className="token-labels" aria-hidden="true" />
       <div ref={tooltip} className="tooltip" role="tooltip" hidden />
       {caption && <div className="view-caption">{caption}</div>}

@@ -8,6 +8,7 @@ import { formatDuration } from '@/lib/engine/progress';
 import { modelId } from '@/lib/projection/cacheKey';
 import { readUpload, setDraft } from '../app/corpus';
 import { showCachedRun } from '../app/runs';
+import { isRunOf } from '../cache/runCache';
 import { useEstimate } from '../app/estimate';
 import { type CorpusSource, useApp } from '../state/appStore';
 import { Segmented } from '../ui/Segmented';
@@ -29,7 +30,7 @@ export function CorpusSection() {
   const facts = count.status === 'done' ? count.facts : null;
   const model = useApp((s) => (s.manifest ? modelId(s.manifest.name, s.manifest.onnx.sha256) : null));
   const shownHash = useApp((s) => s.shown?.hash ?? null);
-  const cached = useApp((s) => s.cache.index.find((r) => r.model === model && r.corpusHash === corpus?.hash) ?? null);
+  const cached = useApp((s) => (model && corpus?.hash ? (s.cache.index.find((r) => isRunOf(r, model) && r.corpusHash === corpus.hash) ?? null) : null));
 
   return (
     <section className="panel-section" aria-label="Corpus">

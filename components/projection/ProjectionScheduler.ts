@@ -1,6 +1,7 @@
 // Decides which head layouts to compute and runs them on a pool of projection workers
 // (cores − 1, at least one). The views say what they show (want); for each (vectors, dims)
-// shown it gets PCA of every head, then UMAP head by head — the focused head first — taking
+// shown it gets PCA of every head, then UMAP head by head — the focused head first, stopping
+// a background UMAP task if every worker is busy with one — taking
 // layouts from the browser cache where it has them. Switching views drops queued work the
 // new view does not need; finished layouts are kept, so switching back recomputes nothing.
 import type { NormalizationMode } from '@/lib/analysis/normalize';
@@ -108,12 +109,6 @@ export class ProjectionScheduler {
     this.enqueue(toCompute);
   }
 
-  /** Moves a head's queued layouts to the front. */
-  prioritize(cell: Cell): void {
-    for (const t of this.queue) if (t.layer === cell.layer && t.head === cell.head) t.priority = Math.min(t.priority, -1);
-    this.queue.sort((a, b) => a.priority - b.priority);
-  }
-
   /** Ends all projection work: queued tasks dropped, workers terminated (freeing their memory). */
   stop(): void {
     this.stopped = true;
@@ -165,12 +160,25 @@ export class ProjectionScheduler {
 
   private pump(): void {
     while (this.queue.length && !this.disposed) {
-      const client = this.client(this.queue[0]);
+      const client = this.client(this.queue[0]) ?? (this.queue[0].priority < 0 ? this.preempt() : null);
       if (!client) return;
       const task = this.queue.shift()!;
       this.running.set(task.key, { task, client });
       void this.project(task, client);
     }
+  }
+
+  /** Frees a worker for the focused head by stopping a background UMAP task, which goes back in the queue. */
+  private preempt(): WorkerClient<ProjectionApi> | null {
+    const victim = [...this.running.values()].find((r) => r.task.priority >= 0 && r.task.view.method === 'umap');
+    if (!victim) return null;
+    this.running.delete(victim.task.key);
+    this.queue.push(victim.task);
+    this.queue.sort((a, b) => a.priority - b.priority);
+    // A UMAP task runs alone on its worker, so only it is lost (and redone later).
+    victim.client.terminate();
+    this.layouts.clearTick();
+    return victim.client;
   }
 
   private async project(task: Task, client: WorkerClient<ProjectionApi>): Promise<void> {

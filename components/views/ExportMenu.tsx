@@ -39,25 +39,29 @@ interface Props {
   coordsName: string;
   figuresCsv: () => string;
   /** The NPY file, or null while some head's layout is missing. */
-  coords: (() => Uint8Array | null) | null;
-  coordsPending: string | null;
+  coords: () => Uint8Array | null;
+  /** Why the coordinates cannot be exported yet, or null when they can (asked when the menu opens). */
+  coordsPending: () => string | null;
   shareUrl: () => string;
 }
 
-export function ExportMenu({ root, baseName, coordsName, figuresCsv, coords, coordsPending, shareUrl }: Props) {
+export function ExportMenu(props: Props) {
   const [open, setOpen] = useState(false);
-  const [link, setLink] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
   const menu = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!open) return;
     const close = (e: PointerEvent) => !menu.current?.contains(e.target as Node) && setOpen(false);
-    const escape = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
+    // Esc closes the menu and nothing else (the page's shortcuts skip a handled key).
+    const escape = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      e.preventDefault();
+      setOpen(false);
+    };
     window.addEventListener('pointerdown', close);
-    window.addEventListener('keydown', escape);
+    window.addEventListener('keydown', escape, true);
     return () => {
       window.removeEventListener('pointerdown', close);
-      window.removeEventListener('keydown', escape);
+      window.removeEventListener('keydown', escape, true);
     };
   }, [open]);
   return (
@@ -65,53 +69,61 @@ export function ExportMenu({ root, baseName, coordsName, figuresCsv, coords, coo
       <button type="button" className="tool" aria-expanded={open} aria-haspopup="true" onClick={() => setOpen((o) => !o)}>
         Export ▾
       </button>
-      {open && (
-        <div className="menu-popover" role="group" aria-label="Export">
-          <button
-            type="button"
-            className="secondary small"
-            onClick={async () => {
-              const png = root.current && (await viewsPng(root.current));
-              if (png) download(png, `${baseName}.png`);
-            }}
-          >
-            View as PNG
-          </button>
-          <button type="button" className="secondary small" onClick={() => download(new Blob([figuresCsv()], { type: 'text/csv' }), 'qkviz-head-figures.csv')}>
-            Figures as CSV
-          </button>
-          <button
-            type="button"
-            className="secondary small"
-            disabled={!coords}
-            title={coordsPending ?? 'float32 [layers, heads, 2N, dims]: queries then keys, as `qkviz project` writes'}
-            onClick={() => {
-              const npy = coords?.();
-              if (npy) download(new Blob([npy as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${coordsName}-coords.npy`);
-              else setMessage(coordsPending);
-            }}
-          >
-            Coordinates as NPY
-          </button>
-          {coordsPending && <p className="line muted">{coordsPending}</p>}
-          <button
-            type="button"
-            className="secondary small"
-            onClick={() => {
-              const url = shareUrl();
-              setLink(url);
-              navigator.clipboard?.writeText(url).then(
-                () => setMessage('Link copied.'),
-                () => setMessage(null),
-              );
-            }}
-          >
-            Share link
-          </button>
-          {link && <input className="share-link" readOnly value={link} aria-label="Link to this view" onFocus={(e) => e.target.select()} />}
-          {message && <p className="line muted">{message}</p>}
-        </div>
-      )}
+      {open && <Actions {...props} />}
+    </div>
+  );
+}
+
+/** The open menu; whether the coordinates can be exported is asked as it opens. */
+function Actions({ root, baseName, coordsName, figuresCsv, coords, coordsPending, shareUrl }: Props) {
+  const [link, setLink] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const pending = coordsPending();
+  return (
+    <div className="menu-popover" role="group" aria-label="Export">
+      <button
+        type="button"
+        className="secondary small"
+        onClick={async () => {
+          const png = root.current && (await viewsPng(root.current));
+          if (png) download(png, `${baseName}.png`);
+        }}
+      >
+        View as PNG
+      </button>
+      <button type="button" className="secondary small" onClick={() => download(new Blob([figuresCsv()], { type: 'text/csv' }), 'qkviz-head-figures.csv')}>
+        Figures as CSV
+      </button>
+      <button
+        type="button"
+        className="secondary small"
+        disabled={pending !== null}
+        title={pending ?? 'float32 [layers, heads, 2N, dims]: queries then keys, as `qkviz project` writes'}
+        onClick={() => {
+          const npy = coords();
+          if (npy) download(new Blob([npy as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${coordsName}-coords.npy`);
+          else setMessage(coordsPending());
+        }}
+      >
+        Coordinates as NPY
+      </button>
+      {pending && <p className="line muted">{pending}</p>}
+      <button
+        type="button"
+        className="secondary small"
+        onClick={() => {
+          const url = shareUrl();
+          setLink(url);
+          navigator.clipboard?.writeText(url).then(
+            () => setMessage('Link copied.'),
+            () => setMessage(null),
+          );
+        }}
+      >
+        Share link
+      </button>
+      {link && <input className="share-link" readOnly value={link} aria-label="Link to this view" onFocus={(e) => e.target.select()} />}
+      {message && <p className="line muted">{message}</p>}
     </div>
   );
 }

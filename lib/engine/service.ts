@@ -169,7 +169,10 @@ export class ModelService {
     context.progress({ stage: 'compile', done: 0, total: 1 });
     const plan = devicePlan(request.device);
     const runner = await openModel(this.ort, bytes, plan.candidates, { allowSoftwareAdapter: plan.allowSoftwareAdapter });
-    if (context.signal.aborted) throw new CancelledError();
+    if (context.signal.aborted) {
+      await runner.release().catch(() => {});
+      throw new CancelledError();
+    }
     this.session = { key, runner, bytes, warmed: false };
     return this.session;
   }

@@ -37,6 +37,8 @@ export class RpcError extends Error {
   }
 }
 export class WorkerCrashedError extends Error {}
+/** A call lost because its worker was terminated to stop another call: nothing was wrong with it; call again. */
+export class WorkerRestartedError extends Error {}
 /** A call ended by its signal (the worker confirmed, or was terminated after the grace period). */
 export class CallCancelledError extends Error {
   constructor(message = 'cancelled') {
@@ -60,6 +62,8 @@ interface Pending {
   reject(error: Error): void;
   onProgress?: (progress: unknown) => void;
   timer?: ReturnType<typeof setTimeout>;
+  /** Detaches the call's abort listener once it has settled. */
+  detach?: () => void;
 }
 
 export class WorkerClient<A extends Api> {
@@ -92,11 +96,19 @@ export class WorkerClient<A extends Api> {
           worker.postMessage({ rpc: 'cancel', id } satisfies Request);
           entry.timer = setTimeout(() => {
             // Stuck inside a long synchronous step: drop the worker, which frees its memory too.
-            if (this.pending.has(id) && this.worker === worker) this.terminate(new CallCancelledError());
+            // Its other calls were not cancelled: they fail as restarted, for their callers to retry.
+            if (!this.pending.has(id) || this.worker !== worker) return;
+            const cancelled = this.pending.get(id)!;
+            this.pending.delete(id);
+            this.terminate(new WorkerRestartedError(`The ${this.name} worker was restarted to stop another call.`));
+            cancelled.reject(new CallCancelledError());
           }, options.graceMs ?? CANCEL_GRACE_MS);
         };
         if (signal.aborted) queueMicrotask(abort);
-        else signal.addEventListener('abort', abort, { once: true });
+        else {
+          signal.addEventListener('abort', abort, { once: true });
+          entry.detach = () => signal.removeEventListener('abort', abort);
+        }
       }
       worker.postMessage({ rpc: 'call', id, method, args } satisfies Request, options.transfer ?? []);
     });
@@ -114,6 +126,7 @@ export class WorkerClient<A extends Api> {
     this.pending.clear();
     for (const c of calls) {
       clearTimeout(c.timer);
+      c.detach?.();
       c.reject(reason);
     }
   }
@@ -133,6 +146,7 @@ export class WorkerClient<A extends Api> {
       }
       this.pending.delete(reply.id);
       clearTimeout(call.timer);
+      call.detach?.();
       if (reply.rpc === 'result') call.resolve(reply.value);
       else if (reply.error.name === 'CancelledError') call.reject(new CallCancelledError());
       else call.reject(new RpcError(reply.error.message, reply.error.kind));

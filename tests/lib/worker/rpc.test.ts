@@ -2,7 +2,7 @@
 // (structured clone and transfer as a browser does them): results, progress, errors with
 // their kind, cancel (confirmed, and forced after the grace period), a crash, a respawn.
 import { describe, expect, it } from 'vitest';
-import { CallCancelledError, RpcError, type ScopeLike, WorkerClient, type WorkerLike, WorkerCrashedError, serve } from '../../../lib/worker/rpc';
+import { CallCancelledError, RpcError, type ScopeLike, WorkerClient, type WorkerLike, WorkerCrashedError, WorkerRestartedError, serve } from '../../../lib/worker/rpc';
 
 type TestApi = {
   square: { args: { values: Float32Array }; result: { values: Float32Array }; progress: { done: number } };
@@ -106,9 +106,12 @@ describe('worker RPC', () => {
 
     const stuck = new AbortController();
     const hanging = client.call('hang', { ms: 5000 }, { signal: stuck.signal, graceMs: 30 });
+    // Another call on the same worker, which nobody cancelled.
+    const bystander = client.call('hang', { ms: 5000 });
     const started = Date.now();
     stuck.abort();
     await expect(hanging).rejects.toBeInstanceOf(CallCancelledError);
+    await expect(bystander).rejects.toBeInstanceOf(WorkerRestartedError);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(log.terminated).toBe(1);
     // A new worker takes the next call.
