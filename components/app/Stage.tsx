@@ -22,6 +22,15 @@ import { useViewData } from '../views/useViewData';
 import { linkState, shownViews } from './result';
 import { Welcome } from './Welcome';
 
+/** The layouts the canvas shows now (one pane, or the two of a compare mode). */
+function useShownViews(): LayoutView[] {
+  const mode = useView((s) => s.mode);
+  const method = useView((s) => s.method);
+  const dims = useView((s) => s.dims);
+  const compare = useView((s) => s.compare);
+  return useMemo(() => shownViews({ mode, method, dims, compare }), [mode, method, dims, compare]);
+}
+
 function captionOf(v: LayoutView): string {
   return `${v.method.toUpperCase()} · ${MODE_SHORT[v.mode]}`;
 }
@@ -35,7 +44,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
   const overlay = useView((s) => s.overlay);
   const focus = useView((s) => s.focus);
   const tableOpen = useView((s) => s.panels.table);
-  const views = useMemo(() => shownViews({ mode, method, dims, compare }), [mode, method, dims, compare]);
+  const views = useShownViews();
   const shape = useMemo(() => ({ layers: data.layers, heads: data.heads, points: 2 * data.tokenCount }), [data]);
   const cameraLink = useMemo(() => new CameraLink(), []);
   const d = useViewData(result);
@@ -119,13 +128,9 @@ function Notices() {
   const running = useApp((s) => s.run.status === 'running');
   const shown = useApp((s) => s.shown !== null);
   const layouts = useApp((s) => s.projection?.layouts ?? null);
-  const mode = useView((s) => s.mode);
-  const method = useView((s) => s.method);
-  const dims = useView((s) => s.dims);
-  const compare = useView((s) => s.compare);
   const focus = useView((s) => s.focus);
   const selected = useView((s) => s.selected);
-  const views = useMemo(() => shownViews({ mode, method, dims, compare }), [mode, method, dims, compare]);
+  const views = useShownViews();
   return (
     <div className="hud hud-top-center">
       {linkNotice && (
