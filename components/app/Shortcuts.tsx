@@ -12,6 +12,7 @@ const KEYS: [string, string][] = [
   ['Esc', 'back to the matrix (then: clear the selection)'],
   ['R', 'reset the camera'],
   ['T', 'heads table'],
+  ['F', 'frame time and points drawn'],
   ['/', 'search tokens'],
   ['?', 'this overlay'],
 ];

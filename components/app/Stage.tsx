@@ -18,7 +18,7 @@ import { HeadNavigator } from '../views/HeadNavigator';
 import { Legend } from '../views/Legend';
 import { MODE_SHORT } from '../views/modes';
 import { ArrivingNotice, ProjectionStatus, WaitingNotice } from '../views/ProjectionStatus';
-import { useViewData } from '../views/useViewData';
+import { sampleOrderOf, useViewData } from '../views/useViewData';
 import { linkState, shownViews } from './result';
 import { Welcome } from './Welcome';
 
@@ -44,6 +44,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
   const overlay = useView((s) => s.overlay);
   const focus = useView((s) => s.focus);
   const tableOpen = useView((s) => s.panels.table);
+  const hudOn = useView((s) => s.panels.hud);
   const views = useShownViews();
   const shape = useMemo(() => ({ layers: data.layers, heads: data.heads, points: 2 * data.tokenCount }), [data]);
   const cameraLink = useMemo(() => new CameraLink(), []);
@@ -82,6 +83,9 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
             coordsPending={() => (coordsReady() ? null : `Waiting for every head’s ${method.toUpperCase()} layout (${layouts.count(main)}/${total}).`)}
             shareUrl={shareUrl}
           />
+          <button type="button" className={`tool${hudOn ? ' on' : ''}`} aria-pressed={hudOn} onClick={() => setPanels({ hud: !hudOn })} title="Frame time and points drawn (F)" aria-label="Frame time">
+            ⏱
+          </button>
           <button type="button" className="tool" onClick={() => setPanels({ help: true })} title="Keyboard and mouse (?)" aria-label="Shortcuts">
             ?
           </button>
@@ -103,6 +107,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
             labelOrder={d.labelOrder}
             cameraLink={cameraLink}
             primary={i === 0}
+            order={sampleOrderOf(result)}
           />
         ))}
       </div>

@@ -26,6 +26,8 @@ export function useGlobalKeys(): void {
         setPanels({ help: !s.panels.help });
       } else if (e.key === 't' || e.key === 'T') {
         setPanels({ table: !s.panels.table });
+      } else if (e.key === 'f' || e.key === 'F') {
+        setPanels({ hud: !s.panels.hud });
       } else if (e.key === 'r' || e.key === 'R') {
         resetCamera();
       } else if (e.key === '/') {

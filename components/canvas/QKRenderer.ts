@@ -1,16 +1,19 @@
 // The matrix/head renderer as a plain three.js object behind a small interface: layouts are
-// synced from the layout store (a head's range uploaded once per layout), everything else
-// arrives through setProps, and both say whether a new frame is needed. One point geometry
-// holds every head and one line geometry the links, so a frame is a couple of draw calls
-// whatever the model's size. React (QKView) only mounts it and forwards props.
+// synced from the layout store (a head's slots uploaded once per layout), everything else
+// arrives through setProps, and both say whether a new frame is needed. Level of detail: the
+// overview geometry draws the first slots of every cell — a representative sample, one
+// contiguous range, pointBudget points in all — and a small detail geometry draws, on top,
+// what must be seen in full: the focused head in the head view; zoomed-in cells and the points
+// of a search or selection in the matrix. Links are one line geometry, the overlay one mesh:
+// a frame is a few draw calls whatever the model's size. React (QKView) only mounts it.
 import * as THREE from 'three';
 import type { Rgb } from '@/lib/views/colour';
 import type { Links } from '@/lib/views/links';
 import type { LayoutStore, LayoutView } from '../projection/LayoutStore';
 import type { Cell } from '../state/viewStore';
-import { type MatrixShape, createMatrixGeometry, writeHeadLayout } from './geometry';
+import { type MatrixShape, createDetailGeometry, createOverviewGeometry, overviewCount, overviewLayout, overviewVertex, writeDetailPoint, writeHeadLayout } from './geometry';
 import { PointPicker } from './picking';
-import { STATE_TEXTURE_WIDTH, pointMaterials, pointStateTexture, pointUniforms } from './pointMaterial';
+import { STATE, STATE_TEXTURE_WIDTH, pointMaterials, pointStateTexture, pointUniforms } from './pointMaterial';
 import { UploadCounter, createLinkLines, createOverlay, writeLinks } from './sceneObjects';
 
 export interface RendererProps {
@@ -27,18 +30,36 @@ export interface RendererProps {
   links: Links | null;
   /** RGB per head (cell order) for the matrix overlay, or null for none. */
   cellColours: Uint8Array | null;
+  /** Points the matrix overview draws in all (a sample of each cell); the head view draws its head in full. */
+  pointBudget: number;
+  /** Cells the overview draws in full (zoomed in on them). */
+  fullCells: ReadonlySet<number>;
 }
 
 const rgb = (c: THREE.Color, [r, g, b]: Rgb) => c.setRGB(r / 255, g / 255, b / 255);
+/** Highlight states at or above this are always drawn (a search's matches, the selected sentence). */
+const ALWAYS_DRAWN = STATE.highlighted;
 
 export class QKRenderer {
   readonly object = new THREE.Group();
   readonly uploads = new UploadCounter();
-  private geometry: THREE.BufferGeometry;
+  /** Points drawn by the last frame's geometries. */
+  drawnPoints = 0;
+  /** Points of every cell drawn whatever the budget (a search's matches, the selected sentence), in all cells. */
+  get alwaysDrawn(): number {
+    return this.props.focus ? 0 : this.alwaysCount * this.shape.layers * this.shape.heads;
+  }
+  private overview: THREE.BufferGeometry;
+  private overviewPoints: THREE.Points;
+  private detail: THREE.BufferGeometry;
+  private detailPoints: THREE.Points;
+  private pickPoints: THREE.Points;
+  private detailDirty = true;
+  /** Points of every cell drawn in the detail (highlighted ones), as of its last rebuild. */
+  private alwaysCount = 0;
   private texture: THREE.DataTexture;
   private uniforms: ReturnType<typeof pointUniforms>;
   private materials: ReturnType<typeof pointMaterials>;
-  private pickPoints: THREE.Points;
   private linkLines: THREE.LineSegments;
   private overlay: THREE.Mesh;
   private picker = new PointPicker();
@@ -58,34 +79,52 @@ export class QKRenderer {
     sizeByNorm: false,
     links: null,
     cellColours: null,
+    pointBudget: Infinity,
+    fullCells: new Set(),
   };
 
-  constructor(readonly shape: MatrixShape) {
-    this.geometry = createMatrixGeometry(shape);
-    for (const name of ['position', 'pointIndex', 'ready', 'normValue']) this.uploads.watch(this.geometry.getAttribute(name) as THREE.BufferAttribute);
+  /** `order`: the sample order of a head's points (lib/views/lod.ts), the same for every head. */
+  constructor(
+    readonly shape: MatrixShape,
+    private order: Int32Array,
+  ) {
+    this.overview = createOverviewGeometry(shape, order);
+    for (const name of ['position', 'pointIndex', 'ready', 'normValue']) this.uploads.watch(this.overview.getAttribute(name) as THREE.BufferAttribute);
     this.texture = pointStateTexture(shape.points);
     this.texture.onUpdate = () => this.uploads.count++;
     this.uniforms = pointUniforms(this.texture, shape.points / 2);
     this.materials = pointMaterials(this.uniforms);
-    const points = new THREE.Points(this.geometry, this.materials.view);
-    points.frustumCulled = false;
-    this.pickPoints = new THREE.Points(this.geometry, this.materials.pick);
+    this.overviewPoints = new THREE.Points(this.overview, this.materials.view);
+    this.overviewPoints.frustumCulled = false;
+    this.detail = this.watchDetail(createDetailGeometry(shape.points));
+    this.detailPoints = new THREE.Points(this.detail, this.materials.view);
+    this.detailPoints.frustumCulled = false;
+    this.pickPoints = new THREE.Points(this.detail, this.materials.pick);
     this.pickPoints.frustumCulled = false;
     this.linkLines = createLinkLines(this.uploads);
     this.overlay = createOverlay(shape);
     this.uploads.watch(this.overlay.geometry.getAttribute('tint') as THREE.BufferAttribute);
     this.overlay.visible = false;
-    this.object.add(this.overlay, points, this.linkLines);
+    this.object.add(this.overlay, this.overviewPoints, this.detailPoints, this.linkLines);
+    this.updateOverview();
+  }
+
+  /** The points the overview draws of each cell at the current budget. */
+  get perCell(): number {
+    const cells = this.shape.layers * this.shape.heads;
+    return Math.max(1, Math.min(this.shape.points, Math.floor(this.props.pointBudget / cells)));
   }
 
   /** Writes newly arrived layouts of `view`; true when what is drawn changed. */
   syncLayouts(store: LayoutStore, view: LayoutView): boolean {
     const key = `${view.mode}|${view.method}|${view.dims}`;
-    if (key === this.syncedView && store.version(view) === this.syncedVersion) return false;
+    if (key === this.syncedView && store.version(view) === this.syncedVersion) {
+      return this.detailDirty ? this.rebuildDetail() : false;
+    }
     if (key !== this.syncedView || view.dims !== this.props.dims) this.clearLayouts();
     this.syncedView = key;
     this.syncedVersion = store.version(view);
-    const { focus } = this.props;
+    const { focus, fullCells } = this.props;
     let changed = false;
     for (let l = 0; l < this.shape.layers; l++) {
       for (let h = 0; h < this.shape.heads; h++) {
@@ -93,11 +132,14 @@ export class QKRenderer {
         const cell = l * this.shape.heads + h;
         if (!coords || this.uploaded.get(cell) === coords) continue;
         this.uploaded.set(cell, coords);
-        writeHeadLayout(this.geometry, this.shape, l, h, coords, view.dims);
+        writeHeadLayout(this.overview, this.shape, this.order, l, h, coords, view.dims);
         // In the head view another head's layout is uploaded with the next frame but needs none.
         if (!focus || (focus.layer === l && focus.head === h)) changed = true;
+        // The detail draws this head too: it is the focused one, zoomed in on, or has always-drawn points.
+        if (focus ? focus.layer === l && focus.head === h : fullCells.has(cell) || this.alwaysCount > 0) this.detailDirty = true;
       }
     }
+    if (this.detailDirty) changed = this.rebuildDetail() || changed;
     return this.updateLinks() || changed;
   }
 
@@ -115,12 +157,6 @@ export class QKRenderer {
       this.clearLayouts();
       render = true;
     }
-    if (changed('focus')) {
-      const f = p.focus;
-      if (f) this.geometry.setDrawRange((f.layer * this.shape.heads + f.head) * this.shape.points, this.shape.points);
-      else this.geometry.setDrawRange(0, Infinity);
-      render = true;
-    }
     if (changed('pointState') && p.pointState) {
       const data = this.texture.image.data as Uint8Array;
       data.set(p.pointState.subarray(0, Math.min(p.pointState.length, STATE_TEXTURE_WIDTH * this.texture.image.height * 4)));
@@ -128,8 +164,12 @@ export class QKRenderer {
       render = true;
     }
     if (changed('norms') && p.norms) {
-      const attr = this.geometry.getAttribute('normValue') as THREE.BufferAttribute;
-      (attr.array as Float32Array).set(p.norms);
+      // norms are [cell][point]; the overview holds [block][cell][slot].
+      const attr = this.overview.getAttribute('normValue') as THREE.BufferAttribute;
+      const out = attr.array as Float32Array;
+      const P = this.shape.points;
+      const cells = this.shape.layers * this.shape.heads;
+      for (let c = 0; c < cells; c++) for (let v = 0; v < P; v++) out[overviewVertex(cells, c, v)] = p.norms[c * P + this.order[v]];
       attr.needsUpdate = true;
       render = true;
     }
@@ -143,6 +183,15 @@ export class QKRenderer {
       rgb(u.kLight.value, p.ramps.key[0]);
       rgb(u.kDark.value, p.ramps.key[1]);
       render = true;
+    }
+    if (changed('focus') || changed('pointBudget')) {
+      this.updateOverview();
+      render = true;
+    }
+    // The detail follows the focus, the zoomed-in cells, what is highlighted and the norms.
+    if (changed('focus') || changed('fullCells') || changed('norms') || changed('dims') || (changed('pointState') && !p.focus)) {
+      this.detailDirty = true;
+      render = this.rebuildDetail() || render;
     }
     if (changed('cellColours') || changed('focus')) {
       const colours = p.cellColours;
@@ -171,7 +220,8 @@ export class QKRenderer {
   }
 
   dispose(): void {
-    this.geometry.dispose();
+    this.overview.dispose();
+    this.detail.dispose();
     this.texture.dispose();
     this.materials.view.dispose();
     this.materials.pick.dispose();
@@ -186,10 +236,77 @@ export class QKRenderer {
     this.uploaded.clear();
     this.syncedVersion = -1;
     this.linkedCoords = null;
-    const ready = this.geometry.getAttribute('ready') as THREE.BufferAttribute;
+    const ready = this.overview.getAttribute('ready') as THREE.BufferAttribute;
     ready.array.fill(0);
     ready.clearUpdateRanges();
     ready.needsUpdate = true;
+    this.detailDirty = true;
+  }
+
+  /** The overview draws whole blocks of the first slots of every cell; nothing in the head view. */
+  private updateOverview(): void {
+    const cells = this.shape.layers * this.shape.heads;
+    const count = this.props.focus ? 0 : Math.min(overviewLayout(this.shape).vertices, overviewCount(cells, this.perCell));
+    this.overview.setDrawRange(0, count);
+    this.overviewPoints.visible = count > 0;
+    this.countDrawn();
+  }
+
+  /** Rewrites the detail geometry: the focused head in full, or the matrix's full cells and always-drawn points. */
+  private rebuildDetail(): boolean {
+    this.detailDirty = false;
+    const { focus, fullCells, pointState, norms, dims } = this.props;
+    const P = this.shape.points;
+    const heads = this.shape.heads;
+    const full: number[] = focus ? [focus.layer * heads + focus.head] : [...fullCells];
+    const always: number[] = [];
+    if (!focus && pointState) for (let p = 0; p < P; p++) if (pointState[p * 4 + 3] >= ALWAYS_DRAWN) always.push(p);
+    this.alwaysCount = always.length;
+    const cells = this.shape.layers * heads;
+    const need = full.length * P + (always.length ? cells * always.length : 0);
+    const capacity = this.detail.getAttribute('position').count;
+    if (need > capacity) {
+      this.detail.dispose();
+      this.detail = this.watchDetail(createDetailGeometry(Math.max(need, 2 * capacity)));
+      this.detailPoints.geometry = this.detail;
+      this.pickPoints.geometry = this.detail;
+    }
+    let at = 0;
+    const put = (c: number, p: number, coords: Float32Array) => writeDetailPoint(this.detail, this.shape, at++, Math.floor(c / heads), c % heads, p, coords, dims, norms ? norms[c * P + p] : 0);
+    for (const c of full) {
+      const coords = this.uploaded.get(c);
+      if (coords) for (let p = 0; p < P; p++) put(c, p, coords);
+    }
+    if (always.length) {
+      const fullSet = new Set(full);
+      for (let c = 0; c < cells; c++) {
+        const coords = this.uploaded.get(c);
+        if (coords && !fullSet.has(c)) for (const p of always) put(c, p, coords);
+      }
+    }
+    for (const name of ['position', 'pointIndex', 'ready', 'normValue']) {
+      const attr = this.detail.getAttribute(name) as THREE.BufferAttribute;
+      attr.clearUpdateRanges();
+      attr.addUpdateRange(0, at * attr.itemSize);
+      attr.needsUpdate = true;
+    }
+    this.detail.setDrawRange(0, at);
+    this.detailPoints.visible = at > 0;
+    this.countDrawn();
+    return true;
+  }
+
+  /** Detail uploads count with the rest (the page shows nothing is re-sent while orbiting). */
+  private watchDetail(g: THREE.BufferGeometry): THREE.BufferGeometry {
+    for (const name of ['position', 'pointIndex', 'ready', 'normValue']) this.uploads.watch(g.getAttribute(name) as THREE.BufferAttribute);
+    return g;
+  }
+
+  private countDrawn(): void {
+    // The overview's last block of a cell is padded past the head's points: those slots draw nothing.
+    const cells = this.shape.layers * this.shape.heads;
+    const overview = this.overviewPoints.visible ? cells * Math.min(this.shape.points, this.overview.drawRange.count / cells) : 0;
+    this.drawnPoints = overview + (this.detailPoints.visible ? this.detail.drawRange.count : 0);
   }
 
   /** Rewrites the links only when the selection, the head or that head's layout changed. */

@@ -15,6 +15,7 @@ import type { MatrixShape } from './geometry';
 import { BACKGROUND } from './pointMaterial';
 import { QKRenderer, type RendererProps } from './QKRenderer';
 import { useCellLabels } from './useCellLabels';
+import { type LevelOfDetail, useLevelOfDetail } from './useLevelOfDetail';
 import { usePointer } from './usePointer';
 import { type LabelSource, useTokenLabels } from './useTokenLabels';
 import './quietThree';
@@ -38,9 +39,17 @@ export interface QKViewProps {
   cameraLink: CameraLink;
   /** The pane that takes the fly keys (the other follows through the camera link). */
   primary: boolean;
+  /** The sample order of a head's points (lib/views/lod.ts): the overview draws a prefix of it per cell. */
+  order: Int32Array;
 }
 
-type Layers = { wrapper: React.RefObject<HTMLDivElement | null>; tooltip: React.RefObject<HTMLDivElement | null>; labels: React.RefObject<HTMLDivElement | null>; cells: React.RefObject<HTMLDivElement | null> };
+type Layers = {
+  wrapper: React.RefObject<HTMLDivElement | null>;
+  tooltip: React.RefObject<HTMLDivElement | null>;
+  labels: React.RefObject<HTMLDivElement | null>;
+  cells: React.RefObject<HTMLDivElement | null>;
+  hud: React.RefObject<HTMLDivElement | null>;
+};
 
 function SceneContents(props: QKViewProps & Layers) {
   const { shape, layouts, view, look } = props;
@@ -56,7 +65,7 @@ function SceneContents(props: QKViewProps & Layers) {
   const resetToken = useView((s) => s.resetToken);
   const initialCamera = useView((s) => s.initialCamera);
 
-  const renderer = useMemo(() => new QKRenderer(shape), [shape]);
+  const renderer = useMemo(() => new QKRenderer(shape, props.order), [shape, props.order]);
   useEffect(() => () => renderer.dispose(), [renderer]);
   // The camera as of the last frame drawn: what a click is resolved against.
   const shown = useMemo(() => camera.clone(), [camera]);
@@ -106,6 +115,11 @@ function SceneContents(props: QKViewProps & Layers) {
     camera.lookAt(controls.target);
   }, CAMERA_FRAME_PRIORITY - 1);
 
+  const detail = useRef<LevelOfDetail | null>(null);
+  detail.current = useLevelOfDetail(renderer, camera, focus, invalidate, props.wrapper, props.hud);
+  // After the camera has moved for this frame (priority ≤ 0), before it is drawn.
+  useFrame(() => detail.current?.beforeRender(), 0.5);
+
   // Render (taking over from R3F to read the frame's own draw calls), then place token labels.
   useFrame(() => {
     if (controls) {
@@ -120,6 +134,7 @@ function SceneContents(props: QKViewProps & Layers) {
       w.dataset.frames = String(Number(w.dataset.frames ?? 0) + 1);
       w.dataset.uploads = String(renderer.uploads.count);
     }
+    detail.current?.afterRender(performance.now());
   }, 1);
   const labelSource = useRef<LabelSource>({ focus, dims: view.dims, labelOrder: props.labelOrder, labelText: props.labelText });
   labelSource.current = { focus, dims: view.dims, labelOrder: props.labelOrder, labelText: props.labelText };
@@ -155,6 +170,8 @@ export function QKView(props: QKViewProps) {
   const tooltip = useRef<HTMLDivElement>(null);
   const labels = useRef<HTMLDivElement>(null);
   const cells = useRef<HTMLDivElement>(null);
+  const hud = useRef<HTMLDivElement>(null);
+  const showHud = useView((s) => s.panels.hud);
   return (
     <div
       ref={wrapper}
@@ -166,7 +183,7 @@ export function QKView(props: QKViewProps) {
     >
       <Canvas frameloop="demand" gl={{ preserveDrawingBuffer: true, antialias: false }} camera={{ position: [0, 0, 20], fov: 50, near: 0.05, far: 1000 }} dpr={1}>
         <color attach="background" args={[BACKGROUND]} />
-        <SceneContents {...props} wrapper={wrapper} tooltip={tooltip} labels={labels} cells={cells} />
+        <SceneContents {...props} wrapper={wrapper} tooltip={tooltip} labels={labels} cells={cells} hud={hud} />
         {/* No damping: it keeps redrawing for dozens of frames after every drag, which a software renderer feels. */}
         <OrbitControls enableRotate={dims === 3} enableDamping={false} makeDefault screenSpacePanning />
       </Canvas>
@@ -174,6 +191,7 @@ export function QKView(props: QKViewProps) {
       <div ref={labels} className="token-labels" aria-hidden="true" />
       <div ref={tooltip} className="tooltip" role="tooltip" hidden />
       {caption && <div className="view-caption">{caption}</div>}
+      <div ref={hud} className="frame-hud" data-testid={`${props.testId}-hud`} hidden={!showHud} />
     </div>
   );
 }

@@ -1,5 +1,8 @@
-// Where each head sits in the matrix scene and how a head's layout becomes vertices of the
-// one shared point geometry ([cell][point], cell = layer * heads + head).
+// Where each head sits in the matrix scene, and how head layouts become vertices: the
+// overview geometry holds every head in blocks ([block][cell][slot within the block]) so that
+// the first slots of every cell — a representative sample, lib/views/lod.ts — are one
+// contiguous range a frame can draw alone; the detail geometry holds the few heads (or
+// points) drawn in full on top of it.
 import * as THREE from 'three';
 import type { HeadFrame } from '@/lib/views/frame';
 
@@ -38,39 +41,89 @@ export function matrixFrame({ layers, heads }: Pick<MatrixShape, 'layers' | 'hea
 /** Before its layout arrives, a head is framed as the unit ball it will fill. */
 export const UNIT_BALL_FRAME: HeadFrame = { x: 0, y: 0, halfWidth: HEAD_VIEW_RADIUS, halfHeight: HEAD_VIEW_RADIUS, front: 0 };
 
-export function createMatrixGeometry({ layers, heads, points }: MatrixShape): THREE.BufferGeometry {
+/** Slots of a cell kept together in the overview: a head's layout is written as this many ranges. */
+export const BLOCK = 256;
+
+/** Sizes of the overview's blocked layout. */
+export function overviewLayout({ layers, heads, points }: MatrixShape) {
+  const cells = layers * heads;
+  const blocks = Math.ceil(points / BLOCK);
+  return { cells, blocks, vertices: blocks * cells * BLOCK };
+}
+
+/** The overview vertex of slot v of cell c. */
+export const overviewVertex = (cells: number, c: number, v: number) => (Math.floor(v / BLOCK) * cells + c) * BLOCK + (v % BLOCK);
+
+/** Vertices to draw for the first `perCell` slots of every cell: whole blocks, from the start. */
+export const overviewCount = (cells: number, perCell: number) => Math.ceil(perCell / BLOCK) * cells * BLOCK;
+
+function pointAttributes(g: THREE.BufferGeometry, vertices: number): void {
+  const dynamic = (itemSize: number) => {
+    const a = new THREE.BufferAttribute(new Float32Array(vertices * itemSize), itemSize);
+    a.setUsage(THREE.DynamicDrawUsage);
+    return a;
+  };
+  g.setAttribute('position', dynamic(3));
+  g.setAttribute('pointIndex', dynamic(1));
+  g.setAttribute('ready', dynamic(1));
+  g.setAttribute('normValue', dynamic(1));
+}
+
+/** Every head's points, slot v of cell c holding point order[v] of that head. */
+export function createOverviewGeometry(shape: MatrixShape, order: Int32Array): THREE.BufferGeometry {
+  const { cells, vertices } = overviewLayout(shape);
   const g = new THREE.BufferGeometry();
-  const total = layers * heads * points;
-  const position = new THREE.BufferAttribute(new Float32Array(total * 3), 3);
-  position.setUsage(THREE.DynamicDrawUsage);
-  const index = new THREE.BufferAttribute(new Float32Array(total), 1);
-  for (let c = 0; c < layers * heads; c++) for (let i = 0; i < points; i++) index.array[c * points + i] = i;
-  const ready = new THREE.BufferAttribute(new Float32Array(total), 1);
-  ready.setUsage(THREE.DynamicDrawUsage);
-  const norm = new THREE.BufferAttribute(new Float32Array(total), 1);
-  g.setAttribute('position', position);
-  g.setAttribute('pointIndex', index);
-  g.setAttribute('ready', ready);
-  g.setAttribute('normValue', norm);
-  g.boundingSphere = new THREE.Sphere(new THREE.Vector3(), Math.hypot(heads, layers) * CELL_SPACING);
+  pointAttributes(g, vertices);
+  const pointIndex = g.getAttribute('pointIndex').array as Float32Array;
+  for (let c = 0; c < cells; c++) for (let v = 0; v < shape.points; v++) pointIndex[overviewVertex(cells, c, v)] = order[v];
+  g.setDrawRange(0, 0);
+  g.boundingSphere = new THREE.Sphere(new THREE.Vector3(), Math.hypot(shape.heads, shape.layers) * CELL_SPACING);
   return g;
 }
 
-/** Writes one head's layout into its range of the geometry and marks only that range for upload. */
-export function writeHeadLayout(g: THREE.BufferGeometry, shape: MatrixShape, l: number, h: number, coords: Float32Array, dims: 2 | 3): void {
+/** A point geometry for `vertices` points written one by one (writeDetailPoint). */
+export function createDetailGeometry(vertices: number): THREE.BufferGeometry {
+  const g = new THREE.BufferGeometry();
+  pointAttributes(g, Math.max(1, vertices));
+  g.setDrawRange(0, 0);
+  g.boundingSphere = new THREE.Sphere(new THREE.Vector3(), 1e6);
+  return g;
+}
+
+/** Writes one head's layout ([point][dims]) into its overview slots, a ranged upload per block. */
+export function writeHeadLayout(g: THREE.BufferGeometry, shape: MatrixShape, order: Int32Array, l: number, h: number, coords: Float32Array, dims: 2 | 3): void {
+  const { cells, blocks } = overviewLayout(shape);
   const position = g.getAttribute('position') as THREE.BufferAttribute;
   const ready = g.getAttribute('ready') as THREE.BufferAttribute;
   const [cx, cy] = cellCenter(shape, l, h);
-  const base = (l * shape.heads + h) * shape.points;
+  const c = l * shape.heads + h;
   const pos = position.array as Float32Array;
-  for (let i = 0; i < shape.points; i++) {
-    pos[(base + i) * 3] = cx + coords[i * dims];
-    pos[(base + i) * 3 + 1] = cy + coords[i * dims + 1];
-    pos[(base + i) * 3 + 2] = dims === 3 ? coords[i * dims + 2] : 0;
-    ready.array[base + i] = 1;
+  for (let b = 0; b < blocks; b++) {
+    const first = (b * cells + c) * BLOCK;
+    const count = Math.min(BLOCK, shape.points - b * BLOCK);
+    for (let i = 0; i < count; i++) {
+      const p = order[b * BLOCK + i];
+      const vertex = first + i;
+      pos[vertex * 3] = cx + coords[p * dims];
+      pos[vertex * 3 + 1] = cy + coords[p * dims + 1];
+      pos[vertex * 3 + 2] = dims === 3 ? coords[p * dims + 2] : 0;
+      ready.array[vertex] = 1;
+    }
+    position.addUpdateRange(first * 3, count * 3);
+    ready.addUpdateRange(first, count);
   }
-  position.addUpdateRange(base * 3, shape.points * 3);
-  ready.addUpdateRange(base, shape.points);
   position.needsUpdate = true;
   ready.needsUpdate = true;
+}
+
+/** Writes point p of cell (l, h), whose layout is `coords`, as vertex `at` of a detail geometry. */
+export function writeDetailPoint(g: THREE.BufferGeometry, shape: MatrixShape, at: number, l: number, h: number, p: number, coords: Float32Array, dims: 2 | 3, norm: number): void {
+  const [cx, cy] = cellCenter(shape, l, h);
+  const pos = g.getAttribute('position').array as Float32Array;
+  pos[at * 3] = cx + coords[p * dims];
+  pos[at * 3 + 1] = cy + coords[p * dims + 1];
+  pos[at * 3 + 2] = dims === 3 ? coords[p * dims + 2] : 0;
+  (g.getAttribute('pointIndex').array as Float32Array)[at] = p;
+  (g.getAttribute('ready').array as Float32Array)[at] = 1;
+  (g.getAttribute('normValue').array as Float32Array)[at] = norm;
 }

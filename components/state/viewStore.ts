@@ -39,7 +39,8 @@ export interface ViewState {
   resetToken: number;
   /** Camera pose a shared link asked for, applied to the first view. */
   initialCamera: number[] | null;
-  panels: { left: boolean; right: boolean; table: boolean; tablePinned: boolean; help: boolean };
+  /** hud: the frame-time line over the canvas. */
+  panels: { left: boolean; right: boolean; table: boolean; tablePinned: boolean; help: boolean; hud: boolean };
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
@@ -63,7 +64,7 @@ export const initialView = (): ViewState => ({
   threshold: DEFAULT_LINK_THRESHOLD,
   resetToken: 0,
   initialCamera: null,
-  panels: { left: true, right: true, table: false, tablePinned: false, help: false },
+  panels: { left: true, right: true, table: false, tablePinned: false, help: false, hud: false },
 });
 
 export const viewStore = createStore<ViewState>(initialView);

@@ -9,12 +9,15 @@ import { seededRandom } from '@/lib/util/random';
 import { PALETTES, colourValueText, legendFor, pointColours } from '@/lib/views/colour';
 import { overlayColours } from '@/lib/views/headFigures';
 import { labelPriority, shuffledPoints } from '@/lib/views/labels';
+import { sampleOrder } from '@/lib/views/lod';
 import { sentenceBlock, topKLinks } from '@/lib/views/links';
 import { type PointNorms, pointNorms } from '@/lib/views/norms';
 import { type TokenTable, pointToken, searchTokens, tokenTable } from '@/lib/views/tokens';
 import { STATE } from '../canvas/pointMaterial';
 import { useView } from '../state/viewStore';
 
+/** Seed of the level-of-detail sample: the same points are drawn for a result every time. */
+const SAMPLE_SEED = 7;
 /** Longest sentence text shown in a tooltip line. */
 const TOOLTIP_SENTENCE_CHARS = 90;
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -25,6 +28,14 @@ export function tableOf(result: RunResult): TokenTable {
   let t = tables.get(result.data);
   if (!t) tables.set(result.data, (t = tokenTable(result.data)));
   return t;
+}
+
+const orders = new WeakMap<object, Int32Array>();
+/** The sample order of a head's points for this result's level of detail. */
+export function sampleOrderOf(result: RunResult): Int32Array {
+  let o = orders.get(result.data);
+  if (!o) orders.set(result.data, (o = sampleOrder(result.data.sentenceStarts, result.data.tokenCount, seededRandom(SAMPLE_SEED))));
+  return o;
 }
 
 const norms = new WeakMap<object, Map<NormalizationMode, PointNorms>>();

@@ -16,6 +16,8 @@ export interface PixelCounts {
   link: number;
   /** Every pixel quantised to 4 bits a channel, to tell two pictures apart. */
   signature: string;
+  /** The points the view said it drew (data-drawn-points) when this picture was taken. */
+  drawnPoints: number;
 }
 
 type CanvasQuestion = { rects: Rect[] | null } | { queryDot: true } | { extent: true };
@@ -26,6 +28,8 @@ function askCanvas(page: Page, view: string, question: CanvasQuestion): Promise<
     async ([testId, q]) => {
       const canvas = document.querySelector(`[data-testid="${testId}"] canvas`) as HTMLCanvasElement;
       const img = new Image();
+      // Read together with the picture: no frame can be drawn between the two.
+      const drawnPoints = Number((document.querySelector(`[data-testid="${testId}"]`) as HTMLElement).dataset.drawnPoints ?? NaN);
       img.src = canvas.toDataURL('image/png');
       await img.decode();
       const copy = document.createElement('canvas');
@@ -85,7 +89,7 @@ function askCanvas(page: Page, view: string, question: CanvasQuestion): Promise<
             signature += ((red >> 4) * 256 + (green >> 4) * 16 + (blue >> 4)).toString(36);
           }
         }
-        return { query, key, link, signature };
+        return { query, key, link, signature, drawnPoints };
       });
     },
     [view, question] as const,

@@ -5,7 +5,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserForFile } from './browser';
-import { canvasPixels, canvasPoint, difference, findQueryDot, matrixCells, settled } from './canvas';
+import { type PixelCounts, canvasPixels, canvasPoint, difference, findQueryDot, matrixCells, settled } from './canvas';
 import { goToHead, openApp, pasteCorpus, projectionStatus, runToEnd, useDefaultCorpus } from './helpers';
 import { defaultSentences } from '../helpers/extraction';
 
@@ -40,14 +40,49 @@ describe('views', () => {
     const frames = Number(await matrix.getAttribute('data-frames'));
     const uploads = Number(await matrix.getAttribute('data-uploads'));
     const box = (await matrix.boundingBox())!;
+    // Level of detail: while the camera moves, a sample of every head is drawn; at rest, every point.
+    const total = Number(await matrix.getAttribute('data-total-points'));
+    expect(total).toBe(72 * 2 * 5203);
+    const drawnWhileMoving: number[] = [];
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
-    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width / 2 + i * 15, box.y + box.height / 2 + i * 5);
+    for (let i = 1; i <= 10; i++) {
+      await page.mouse.move(box.x + box.width / 2 + i * 15, box.y + box.height / 2 + i * 5);
+      drawnWhileMoving.push(Number(await matrix.getAttribute('data-drawn-points')));
+    }
     await page.mouse.up();
     await expect.poll(async () => Number(await matrix.getAttribute('data-frames'))).toBeGreaterThan(frames + 3);
     expect(Number(await matrix.getAttribute('data-uploads'))).toBe(uploads);
     expect(Number(await matrix.getAttribute('data-draw-calls'))).toBeLessThanOrEqual(3);
+    console.log(`[qkviz] points drawn while orbiting: ${Math.min(...drawnWhileMoving.slice(2)).toLocaleString('en-US')} of ${total.toLocaleString('en-US')}; frame ${await matrix.getAttribute('data-frame-ms')} ms`);
+    expect(Math.max(...drawnWhileMoving.slice(2))).toBeLessThan(total);
+    await expect.poll(async () => Number(await matrix.getAttribute('data-drawn-points')), { timeout: 10_000 }).toBe(total);
     await page.screenshot({ path: 'test-results/views-matrix-orbited.png' });
+
+    // A search's matches are drawn in every cell whatever the budget: a frame taken while the
+    // camera moves shows as many of them as the still frame drawn at the same camera after it.
+    await page.getByLabel('Search tokens').fill('the');
+    await expect.poll(() => page.getByTestId('search-results').textContent()).toMatch(/^\d+ results$/);
+    const matches = Number((await page.getByTestId('search-results').textContent())!.split(' ')[0]);
+    await settled(page);
+    expect(Number(await matrix.getAttribute('data-always-drawn'))).toBe(72 * matches);
+    let moving: PixelCounts | null = null;
+    for (let attempt = 0; attempt < 6 && !moving; attempt++) {
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      for (let i = 1; i <= 4; i++) await page.mouse.move(box.x + box.width / 2 - i * 10, box.y + box.height / 2 + i * 4);
+      const [shot] = await canvasPixels(page);
+      if (shot.drawnPoints < total) moving = shot;
+      await page.mouse.up();
+    }
+    expect(moving, 'a frame drawn while the camera moved').not.toBeNull();
+    await expect.poll(async () => Number(await matrix.getAttribute('data-drawn-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(total);
+    await settled(page);
+    const [still] = await canvasPixels(page);
+    console.log(`[qkviz] search matches (${matches} a head) while moving: ${moving!.query + moving!.key} px of ${still.query + still.key} px at rest; ${moving!.drawnPoints.toLocaleString('en-US')} points drawn`);
+    expect(moving!.query + moving!.key).toBeGreaterThan(0.9 * (still.query + still.key));
+    await page.getByLabel('Search tokens').fill('');
+    await expect.poll(async () => Number(await matrix.getAttribute('data-always-drawn'))).toBe(0);
 
     // Reset brings the overview back; hovering a head names it.
     await page.getByRole('button', { name: 'Reset view' }).click();
@@ -60,6 +95,8 @@ describe('views', () => {
     await page.mouse.click(at.x, at.y);
     await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L2 H3');
     expect(await matrix.getAttribute('data-view')).toBe('head');
+    // The head view draws its head in full.
+    await expect.poll(async () => Number(await matrix.getAttribute('data-drawn-points'))).toBe(2 * 5203);
 
     const foreign = requests.filter((url) => !url.startsWith(baseURL) && !url.startsWith('data:') && !url.startsWith('blob:'));
     expect(requests.length).toBeGreaterThan(10);

@@ -1,0 +1,34 @@
+// Level of detail for the matrix: every head's points are stored in one order in which each
+// prefix is a representative sample of the corpus (stratified by sentence, queries and keys
+// alike), so drawing the first B points of every cell draws a fair sample of each head.
+
+/**
+ * An order of a head's 2N points (queries 0…N−1, keys N…2N−1) whose every prefix holds each
+ * sentence's points in proportion to its length: each point gets the key (rank + u) / n, with
+ * its rank in a shuffled order of its sentence's 2n points and u uniform in [0, 1), and the
+ * points are sorted by key. Deterministic for a seed.
+ */
+export function sampleOrder(sentenceStarts: Int32Array, tokenCount: number, random: () => number): Int32Array {
+  const points = 2 * tokenCount;
+  const keys = new Float64Array(points);
+  const sentences = sentenceStarts.length - 1;
+  for (let s = 0; s < sentences; s++) {
+    const first = sentenceStarts[s];
+    const n = sentenceStarts[s + 1] - first;
+    // The sentence's 2n points: its queries, then its keys, shuffled (Fisher–Yates).
+    const own = new Int32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      own[i] = first + i;
+      own[n + i] = tokenCount + first + i;
+    }
+    for (let i = own.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [own[i], own[j]] = [own[j], own[i]];
+    }
+    own.forEach((p, rank) => (keys[p] = (rank + random()) / own.length));
+  }
+  const order = new Int32Array(points);
+  for (let p = 0; p < points; p++) order[p] = p;
+  order.sort((a, b) => keys[a] - keys[b] || a - b);
+  return order;
+}
