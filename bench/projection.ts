@@ -138,7 +138,7 @@ console.log(`  trustworthiness (k = 10, ours vs umap-js): ${trust.join('; ')}`);
 // Normalization effect in the projection: distance to the most-attended key ÷ chance.
 const ratioOf = (coords: Float32Array, i: number) => {
   const half = coords.length / 2;
-  return new HeadPairs(coords.subarray(0, half), coords.subarray(half), 3, data.sentenceStarts, data.attentionStarts, analysisAttention(i)).distanceRatios(identityNormalization(3)).argmax;
+  return new HeadPairs(coords.subarray(0, half), coords.subarray(half), 3, data.sentenceStarts, data.attentionStarts, analysisAttention(i)).figures(identityNormalization(3)).argmaxRatio;
 };
 function analysisAttention(i: number): Float32Array {
   const size = data.attentionStarts[data.sentences.length];

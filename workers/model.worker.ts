@@ -4,15 +4,25 @@ import type { OrtModule } from '../lib/engine/runtime';
 import { ModelService, errorKind } from '../lib/engine/service';
 import type { ModelApi } from '../lib/protocol/model';
 import { configureOrtWeb } from '../lib/runtime/ort';
-import { type ScopeLike, serve } from '../lib/worker/rpc';
+import { type ScopeLike, WorkerClient, serve } from '../lib/worker/rpc';
+import type { AnalysisHelper } from '../lib/analysis/analyze';
+import { type AnalysisApi, sliceTransfer } from '../lib/protocol/analysis';
 
 const configured = configureOrtWeb(ort);
-const service = new ModelService(ort as unknown as OrtModule);
+
+// Analysis helpers: one per spare core (at most MAX_HELPERS), started on the first run.
+const MAX_HELPERS = 3;
+const helperCount = Math.min(MAX_HELPERS, Math.max(0, (navigator.hardwareConcurrency || 2) - 1));
+const clients = Array.from({ length: helperCount }, (_, i) => new WorkerClient<AnalysisApi>(() => new Worker(new URL('./analysis.worker.ts', import.meta.url), { type: 'module' }) as never, `analysis ${i + 1}`));
+const helpers: AnalysisHelper[] = clients.map((client) => (slice, onHead, signal) => client.call('analyze', slice, { transfer: sliceTransfer(slice), onProgress: onHead, signal }));
+const service = new ModelService(ort as unknown as OrtModule, () => helpers);
+// Loaded while the model prepares, so the first run's analysis does not wait for them.
+const startHelpers = () => clients.forEach((c) => c.call('ping', null).catch(() => {}));
 
 serve<ModelApi>(
   self as unknown as ScopeLike,
   {
-    prepare: async (args, context) => (await configured, service.prepare(args, context)),
+    prepare: async (args, context) => (startHelpers(), await configured, service.prepare(args, context)),
     run: async (args, context) => (await configured, service.run(args, context)),
   },
   errorKind,

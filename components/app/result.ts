@@ -1,6 +1,7 @@
 // Showing a result (from a run or the cache): its layout store and projection scheduler, a
 // shared link's view applied to the first one, and afterwards the projections and the address
 // bar following the view.
+import type { PcaView } from '@/lib/analysis/analyze';
 import { modelId } from '@/lib/projection/cacheKey';
 import { sameCorpus, writeViewState } from '@/lib/views/urlState';
 import { LayoutStore, type LayoutView } from '../projection/LayoutStore';
@@ -22,6 +23,12 @@ export function shownViews(v: Pick<ViewState, 'mode' | 'method' | 'dims' | 'comp
   return [main];
 }
 
+/** The PCA layouts the view shows first (a run computes them with its analysis). */
+export function firstPcaViews(): PcaView[] {
+  const views = shownViews(viewStore.getState());
+  return [...new Map(views.map((v) => [`${v.mode}|${v.dims}`, { mode: v.mode, dims: v.dims }])).values()];
+}
+
 /** Shows a result (from a run or the cache) and starts its projections; the previous one goes. */
 export function showResult(next: Omit<ShownResult, 'id'>): void {
   const shown: ShownResult = { ...next, id: (get().shown?.id ?? 0) + 1 };
@@ -30,6 +37,12 @@ export function showResult(next: Omit<ShownResult, 'id'>): void {
   const { data, manifest } = shown.result;
   const layouts = new LayoutStore(data.layers, data.heads);
   const scheduler = new ProjectionScheduler(shown.result, layouts, modelId(manifest.name, manifest.onnx.sha256), shown.hash);
+  // Layouts the run computed with its analysis go to the layout store (and its cache), not the run's record.
+  const computed = shown.result.analysis.layouts;
+  if (computed) {
+    delete shown.result.analysis.layouts;
+    scheduler.seed(computed);
+  }
   const link = get().link;
   const linkNotice =
     link && !sameCorpus(link.corpus, shown.hash)

@@ -8,7 +8,7 @@ import { CallCancelledError, RpcError, WorkerCrashedError } from '@/lib/worker/r
 import { type CachedRunInfo, cacheUsage, clearCache, loadRun, saveRun } from '../cache/runCache';
 import { appStore } from '../state/appStore';
 import { storeDevice, storeThroughput, storedThroughput } from '../state/prefs';
-import { showResult, syncUrlSoon } from './result';
+import { firstPcaViews, showResult, syncUrlSoon } from './result';
 import { MODELS_URL, modelClient } from './workers';
 
 /** Sentences of the corpus the device is measured on before the first run (spread over it, so long and short ones count). */
@@ -125,7 +125,7 @@ export async function runCorpus(): Promise<void> {
   try {
     const result = await modelClient.call(
       'run',
-      { modelsUrl: MODELS_URL, model: manifest.name, device, sentences: corpus.sentences },
+      { modelsUrl: MODELS_URL, model: manifest.name, device, sentences: corpus.sentences, analysisThreads: analysisThreadsParam(), pca: firstPcaViews() },
       {
         signal: controller.signal,
         onProgress: (progress) => {
@@ -229,4 +229,10 @@ export async function showCachedRun(info: CachedRunInfo): Promise<void> {
     return;
   }
   showResult({ result: record.result, source: 'cache', hash: info.corpusHash, label: info.label, savedAt: info.savedAt });
+}
+
+/** `?analysis-threads=N` caps the threads that score the heads (the benchmark's one-thread baseline). */
+function analysisThreadsParam(): number | undefined {
+  const n = Number(new URLSearchParams(window.location.search).get('analysis-threads'));
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

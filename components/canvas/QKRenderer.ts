@@ -45,6 +45,8 @@ export class QKRenderer {
   readonly uploads = new UploadCounter();
   /** Points drawn by the last frame's geometries. */
   drawnPoints = 0;
+  /** Head layouts written so far (the level of detail treats arrivals like motion). */
+  layoutWrites = 0;
   /** Points of every cell drawn whatever the budget (a search's matches, the selected sentence), in all cells. */
   get alwaysDrawn(): number {
     return this.props.focus ? 0 : this.alwaysCount * this.shape.layers * this.shape.heads;
@@ -132,6 +134,7 @@ export class QKRenderer {
         const cell = l * this.shape.heads + h;
         if (!coords || this.uploaded.get(cell) === coords) continue;
         this.uploaded.set(cell, coords);
+        this.layoutWrites++;
         writeHeadLayout(this.overview, this.shape, this.order, l, h, coords, view.dims);
         // In the head view another head's layout is uploaded with the next frame but needs none.
         if (!focus || (focus.layer === l && focus.head === h)) changed = true;

@@ -1,4 +1,4 @@
-// How many points the matrix overview draws. While the camera moves, a sample sized from the
+// How many points the matrix overview draws. While the camera moves (or layouts arrive), a sample sized from the
 // frame time measured as it moves: slower than SLOW_FRAME_MS and it draws fewer, faster than
 // FAST_FRAME_MS and it draws more. Once the camera rests, one still frame draws up to
 // STILL_POINTS (every point of a default-sized corpus), with the cells zoomed in on in full.
@@ -79,6 +79,7 @@ export function useLevelOfDetail(renderer: QKRenderer, camera: THREE.Camera, foc
     adapted: 0,
     rest: 0 as ReturnType<typeof setTimeout> | 0,
     view: new THREE.Matrix4(),
+    writes: 0,
     full: new Set<number>() as ReadonlySet<number>,
   });
 
@@ -91,8 +92,10 @@ export function useLevelOfDetail(renderer: QKRenderer, camera: THREE.Camera, foc
     beforeRender() {
       const s = state.current;
       camera.updateMatrixWorld();
-      const moved = !s.view.equals(camera.matrixWorldInverse);
+      // Layouts arriving (a matrix filling in) count as motion: a sample per frame, the still frame once they pause.
+      const moved = !s.view.equals(camera.matrixWorldInverse) || renderer.layoutWrites !== s.writes;
       s.view.copy(camera.matrixWorldInverse);
+      s.writes = renderer.layoutWrites;
       if (moved && s.still && !off) {
         s.still = false;
         renderer.setProps({ pointBudget: s.budget });

@@ -36,13 +36,13 @@ export function RunSummary() {
           <DeviceBadge device={shown.result.device} />
         </dd>
         <dt>Attention check</dt>
-        <dd data-testid="attention-error" title="max |softmax(q·k/√d) − the model's attention| over every layer, head and sentence">
+        <dd data-testid="attention-error" title="max |softmax(q·k/√d) − the model's attention| over every layer, head and sentence (every 8th query of each)">
           max error {shown.result.attentionError.toExponential(2)}
           {shown.result.attentionError <= 1e-5 ? ' ✓' : ' — larger than expected'}
         </dd>
         <dt>Timings</dt>
         <dd data-testid="timings">
-          extract {seconds(timings.extractMs)} ({formatInt(Math.round(data.tokenCount / (timings.extractMs / 1000)))} tokens/s) · normalize {seconds(timings.analyzeMs)}
+          extract {seconds(timings.extractMs)} ({formatInt(Math.round(data.tokenCount / (timings.extractMs / 1000)))} tokens/s) · normalize {seconds(timings.analyzeMs)}{timings.analysisThreads && timings.analysisThreads > 1 ? ` (${timings.analysisThreads} threads)` : ''}
           {timings.warmupMs > 0 && ` · warm-up ${seconds(timings.warmupMs)}`}
         </dd>
         <dt>Model</dt>

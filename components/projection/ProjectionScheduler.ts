@@ -4,6 +4,7 @@
 // a background UMAP task if every worker is busy with one — taking
 // layouts from the browser cache where it has them. Switching views drops queued work the
 // new view does not need; finished layouts are kept, so switching back recomputes nothing.
+import type { PcaLayouts } from '@/lib/analysis/analyze';
 import type { NormalizationMode } from '@/lib/analysis/normalize';
 import { projectionKey } from '@/lib/projection/cacheKey';
 import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors } from '@/lib/projection/project';
@@ -107,6 +108,20 @@ export class ProjectionScheduler {
     }
     if (generation !== this.generation || this.stopped) return;
     this.enqueue(toCompute);
+  }
+
+  /** Takes PCA layouts computed elsewhere (with the run's analysis) as if computed here: shown, and cached. */
+  seed(computed: PcaLayouts[]): void {
+    const { heads } = this.layouts;
+    for (const { view: v, heads: coords } of computed) {
+      const view: LayoutView = { mode: v.mode, method: 'pca', dims: v.dims };
+      this.layouts.begin(view);
+      coords.forEach((c, cell) => {
+        const [layer, head] = [Math.floor(cell / heads), cell % heads];
+        this.layouts.set(view, layer, head, c, 'computed');
+        void saveHead(this.keyOf(view), layer, head, c);
+      });
+    }
   }
 
   /** Ends all projection work: queued tasks dropped, workers terminated (freeing their memory). */

@@ -1,10 +1,14 @@
 // Scores every head of an extraction under the three normalization modes: finds each
-// head's normalization constants and the SPEC §3 figures, sharing one pass over the pairs.
+// head's normalization constants and the SPEC §3 figures. Per head: the pairs' dot products
+// once (from the attention, see pairs.ts), a closed-form search for the optimized mode, one
+// pass per mode for its figures, and the attention check on a sample of query rows. Heads
+// are independent: helper workers take shares of them (head-parallel).
 import { CancelledError } from '../engine/extract';
-import { type QueryKeyData, headVectors } from '../engine/layout';
-import { type AttentionFigures, type HeadMetrics, attentionFigures, headMetrics } from './metrics';
-import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode, identityNormalization, optimizedNormalization, paperNormalization } from './normalize';
-import { headPairsOf } from './headPairs';
+import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
+import { type AttentionFigures, type HeadMetrics, headMetrics } from './metrics';
+import { DEFAULT_PROJECTION, projectHead } from '../projection/project';
+import { type Along, type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode, applyNormalization, optimizedAlong } from './normalize';
+import { type AttentionCheck, HeadPairs } from './pairs';
 
 export interface HeadReport {
   layer: number;
@@ -17,39 +21,170 @@ export interface Analysis {
   heads: HeadReport[];
   /** Per mode, one normalization per head (index layer * heads + head). */
   params: Record<NormalizationMode, HeadNormalization[]>;
+  /** softmax(q·k/√d) from the extracted vectors against the model's own attention, every head (CHECK_EVERY-th query rows). */
+  attentionCheck: AttentionCheck;
+  /** PCA layouts computed with the analysis (the page moves them into its layout store and drops them here). */
+  layouts?: PcaLayouts[];
 }
+
+/** A PCA layout the analysis computes with the figures (the view the page shows first). */
+export interface PcaView {
+  mode: NormalizationMode;
+  dims: 2 | 3;
+}
+
+/** One head's share of an analysis: what a helper worker sends back. */
+export interface HeadAnalysis {
+  cell: number;
+  metrics: Record<NormalizationMode, HeadMetrics>;
+  attention: AttentionFigures;
+  params: Record<NormalizationMode, HeadNormalization>;
+  check: AttentionCheck;
+  /** One PCA layout per requested view, as projectHead gives it. */
+  layouts: Float32Array[];
+}
+
+/** Every head's PCA layout of one view (index layer * heads + head). */
+export interface PcaLayouts {
+  view: PcaView;
+  heads: Float32Array[];
+}
+
+/** Some heads' vectors and attention packed on their own ([head][token][dim], [head][pairs]), to send to a helper. */
+export interface HeadSlice {
+  cells: number[];
+  pca: PcaView[];
+  headDim: number;
+  tokenCount: number;
+  sentenceStarts: Int32Array;
+  attentionStarts: Int32Array;
+  queries: Float32Array;
+  keys: Float32Array;
+  attention: Float32Array;
+}
+
+/** Analyses a slice of heads (`cells`, in its order); awaited by the caller beside its own share. */
+export type AnalysisHelper = (slice: HeadSlice, onHead: () => void, signal?: AbortSignal) => Promise<HeadAnalysis[]>;
 
 export interface AnalyzeOptions {
   signal?: AbortSignal;
   onHead?: (done: number, total: number) => void;
   /** Awaited after each head: a worker yields here so a cancel message can arrive. */
   afterHead?: () => Promise<void>;
+  /** Workers that take a share of the heads (head-parallel); none: every head here. */
+  helpers?: AnalysisHelper[];
+  /** PCA layouts to compute with the figures, while each head's vectors are at hand. */
+  pca?: PcaView[];
+}
+
+/** One head: its dot products, the attention check, each mode's normalization and figures. */
+export function analyzeHead(cell: number, q: Float32Array, k: Float32Array, attention: Float32Array, headDim: number, sentenceStarts: Int32Array, attentionStarts: Int32Array, pca: PcaView[] = []): HeadAnalysis {
+  const logitScale = 1 / Math.sqrt(headDim);
+  const pairs = new HeadPairs(q, k, headDim, sentenceStarts, attentionStarts, attention, { logitScale });
+  // Every mode translates keys along t0 = mean Q − mean K: raw by 0, paper by all of it.
+  const along: Record<NormalizationMode, Along> = { raw: { alpha: 0, scale: 1 }, paper: { alpha: 1, scale: pairs.paperScale() }, optimized: optimizedAlong(pairs) };
+  const metrics = {} as Record<NormalizationMode, HeadMetrics>;
+  const params = {} as Record<NormalizationMode, HeadNormalization>;
+  for (const mode of NORMALIZATION_MODES) {
+    const { alpha, scale } = along[mode];
+    params[mode] = { translation: pairs.t0.map((v) => v * alpha), scale };
+    metrics[mode] = headMetrics(pairs.figuresAlong(alpha, scale), params[mode]);
+  }
+  const layouts = pca.map(({ mode, dims }) => {
+    const joint = new Float32Array(2 * q.length);
+    applyNormalization(q, k, headDim, params[mode], joint.subarray(0, q.length), joint.subarray(q.length));
+    return projectHead(joint, headDim, { ...DEFAULT_PROJECTION, method: 'pca', dims }).coords;
+  });
+  return { cell, metrics, params, attention: { entropy: pairs.entropy, specialShare: pairs.specialShare }, check: pairs.attentionCheck(logitScale), layouts };
+}
+
+/** Copies some heads out of an extraction, for a helper worker. */
+export function headSlice(data: QueryKeyData, cells: number[], pca: PcaView[] = []): HeadSlice {
+  const vectors = data.tokenCount * data.headDim;
+  const pairs = data.attentionStarts[data.sentences.length];
+  const slice: HeadSlice = {
+    cells,
+    pca,
+    headDim: data.headDim,
+    tokenCount: data.tokenCount,
+    sentenceStarts: data.sentenceStarts.slice(),
+    attentionStarts: data.attentionStarts.slice(),
+    queries: new Float32Array(cells.length * vectors),
+    keys: new Float32Array(cells.length * vectors),
+    attention: new Float32Array(cells.length * pairs),
+  };
+  cells.forEach((c, i) => {
+    const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
+    slice.queries.set(q, i * vectors);
+    slice.keys.set(k, i * vectors);
+    slice.attention.set(headAttention(data, Math.floor(c / data.heads), c % data.heads), i * pairs);
+  });
+  return slice;
+}
+
+/** A helper's side: every head of a slice, in order. */
+export async function analyzeSlice(slice: HeadSlice, options: { signal?: AbortSignal; onHead?: () => void; afterHead?: () => Promise<void> } = {}): Promise<HeadAnalysis[]> {
+  const vectors = slice.tokenCount * slice.headDim;
+  const pairs = slice.attentionStarts[slice.attentionStarts.length - 1];
+  const out: HeadAnalysis[] = [];
+  for (let i = 0; i < slice.cells.length; i++) {
+    if (options.signal?.aborted) throw new CancelledError();
+    const at = (a: Float32Array, size: number) => a.subarray(i * size, (i + 1) * size);
+    out.push(analyzeHead(slice.cells[i], at(slice.queries, vectors), at(slice.keys, vectors), at(slice.attention, pairs), slice.headDim, slice.sentenceStarts, slice.attentionStarts, slice.pca));
+    options.onHead?.();
+    await options.afterHead?.();
+  }
+  return out;
 }
 
 export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions = {}): Promise<Analysis> {
   const total = data.layers * data.heads;
-  const analysis: Analysis = { heads: [], params: { raw: [], paper: [], optimized: [] } };
-  for (let l = 0; l < data.layers; l++) {
-    for (let h = 0; h < data.heads; h++) {
+  const cells = Array.from({ length: total }, (_, c) => c);
+  // Every (helpers + 1)-th head to each helper, the rest here: heads cost alike, so shares end together.
+  const helpers = options.helpers ?? [];
+  const parts = helpers.length + 1;
+  const shares = Array.from({ length: parts }, (_, p) => cells.filter((c) => c % parts === p));
+  let done = 0;
+  const headDone = () => options.onHead?.(++done, total);
+  const results: HeadAnalysis[] = [];
+  const helped = helpers.map((helper, i) => {
+    const cellsOf = shares[i + 1];
+    return helper(headSlice(data, cellsOf, options.pca), headDone, options.signal).catch((error) => {
+      if (options.signal?.aborted) throw error;
+      // A helper that crashed leaves its heads to this worker (slower, not lost).
+      return cellsOf;
+    });
+  });
+  // A cancel ends this worker's loop first; the helpers' rejections are then not left unhandled.
+  for (const h of helped) h.catch(() => {});
+  const here = async (own: number[]) => {
+    for (const c of own) {
       if (options.signal?.aborted) throw new CancelledError();
-      const { q, k } = headVectors(data, l, h);
-      const pairs = headPairsOf(data, l, h);
-      const paper = paperNormalization(q, k, data.headDim);
-      const norms: Record<NormalizationMode, HeadNormalization> = {
-        raw: identityNormalization(data.headDim),
-        paper,
-        optimized: optimizedNormalization(pairs),
-      };
-      const metrics = {} as Record<NormalizationMode, HeadMetrics>;
-      for (const mode of NORMALIZATION_MODES) {
-        analysis.params[mode].push(norms[mode]);
-        metrics[mode] = headMetrics(data, l, h, pairs, norms[mode]);
-      }
-      analysis.heads.push({ layer: l, head: h, metrics, attention: attentionFigures(data, l, h) });
-      options.onHead?.(l * data.heads + h + 1, total);
+      const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
+      results.push(analyzeHead(c, q, k, headAttention(data, Math.floor(c / data.heads), c % data.heads), data.headDim, data.sentenceStarts, data.attentionStarts, options.pca));
+      headDone();
       await options.afterHead?.();
     }
+  };
+  await here(shares[0]);
+  for (const reply of await Promise.all(helped)) {
+    if (reply.length && typeof reply[0] === 'number') await here(reply as number[]);
+    else results.push(...(reply as HeadAnalysis[]));
   }
+  return assemble(results, data.layers, data.heads, options.pca ?? []);
+}
+
+function assemble(results: HeadAnalysis[], layers: number, heads: number, pca: PcaView[]): Analysis {
+  const byCell = [...results].sort((a, b) => a.cell - b.cell);
+  if (byCell.length !== layers * heads || byCell.some((r, i) => r.cell !== i)) throw new Error('the analysis is missing heads');
+  const analysis: Analysis = { heads: [], params: { raw: [], paper: [], optimized: [] }, attentionCheck: { maxAbsError: 0, maxRelError: 0 } };
+  for (const r of byCell) {
+    analysis.heads.push({ layer: Math.floor(r.cell / heads), head: r.cell % heads, metrics: r.metrics, attention: r.attention });
+    for (const mode of NORMALIZATION_MODES) analysis.params[mode].push(r.params[mode]);
+    analysis.attentionCheck.maxAbsError = Math.max(analysis.attentionCheck.maxAbsError, r.check.maxAbsError);
+    analysis.attentionCheck.maxRelError = Math.max(analysis.attentionCheck.maxRelError, r.check.maxRelError);
+  }
+  if (pca.length) analysis.layouts = pca.map((view, v) => ({ view, heads: byCell.map((r) => r.layouts[v]) }));
   return analysis;
 }
 

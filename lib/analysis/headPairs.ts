@@ -3,7 +3,8 @@
 import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
 import { HeadPairs } from './pairs';
 
-export function headPairsOf(data: QueryKeyData, layer: number, head: number): HeadPairs {
+/** With `logitScale` (the model's 1/√d), q·k is derived from the attention where that holds (see pairs.ts). */
+export function headPairsOf(data: QueryKeyData, layer: number, head: number, logitScale?: number): HeadPairs {
   const { q, k } = headVectors(data, layer, head);
-  return new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, layer, head));
+  return new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, layer, head), { logitScale });
 }

@@ -1,9 +1,7 @@
 // How well does geometry reflect attention in one head? The figures of SPEC §3 for a
 // given normalization, plus two attention-only figures (entropy, share on special tokens).
-import { type QueryKeyData, headAttention } from '../engine/layout';
 import type { HeadNormalization } from './normalize';
-import type { HeadPairs } from './pairs';
-import { leastSquares, seedScatter } from './scatter';
+import type { PairFigures } from './pairs';
 
 export interface HeadMetrics {
   /** Mean per-query Pearson(q·k, ‖q − k‖) over the keys of its sentence (goal: −1). */
@@ -26,37 +24,13 @@ export interface AttentionFigures {
   specialShare: number;
 }
 
-export function headMetrics(data: QueryKeyData, layer: number, head: number, pairs: HeadPairs, norm: HeadNormalization): HeadMetrics {
-  const { distance, weighted } = pairs.correlations(norm);
-  const seed = seedScatter(data, layer, head, norm);
-  const ratios = pairs.distanceRatios(norm);
+export function headMetrics(figures: PairFigures, norm: HeadNormalization): HeadMetrics {
   return {
-    distanceCorrelation: distance,
-    weightedCorrelation: weighted,
-    seedCorrelation: leastSquares(seed.dot, seed.cosineDistance).correlation,
-    argmaxDistanceRatio: ratios.argmax,
-    weightedDistanceRatio: ratios.weighted,
+    distanceCorrelation: figures.distance,
+    weightedCorrelation: figures.weighted,
+    seedCorrelation: figures.seed,
+    argmaxDistanceRatio: figures.argmaxRatio,
+    weightedDistanceRatio: figures.weightedRatio,
     normalization: { translationNorm: Math.hypot(...norm.translation), scale: norm.scale },
   };
-}
-
-export function attentionFigures(data: QueryKeyData, layer: number, head: number): AttentionFigures {
-  const attention = headAttention(data, layer, head);
-  let entropy = 0;
-  let special = 0;
-  let rows = 0;
-  for (let s = 0; s < data.sentences.length; s++) {
-    const len = data.sentenceStarts[s + 1] - data.sentenceStarts[s];
-    const block = data.attentionStarts[s];
-    for (let i = 0; i < len; i++) {
-      const row = block + i * len;
-      for (let j = 0; j < len; j++) {
-        const a = attention[row + j];
-        if (a > 0) entropy -= a * Math.log(a);
-      }
-      special += attention[row] + (len > 1 ? attention[row + len - 1] : 0);
-      rows++;
-    }
-  }
-  return { entropy: entropy / rows, specialShare: special / rows };
 }

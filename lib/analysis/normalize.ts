@@ -9,12 +9,14 @@
 // heads ran to the search bound — because once keys shrink to a dot, each query's distances
 // are a linear function of its dot products: correlation −1, and a layout in which every
 // key sits in one spot (attended pairs no closer than chance). The objective used here, the
-// attention-weighted distance relative to random pairs, tends to 1 in both degenerate
-// limits, so its optimum is a layout a person can read. The paper's full translation often
-// moves attended keys away in the unprojected space (measured: it helps 4 of 72 heads), so
-// the search also picks how much of it to apply.
+// mean squared distance of attended pairs relative to chance pairs, tends to 1 in both
+// degenerate limits, so its optimum is a layout a person can read; and it is closed-form in
+// (α, c) from a few sums per head (pairs.ts, SquaredTerms), so the search costs nothing next
+// to the one pass that scores the result. The paper's full translation often moves attended
+// keys away in the unprojected space (measured: it helps 4 of 72 heads), so the search also
+// picks how much of it to apply.
 import { type QueryKeyData, headOffset, headVectors } from '../engine/layout';
-import type { HeadPairs } from './pairs';
+import { type HeadPairs, squaredRatio } from './pairs';
 
 export type NormalizationMode = 'raw' | 'paper' | 'optimized';
 export const NORMALIZATION_MODES: NormalizationMode[] = ['raw', 'paper', 'optimized'];
@@ -29,11 +31,11 @@ export interface HeadNormalization {
  * enough for every head measured (optima sit well inside), near enough that both clouds
  * stay on screen. */
 export const OPTIMIZE_SCALE_RANGE = 8;
-/** Fractions α of the centroid translation tried (0 = keys as they are, 1 = the paper's). */
-const OPTIMIZE_ALPHAS = [0, 0.25, 0.5, 0.75, 1];
-/** Grid points over log c per α, then golden-section steps on c and on α. */
-const OPTIMIZE_GRID = 13;
-const OPTIMIZE_REFINE_STEPS = 12;
+/** The search: a grid over α ∈ [0, 1] and log c, then alternating golden-section steps on each. */
+const OPTIMIZE_ALPHAS = 21;
+const OPTIMIZE_GRID = 161;
+const OPTIMIZE_REFINE_ROUNDS = 3;
+const OPTIMIZE_REFINE_STEPS = 30;
 
 export const identityNormalization = (dim: number): HeadNormalization => ({ translation: new Float64Array(dim), scale: 1 });
 
@@ -77,45 +79,49 @@ function goldenMin(f: (x: number) => number, a: number, b: number, steps: number
   return f1 < f2 ? { x: x1, value: f1 } : { x: x2, value: f2 };
 }
 
+/** A translation of the keys by α·t0 (t0 = mean Q − mean K) and the scale c. */
+export interface Along {
+  alpha: number;
+  scale: number;
+}
+
 /**
- * Translation α·(mean Q − mean K) and scale c chosen to minimise the attention-weighted
- * distance ratio: a grid over α and log c, then golden-section refinement of each.
+ * Translation α·(mean Q − mean K) and scale c chosen to minimise the mean squared distance
+ * of attended pairs over that of chance pairs (closed-form, so every evaluation is O(1)).
  */
 export function optimizedNormalization(pairs: HeadPairs): HeadNormalization {
-  const t0 = pairs.centroidTranslation();
-  const { qt0, kt0, tt0 } = pairs.projections(t0);
+  const { alpha, scale } = optimizedAlong(pairs);
+  return { translation: pairs.t0.map((v) => v * alpha), scale };
+}
+
+export function optimizedAlong(pairs: HeadPairs): Along {
+  const terms = pairs.squaredTerms();
+  const ratio = (alpha: number, logC: number) => squaredRatio(terms, alpha, Math.exp(logC));
   const span = Math.log(OPTIMIZE_SCALE_RANGE);
-  const at = (alpha: number) => {
-    const terms = pairs.scaledTranslation(alpha, qt0, kt0, tt0);
-    return { ...terms, center: Math.log(pairs.balancedScale(terms.kkT)) };
-  };
   // Start from the raw vectors (α = 0, c = 1), so the result is never worse than raw.
-  const raw = at(0);
-  let best = { alpha: 0, logC: 0, value: pairs.ratiosFor(raw.qt, raw.kkT, 1).weighted };
-  for (const alpha of OPTIMIZE_ALPHAS) {
-    const { qt, kkT, center } = at(alpha);
+  let best = { alpha: 0, logC: 0, value: ratio(0, 0) };
+  for (let a = 0; a < OPTIMIZE_ALPHAS; a++) {
+    const alpha = a / (OPTIMIZE_ALPHAS - 1);
+    // Centred on the scale that balances the RMS norms of queries and translated keys.
+    const keys = terms.kk / terms.n + (2 * alpha * terms.kt0) / terms.n + alpha * alpha * terms.tt;
+    const center = terms.qq > 0 && keys > 0 ? Math.log(keys / (terms.qq / terms.n)) / 4 : 0;
     for (let i = 0; i < OPTIMIZE_GRID; i++) {
       const logC = center - span + (2 * span * i) / (OPTIMIZE_GRID - 1);
-      const value = pairs.ratiosFor(qt, kkT, Math.exp(logC)).weighted;
+      const value = ratio(alpha, logC);
       if (value < best.value) best = { alpha, logC, value };
     }
   }
-  const cell = (2 * span) / (OPTIMIZE_GRID - 1);
-  const terms = at(best.alpha);
-  const c = goldenMin((x) => pairs.ratiosFor(terms.qt, terms.kkT, Math.exp(x)).weighted, best.logC - cell, best.logC + cell, OPTIMIZE_REFINE_STEPS);
-  if (c.value < best.value) best = { ...best, logC: c.x, value: c.value };
-  const alphaStep = OPTIMIZE_ALPHAS[1] - OPTIMIZE_ALPHAS[0];
-  const a = goldenMin(
-    (alpha) => {
-      const tr = pairs.scaledTranslation(alpha, qt0, kt0, tt0);
-      return pairs.ratiosFor(tr.qt, tr.kkT, Math.exp(best.logC)).weighted;
-    },
-    Math.max(0, best.alpha - alphaStep),
-    Math.min(1, best.alpha + alphaStep),
-    OPTIMIZE_REFINE_STEPS,
-  );
-  if (a.value < best.value) best = { ...best, alpha: a.x, value: a.value };
-  return { translation: t0.map((v) => v * best.alpha), scale: Math.exp(best.logC) };
+  let cStep = (2 * span) / (OPTIMIZE_GRID - 1);
+  let alphaStep = 1 / (OPTIMIZE_ALPHAS - 1);
+  for (let round = 0; round < OPTIMIZE_REFINE_ROUNDS; round++) {
+    const c = goldenMin((x) => ratio(best.alpha, x), best.logC - cStep, best.logC + cStep, OPTIMIZE_REFINE_STEPS);
+    if (c.value < best.value) best = { ...best, logC: c.x, value: c.value };
+    const a = goldenMin((x) => ratio(x, best.logC), Math.max(0, best.alpha - alphaStep), Math.min(1, best.alpha + alphaStep), OPTIMIZE_REFINE_STEPS);
+    if (a.value < best.value) best = { ...best, alpha: a.x, value: a.value };
+    cStep /= 4;
+    alphaStep /= 4;
+  }
+  return { alpha: best.alpha, scale: Math.exp(best.logC) };
 }
 
 /** Writes normalized copies of one head's vectors into outQ/outK (same layout; Float64Array for exact checks). */

@@ -1,22 +1,68 @@
-// Per-head statistics over every (query, key) pair of the same sentence, computed once
-// from the raw vectors, so any normalization (translation t, scale c) can be scored in
-// O(pairs) without touching the vectors again:
+// Per-head statistics over every (query, key) pair of the same sentence, computed once from
+// the raw vectors, so that any normalization (translation t, scale c) is scored without
+// touching the vectors again:
 //   q' · k' = q·k + q·t,   ‖q' − k'‖² = c²‖q‖² + ‖k + t‖²/c² − 2 (q·k + q·t).
+// One pass over the pairs scores one normalization (every figure at once); the attention
+// check and the attention-only figures are one more. The squared distances summed over the
+// attended pairs and over chance pairs are closed-form in (α, c) from a few sums kept here
+// (squaredTerms), which is what the optimized normalization searches.
 import { seededRandom } from '../util/random';
+import { leastSquares } from './scatter';
 import type { HeadNormalization } from './normalize';
 
-export interface PairCorrelations {
+export interface PairFigures {
   /** Mean over queries of Pearson(q·k_j, ‖q − k_j‖) over the keys of its sentence. */
   distance: number;
   /** The same with weights A_ij. */
   weighted: number;
+  /** Mean ‖q − k_argmax‖ over mean ‖q − k_random‖ (the seed's "mean distance", relative to chance). */
+  argmaxRatio: number;
+  /** Mean attention-weighted distance Σ_j A_ij ‖q_i − k_j‖ over mean ‖q − k_random‖. */
+  weightedRatio: number;
+  /** The seed notebook's figure: Pearson over tokens of q_i·k_i and 1 − cos(q_i, k_i). */
+  seed: number;
 }
 
-export interface DistanceRatios {
-  /** Mean ‖q − k_argmax‖ over mean ‖q − k_random‖ (the seed's "mean distance", relative to chance). */
-  argmax: number;
-  /** Mean attention-weighted distance Σ_j A_ij ‖q_i − k_j‖ over mean ‖q − k_random‖. */
-  weighted: number;
+export interface AttentionCheck {
+  /** Largest |softmax(q·k·scale) − model attention| over the pairs checked. */
+  maxAbsError: number;
+  /** Largest error relative to the attention value, over weights ≥ 1e-3. */
+  maxRelError: number;
+}
+
+/**
+ * The sums that make the mean squared distance of attended pairs and of chance pairs
+ * closed-form in the translation α·t0 (t0 = mean Q − mean K) and the scale c:
+ *   attended(α, c) = [c²·qqR + (kkW + 2α·kt0W + α²·tt·mass)/c² − 2(qkA + α·qt0R)] / mass
+ *   chance(α, c)   = c²·qq/n + (kk/n + 2α·kt0/n + α²·tt)/c² − 2(qk + α·n·qt0)/n²
+ * with R_i = Σ_j A_ij (a query's row, 1 up to rounding), W_j = Σ_i A_ij (what a key
+ * receives), mass = Σ R_i; chance is the mean over every (query, key) pair of the corpus.
+ */
+export interface SquaredTerms {
+  n: number;
+  mass: number;
+  /** Σ‖q_i‖², Σ R_i‖q_i‖², Σ‖k_j‖², Σ W_j‖k_j‖². */
+  qq: number;
+  qqR: number;
+  kk: number;
+  kkW: number;
+  /** Σ_ij A_ij q_i·k_j and (Σ_i q_i)·(Σ_j k_j). */
+  qkA: number;
+  qk: number;
+  /** (Σ q_i)·t0, (Σ R_i q_i)·t0, (Σ k_j)·t0, (Σ W_j k_j)·t0, t0·t0. */
+  qt0: number;
+  qt0R: number;
+  kt0: number;
+  kt0W: number;
+  tt: number;
+}
+
+/** The attended mean squared distance over the chance one, for translation α·t0 and scale c. */
+export function squaredRatio(t: SquaredTerms, alpha: number, c: number): number {
+  const c2 = c * c;
+  const attended = (c2 * t.qqR + (t.kkW + 2 * alpha * t.kt0W + alpha * alpha * t.tt * t.mass) / c2 - 2 * (t.qkA + alpha * t.qt0R)) / t.mass;
+  const chance = (c2 * t.qq) / t.n + (t.kk / t.n + (2 * alpha * t.kt0) / t.n + alpha * alpha * t.tt) / c2 - (2 * (t.qk + alpha * t.n * t.qt0)) / (t.n * t.n);
+  return chance > 0 ? attended / chance : Infinity;
 }
 
 /** Seed of the random key drawn for each query, which sets the chance level of distances. */
@@ -25,7 +71,30 @@ const RANDOM_PAIRS_SEED = 1234;
 /** Sentences shorter than this give a trivial (±1) per-query correlation and are skipped. */
 const MIN_KEYS_FOR_CORRELATION = 3;
 
+/** Attention weights at least this large count in the relative error. */
+const REL_ERROR_FLOOR = 1e-3;
+
+/**
+ * Where the model's attention is softmax(q·k·scale) over a sentence, q_i·k_j = ln A_ij / scale
+ * + C_i, with C_i set by one exact dot product per query (its most-attended key): one log a
+ * pair instead of a dot product. A second exact dot product per query (its least-attended key
+ * above LOG_FLOOR) confirms the relation; if any disagrees (another scale, a bias the model
+ * adds), the head's dot products are all computed exactly. Weights below the floor are
+ * computed exactly too (float32 loses precision there).
+ */
+const LOG_FLOOR = 1e-30;
+/** How far a derived dot product may be from the exact one, relative to the logits' size. */
+const DERIVED_TOLERANCE = 1e-4;
+/** The attention check recomputes every CHECK_EVERY-th query row of a head exactly. */
+export const CHECK_EVERY = 8;
+
+export interface HeadPairsOptions {
+  /** The model's logit scale (1/√d): q·k are derived from the attention where it holds. */
+  logitScale?: number;
+}
+
 export class HeadPairs {
+  readonly n: number;
   readonly qq: Float64Array;
   readonly kk: Float64Array;
   /** q_i·k_j for each sentence's block, laid like the attention blocks. */
@@ -34,6 +103,22 @@ export class HeadPairs {
   readonly argmaxKey: Int32Array;
   readonly randomKey: Int32Array;
   readonly qkRandom: Float64Array;
+  /** Attention each key receives, Σ_i A_ij, and each query's row sum Σ_j A_ij (1 up to rounding). */
+  readonly keyWeight: Float64Array;
+  readonly rowWeight: Float64Array;
+  /** Σ_ij A_ij q_i·k_j. */
+  attendedDot = 0;
+  /** Mean entropy (nats) of the model's attention rows, and mean share on a sentence's first and last token. */
+  entropy = 0;
+  specialShare = 0;
+  /** Whether the dot products were derived from the attention (else all computed). */
+  derived = false;
+  /** t0 = mean Q − mean K, t0·t0, q·t0 and k·t0 per token, and (Σ q)·(Σ k). */
+  readonly t0: Float64Array;
+  tt0 = 0;
+  readonly qt0: Float64Array;
+  readonly kt0: Float64Array;
+  private sumsDot = 0;
 
   constructor(
     readonly q: Float32Array,
@@ -42,208 +127,343 @@ export class HeadPairs {
     readonly sentenceStarts: Int32Array,
     readonly attentionStarts: Int32Array,
     readonly attention: Float32Array,
+    options: HeadPairsOptions = {},
   ) {
-    const n = q.length / dim;
+    const n = (this.n = q.length / dim);
     this.qq = new Float64Array(n);
     this.kk = new Float64Array(n);
     for (let t = 0; t < n; t++) {
-      let a = 0;
-      let b = 0;
-      for (let d = 0; d < dim; d++) {
-        a += q[t * dim + d] ** 2;
-        b += k[t * dim + d] ** 2;
-      }
-      this.qq[t] = a;
-      this.kk[t] = b;
+      this.qq[t] = dotProduct(q, t * dim, q, t * dim, dim);
+      this.kk[t] = dotProduct(k, t * dim, k, t * dim, dim);
     }
     this.qk = new Float64Array(attention.length);
-    for (let s = 0; s + 1 < sentenceStarts.length; s++) {
-      const row0 = sentenceStarts[s];
-      const len = sentenceStarts[s + 1] - row0;
-      const block = attentionStarts[s];
-      for (let i = 0; i < len; i++) {
-        for (let j = 0; j < len; j++) {
-          let dot = 0;
-          for (let d = 0; d < dim; d++) dot += q[(row0 + i) * dim + d] * k[(row0 + j) * dim + d];
-          this.qk[block + i * len + j] = dot;
-        }
-      }
-    }
     this.argmaxKey = new Int32Array(n);
     this.randomKey = new Int32Array(n);
     this.qkRandom = new Float64Array(n);
+    this.keyWeight = new Float64Array(n);
+    this.rowWeight = new Float64Array(n);
     const rand = seededRandom(RANDOM_PAIRS_SEED);
+    for (let r = 0; r < n; r++) {
+      this.randomKey[r] = Math.floor(rand() * n);
+      this.qkRandom[r] = dotProduct(q, r * dim, k, this.randomKey[r] * dim, dim);
+    }
+    const scale = options.logitScale;
+    this.derived = scale !== undefined && scale > 0 && this.pairDots(scale);
+    if (!this.derived) this.pairDots(0);
+    // The centroid translation t0 = mean Q − mean K, and q·t0, k·t0 per token: the paper and
+    // optimized modes translate keys along t0, so every mode's q·t and ‖k + t‖² follow from these.
+    const qSum = new Float64Array(dim);
+    const kSum = new Float64Array(dim);
+    for (let r = 0; r < n; r++) {
+      for (let d = 0, o = r * dim; d < dim; d++) {
+        qSum[d] += q[o + d];
+        kSum[d] += k[o + d];
+      }
+    }
+    this.t0 = new Float64Array(dim);
+    for (let d = 0; d < dim; d++) {
+      this.t0[d] = (qSum[d] - kSum[d]) / n;
+      this.sumsDot += qSum[d] * kSum[d];
+      this.tt0 += this.t0[d] * this.t0[d];
+    }
+    this.qt0 = new Float64Array(n);
+    this.kt0 = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      let a = 0;
+      let b = 0;
+      for (let d = 0, o = r * dim; d < dim; d++) {
+        a += q[o + d] * this.t0[d];
+        b += k[o + d] * this.t0[d];
+      }
+      this.qt0[r] = a;
+      this.kt0[r] = b;
+    }
+  }
+
+  /**
+   * Fills qk and the attention sums. With scale > 0, q·k is derived from ln A (false if the
+   * relation does not hold for some query); else, and for weights below LOG_FLOOR, exact.
+   */
+  private pairDots(scale: number): boolean {
+    const { q, k, dim, attention, sentenceStarts, attentionStarts, qk, keyWeight, rowWeight, argmaxKey } = this;
+    keyWeight.fill(0);
+    const derive = scale > 0;
+    const inverse = derive ? 1 / scale : 0;
+    let attendedDot = 0;
+    let entropy = 0;
+    let special = 0;
+    const exactAt: number[] = [];
     for (let s = 0; s + 1 < sentenceStarts.length; s++) {
       const row0 = sentenceStarts[s];
       const len = sentenceStarts[s + 1] - row0;
       const block = attentionStarts[s];
       for (let i = 0; i < len; i++) {
+        const qo = (row0 + i) * dim;
+        const rowStart = block + i * len;
+        // One pass: the row's sums, its most and least attended keys, ln A (scaled), entropy.
         let best = 0;
-        for (let j = 1; j < len; j++) if (attention[block + i * len + j] > attention[block + i * len + best]) best = j;
-        this.argmaxKey[row0 + i] = row0 + best;
-        const r = Math.floor(rand() * n);
-        this.randomKey[row0 + i] = r;
-        let dot = 0;
-        for (let d = 0; d < dim; d++) dot += q[(row0 + i) * dim + d] * k[r * dim + d];
-        this.qkRandom[row0 + i] = dot;
+        let bestA = -1;
+        let far = -1;
+        let farA = Infinity;
+        let rowSum = 0;
+        let weightedLog = 0;
+        exactAt.length = 0;
+        for (let j = 0; j < len; j++) {
+          const a = attention[rowStart + j];
+          rowSum += a;
+          keyWeight[row0 + j] += a;
+          if (a > bestA) {
+            best = j;
+            bestA = a;
+          }
+          if (a >= LOG_FLOOR && derive) {
+            if (a < farA) {
+              far = j;
+              farA = a;
+            }
+            const log = Math.log(a);
+            entropy -= a * log;
+            const scaled = log * inverse;
+            qk[rowStart + j] = scaled;
+            weightedLog += a * scaled;
+          } else {
+            if (a > 0) entropy -= a * Math.log(a);
+            exactAt.push(j);
+          }
+        }
+        rowWeight[row0 + i] = rowSum;
+        argmaxKey[row0 + i] = row0 + best;
+        special += attention[rowStart] + (len > 1 ? attention[rowStart + len - 1] : 0);
+        if (derive) {
+          // q_i·k_j = ln A_ij / scale + C_i: C_i from the most attended key, checked on the least.
+          const exact = dotProduct(q, qo, k, (row0 + best) * dim, dim);
+          const offset = exact - qk[rowStart + best];
+          if (far !== best) {
+            const check = dotProduct(q, qo, k, (row0 + far) * dim, dim);
+            if (!(Math.abs(qk[rowStart + far] + offset - check) <= DERIVED_TOLERANCE * (1 + Math.abs(check) + Math.abs(exact)))) return false;
+          }
+          for (let j = rowStart, end = rowStart + len; j < end; j++) qk[j] += offset;
+          attendedDot += weightedLog + offset * (rowSum - exactAt.reduce((m, j) => m + attention[rowStart + j], 0));
+          qk[rowStart + best] = exact;
+        }
+        for (const j of exactAt) {
+          const dot = dotProduct(q, qo, k, (row0 + j) * dim, dim);
+          qk[rowStart + j] = dot;
+          attendedDot += attention[rowStart + j] * dot;
+        }
       }
     }
+    this.attendedDot = attendedDot;
+    this.entropy = entropy / this.n;
+    this.specialShare = special / this.n;
+    return true;
   }
 
-  distanceRatios(norm: HeadNormalization): DistanceRatios {
-    const { qt, kkT } = this.translated(norm.translation);
-    return this.ratiosFor(qt, kkT, norm.scale);
-  }
-
-  /** The paper's centroid-matching translation t0 = mean Q − mean K. */
-  centroidTranslation(): Float64Array {
-    const n = this.qq.length;
-    const t = new Float64Array(this.dim);
-    for (let r = 0; r < n; r++) for (let d = 0; d < this.dim; d++) t[d] += (this.q[r * this.dim + d] - this.k[r * this.dim + d]) / n;
-    return t;
-  }
-
-  /** q·(α t) and ‖k + α t‖² for every token, in O(tokens) once q·t and k·t are known. */
-  scaledTranslation(alpha: number, qt0: Float64Array, kt0: Float64Array, tt0: number): { qt: Float64Array; kkT: Float64Array } {
-    const n = this.qq.length;
+  /** q·t and ‖k + t‖² for every token. */
+  private translated(t: Float64Array): { qt: Float64Array; kkT: Float64Array } {
+    const { n, dim, q, k, kk } = this;
     const qt = new Float64Array(n);
     const kkT = new Float64Array(n);
+    let tt = 0;
+    for (let d = 0; d < dim; d++) tt += t[d] * t[d];
     for (let r = 0; r < n; r++) {
-      qt[r] = alpha * qt0[r];
-      kkT[r] = this.kk[r] + 2 * alpha * kt0[r] + alpha * alpha * tt0;
+      let a = 0;
+      let b = 0;
+      for (let d = 0, o = r * dim; d < dim; d++) {
+        a += q[o + d] * t[d];
+        b += k[o + d] * t[d];
+      }
+      qt[r] = a;
+      kkT[r] = kk[r] + 2 * b + tt;
     }
     return { qt, kkT };
   }
 
-  /** q·t and k·t per token, and t·t. */
-  projections(t: Float64Array): { qt0: Float64Array; kt0: Float64Array; tt0: number } {
-    const n = this.qq.length;
-    const qt0 = new Float64Array(n);
-    const kt0 = new Float64Array(n);
+  /** The closed-form sums of the squared-distance ratio, for translations along t0. */
+  squaredTerms(): SquaredTerms {
+    const { n, qq, kk, keyWeight, rowWeight, qt0, kt0 } = this;
+    const t: SquaredTerms = { n, mass: 0, qq: 0, qqR: 0, kk: 0, kkW: 0, qkA: this.attendedDot, qk: this.sumsDot, qt0: 0, qt0R: 0, kt0: 0, kt0W: 0, tt: this.tt0 };
     for (let r = 0; r < n; r++) {
-      let a = 0;
-      let b = 0;
-      for (let d = 0; d < this.dim; d++) {
-        a += this.q[r * this.dim + d] * t[d];
-        b += this.k[r * this.dim + d] * t[d];
-      }
-      qt0[r] = a;
-      kt0[r] = b;
+      const [R, W] = [rowWeight[r], keyWeight[r]];
+      t.mass += R;
+      t.qq += qq[r];
+      t.qqR += R * qq[r];
+      t.kk += kk[r];
+      t.kkW += W * kk[r];
+      t.qt0 += qt0[r];
+      t.qt0R += R * qt0[r];
+      t.kt0 += kt0[r];
+      t.kt0W += W * kt0[r];
     }
-    let tt0 = 0;
-    for (let d = 0; d < this.dim; d++) tt0 += t[d] * t[d];
-    return { qt0, kt0, tt0 };
+    return t;
   }
 
-  /** The scale that makes mean ‖q'‖ = mean ‖k'‖ for these translated key norms. */
-  balancedScale(kkT: Float64Array): number {
-    let qn = 0;
-    let kn = 0;
-    for (let r = 0; r < kkT.length; r++) {
-      qn += Math.sqrt(this.qq[r]);
-      kn += Math.sqrt(Math.max(0, kkT[r]));
+  /** The paper's scale for the translation t0: √(mean ‖k + t0‖ / mean ‖q‖). */
+  paperScale(): number {
+    let qNorm = 0;
+    let kNorm = 0;
+    for (let r = 0; r < this.n; r++) {
+      qNorm += Math.sqrt(this.qq[r]);
+      kNorm += Math.sqrt(Math.max(0, this.kk[r] + 2 * this.kt0[r] + this.tt0));
     }
-    return qn > 0 ? Math.sqrt(kn / qn) : 1;
+    return qNorm > 0 ? Math.sqrt(kNorm / qNorm) : 1;
   }
 
-  ratiosFor(qt: Float64Array, kkT: Float64Array, scale: number): DistanceRatios {
-    // The search calls this ~90 times a head: per query the constant part of ‖q' − k'‖² is
-    // hoisted out of the key loop, and the argmax and random keys are handled apart.
+  /** Every pair figure of one normalization, in one pass over the pairs. */
+  figures(norm: HeadNormalization): PairFigures {
+    const { qt, kkT } = this.translated(norm.translation);
+    return this.figuresFor(qt, kkT, norm.scale);
+  }
+
+  /** The figures for the translation α·t0 and scale c (every mode QKViz has). */
+  figuresAlong(alpha: number, scale: number): PairFigures {
+    const { n, kk, qt0, kt0, tt0 } = this;
+    const qt = new Float64Array(n);
+    const kkT = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      qt[r] = alpha * qt0[r];
+      kkT[r] = kk[r] + 2 * alpha * kt0[r] + alpha * alpha * tt0;
+    }
+    return this.figuresFor(qt, kkT, scale);
+  }
+
+  private figuresFor(qt: Float64Array, kkT: Float64Array, scale: number): PairFigures {
     const c2 = scale * scale;
-    const { qq, qk, attention, argmaxKey, randomKey, qkRandom } = this;
+    const { qq, qk, attention, argmaxKey, randomKey, qkRandom, sentenceStarts, attentionStarts } = this;
+    const keyTerm = new Float64Array(this.n);
+    for (let r = 0; r < this.n; r++) keyTerm[r] = kkT[r] / c2;
     let argmax = 0;
     let weighted = 0;
     let random = 0;
-    for (let s = 0; s + 1 < this.sentenceStarts.length; s++) {
-      const row0 = this.sentenceStarts[s];
-      const len = this.sentenceStarts[s + 1] - row0;
-      const block = this.attentionStarts[s];
+    let sumPlain = 0;
+    let sumWeighted = 0;
+    let count = 0;
+    for (let s = 0; s + 1 < sentenceStarts.length; s++) {
+      const row0 = sentenceStarts[s];
+      const len = sentenceStarts[s + 1] - row0;
+      const block = attentionStarts[s];
+      const correlate = len >= MIN_KEYS_FOR_CORRELATION;
       for (let i = 0; i < len; i++) {
         const qi = row0 + i;
         const base = c2 * qq[qi] - 2 * qt[qi];
         const rowStart = block + i * len;
+        // Pearson sums, x = q·k shifted by the row's first value (for precision), y = distance.
+        const x0 = qk[rowStart];
+        let sx = 0, sxx = 0, sy = 0, syy = 0, sxy = 0;
+        let w = 0, wx = 0, wxx = 0, wy = 0, wyy = 0, wxy = 0;
         for (let j = 0; j < len; j++) {
-          const v = base + kkT[row0 + j] / c2 - 2 * qk[rowStart + j];
-          weighted += attention[rowStart + j] * Math.sqrt(v > 0 ? v : 0);
+          const dot = qk[rowStart + j];
+          const v = base + keyTerm[row0 + j] - 2 * dot;
+          const y = v > 0 ? Math.sqrt(v) : 0;
+          const a = attention[rowStart + j];
+          const x = dot - x0;
+          sx += x;
+          sxx += x * x;
+          sy += y;
+          syy += y * y;
+          sxy += x * y;
+          w += a;
+          wx += a * x;
+          wxx += a * x * x;
+          wy += a * y;
+          wyy += a * y * y;
+          wxy += a * x * y;
         }
-        const a = argmaxKey[qi] - row0;
-        const va = base + kkT[argmaxKey[qi]] / c2 - 2 * qk[rowStart + a];
-        argmax += Math.sqrt(va > 0 ? va : 0);
-        const r = randomKey[qi];
-        const vr = base + kkT[r] / c2 - 2 * qkRandom[qi];
-        random += Math.sqrt(vr > 0 ? vr : 0);
-      }
-    }
-    return { argmax: argmax / random, weighted: weighted / random };
-  }
-
-  /** q_i·t and ‖k_j + t‖² for a translation. */
-  private translated(t: Float64Array): { qt: Float64Array; kkT: Float64Array } {
-    const { qt0, kt0, tt0 } = this.projections(t);
-    return this.scaledTranslation(1, qt0, kt0, tt0);
-  }
-
-  correlations(norm: HeadNormalization): PairCorrelations {
-    const { qt, kkT } = this.translated(norm.translation);
-    const c2 = norm.scale * norm.scale;
-    let sumPlain = 0;
-    let sumWeighted = 0;
-    let count = 0;
-    const dist = new Float64Array(this.maxLength());
-    for (let s = 0; s + 1 < this.sentenceStarts.length; s++) {
-      const row0 = this.sentenceStarts[s];
-      const len = this.sentenceStarts[s + 1] - row0;
-      if (len < MIN_KEYS_FOR_CORRELATION) continue;
-      const block = this.attentionStarts[s];
-      for (let i = 0; i < len; i++) {
-        const qi = row0 + i;
-        for (let j = 0; j < len; j++) {
-          const dot = this.qk[block + i * len + j] + qt[qi];
-          dist[j] = Math.sqrt(Math.max(0, c2 * this.qq[qi] + kkT[row0 + j] / c2 - 2 * dot));
-        }
-        const plain = pearson(this.qk, block + i * len, dist, len, null, 0);
-        const weighted = pearson(this.qk, block + i * len, dist, len, this.attention, block + i * len);
-        if (Number.isFinite(plain) && Number.isFinite(weighted)) {
+        weighted += wy;
+        const va = base + keyTerm[argmaxKey[qi]] - 2 * qk[rowStart + argmaxKey[qi] - row0];
+        argmax += va > 0 ? Math.sqrt(va) : 0;
+        const vr = base + keyTerm[randomKey[qi]] - 2 * qkRandom[qi];
+        random += vr > 0 ? Math.sqrt(vr) : 0;
+        if (!correlate) continue;
+        const plain = pearsonFromSums(len, sx, sxx, sy, syy, sxy);
+        const weightedCorr = pearsonFromSums(w, wx, wxx, wy, wyy, wxy);
+        if (Number.isFinite(plain) && Number.isFinite(weightedCorr)) {
           sumPlain += plain;
-          sumWeighted += weighted;
+          sumWeighted += weightedCorr;
           count++;
         }
       }
     }
-    return { distance: count ? sumPlain / count : NaN, weighted: count ? sumWeighted / count : NaN };
+    // The seed figure: each token's own query and key.
+    const selfDot = new Float64Array(this.n);
+    const cosine = new Float64Array(this.n);
+    for (let s = 0; s + 1 < sentenceStarts.length; s++) {
+      const row0 = sentenceStarts[s];
+      const len = sentenceStarts[s + 1] - row0;
+      for (let i = 0; i < len; i++) {
+        const r = row0 + i;
+        const dot = qk[attentionStarts[s] + i * len + i] + qt[r];
+        selfDot[r] = dot;
+        cosine[r] = 1 - dot / Math.sqrt(qq[r] * kkT[r]);
+      }
+    }
+    return {
+      seed: leastSquares(selfDot, cosine).correlation,
+      distance: count ? sumPlain / count : NaN,
+      weighted: count ? sumWeighted / count : NaN,
+      argmaxRatio: argmax / random,
+      weightedRatio: weighted / random,
+    };
   }
 
-  private maxLength(): number {
-    let m = 0;
-    for (let s = 0; s + 1 < this.sentenceStarts.length; s++) m = Math.max(m, this.sentenceStarts[s + 1] - this.sentenceStarts[s]);
-    return m;
+  /**
+   * softmax(q·k·scale) from the vectors against the model's attention over the keys of every
+   * CHECK_EVERY-th query row (computed here, not from qk, which may be derived from it).
+   */
+  attentionCheck(scale: number): AttentionCheck {
+    const { q, k, dim, attention, sentenceStarts, attentionStarts } = this;
+    let maxAbsError = 0;
+    let maxRelError = 0;
+    let longest = 0;
+    for (let s = 0; s + 1 < sentenceStarts.length; s++) longest = Math.max(longest, sentenceStarts[s + 1] - sentenceStarts[s]);
+    const logits = new Float64Array(longest);
+    for (let s = 0; s + 1 < sentenceStarts.length; s++) {
+      const row0 = sentenceStarts[s];
+      const len = sentenceStarts[s + 1] - row0;
+      const block = attentionStarts[s];
+      for (let i = (CHECK_EVERY - (row0 % CHECK_EVERY)) % CHECK_EVERY; i < len; i += CHECK_EVERY) {
+        const qo = (row0 + i) * dim;
+        let max = -Infinity;
+        for (let j = 0; j < len; j++) {
+          logits[j] = dotProduct(q, qo, k, (row0 + j) * dim, dim) * scale;
+          if (logits[j] > max) max = logits[j];
+        }
+        let total = 0;
+        for (let j = 0; j < len; j++) total += logits[j] = Math.exp(logits[j] - max);
+        for (let j = 0; j < len; j++) {
+          const want = attention[block + i * len + j];
+          const err = Math.abs(logits[j] / total - want);
+          if (err > maxAbsError) maxAbsError = err;
+          if (want >= REL_ERROR_FLOOR && err / want > maxRelError) maxRelError = err / want;
+        }
+      }
+    }
+    return { maxAbsError, maxRelError };
   }
 }
 
-/** (Weighted) Pearson correlation of x[xo..xo+n) and y[0..n); NaN when either is constant. */
-export function pearson(x: Float64Array, xo: number, y: Float64Array, n: number, w: Float32Array | null, wo: number): number {
-  let sw = 0;
-  let mx = 0;
-  let my = 0;
-  for (let j = 0; j < n; j++) {
-    const wj = w ? w[wo + j] : 1;
-    sw += wj;
-    mx += wj * x[xo + j];
-    my += wj * y[j];
+/** a[ao…ao+n) · b[bo…bo+n), four products a step. */
+export function dotProduct(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let d = 0;
+  for (; d + 3 < n; d += 4) {
+    s0 += a[ao + d] * b[bo + d];
+    s1 += a[ao + d + 1] * b[bo + d + 1];
+    s2 += a[ao + d + 2] * b[bo + d + 2];
+    s3 += a[ao + d + 3] * b[bo + d + 3];
   }
-  if (sw <= 0) return NaN;
-  mx /= sw;
-  my /= sw;
-  let cov = 0;
-  let vx = 0;
-  let vy = 0;
-  for (let j = 0; j < n; j++) {
-    const wj = w ? w[wo + j] : 1;
-    const dx = x[xo + j] - mx;
-    const dy = y[j] - my;
-    cov += wj * dx * dy;
-    vx += wj * dx * dx;
-    vy += wj * dy * dy;
-  }
+  for (; d < n; d++) s0 += a[ao + d] * b[bo + d];
+  return s0 + s1 + (s2 + s3);
+}
+
+/** Pearson correlation from (weighted) sums of x, x², y, y², xy; NaN when either is constant. */
+export function pearsonFromSums(w: number, sx: number, sxx: number, sy: number, syy: number, sxy: number): number {
+  if (w <= 0) return NaN;
+  const vx = sxx - (sx * sx) / w;
+  const vy = syy - (sy * sy) / w;
+  const cov = sxy - (sx * sy) / w;
   return vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : NaN;
 }

@@ -2,16 +2,15 @@
 // the model, open it on the chosen device, warm it up (WebGPU compiles its kernels on the
 // first batch), measure throughput, tokenize, extract and analyse — each stage reported
 // under its own name, cancellable between steps. workers/model.worker.ts serves it.
-import { analyzeHeads } from '../analysis/analyze';
+import { type AnalysisHelper, analyzeHeads } from '../analysis/analyze';
 import { CorpusError } from '../corpus/parse';
 import { ModelFilesError, fetchManifest, modelBaseUrl } from '../model/catalog';
 import { fetchModelBytes } from '../model/download';
 import type { ModelManifest } from '../model/manifest';
 import { loadTokenizer } from '../model/tokenizer';
-import type { ErrorKind, ModelRef, Preparation, RunProgress, RunResult } from '../protocol/model';
+import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult } from '../protocol/model';
 import { transferablesOf } from '../protocol/model';
 import type { CallContext } from '../worker/rpc';
-import { checkAttention } from './attentionCheck';
 import { CancelledError, extractQueryKeys } from './extract';
 import { CorpusTooLargeError, assertFitsMemory, sentenceCountRefusal } from './memory';
 import { type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from './runtime';
@@ -62,7 +61,11 @@ export class ModelService {
   private model?: { key: string; manifest: ModelManifest; tokenizer: Tokenizer };
   private session?: Opened;
 
-  constructor(private ort: OrtModule) {}
+  /** `helpers`: analysis helpers to share the heads with (the browser's model worker starts them; none in Node). */
+  constructor(
+    private ort: OrtModule,
+    private helpers: () => AnalysisHelper[] = () => [],
+  ) {}
 
   /** Loads the model and measures extraction throughput on a sample, before any run. */
   async prepare(request: ModelRef & { sample: string[]; measureWasm: boolean }, context: Context): Promise<Preparation> {
@@ -84,7 +87,7 @@ export class ModelService {
     return { device: opened.runner.report, tokensPerSecond, wasmTokensPerSecond, warmupMs };
   }
 
-  async run(request: ModelRef & { sentences: string[] }, context: Context): Promise<RunResult> {
+  async run(request: ModelRef & RunOptions, context: Context): Promise<RunResult> {
     const { signal } = context;
     const t0 = performance.now();
     if (request.sentences.length === 0) throw new CorpusError('the corpus is empty: give at least one sentence (one per line)');
@@ -114,13 +117,16 @@ export class ModelService {
     });
     const t4 = performance.now();
 
-    const attentionError = checkAttention(data).maxAbsError;
     const heads = data.layers * data.heads;
+    const helpers = this.helpers().slice(0, request.analysisThreads ? Math.max(0, request.analysisThreads - 1) : undefined);
     const analysis = await analyzeHeads(data, {
       signal,
       onHead: (done) => context.progress({ stage: 'analyze', done, total: heads, device: device() }),
       afterHead: yieldToEvents,
+      helpers,
+      pca: request.pca,
     });
+    const attentionError = analysis.attentionCheck.maxAbsError;
     const t5 = performance.now();
     const result: RunResult = {
       manifest,
@@ -129,7 +135,7 @@ export class ModelService {
       analysis,
       notices: corpus.notices,
       attentionError,
-      timings: { tokenizeMs: t1 - t0, loadMs: t2 - t1, warmupMs, extractMs: t4 - t3, analyzeMs: t5 - t4 },
+      timings: { tokenizeMs: t1 - t0, loadMs: t2 - t1, warmupMs, extractMs: t4 - t3, analyzeMs: t5 - t4, analysisThreads: helpers.length + 1 },
     };
     context.transfer(...transferablesOf(result));
     return result;

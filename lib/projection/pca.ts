@@ -1,4 +1,4 @@
-// PCA of one head's joint query/key vectors: one d×d covariance pass and a Jacobi
+// PCA of one head's joint query/key vectors: a d×d covariance (by columns) and a Jacobi
 // eigendecomposition (d is the head size, 32–64), instead of an SVD of the 2N×d data.
 // Same components (up to sign) and explained variance as ml-pca's SVD; signs are fixed so
 // the largest-magnitude loading of each component is positive, for repeatable layouts.
@@ -67,23 +67,37 @@ export function symmetricEigen(matrix: Float64Array, d: number): { values: Float
   return { values, vectors };
 }
 
-/** PCA of n points in d dimensions (row-major) to `dims` components. */
+/** Σ a[i]·b[i] over n, four products a step. */
+function dot(a: Float64Array, b: Float64Array, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; i++) s0 += a[i] * b[i];
+  return s0 + s1 + (s2 + s3);
+}
+
+/**
+ * PCA of n points in d dimensions (row-major) to `dims` components. The centred data is held
+ * by column, so every covariance entry and every projected coordinate is a contiguous pass.
+ */
 export function pca(points: Float32Array, n: number, d: number, dims: number): PcaResult {
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k] += points[i * d + k];
   for (let k = 0; k < d; k++) mean[k] /= n;
+  const columns = Array.from({ length: d }, () => new Float64Array(n));
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) columns[k][i] = points[i * d + k] - mean[k];
   const cov = new Float64Array(d * d);
-  const row = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < d; k++) row[k] = points[i * d + k] - mean[k];
-    for (let p = 0; p < d; p++) {
-      const rp = row[p];
-      for (let q = p; q < d; q++) cov[p * d + q] += rp * row[q];
-    }
-  }
   for (let p = 0; p < d; p++) {
     for (let q = p; q < d; q++) {
-      cov[p * d + q] /= n - 1;
+      cov[p * d + q] = dot(columns[p], columns[q], n) / (n - 1);
       cov[q * d + p] = cov[p * d + q];
     }
   }
@@ -96,12 +110,15 @@ export function pca(points: Float32Array, n: number, d: number, dims: number): P
     if (components[c * d + big] < 0) for (let k = 0; k < d; k++) components[c * d + k] = -components[c * d + k];
   }
   const coords = new Float32Array(n * dims);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < dims; c++) {
-      let s = 0;
-      for (let k = 0; k < d; k++) s += (points[i * d + k] - mean[k]) * components[c * d + k];
-      coords[i * dims + c] = s;
+  const axis = new Float64Array(n);
+  for (let c = 0; c < dims; c++) {
+    axis.fill(0);
+    for (let k = 0; k < d; k++) {
+      const w = components[c * d + k];
+      const col = columns[k];
+      for (let i = 0; i < n; i++) axis[i] += w * col[i];
     }
+    for (let i = 0; i < n; i++) coords[i * dims + c] = axis[i];
   }
   const explainedVariance = Float64Array.from(values, (x) => (total > 0 ? Math.max(0, x) / total : 0));
   return { coords, components, explainedVariance };

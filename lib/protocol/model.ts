@@ -1,7 +1,7 @@
 // The model worker's API (served through lib/worker/rpc): `prepare` loads the model and
 // measures this device's throughput before anything runs; `run` tokenizes, extracts and
 // analyses a corpus, with progress named for what each stage does.
-import type { Analysis } from '../analysis/analyze';
+import type { Analysis, PcaView } from '../analysis/analyze';
 import type { QueryKeyData } from '../engine/layout';
 import type { Device, DeviceReport } from '../engine/runtime';
 import type { ModelManifest } from '../model/manifest';
@@ -63,19 +63,28 @@ export interface RunResult {
   data: QueryKeyData;
   analysis: Analysis;
   notices: string[];
-  timings: { tokenizeMs: number; loadMs: number; warmupMs: number; extractMs: number; analyzeMs: number };
+  timings: { tokenizeMs: number; loadMs: number; warmupMs: number; extractMs: number; analyzeMs: number; analysisThreads?: number };
   attentionError: number;
+}
+
+export interface RunOptions {
+  sentences: string[];
+  /** At most this many threads score the heads (default: every helper the worker has, plus itself). */
+  analysisThreads?: number;
+  /** PCA layouts to compute with the analysis: the views the page shows first. */
+  pca?: PcaView[];
 }
 
 export type ErrorKind = 'corpus' | 'model' | 'memory' | 'internal';
 
 export type ModelApi = {
   prepare: { args: ModelRef & { sample: string[]; measureWasm: boolean }; result: Preparation; progress: RunProgress };
-  run: { args: ModelRef & { sentences: string[] }; result: RunResult; progress: RunProgress };
+  run: { args: ModelRef & RunOptions; result: RunResult; progress: RunProgress };
 };
 
 /** The typed arrays of a result, to hand to postMessage's transfer list. */
 export function transferablesOf(result: RunResult): ArrayBuffer[] {
   const d = result.data;
-  return [d.queries, d.keys, d.attention, d.sentenceStarts, d.attentionStarts].map((a) => a.buffer as ArrayBuffer);
+  const layouts = (result.analysis.layouts ?? []).flatMap((l) => l.heads);
+  return [d.queries, d.keys, d.attention, d.sentenceStarts, d.attentionStarts, ...layouts].map((a) => a.buffer as ArrayBuffer);
 }

@@ -1,0 +1,63 @@
+// Analysis and pipeline benchmark, in Chromium (WASM): for the default corpus and ~23k tokens
+// of long sentences (five licence texts, one paragraph a line), the run's own timings —
+// extraction and analysis (normalize & score) — and the time from pressing Run to the full
+// PCA matrix (model loaded and warmed up first), as ratios of the extraction measured in the
+// same run; the analysis on one thread (?analysis-threads=1) and on every thread the page uses.
+//   npm run build && npm run bench:analysis
+import type { Page } from 'playwright-core';
+import { withApp } from './app';
+import { licenceCorpus } from './corpora';
+
+const PORT = Number(process.env.BENCH_PORT ?? 3919);
+
+const corpora = [
+  { name: 'default corpus', text: null },
+  { name: 'five licences, a paragraph a line', text: licenceCorpus() },
+];
+
+/** Waits for the model to be ready and the default corpus counted; pastes `text` unless it is that corpus. */
+async function prepare(page: Page, text: string | null): Promise<void> {
+  const counted = page.locator('[data-testid="corpus-tokens"][data-counted="yes"]');
+  await page.getByTestId('prepared-device').waitFor({ timeout: 300_000 });
+  await counted.waitFor({ timeout: 120_000 });
+  if (text === null) return;
+  const before = await page.getByTestId('corpus-tokens').textContent();
+  await page.getByRole('radio', { name: 'Paste', exact: true }).check();
+  await page.getByLabel('Corpus text').evaluate((box: HTMLTextAreaElement, value) => {
+    Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(box, value);
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+  }, text);
+  await page.waitForFunction((b) => {
+    const t = document.querySelector('[data-testid="corpus-tokens"][data-counted="yes"]');
+    return !!t && t.textContent !== b;
+  }, before, { timeout: 120_000 });
+}
+
+/** Runs the pasted corpus; seconds from the click to the full PCA matrix, and the run's own timings. */
+async function run(page: Page): Promise<{ toMatrix: number; extract: number; analyze: number; tokens: string }> {
+  const run = page.getByRole('button', { name: 'Run', exact: true });
+  await run.waitFor();
+  const clicked = await page.evaluate(() => performance.now());
+  await run.click();
+  const done = await page
+    .waitForFunction(() => /PCA 72\/72 heads/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? '') && document.querySelector('[data-testid="timings"]') && performance.now(), undefined, { timeout: 900_000, polling: 50 })
+    .then((h) => h.jsonValue() as Promise<number>);
+  const timings = (await page.getByTestId('timings').textContent()) ?? '';
+  const seconds = (label: string) => Number(new RegExp(`${label} ([\\d.]+) s`).exec(timings)?.[1]);
+  return { toMatrix: (done - clicked) / 1000, extract: seconds('extract'), analyze: seconds('normalize'), tokens: (await page.getByTestId('corpus-tokens').textContent()) ?? '' };
+}
+
+console.log('Analysis and pipeline, Chromium, WASM (each row one run in a fresh browser profile):');
+for (const corpus of corpora) {
+  for (const threads of [1, 0]) {
+    await withApp(PORT, async (page, base) => {
+      await page.goto(`${base}/?device=wasm${threads ? `&analysis-threads=${threads}` : ''}`);
+      await prepare(page, corpus.text);
+      const r = await run(page);
+      const shown = (await page.getByTestId('timings').textContent())?.match(/\((\d) threads\)/)?.[1] ?? '1';
+      console.log(
+        `  ${corpus.name} (${r.tokens}), analysis on ${shown} thread${shown === '1' ? '' : 's'}: extract ${r.extract.toFixed(2)} s · analysis ${r.analyze.toFixed(2)} s → analysis ÷ extraction ${(r.analyze / r.extract).toFixed(2)} · Run → full PCA matrix ${r.toMatrix.toFixed(2)} s = ${(r.toMatrix / r.extract).toFixed(2)} × extraction`,
+      );
+    });
+  }
+}
