@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { withApp } from './app';
 import { licenceCorpus } from './corpora';
 
-const PORT = Number(process.env.BENCH_PORT ?? 3919);
+const PORT = Number(process.env.BENCH_PORT ?? 3921);
 
 const corpora = [
   { name: 'default corpus', text: null },
@@ -48,7 +48,8 @@ async function run(page: Page): Promise<{ toMatrix: number; extract: number; ana
 }
 
 console.log('Analysis and pipeline, Chromium, WASM (each row one run in a fresh browser profile):');
-for (const corpus of corpora) {
+// BENCH_CORPUS=default|licences runs one corpus only.
+for (const corpus of corpora.filter((c) => !process.env.BENCH_CORPUS || c.name.startsWith(process.env.BENCH_CORPUS === 'licences' ? 'five' : 'default'))) {
   for (const threads of [1, 0]) {
     await withApp(PORT, async (page, base) => {
       await page.goto(`${base}/?device=wasm${threads ? `&analysis-threads=${threads}` : ''}`);

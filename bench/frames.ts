@@ -46,6 +46,9 @@ async function runCorpus(page: Page, url: string, corpus: string[]) {
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.waitForFunction(() => /PCA \d+\/\d+ heads \(/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? ''), undefined, { timeout: 900_000, polling: 500 });
   await page.getByRole('button', { name: 'Stop projecting' }).click();
+  // The run's cache write (a structured clone on the main thread) ends before the orbit is timed.
+  await page.getByText('This run is saved to the cache once its PCA matrix is drawn.').waitFor({ state: 'detached', timeout: 300_000 });
+  await page.waitForTimeout(1000);
 }
 
 await withApp(PORT, async (page, base) => {

@@ -10,6 +10,7 @@ import { appStore } from '../state/appStore';
 import { storeDevice, storeThroughput, storedThroughput } from '../state/prefs';
 import { firstPcaViews, showResult, syncUrlSoon } from './result';
 import { MODELS_URL, modelClient } from './workers';
+import { canvasAtRest } from '../canvas/frameClock';
 
 /** Sentences of the corpus the device is measured on before the first run (spread over it, so long and short ones count). */
 const PREPARE_SAMPLE_SENTENCES = 80;
@@ -147,9 +148,11 @@ export async function runCorpus(): Promise<void> {
     }
     set({ run: { status: 'idle' } });
     showResult({ result, source: 'run', hash, label: corpus.label, savedAt: null });
-    // Writing a run clones it on the main thread: it waits until the PCA matrix is on screen.
+    // Writing a run clones it on the main thread (a pause of up to seconds for a large run): it
+    // waits until the PCA matrix is on screen and the canvas has rested a moment.
     set({ cache: { ...get().cache, message: 'This run is saved to the cache once its PCA matrix is drawn.' } });
     void firstMatrix().then(async () => {
+      await canvasAtRest(SAVE_QUIET_MS, SAVE_WAIT_MS);
       const r = await saveRun(result, corpus.sentences, hash, corpus.label);
       set({ cache: { ...get().cache, message: r.saved ? null : (r.message ?? null) } });
       void refreshCacheUsage();
@@ -186,8 +189,9 @@ export async function switchToWasmAndRerun(): Promise<void> {
   await runCorpus();
 }
 
-/** Longest a run's cache write waits for its PCA matrix. */
+/** Longest a run's cache write waits for its PCA matrix, and then for the canvas to rest this long. */
 const SAVE_WAIT_MS = 15_000;
+const SAVE_QUIET_MS = 1_500;
 
 /** Resolves once the shown result has every head's PCA layout (or after SAVE_WAIT_MS). */
 function firstMatrix(): Promise<void> {

@@ -15,6 +15,7 @@ import type { MatrixShape } from './geometry';
 import { BACKGROUND } from './pointMaterial';
 import { QKRenderer, type RendererProps } from './QKRenderer';
 import { useCellLabels } from './useCellLabels';
+import { frameDrawn } from './frameClock';
 import { type LevelOfDetail, useLevelOfDetail } from './useLevelOfDetail';
 import { usePointer } from './usePointer';
 import { type LabelSource, useTokenLabels } from './useTokenLabels';
@@ -134,7 +135,9 @@ function SceneContents(props: QKViewProps & Layers) {
       w.dataset.frames = String(Number(w.dataset.frames ?? 0) + 1);
       w.dataset.uploads = String(renderer.uploads.count);
     }
-    detail.current?.afterRender(performance.now());
+    const now = performance.now();
+    detail.current?.afterRender(now);
+    frameDrawn(now);
   }, 1);
   const labelSource = useRef<LabelSource>({ focus, dims: view.dims, labelOrder: props.labelOrder, labelText: props.labelText });
   labelSource.current = { focus, dims: view.dims, labelOrder: props.labelOrder, labelText: props.labelText };

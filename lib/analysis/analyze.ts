@@ -137,40 +137,51 @@ export async function analyzeSlice(slice: HeadSlice, options: { signal?: AbortSi
   return out;
 }
 
+/** Most bytes of vectors and attention one helper call carries (a transient copy). */
+const HELPER_SLICE_BYTES = 64 << 20;
+
 export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions = {}): Promise<Analysis> {
   const total = data.layers * data.heads;
-  const cells = Array.from({ length: total }, (_, c) => c);
-  // Every (helpers + 1)-th head to each helper, the rest here: heads cost alike, so shares end together.
   const helpers = options.helpers ?? [];
-  const parts = helpers.length + 1;
-  const shares = Array.from({ length: parts }, (_, p) => cells.filter((c) => c % parts === p));
+  // One queue of heads: helpers take slices from the front, this worker single heads from the
+  // back, so all end together; a slice is small enough that its copy stays bounded.
+  const queue = Array.from({ length: total }, (_, c) => c);
+  const headBytes = 4 * (2 * data.tokenCount * data.headDim + data.attentionStarts[data.sentences.length]);
+  const perCall = Math.max(1, Math.min(Math.floor(HELPER_SLICE_BYTES / headBytes), Math.ceil(total / (4 * (helpers.length + 1)))));
   let done = 0;
   const headDone = () => options.onHead?.(++done, total);
   const results: HeadAnalysis[] = [];
-  const helped = helpers.map((helper, i) => {
-    const cellsOf = shares[i + 1];
-    return helper(headSlice(data, cellsOf, options.pca), headDone, options.signal).catch((error) => {
-      if (options.signal?.aborted) throw error;
-      // A helper that crashed leaves its heads to this worker (slower, not lost).
-      return cellsOf;
-    });
-  });
-  // A cancel ends this worker's loop first; the helpers' rejections are then not left unhandled.
-  for (const h of helped) h.catch(() => {});
-  const here = async (own: number[]) => {
-    for (const c of own) {
+  const helperLoop = async (helper: AnalysisHelper) => {
+    while (queue.length) {
+      const cells = queue.splice(0, perCall);
+      try {
+        results.push(...(await helper(headSlice(data, cells, options.pca), headDone, options.signal)));
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        // A helper that crashed gives its heads back (done here, slower, not lost) and takes no more.
+        queue.push(...cells);
+        return;
+      }
+    }
+  };
+  const here = async () => {
+    while (queue.length) {
       if (options.signal?.aborted) throw new CancelledError();
-      const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
-      results.push(analyzeHead(c, q, k, headAttention(data, Math.floor(c / data.heads), c % data.heads), data.headDim, data.sentenceStarts, data.attentionStarts, options.pca));
+      const c = queue.pop()!;
+      const [layer, head] = [Math.floor(c / data.heads), c % data.heads];
+      const { q, k } = headVectors(data, layer, head);
+      results.push(analyzeHead(c, q, k, headAttention(data, layer, head), data.headDim, data.sentenceStarts, data.attentionStarts, options.pca));
       headDone();
       await options.afterHead?.();
     }
   };
-  await here(shares[0]);
-  for (const reply of await Promise.all(helped)) {
-    if (reply.length && typeof reply[0] === 'number') await here(reply as number[]);
-    else results.push(...(reply as HeadAnalysis[]));
-  }
+  const helped = helpers.map(helperLoop);
+  // A cancel ends this worker's loop first; the helpers' rejections are then not left unhandled.
+  for (const h of helped) h.catch(() => {});
+  await here();
+  await Promise.all(helped);
+  // Heads a helper gave back after this worker's queue ran dry.
+  await here();
   return assemble(results, data.layers, data.heads, options.pca ?? []);
 }
 

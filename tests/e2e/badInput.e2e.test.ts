@@ -52,7 +52,11 @@ describe('bad input', () => {
   it('refuses a corpus too large for memory on the corpus card before Run, with Run off and the result on screen kept', async () => {
     const { page } = browser();
     await openApp(page, baseURL, '?device=wasm');
+    // A result on screen first (one of this run's own, not whatever the cache shows on opening).
+    await pasteCorpus(page, 'A result to keep on screen.');
+    await runToEnd(page);
     const before = await resultId(page);
+    expect(before).not.toBeNull();
     const lines = Array.from({ length: 6000 }, (_, i) => `Line number ${i} has a handful of ordinary words in it.`).join('\n');
     await page.getByRole('radio', { name: 'Upload', exact: true }).check();
     await page.getByLabel('Corpus file').setInputFiles({ name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.from(lines) });
