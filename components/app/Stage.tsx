@@ -84,7 +84,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
             shareUrl={shareUrl}
           />
           <button type="button" className={`tool${hudOn ? ' on' : ''}`} aria-pressed={hudOn} onClick={() => setPanels({ hud: !hudOn })} title="Frame time and points drawn (F)" aria-label="Frame time">
-            ⏱
+            fps
           </button>
           <button type="button" className="tool" onClick={() => setPanels({ help: true })} title="Keyboard and mouse (?)" aria-label="Shortcuts">
             ?
