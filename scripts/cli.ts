@@ -99,7 +99,8 @@ async function project(argv: string[]): Promise<void> {
   };
   const mode = values.mode as NormalizationMode;
   const started = performance.now();
-  const norms = normalizationsFor(data, mode, (l, h) => headPairsOf(data, l, h));
+  // Derived dot products, as the app's analysis uses: the same constants as the page's.
+  const norms = normalizationsFor(data, mode, (l, h) => headPairsOf(data, l, h, 1 / Math.sqrt(data.headDim)));
   const normalizeMs = performance.now() - started;
   const points = 2 * data.tokenCount;
   const layouts: Float32Array[] = [];
