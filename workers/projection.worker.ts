@@ -10,6 +10,6 @@ serve<ProjectionApi>(self as unknown as ScopeLike, {
       return true;
     });
     context.transfer(result.coords.buffer as ArrayBuffer);
-    return { coords: result.coords, ms: result.ms, explainedVariance: result.explainedVariance };
+    return { coords: result.coords, ms: result.ms, explainedVariance: result.explainedVariance, kernel: result.kernel };
   },
 });

@@ -3,7 +3,7 @@
 // subscribe and redraw only when a layout they show changed, and the status line re-renders
 // only when its text does.
 import type { NormalizationMode } from '@/lib/analysis/normalize';
-import type { ProjectionMethod } from '@/lib/projection/project';
+import type { ProjectionMethod, UmapKernel } from '@/lib/projection/project';
 
 export interface LayoutView {
   mode: NormalizationMode;
@@ -31,6 +31,8 @@ export class LayoutStore {
   /** First and last arrival of computed layouts per slot, and how many: the rate heads come in at. */
   private arrivals = new Map<string, { first: number; last: number; count: number }>();
   readonly computed: Record<ProjectionMethod, number> = { pca: 0, umap: 0 };
+  /** Where the last computed UMAP layout ran (WebAssembly SIMD, or JavaScript without it). */
+  umapKernel: UmapKernel | undefined;
   cached = 0;
   errors: string[] = [];
   epoch: EpochTick | null = null;

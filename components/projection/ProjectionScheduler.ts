@@ -207,6 +207,7 @@ export class ProjectionScheduler {
         { transfer: [joint.buffer as ArrayBuffer], onProgress: (p) => this.layouts.tick(task.view, task.layer, task.head, p.epoch, p.epochs) },
       );
       if (this.disposed) return;
+      if (out.kernel) this.layouts.umapKernel = out.kernel;
       this.layouts.set(task.view, task.layer, task.head, out.coords, 'computed');
       void saveHead(this.keyOf(task.view), task.layer, task.head, out.coords);
     } catch (e) {

@@ -21,7 +21,7 @@ function statusText(layouts: LayoutStore, views: LayoutView[], workers: number):
   const tick = layouts.epoch;
   const parts = [part('pca'), part('umap')];
   if (tick) parts.push(`L${tick.layer} H${tick.head}: epoch ${tick.epoch}/${tick.epochs}`);
-  parts.push(`computed: PCA ${layouts.computed.pca}, UMAP ${layouts.computed.umap}`, `${layouts.cached} from cache`, `${workers} worker(s)`);
+  parts.push(`computed: PCA ${layouts.computed.pca}, UMAP ${layouts.computed.umap}${layouts.umapKernel ? ` (in ${layouts.umapKernel})` : ''}`, `${layouts.cached} from cache`, `${workers} worker(s)`);
   if (views.length === 2 && views[0].mode !== main.mode) {
     const raw = views[0];
     parts.push(`raw vectors: PCA ${layouts.count({ ...raw, method: 'pca' })}/${total}, UMAP ${layouts.count({ ...raw, method: 'umap' })}/${total}`);

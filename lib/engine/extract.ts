@@ -109,10 +109,8 @@ function scatterLayer(
       for (let h = 0; h < NH; h++) {
         const dst = ((l * NH + h) * N + row0 + t) * D;
         const from = src + h * D;
-        for (let d = 0; d < D; d++) {
-          queries[dst + d] = q[from + d];
-          keys[dst + d] = k[from + d];
-        }
+        queries.set(q.subarray(from, from + D), dst);
+        keys.set(k.subarray(from, from + D), dst);
       }
     }
     const block = layout.attentionStarts[s];
@@ -121,7 +119,7 @@ function scatterLayer(
       for (let i = 0; i < n; i++) {
         const from = ((b * NH + h) * seq + i) * seq;
         const to = base + i * n;
-        for (let j = 0; j < n; j++) attention[to + j] = a[from + j];
+        attention.set(a.subarray(from, from + n), to);
       }
     }
   }

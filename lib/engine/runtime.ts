@@ -90,18 +90,20 @@ export function devicePlan(preference: DevicePreference): { candidates: Device[]
   return { candidates: preference === 'wasm' ? ['wasm'] : ['webgpu', 'wasm'], allowSoftwareAdapter: preference === 'webgpu' };
 }
 
-async function createSession(ort: OrtModule, model: Uint8Array, device: Device): Promise<InferenceSession> {
+async function createSession(ort: OrtModule, model: Uint8Array, device: Device, override: InferenceSession.SessionOptions = {}): Promise<InferenceSession> {
   if (device === 'wasm' && ort.env.wasm) ort.env.wasm.numThreads = wasmThreads();
   // Native CPU threads otherwise keep spinning after a run and steal cores from whatever
   // runs next (another session, the analysis), which also skews benchmarks.
   const extra = device === 'cpu' ? { session: { intra_op: { allow_spinning: '0' } } } : undefined;
-  return ort.InferenceSession.create(model, { executionProviders: [device], graphOptimizationLevel: 'all', logSeverityLevel: ORT_LOG_SEVERITY, extra });
+  return ort.InferenceSession.create(model, { executionProviders: [device], graphOptimizationLevel: 'all', logSeverityLevel: ORT_LOG_SEVERITY, extra, ...override });
 }
 
 export interface OpenOptions {
   /** Accept a software WebGPU adapter (an explicit WebGPU choice). */
   allowSoftwareAdapter?: boolean;
   log?: (message: string) => void;
+  /** Session options over QKViz's own (the Node benchmark tries onnxruntime's variants). */
+  sessionOptions?: InferenceSession.SessionOptions;
 }
 
 /**
@@ -122,7 +124,7 @@ export async function openModel(ort: OrtModule, model: Uint8Array, candidates: D
       adapter = found.adapter;
     }
     try {
-      const session = await createSession(ort, model, device);
+      const session = await createSession(ort, model, device, options.sessionOptions);
       const report: DeviceReport = { device, threads: device === 'wasm' ? wasmThreads() : undefined, adapter, fallback: reasons.join('; ') || undefined };
       log(`model opened on ${device}${report.fallback ? ` (${report.fallback})` : ''}`);
       return new SessionRunner(ort, model, session, report, candidates.slice(candidates.indexOf(device) + 1), log);

@@ -20,11 +20,11 @@ export const RUN_FORMAT_VERSION = 2;
 export const runKey = (model: string, corpus: string) => `run-v${RUN_FORMAT_VERSION}|${model}|${corpus}`;
 
 /** Bump when projection code changes what it computes, so stale cache entries are ignored. */
-export const PROJECTION_VERSION = 3;
+export const PROJECTION_VERSION = 4;
 
 /** Layouts depend on the run too (its normalization constants), so the run's format is part of their key. */
 export function projectionKey(model: string, corpus: string, mode: NormalizationMode, params: ProjectionParams): string {
-  const { method, dims, seed, metric, nNeighbors, epochs } = params;
-  const tuning = method === 'umap' ? `${metric}:${nNeighbors}:${epochs}:${seed}` : '';
+  const { method, dims, seed, metric, nNeighbors, epochs, init } = params;
+  const tuning = method === 'umap' ? `${metric}:${nNeighbors}:${epochs}:${seed}:${init ?? 'pca'}` : '';
   return `v${PROJECTION_VERSION}.${RUN_FORMAT_VERSION}|${model}|${corpus}|${mode}|${method}|${dims}|${tuning}`;
 }

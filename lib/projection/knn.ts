@@ -3,6 +3,7 @@
 // for tests. Rows are sorted by distance with the point itself first (distance 0), the
 // layout umap-js's own search produces and its fuzzy-set code expects.
 import { seededRandom } from '../util/random';
+import { WasmArena, wasmAvailable } from './kernels';
 
 export type Metric = 'euclidean' | 'cosine';
 
@@ -68,8 +69,35 @@ export function exactKnn(points: Float32Array, n: number, d: number, k: number, 
   return { n, k, indices, distances };
 }
 
-/** Approximate kNN by NN-descent; `seed` makes it deterministic. */
+const maxIterations = (n: number) => Math.max(5, Math.round(Math.log2(n)));
+
+/**
+ * Approximate kNN by NN-descent; `seed` makes it deterministic. In WebAssembly with f32
+ * SIMD distances where available (the same algorithm and PRNG draws; distances summed in
+ * f32 lanes, so near-ties can order differently), else in JavaScript.
+ */
 export function nnDescentKnn(points: Float32Array, n: number, d: number, k: number, metric: Metric = 'euclidean', seed = 42): Knn {
+  if (wasmAvailable()) return nnDescentWasm(prepare(points, n, d, metric), n, d, k, metric, seed);
+  return nnDescentJs(points, n, d, k, metric, seed);
+}
+
+function nnDescentWasm(x: Float32Array, n: number, d: number, k: number, metric: Metric, seed: number): Knn {
+  const C = NN_DESCENT_MAX_CANDIDATES;
+  const bytes = [x.length * 4, n * k * 4, n * k * 8, n * k, 4 * n * (2 * C + 4)];
+  const arena = new WasmArena(bytes.reduce((a, b) => a + b + 16, 0));
+  const [xAt, idxAt, distAt, newAt, scratchAt] = bytes.map((b) => arena.alloc(b));
+  arena.f32(xAt, x.length).set(x);
+  arena.exports.setSeed(seed >>> 0);
+  arena.exports.nnDescent(xAt, n, d, k, idxAt, distAt, newAt, scratchAt, C, maxIterations(n), NN_DESCENT_DELTA);
+  const indices = Int32Array.from(arena.i32(idxAt, n * k));
+  const squared = arena.f64(distAt, n * k);
+  const distances = new Float32Array(n * k);
+  for (let e = 0; e < n * k; e++) distances[e] = e % k === 0 ? 0 : finalDistance(squared[e], metric);
+  return { n, k, indices, distances };
+}
+
+/** NN-descent in JavaScript (no WebAssembly SIMD). */
+export function nnDescentJs(points: Float32Array, n: number, d: number, k: number, metric: Metric = 'euclidean', seed = 42): Knn {
   const x = prepare(points, n, d, metric);
   const rand = seededRandom(seed);
   const idx = new Int32Array(n * k).fill(-1);
@@ -120,7 +148,7 @@ export function nnDescentKnn(points: Float32Array, n: number, d: number, k: numb
       if (r < C) list[i * C + r] = j;
     }
   };
-  const maxIters = Math.max(5, Math.round(Math.log2(n)));
+  const maxIters = maxIterations(n);
   for (let iter = 0; iter < maxIters; iter++) {
     newCount.fill(0);
     oldCount.fill(0);

@@ -6,9 +6,10 @@ import { applyNormalization } from '../analysis/normalize';
 import { type QueryKeyData, headVectors } from '../engine/layout';
 import { seededRandom } from '../util/random';
 import { fitToUnitBall } from './fit';
+import { wasmAvailable } from './kernels';
 import { type Metric, nnDescentKnn } from './knn';
 import { pca } from './pca';
-import { UmapLayout } from './umap';
+import { UmapLayout, defaultEpochs } from './umap';
 
 export type ProjectionMethod = 'pca' | 'umap';
 
@@ -20,17 +21,30 @@ export interface ProjectionParams {
   nNeighbors: number;
   /** UMAP epochs; 0 = by point count (umapEpochs). */
   epochs: number;
+  /** UMAP starting layout: PCA (default) or uniform random as umap-js. */
+  init?: 'pca' | 'random';
 }
 
 export const DEFAULT_PROJECTION: ProjectionParams = { method: 'pca', dims: 3, seed: 42, metric: 'euclidean', nNeighbors: 15, epochs: 0 };
 
 /**
- * UMAP epochs by point count. umap-js uses 200–500; measured on real 10k-point heads, 50
- * epochs reach a trustworthiness within 0.005 of umap-js's defaults at a quarter of the
- * time, and small heads get more because they are cheap.
+ * UMAP epochs by point count: half of umap-js's schedule (500 → 250 at ≤ 2,500 points …
+ * 200 → 100 above 7,500). Measured on six real 10k-point heads (bench/projection.ts): from
+ * a PCA start, 100 epochs reach umap-js defaults' trustworthiness within 0.005 on every
+ * one (50 epochs fell up to 0.009 short).
  */
 export function umapEpochs(points: number): number {
-  return points <= 2000 ? 200 : points <= 5000 ? 100 : 50;
+  return Math.ceil(defaultEpochs(points) / 2);
+}
+
+/** umap-learn's init="pca": the first `dims` components scaled to ±10, plus 1e-4 of seeded noise. */
+export function pcaStart(joint: Float32Array, n: number, d: number, dims: number, seed: number): Float64Array {
+  const coords = pca(joint, n, d, dims).coords;
+  let max = 0;
+  for (const c of coords) max = Math.max(max, Math.abs(c));
+  const random = seededRandom(seed ^ 0x5eed);
+  const scale = max > 0 ? 10 / max : 0;
+  return Float64Array.from(coords, (c) => c * scale + (random() - 0.5) * 2e-4);
 }
 
 /** One head's normalized queries then keys as one [2N][d] array. */
@@ -46,7 +60,11 @@ export interface HeadProjection {
   /** PCA only: variance explained by each kept component. */
   explainedVariance?: number[];
   ms: number;
+  /** UMAP only: where its kNN and SGD ran. */
+  kernel?: UmapKernel;
 }
+
+export type UmapKernel = 'WebAssembly SIMD' | 'JavaScript';
 
 /** `onEpoch` lets a worker report progress and stop between UMAP epochs (return false to stop). */
 export function projectHead(joint: Float32Array, d: number, params: ProjectionParams, onEpoch?: (epoch: number, total: number) => boolean): HeadProjection {
@@ -54,19 +72,22 @@ export function projectHead(joint: Float32Array, d: number, params: ProjectionPa
   const n = joint.length / d;
   let coords: Float32Array;
   let explainedVariance: number[] | undefined;
+  let kernel: UmapKernel | undefined;
   if (params.method === 'pca') {
     const r = pca(joint, n, d, params.dims);
     coords = r.coords;
     explainedVariance = Array.from(r.explainedVariance.subarray(0, params.dims));
   } else {
     const knn = nnDescentKnn(joint, n, d, Math.min(params.nNeighbors, n - 1), params.metric, params.seed);
-    const layout = new UmapLayout(knn, { dims: params.dims, random: seededRandom(params.seed), nEpochs: params.epochs || umapEpochs(n) });
+    const init = params.init === 'random' ? undefined : pcaStart(joint, n, d, params.dims, params.seed);
+    const layout = new UmapLayout(knn, { dims: params.dims, seed: params.seed, nEpochs: params.epochs || umapEpochs(n), init });
     while (!layout.done) {
       layout.step();
       if (onEpoch && onEpoch(layout.currentEpoch, layout.nEpochs) === false) break;
     }
     coords = Float32Array.from(layout.embedding);
+    kernel = wasmAvailable() ? 'WebAssembly SIMD' : 'JavaScript';
   }
   fitToUnitBall(coords, params.dims);
-  return { coords, explainedVariance, ms: performance.now() - started };
+  return { coords, explainedVariance, ms: performance.now() - started, kernel };
 }

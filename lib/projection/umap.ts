@@ -5,6 +5,7 @@
 // arrays, which made it take ~20 s for one 10k-point head. The a/b curve comes from
 // umap-js itself.
 import { findABParams } from 'umap-js/dist/umap';
+import { WasmArena, wasmAvailable } from './kernels';
 import type { Knn } from './knn';
 
 export interface UmapOptions {
@@ -17,7 +18,11 @@ export interface UmapOptions {
   learningRate?: number;
   negativeSampleRate?: number;
   repulsionStrength?: number;
-  random: () => number;
+  /** mulberry32 seed (lib/util/random), inlined in the SGD loop; or any `random`. */
+  seed?: number;
+  random?: () => number;
+  /** Starting layout [n][dims] (e.g. PCA scaled to ±10); default uniform in ±10 as umap-js. */
+  init?: Float64Array;
 }
 
 /** umap-js's schedule: fewer epochs for larger graphs. */
@@ -86,43 +91,81 @@ export function fuzzySimplicialSet(knn: Knn): { rows: Int32Array; cols: Int32Arr
     } else if (sigma < MIN_K_DIST_SCALE * meanOfMeans) sigma = MIN_K_DIST_SCALE * meanOfMeans;
     sigmas[i] = sigma;
   }
-  // Directed memberships as sorted (row * n + col) keys, the same for the transpose, then a
-  // merge of the two sorted lists: the fuzzy union a + b − a·b (a missing entry counts 0).
-  const m = n * k;
-  const fKeys = new Float64Array(m);
-  const tKeys = new Float64Array(m);
-  const value = new Float64Array(m);
-  let used = 0;
+  // Directed memberships, then per row the union with the transpose's row (a counting
+  // transpose), sorted by column: the fuzzy union a + b − a·b (a missing entry counts 0),
+  // in the (row, col) order umap-js's sparse matrices give.
+  const value = new Float64Array(n * k);
+  const inDegree = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < k; j++) {
       const c = indices[i * k + j];
       if (c < 0) continue;
       const d = distances[i * k + j];
-      value[used] = c === i ? 0 : d - rhos[i] <= 0 ? 1 : Math.exp(-((d - rhos[i]) / sigmas[i]));
-      fKeys[used] = i * n + c;
-      tKeys[used] = c * n + i;
-      used++;
+      value[i * k + j] = c === i ? 0 : d - rhos[i] <= 0 ? 1 : Math.exp(-((d - rhos[i]) / sigmas[i]));
+      inDegree[c + 1]++;
     }
   }
-  const byKey = (keys: Float64Array) => Int32Array.from({ length: used }, (_, e) => e).sort((a, b) => keys[a] - keys[b]);
-  const fo = byKey(fKeys);
-  const to = byKey(tKeys);
-  const rows = new Int32Array(2 * used);
-  const cols = new Int32Array(2 * used);
-  const vals = new Float64Array(2 * used);
+  for (let i = 0; i < n; i++) inDegree[i + 1] += inDegree[i];
+  const tFrom = new Int32Array(inDegree[n]);
+  const tValue = new Float64Array(inDegree[n]);
+  const fill = inDegree.slice(0, n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      const c = indices[i * k + j];
+      if (c < 0) continue;
+      tFrom[fill[c]] = i;
+      tValue[fill[c]++] = value[i * k + j];
+    }
+  }
+  const rows = new Int32Array(2 * inDegree[n]);
+  const cols = new Int32Array(2 * inDegree[n]);
+  const vals = new Float64Array(2 * inDegree[n]);
+  const rowCol = new Int32Array(k + n);
+  const rowA = new Float64Array(k + n);
+  const rowB = new Float64Array(k + n);
   let out = 0;
-  let a = 0;
-  let b = 0;
-  while (a < used || b < used) {
-    const ka = a < used ? fKeys[fo[a]] : Infinity;
-    const kb = b < used ? tKeys[to[b]] : Infinity;
-    const key = Math.min(ka, kb);
-    const va = ka === key ? value[fo[a++]] : 0;
-    const vb = kb === key ? value[to[b++]] : 0;
-    rows[out] = Math.floor(key / n);
-    cols[out] = key % n;
-    vals[out] = va + vb - va * vb;
-    out++;
+  for (let r = 0; r < n; r++) {
+    let m = 0;
+    for (let j = 0; j < k; j++) {
+      const c = indices[r * k + j];
+      if (c < 0) continue;
+      rowCol[m] = c;
+      rowA[m] = value[r * k + j];
+      rowB[m++] = 0;
+    }
+    for (let t = inDegree[r]; t < inDegree[r + 1]; t++) {
+      rowCol[m] = tFrom[t];
+      rowA[m] = 0;
+      rowB[m++] = tValue[t];
+    }
+    // insertion sort by column (rows hold ~2k entries)
+    for (let x = 1; x < m; x++) {
+      const c = rowCol[x];
+      const va = rowA[x];
+      const vb = rowB[x];
+      let y = x - 1;
+      while (y >= 0 && rowCol[y] > c) {
+        rowCol[y + 1] = rowCol[y];
+        rowA[y + 1] = rowA[y];
+        rowB[y + 1] = rowB[y];
+        y--;
+      }
+      rowCol[y + 1] = c;
+      rowA[y + 1] = va;
+      rowB[y + 1] = vb;
+    }
+    for (let x = 0; x < m; ) {
+      const c = rowCol[x];
+      let va = 0;
+      let vb = 0;
+      for (; x < m && rowCol[x] === c; x++) {
+        va += rowA[x];
+        vb += rowB[x];
+      }
+      rows[out] = r;
+      cols[out] = c;
+      vals[out++] = va + vb - va * vb;
+    }
   }
   return { rows: rows.subarray(0, out), cols: cols.subarray(0, out), vals: vals.subarray(0, out) };
 }
@@ -131,20 +174,36 @@ export function fuzzySimplicialSet(knn: Knn): { rows: Int32Array; cols: Int32Arr
 function edgesFor(set: ReturnType<typeof fuzzySimplicialSet>, nEpochs: number): Graph {
   let max = 0;
   for (const v of set.vals) if (v > max) max = v;
-  const keep: number[] = [];
-  for (let e = 0; e < set.vals.length; e++) if (!(set.vals[e] < max / nEpochs) && set.vals[e]) keep.push(e);
-  return {
-    head: Int32Array.from(keep, (e) => set.cols[e]),
-    tail: Int32Array.from(keep, (e) => set.rows[e]),
-    weight: Float64Array.from(keep, (e) => set.vals[e]),
-  };
+  let kept = 0;
+  const keep = (v: number) => !(v < max / nEpochs) && v !== 0;
+  for (const v of set.vals) if (keep(v)) kept++;
+  const graph: Graph = { head: new Int32Array(kept), tail: new Int32Array(kept), weight: new Float64Array(kept) };
+  let e = 0;
+  for (let s = 0; s < set.vals.length; s++) {
+    if (!keep(set.vals[s])) continue;
+    graph.head[e] = set.cols[s];
+    graph.tail[e] = set.rows[s];
+    graph.weight[e++] = set.vals[s];
+  }
+  return graph;
+}
+
+/** umap-js's a/b curve fit, once per (spread, min_dist). */
+const abCache = new Map<string, { a: number; b: number }>();
+
+function abParams(spread: number, minDist: number): { a: number; b: number } {
+  const key = `${spread} ${minDist}`;
+  if (!abCache.has(key)) abCache.set(key, findABParams(spread, minDist));
+  return abCache.get(key)!;
 }
 
 /** A UMAP run over one head, advanced an epoch at a time so a worker can report and cancel. */
 export class UmapLayout {
   readonly nEpochs: number;
+  /** The layout so far, [n][dims]; lives in the WebAssembly memory on that path. */
   readonly embedding: Float64Array;
   private epoch = 0;
+  private wasm: { arena: WasmArena; head: number; tail: number; eps: number; next: number; epsNeg: number; nextNeg: number; emb: number } | undefined;
   private graph: Graph;
   private epochsPerSample: Float64Array;
   private epochOfNextSample: Float64Array;
@@ -153,6 +212,9 @@ export class UmapLayout {
   private a: number;
   private b: number;
   private alpha: number;
+  /** mulberry32 state when seeded. */
+  private state: number | undefined;
+  private random: () => number;
 
   constructor(
     knn: Knn,
@@ -163,7 +225,18 @@ export class UmapLayout {
     this.graph = edgesFor(fuzzySimplicialSet(knn), this.nEpochs);
     const dims = options.dims;
     this.embedding = new Float64Array(n * dims);
-    for (let i = 0; i < n * dims; i++) this.embedding[i] = options.random() * 20 + -10;
+    if (options.seed !== undefined) {
+      this.state = options.seed >>> 0;
+      this.random = () => {
+        const t0 = (this.state = ((this.state as number) + 0x6d2b79f5) >>> 0);
+        let t = Math.imul(t0 ^ (t0 >>> 15), t0 | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+    } else if (options.random) this.random = options.random;
+    else throw new Error('UmapLayout needs a seed or a random source');
+    if (options.init) this.embedding.set(options.init);
+    else for (let i = 0; i < n * dims; i++) this.embedding[i] = this.random() * 20 + -10;
     let maxWeight = 0;
     for (const w of this.graph.weight) if (w > maxWeight) maxWeight = w;
     const edges = this.graph.weight.length;
@@ -176,10 +249,30 @@ export class UmapLayout {
     this.epochsPerNegativeSample = this.epochsPerSample.map((e) => e / rate);
     this.epochOfNextNegativeSample = Float64Array.from(this.epochsPerNegativeSample);
     this.epochOfNextSample = Float64Array.from(this.epochsPerSample);
-    const ab = findABParams(options.spread ?? 1, options.minDist ?? 0.1);
+    const ab = abParams(options.spread ?? 1, options.minDist ?? 0.1);
     this.a = ab.a;
     this.b = ab.b;
     this.alpha = options.learningRate ?? 1;
+    if (this.state !== undefined && wasmAvailable()) this.wasm = this.toWasm();
+  }
+
+  /** Copies the graph, schedules and layout into a WebAssembly instance; the layout is then a view of it. */
+  private toWasm(): NonNullable<UmapLayout['wasm']> {
+    const edges = this.graph.head.length;
+    const sizes = [edges * 4, edges * 4, edges * 8, edges * 8, edges * 8, edges * 8, this.embedding.length * 8];
+    const arena = new WasmArena(sizes.reduce((a, b) => a + b + 16, 0));
+    const [head, tail, eps, next, epsNeg, nextNeg, emb] = sizes.map((b) => arena.alloc(b));
+    arena.i32(head, edges).set(this.graph.head);
+    arena.i32(tail, edges).set(this.graph.tail);
+    arena.f64(eps, edges).set(this.epochsPerSample);
+    arena.f64(next, edges).set(this.epochOfNextSample);
+    arena.f64(epsNeg, edges).set(this.epochsPerNegativeSample);
+    arena.f64(nextNeg, edges).set(this.epochOfNextNegativeSample);
+    const view = arena.f64(emb, this.embedding.length);
+    view.set(this.embedding);
+    (this as { embedding: Float64Array }).embedding = view;
+    arena.exports.setSeed(this.state as number);
+    return { arena, head, tail, eps, next, epsNeg, nextNeg, emb };
   }
 
   get done(): boolean {
@@ -190,9 +283,24 @@ export class UmapLayout {
     return this.epoch;
   }
 
-  /** One epoch of SGD, exactly as umap-js's optimizeLayoutStep. */
+  /**
+   * One epoch of SGD, umap-js's optimizeLayoutStep: in WebAssembly when seeded and
+   * available (the same updates, order and PRNG draws; one power per gradient), else here.
+   */
   step(): void {
     if (this.done) return;
+    if (this.wasm) {
+      const w = this.wasm;
+      w.arena.exports.sgdEpoch(this.epoch, this.graph.head.length, w.head, w.tail, w.eps, w.next, w.epsNeg, w.nextNeg, w.emb, this.embedding.length / this.options.dims, this.options.dims, this.a, this.b, this.options.repulsionStrength ?? 1, this.alpha);
+      this.alpha = (this.options.learningRate ?? 1) * (1.0 - this.epoch / this.nEpochs);
+      this.epoch++;
+      return;
+    }
+    this.stepJs();
+  }
+
+  /** One epoch of SGD in JavaScript, exactly as umap-js's optimizeLayoutStep. */
+  private stepJs(): void {
     const n = this.epoch;
     const { head, tail } = this.graph;
     const { a, b, alpha } = this;
@@ -200,7 +308,7 @@ export class UmapLayout {
     const gamma = this.options.repulsionStrength ?? 1;
     const emb = this.embedding;
     const nVertices = emb.length / dim;
-    const random = this.options.random;
+    const random = this.random;
     const eps = this.epochsPerSample;
     const next = this.epochOfNextSample;
     const epsNeg = this.epochsPerNegativeSample;

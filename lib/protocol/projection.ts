@@ -1,6 +1,6 @@
 // The projection worker's API: one whole head per call, its joint vectors transferred in and
 // its coordinates transferred back, with UMAP epoch progress.
-import type { ProjectionParams } from '../projection/project';
+import type { ProjectionParams, UmapKernel } from '../projection/project';
 
 export interface ProjectRequest {
   layer: number;
@@ -14,7 +14,7 @@ export interface ProjectRequest {
 export type ProjectionApi = {
   project: {
     args: ProjectRequest;
-    result: { coords: Float32Array; ms: number; explainedVariance?: number[] };
+    result: { coords: Float32Array; ms: number; explainedVariance?: number[]; kernel?: UmapKernel };
     progress: { epoch: number; epochs: number };
   };
 };

@@ -54,6 +54,8 @@ describe('projections', () => {
     await page.getByRole('radio', { name: 'PCA' }).check();
 
     await expect.poll(() => status(page), { timeout: 240_000, interval: 1000 }).toMatch(/UMAP 72\/72 heads/);
+    // The page says where UMAP ran: the WebAssembly SIMD kernels (Chromium has them).
+    expect(await status(page)).toContain('(in WebAssembly SIMD)');
     await page.getByRole('radio', { name: 'UMAP' }).check();
     // The flight back to the matrix has ended once the labels are where they were.
     await expect.poll(async () => (await cellPixels(page)).filter((c) => c.query > 0 && c.key > 0).length, { timeout: 10_000 }).toBe(72);

@@ -1,9 +1,13 @@
 // QKViz's typed-array UMAP computes what umap-js computes: with the same kNN graph and
 // seed it returns umap-js's layout; it is deterministic; and NN-descent finds nearly all
 // true neighbours.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UMAP } from 'umap-js';
-import { exactKnn, nnDescentKnn } from '../../../lib/projection/knn';
+import { WasmArena, disableWasm, wasmAvailable } from '../../../lib/projection/kernels';
+import { exactKnn, nnDescentJs, nnDescentKnn } from '../../../lib/projection/knn';
+import { trustworthiness } from '../../../lib/projection/quality';
 import { UmapLayout } from '../../../lib/projection/umap';
 import { seededRandom } from '../../../lib/util/random';
 
@@ -63,5 +67,67 @@ describe('nnDescentKnn', () => {
       for (let j = 1; j < k; j++) expect(approx.distances[i * k + j]).toBeGreaterThanOrEqual(approx.distances[i * k + j - 1]);
     }
     expect(hits / (n * k)).toBeGreaterThan(0.95);
+  });
+});
+
+describe('WebAssembly kernels', () => {
+  it('are what runs here (Node 20 has WebAssembly SIMD)', () => {
+    expect(wasmAvailable()).toBe(true);
+  });
+
+  it('NN-descent returns the JavaScript version’s neighbours (same PRNG draws; f32 sums may swap near-ties)', () => {
+    const [n, d, k] = [2000, 32, 15];
+    const x = blobs(n, d, 5, 21);
+    const js = nnDescentJs(x, n, d, k, 'euclidean', 4);
+    const wasm = nnDescentKnn(x, n, d, k, 'euclidean', 4);
+    let same = 0;
+    let worst = 0;
+    for (let e = 0; e < n * k; e++) {
+      if (js.indices[e] === wasm.indices[e]) same++;
+      worst = Math.max(worst, Math.abs(js.distances[e] - wasm.distances[e]) / Math.max(1e-6, js.distances[e]));
+    }
+    expect(same / (n * k)).toBeGreaterThan(0.99);
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('an SGD epoch moves the layout as the JavaScript epoch does, and a full run is as trustworthy', () => {
+    const [n, d, k] = [1200, 8, 15];
+    const x = blobs(n, d, 4, 13);
+    const knn = exactKnn(x, n, d, k);
+    const run = (epochs: number, off: boolean) => {
+      disableWasm(off);
+      try {
+        const layout = new UmapLayout(knn, { dims: 3, seed: 8, nEpochs: 60 });
+        for (let e = 0; e < epochs; e++) layout.step();
+        return Float64Array.from(layout.embedding);
+      } finally {
+        disableWasm(false);
+      }
+    };
+    const [wasm, js] = [run(2, false), run(2, true)];
+    let maxDiff = 0;
+    for (let i = 0; i < wasm.length; i++) maxDiff = Math.max(maxDiff, Math.abs(wasm[i] - js[i]));
+    expect(maxDiff).toBeLessThan(1e-6);
+    const [fullWasm, fullJs] = [run(60, false), run(60, true)];
+    const trust = (y: Float64Array) => trustworthiness(x, d, y, 3, 10, 300);
+    expect(Math.abs(trust(fullWasm) - trust(fullJs))).toBeLessThan(0.01);
+    expect(trust(fullWasm)).toBeGreaterThan(0.9);
+  });
+
+  it('its table-driven x^b agrees with Math.pow to 1e-9 over the range SGD sees', () => {
+    const { exports } = new WasmArena(0);
+    const rand = seededRandom(2);
+    let worst = 0;
+    for (let i = 0; i < 20000; i++) {
+      const x = Math.exp((rand() - 0.5) * 30);
+      const b = 0.5 + rand();
+      worst = Math.max(worst, Math.abs(exports.powForTest(x, b) / Math.pow(x, b) - 1));
+    }
+    expect(worst).toBeLessThan(1e-9);
+  });
+
+  it('the committed module is the one wasm/umap.ts compiles to', () => {
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, '../../../scripts/build-wasm.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toContain('up to date');
   });
 });

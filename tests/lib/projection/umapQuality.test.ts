@@ -1,5 +1,6 @@
-// Our fast UMAP path (NN-descent kNN + fewer epochs by size) is as faithful as a plain
-// umap-js run with its defaults on the same real heads: trustworthiness at k = 10 within 0.02.
+// Our fast UMAP path (WebAssembly NN-descent and SGD, a PCA start, half umap-js's epochs) is
+// as faithful as a plain umap-js run with its defaults on the same real heads:
+// trustworthiness at k = 10 within 0.01 (measured 0.004 at most on these three).
 import { UMAP } from 'umap-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { paperNormalization } from '../../../lib/analysis/normalize';
@@ -20,7 +21,7 @@ describe('UMAP faithfulness on real heads', () => {
     [1, 4],
     [3, 7],
     [5, 0],
-  ])('L%i H%i: trustworthiness within 0.02 of umap-js defaults', (layer, head) => {
+  ])('L%i H%i: trustworthiness within 0.01 of umap-js defaults', (layer, head) => {
     const { q, k } = headVectors(data, layer, head);
     const joint = jointVectors(data, layer, head, paperNormalization(q, k, data.headDim));
     const d = data.headDim;
@@ -30,7 +31,7 @@ describe('UMAP faithfulness on real heads', () => {
     const tOurs = trustworthiness(joint, d, ours.coords, 3, 10, 400);
     const tRef = trustworthiness(joint, d, Float64Array.from(reference.flat()), 3, 10, 400);
     console.log(`[qkviz] L${layer} H${head} (${n} points): trustworthiness ours ${tOurs.toFixed(4)} vs umap-js ${tRef.toFixed(4)}`);
-    expect(Math.abs(tOurs - tRef)).toBeLessThanOrEqual(0.02);
+    expect(Math.abs(tOurs - tRef)).toBeLessThanOrEqual(0.01);
     // A random layout scores about 0.5; this only guards against a broken one.
     expect(tOurs).toBeGreaterThan(0.85);
   });

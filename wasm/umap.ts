@@ -1,0 +1,262 @@
+// AssemblyScript source of QKViz's UMAP kernels (compiled by scripts/build-wasm.mjs into
+// lib/projection/umapWasm.ts): NN-descent kNN with f32 SIMD distances, and one SGD epoch.
+// Both do what lib/projection/knn.ts and umap.ts do in JavaScript, step for step and PRNG
+// draw for PRNG draw (mulberry32); the caller lays out every array in this module's memory
+// and passes byte offsets. No allocator, no runtime: plain loads and stores.
+
+// ---- mulberry32 (lib/util/random.ts), its state in a global ----
+let rngState: u32 = 0;
+
+export function setSeed(seed: u32): void {
+  rngState = seed;
+}
+
+export function getSeed(): u32 {
+  return rngState;
+}
+
+@inline
+function random(): f64 {
+  rngState = rngState + 0x6d2b79f5;
+  let t: u32 = rngState;
+  t = (t ^ (t >> 15)) * (t | 1);
+  t ^= t + (t ^ (t >> 7)) * (t | 61);
+  return <f64>(t ^ (t >> 14)) / 4294967296.0;
+}
+
+// ---- squared Euclidean distance between rows i and j of an [n][d] f32 array ----
+@inline
+function squaredDistance(x: usize, i: i32, j: i32, d: i32): f64 {
+  const a = x + (<usize>i * <usize>d << 2);
+  const b = x + (<usize>j * <usize>d << 2);
+  let acc = f32x4.splat(0);
+  let c = 0;
+  for (; c + 4 <= d; c += 4) {
+    const t = f32x4.sub(v128.load(a + (<usize>c << 2)), v128.load(b + (<usize>c << 2)));
+    acc = f32x4.add(acc, f32x4.mul(t, t));
+  }
+  let s: f64 = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+  for (; c < d; c++) {
+    const t: f64 = <f64>load<f32>(a + (<usize>c << 2)) - <f64>load<f32>(b + (<usize>c << 2));
+    s += t * t;
+  }
+  return s;
+}
+
+// ---- NN-descent (Dong et al. 2011) ----
+let gIdx: usize = 0; // i32 [n][k]
+let gDist: usize = 0; // f64 [n][k]
+let gNew: usize = 0; // u8 [n][k]
+let gK: i32 = 0;
+
+/** Inserts j into i's sorted row; returns 1 if the row changed. */
+@inline
+function push(i: i32, j: i32, dij: f64): i32 {
+  const k = gK;
+  const base = <usize>i * <usize>k;
+  if (dij >= load<f64>(gDist + ((base + <usize>(k - 1)) << 3))) return 0;
+  for (let m = 0; m < k; m++) if (load<i32>(gIdx + ((base + <usize>m) << 2)) == j) return 0;
+  let m = k - 1;
+  while (m > 0 && load<f64>(gDist + ((base + <usize>(m - 1)) << 3)) > dij) {
+    store<f64>(gDist + ((base + <usize>m) << 3), load<f64>(gDist + ((base + <usize>(m - 1)) << 3)));
+    store<i32>(gIdx + ((base + <usize>m) << 2), load<i32>(gIdx + ((base + <usize>(m - 1)) << 2)));
+    store<u8>(gNew + base + <usize>m, load<u8>(gNew + base + <usize>(m - 1)));
+    m--;
+  }
+  store<f64>(gDist + ((base + <usize>m) << 3), dij);
+  store<i32>(gIdx + ((base + <usize>m) << 2), j);
+  store<u8>(gNew + base + <usize>m, 1);
+  return 1;
+}
+
+/** Reservoir sampling keeps each candidate list to C entries, uniformly. */
+@inline
+function offer(list: usize, count: usize, seen: usize, C: i32, i: i32, j: i32): void {
+  const c = load<i32>(count + (<usize>i << 2));
+  const base = list + ((<usize>i * <usize>C) << 2);
+  const kept = c < C ? c : C;
+  for (let m = 0; m < kept; m++) if (load<i32>(base + (<usize>m << 2)) == j) return;
+  const s = load<i32>(seen + (<usize>i << 2));
+  store<i32>(seen + (<usize>i << 2), s + 1);
+  if (c < C) {
+    store<i32>(base + (<usize>c << 2), j);
+    store<i32>(count + (<usize>i << 2), c + 1);
+  } else {
+    const r = <i32>Math.floor(random() * <f64>(s + 1));
+    if (r < C) store<i32>(base + (<usize>r << 2), j);
+  }
+}
+
+/**
+ * kNN by NN-descent of the [n][d] f32 rows at x. Writes indices (i32) and squared
+ * distances (f64, self first at −1) into idx/dist; scratch needs 4 · n · (2C + 4) bytes.
+ */
+export function nnDescent(x: usize, n: i32, d: i32, k: i32, idx: usize, dist: usize, isNew: usize, scratch: usize, C: i32, maxIters: i32, delta: f64): i32 {
+  gIdx = idx;
+  gDist = dist;
+  gNew = isNew;
+  gK = k;
+  const nk = <usize>n * <usize>k;
+  for (let e: usize = 0; e < nk; e++) {
+    store<i32>(idx + (e << 2), -1);
+    store<f64>(dist + (e << 3), Infinity);
+    store<u8>(isNew + e, 0);
+  }
+  for (let i = 0; i < n; i++) {
+    push(i, i, -1);
+    store<u8>(isNew + <usize>i * <usize>k, 0);
+    for (let tries = 0; tries < 3 * k && load<i32>(idx + ((<usize>i * <usize>k + <usize>(k - 1)) << 2)) < 0; tries++) {
+      const j = <i32>Math.floor(random() * <f64>n);
+      if (j != i) push(i, j, squaredDistance(x, i, j, d));
+    }
+  }
+  const newCand = scratch;
+  const oldCand = newCand + ((<usize>n * <usize>C) << 2);
+  const newCount = oldCand + ((<usize>n * <usize>C) << 2);
+  const oldCount = newCount + (<usize>n << 2);
+  const newSeen = oldCount + (<usize>n << 2);
+  const oldSeen = newSeen + (<usize>n << 2);
+  let iter = 0;
+  for (; iter < maxIters; iter++) {
+    memory.fill(newCount, 0, <usize>n << 4);
+    for (let i = 0; i < n; i++) {
+      for (let m = 1; m < k; m++) {
+        const e = <usize>i * <usize>k + <usize>m;
+        const j = load<i32>(idx + (e << 2));
+        if (j < 0) continue;
+        if (load<u8>(isNew + e)) {
+          offer(newCand, newCount, newSeen, C, i, j);
+          offer(newCand, newCount, newSeen, C, j, i);
+          store<u8>(isNew + e, 0);
+        } else {
+          offer(oldCand, oldCount, oldSeen, C, i, j);
+          offer(oldCand, oldCount, oldSeen, C, j, i);
+        }
+      }
+    }
+    let updates = 0;
+    for (let u = 0; u < n; u++) {
+      const nnew = min(load<i32>(newCount + (<usize>u << 2)), C);
+      const nold = min(load<i32>(oldCount + (<usize>u << 2)), C);
+      const nb = newCand + ((<usize>u * <usize>C) << 2);
+      const ob = oldCand + ((<usize>u * <usize>C) << 2);
+      for (let a = 0; a < nnew; a++) {
+        const p = load<i32>(nb + (<usize>a << 2));
+        for (let b = a + 1; b < nnew; b++) {
+          const q = load<i32>(nb + (<usize>b << 2));
+          const dpq = squaredDistance(x, p, q, d);
+          updates += push(p, q, dpq) + push(q, p, dpq);
+        }
+        for (let b = 0; b < nold; b++) {
+          const q = load<i32>(ob + (<usize>b << 2));
+          if (q == p) continue;
+          const dpq = squaredDistance(x, p, q, d);
+          updates += push(p, q, dpq) + push(q, p, dpq);
+        }
+      }
+    }
+    if (<f64>updates <= delta * <f64>n * <f64>k) {
+      iter++;
+      break;
+    }
+  }
+  return iter;
+}
+
+// ---- x^b for normal x > 0, within ~1e-8 relative, as 2^(b · log2 x) from small tables ----
+// (Math.pow here is a full libm pow, ~60% of an epoch's time; SGD needs far less precision.)
+const INV_C = memory.data(256 * 8); // 1 / (1 + j/256)
+const LOG2_C = memory.data(256 * 8); // log2(1 + j/256)
+const EXP2_T = memory.data(256 * 8); // 2^(j/256)
+for (let j = 0; j < 256; j++) {
+  const c: f64 = 1.0 + <f64>j / 256.0;
+  store<f64>(INV_C + (<usize>j << 3), 1.0 / c);
+  store<f64>(LOG2_C + (<usize>j << 3), Math.log2(c));
+  store<f64>(EXP2_T + (<usize>j << 3), Math.pow(2.0, <f64>j / 256.0));
+}
+const INV_LN2: f64 = 1.4426950408889634;
+const LN2: f64 = 0.6931471805599453;
+
+@inline
+function fastPow(x: f64, b: f64): f64 {
+  const bits = reinterpret<u64>(x);
+  const j = <usize>((bits >> 44) & 255);
+  const m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);
+  const r = (m - (1.0 + <f64>(<i32>j) * 0.00390625)) * load<f64>(INV_C + (j << 3));
+  const y = b * (<f64>(<i32>(bits >> 52) - 1023) + load<f64>(LOG2_C + (j << 3)) + r * INV_LN2 * (1.0 - r * (0.5 - r * 0.3333333333333333)));
+  // 2^y = 2^k · 2^(jj/256) · 2^g with y = k + jj/256 + g, 0 ≤ g < 1/256
+  const t = <i64>Math.floor(y * 256.0);
+  const u = (y - <f64>t * 0.00390625) * LN2;
+  return load<f64>(EXP2_T + (<usize>(t & 255) << 3)) * (1.0 + u * (1.0 + u * (0.5 + u * 0.16666666666666666))) * reinterpret<f64>(<u64>((t >> 8) + 1023) << 52);
+}
+
+export function powForTest(x: f64, b: f64): f64 {
+  return fastPow(x, b);
+}
+
+// ---- one epoch of UMAP's SGD (umap-js optimizeLayoutStep) ----
+const CLIP: f64 = 4.0;
+
+@inline
+function clip(g: f64): f64 {
+  return g > CLIP ? CLIP : g < -CLIP ? -CLIP : g;
+}
+
+/**
+ * Edges e in [0, edges): head/tail i32, epochsPerSample/next/epochsPerNeg/nextNeg f64;
+ * emb f64 [nVertices][dim]. The PRNG state must be set (setSeed) and is carried on.
+ */
+export function sgdEpoch(epoch: f64, edges: i32, head: usize, tail: usize, eps: usize, next: usize, epsNeg: usize, nextNeg: usize, emb: usize, nVertices: i32, dim: i32, a: f64, b: f64, gamma: f64, alpha: f64): void {
+  const attract = -2.0 * a * b;
+  const repel = 2.0 * gamma * b;
+  for (let i = 0; i < edges; i++) {
+    const ei = <usize>i << 3;
+    if (load<f64>(next + ei) > epoch) continue;
+    const hi = load<i32>(head + (<usize>i << 2));
+    const j = emb + ((<usize>hi * <usize>dim) << 3);
+    const k = emb + ((<usize>load<i32>(tail + (<usize>i << 2)) * <usize>dim) << 3);
+    let distSquared: f64 = 0;
+    for (let c = 0; c < dim; c++) {
+      const t = load<f64>(j + (<usize>c << 3)) - load<f64>(k + (<usize>c << 3));
+      distSquared += t * t;
+    }
+    let gradCoeff: f64 = 0;
+    if (distSquared > 0) {
+      const p = fastPow(distSquared, b);
+      gradCoeff = (attract * p) / distSquared / (a * p + 1.0);
+    }
+    for (let c = 0; c < dim; c++) {
+      const jc = j + (<usize>c << 3);
+      const kc = k + (<usize>c << 3);
+      const g = clip(gradCoeff * (load<f64>(jc) - load<f64>(kc))) * alpha;
+      store<f64>(jc, load<f64>(jc) + g);
+      store<f64>(kc, load<f64>(kc) - g);
+    }
+    store<f64>(next + ei, load<f64>(next + ei) + load<f64>(eps + ei));
+    const en = load<f64>(epsNeg + ei);
+    const negatives = <i32>Math.floor((epoch - load<f64>(nextNeg + ei)) / en);
+    for (let p = 0; p < negatives; p++) {
+      const other = <i32>Math.floor(random() * <f64>nVertices);
+      const o = emb + ((<usize>other * <usize>dim) << 3);
+      let dist2: f64 = 0;
+      for (let c = 0; c < dim; c++) {
+        const t = load<f64>(j + (<usize>c << 3)) - load<f64>(o + (<usize>c << 3));
+        dist2 += t * t;
+      }
+      let coeff: f64 = 0;
+      if (dist2 > 0) coeff = repel / ((0.001 + dist2) * (a * fastPow(dist2, b) + 1));
+      else if (hi == other) continue;
+      for (let c = 0; c < dim; c++) {
+        const jc = j + (<usize>c << 3);
+        const g = coeff > 0 ? clip(coeff * (load<f64>(jc) - load<f64>(o + (<usize>c << 3)))) : 4.0;
+        store<f64>(jc, load<f64>(jc) + g * alpha);
+      }
+    }
+    store<f64>(nextNeg + ei, load<f64>(nextNeg + ei) + <f64>negatives * en);
+  }
+}
+
+/** First byte free for the caller's arrays. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}
