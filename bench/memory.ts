@@ -1,12 +1,14 @@
 // Tab memory of a ~23k-token run (five licence texts, a paragraph a line) in Chromium, WASM:
-// sampled every 250 ms from Run until the full PCA matrix and 5 s after — the page's JS heap
-// from CDP (Performance.getMetrics) and the resident memory of the renderer process, which
-// holds the page, its workers and their typed arrays (from /proc, process ids from CDP's
-// SystemInfo). Prints the peaks and the figure the corpus card predicted.
+// sampled every 250 ms from Run until the full PCA matrix and 5 s after — JS heap plus
+// ArrayBuffer/WebAssembly memory of the page and every worker (CDP Runtime.getHeapUsage on
+// each target, bench/heapUsage.ts), and the resident memory of the renderer process (from
+// /proc, process ids from CDP's SystemInfo), which adds Chromium's own (rendering, code).
+// Prints the peaks, who held what at the peak, and the figure the corpus card predicted.
 //   npm run build && npm run bench:memory
 import { readFileSync } from 'node:fs';
 import { withApp } from './app';
 import { licenceCorpus } from './corpora';
+import { HeapUsage } from './heapUsage';
 
 const PORT = Number(process.env.BENCH_PORT ?? 3923);
 const MB = 1024 * 1024;
@@ -24,6 +26,7 @@ await withApp(PORT, async (page, base) => {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   const browserCdp = await page.context().browser()?.newBrowserCDPSession().catch(() => null);
+  const heaps = await HeapUsage.attach(cdp);
   await page.goto(`${base}/?device=wasm`);
   await page.getByTestId('prepared-device').waitFor({ timeout: 300_000 });
   await page.locator('[data-testid="corpus-tokens"][data-counted="yes"]').waitFor({ timeout: 120_000 });
@@ -43,12 +46,21 @@ await withApp(PORT, async (page, base) => {
   };
   let peakHeap = 0;
   let peakRss = 0;
+  let peakTotal = 0;
+  let atPeak = new Map<string, number>();
+  const targetPeaks = new Map<string, number>();
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
       const metrics = (await cdp.send('Performance.getMetrics')).metrics as { name: string; value: number }[];
       peakHeap = Math.max(peakHeap, metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0);
       peakRss = Math.max(peakRss, (await renderers()).reduce((n, pid) => n + rssOf(pid), 0));
+      const sample = await heaps.sample();
+      if (sample.total > peakTotal) {
+        peakTotal = sample.total;
+        atPeak = sample.byTarget;
+      }
+      for (const [name, bytes] of sample.byTarget) targetPeaks.set(name, Math.max(targetPeaks.get(name) ?? 0, bytes));
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
@@ -59,7 +71,10 @@ await withApp(PORT, async (page, base) => {
   sampling = false;
   await sampler;
   console.log('Tab memory, five licences (23,153 tokens, 72 heads), Chromium, WASM, Run → full PCA matrix + 5 s:');
-  console.log(`  page JS heap (CDP Performance.getMetrics, main thread): peak ${Math.round(peakHeap / MB)} MB`);
+  console.log(`  JS heap + ArrayBuffers + WebAssembly memory, page and all workers (CDP Runtime.getHeapUsage): peak ${Math.round(peakTotal / MB)} MB`);
+  console.log(`    at that peak: ${[...atPeak].sort((a, b) => b[1] - a[1]).map(([n, b]) => `${n} ${Math.round(b / MB)} MB`).join(', ')}`);
+  console.log(`    each one's own peak: ${[...targetPeaks].sort((a, b) => b[1] - a[1]).map(([n, b]) => `${n} ${Math.round(b / MB)} MB`).join(', ')}`);
+  console.log(`  page JS heap alone (CDP Performance.getMetrics, main thread): peak ${Math.round(peakHeap / MB)} MB`);
   console.log(`  renderer processes' resident memory (page, workers, typed arrays): peak ${peakRss ? `${Math.round(peakRss / MB)} MB` : 'not readable here'}`);
   if (card) console.log(`  the corpus card predicted: ${card}`);
 });

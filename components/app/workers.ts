@@ -5,5 +5,5 @@ import { WorkerClient } from '@/lib/worker/rpc';
 
 export const MODELS_URL = '/models';
 
-export const modelClient = new WorkerClient<ModelApi>(() => new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module' }) as never, 'model');
-export const corpusClient = new WorkerClient<CorpusApi>(() => new Worker(new URL('../../workers/corpus.worker.ts', import.meta.url), { type: 'module' }) as never, 'corpus');
+export const modelClient = new WorkerClient<ModelApi>(() => new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module', name: 'model' }) as never, 'model');
+export const corpusClient = new WorkerClient<CorpusApi>(() => new Worker(new URL('../../workers/corpus.worker.ts', import.meta.url), { type: 'module', name: 'corpus' }) as never, 'corpus');

@@ -158,7 +158,7 @@ export class ProjectionScheduler {
     const idle = this.clients.find((c) => load(c).length === 0);
     if (idle) return idle;
     if (this.clients.length < this.size) {
-      const client = new WorkerClient<ProjectionApi>(() => new Worker(new URL('../../workers/projection.worker.ts', import.meta.url), { type: 'module' }) as never, 'projection');
+      const client = new WorkerClient<ProjectionApi>(() => new Worker(new URL('../../workers/projection.worker.ts', import.meta.url), { type: 'module', name: 'projection' }) as never, 'projection');
       this.clients.push(client);
       return client;
     }

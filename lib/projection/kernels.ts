@@ -4,8 +4,14 @@
 // the JavaScript versions (lib/projection/knn.ts, umap.ts), which compute the same thing.
 import { UMAP_WASM_BASE64 } from './umapWasm';
 
+/** The part of the WebAssembly API used here (lib/ compiles without the DOM library). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
 interface Exports {
-  memory: WebAssembly.Memory;
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
   heapBase(): number;
   setSeed(seed: number): void;
   getSeed(): number;
@@ -15,13 +21,16 @@ interface Exports {
   sgdEpoch(epoch: number, edges: number, head: number, tail: number, eps: number, next: number, epsNeg: number, nextNeg: number, emb: number, nVertices: number, dim: number, a: number, b: number, gamma: number, alpha: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+let compiled: object | null | undefined;
 
-function module(): WebAssembly.Module | null {
+function module(): object | null {
   if (compiled !== undefined) return compiled;
   try {
-    const bytes = typeof Buffer !== 'undefined' ? Buffer.from(UMAP_WASM_BASE64, 'base64') : Uint8Array.from(atob(UMAP_WASM_BASE64), (c) => c.charCodeAt(0));
-    compiled = new WebAssembly.Module(bytes);
+    if (!wasmApi) throw new Error('no WebAssembly');
+    const atob = (globalThis as { atob?: (s: string) => string }).atob;
+    const bytes = typeof Buffer !== 'undefined' ? Buffer.from(UMAP_WASM_BASE64, 'base64') : Uint8Array.from(atob!(UMAP_WASM_BASE64), (c) => c.charCodeAt(0));
+    compiled = new wasmApi.Module(bytes);
   } catch {
     compiled = null; // no WebAssembly or no SIMD
   }
@@ -36,7 +45,7 @@ export class WasmArena {
   constructor(bytes: number) {
     const m = module();
     if (!m) throw new Error('WebAssembly SIMD is not available');
-    this.exports = new WebAssembly.Instance(m, {}).exports as unknown as Exports;
+    this.exports = new wasmApi!.Instance(m, {}).exports as Exports;
     this.top = this.exports.heapBase();
     const need = this.top + bytes + 64 * 16;
     const have = this.exports.memory.buffer.byteLength;
