@@ -4,6 +4,8 @@
 // draw for PRNG draw (mulberry32); the caller lays out every array in this module's memory
 // and passes byte offsets. No allocator, no runtime: plain loads and stores.
 
+import { fastPow } from './fastmath';
+
 // ---- mulberry32 (lib/util/random.ts), its state in a global ----
 let rngState: u32 = 0;
 
@@ -161,33 +163,6 @@ export function nnDescent(x: usize, n: i32, d: i32, k: i32, idx: usize, dist: us
     }
   }
   return iter;
-}
-
-// ---- x^b for normal x > 0, within ~1e-8 relative, as 2^(b · log2 x) from small tables ----
-// (Math.pow here is a full libm pow, ~60% of an epoch's time; SGD needs far less precision.)
-const INV_C = memory.data(256 * 8); // 1 / (1 + j/256)
-const LOG2_C = memory.data(256 * 8); // log2(1 + j/256)
-const EXP2_T = memory.data(256 * 8); // 2^(j/256)
-for (let j = 0; j < 256; j++) {
-  const c: f64 = 1.0 + <f64>j / 256.0;
-  store<f64>(INV_C + (<usize>j << 3), 1.0 / c);
-  store<f64>(LOG2_C + (<usize>j << 3), Math.log2(c));
-  store<f64>(EXP2_T + (<usize>j << 3), Math.pow(2.0, <f64>j / 256.0));
-}
-const INV_LN2: f64 = 1.4426950408889634;
-const LN2: f64 = 0.6931471805599453;
-
-@inline
-function fastPow(x: f64, b: f64): f64 {
-  const bits = reinterpret<u64>(x);
-  const j = <usize>((bits >> 44) & 255);
-  const m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);
-  const r = (m - (1.0 + <f64>(<i32>j) * 0.00390625)) * load<f64>(INV_C + (j << 3));
-  const y = b * (<f64>(<i32>(bits >> 52) - 1023) + load<f64>(LOG2_C + (j << 3)) + r * INV_LN2 * (1.0 - r * (0.5 - r * 0.3333333333333333)));
-  // 2^y = 2^k · 2^(jj/256) · 2^g with y = k + jj/256 + g, 0 ≤ g < 1/256
-  const t = <i64>Math.floor(y * 256.0);
-  const u = (y - <f64>t * 0.00390625) * LN2;
-  return load<f64>(EXP2_T + (<usize>(t & 255) << 3)) * (1.0 + u * (1.0 + u * (0.5 + u * 0.16666666666666666))) * reinterpret<f64>(<u64>((t >> 8) + 1023) << 52);
 }
 
 export function powForTest(x: f64, b: f64): f64 {

@@ -95,7 +95,10 @@ export function analyzeHead(cell: number, q: Float32Array, k: Float32Array, atte
     applyNormalization(q, k, headDim, params[mode], joint.subarray(0, q.length), joint.subarray(q.length));
     return projectHead(joint, headDim, { ...DEFAULT_PROJECTION, method: 'pca', dims }).coords;
   });
-  return { cell, metrics, params, attention: { entropy: pairs.entropy, specialShare: pairs.specialShare }, check: pairs.attentionCheck(logitScale), layouts };
+  const check = pairs.attentionCheck(logitScale);
+  const figures = { entropy: pairs.entropy, specialShare: pairs.specialShare };
+  pairs.release();
+  return { cell, metrics, params, attention: figures, check, layouts };
 }
 
 /** Copies some heads out of an extraction, for a helper worker. */

@@ -7,6 +7,8 @@
 // attended pairs and over chance pairs are closed-form in (α, c) from a few sums kept here
 // (squaredTerms), which is what the optimized normalization searches.
 import { seededRandom } from '../util/random';
+import { ANALYSIS_WASM_BASE64 } from '../wasm/analysisWasm';
+import { WasmArena, arenaBytes, wasmAvailable } from '../wasm/arena';
 import { leastSquares } from './scatter';
 import type { HeadNormalization } from './normalize';
 
@@ -88,6 +90,67 @@ const DERIVED_TOLERANCE = 1e-4;
 /** The attention check recomputes every CHECK_EVERY-th query row of a head exactly. */
 export const CHECK_EVERY = 8;
 
+/** wasm/analysis.ts: the passes over the pairs, as this file's JavaScript computes them. */
+interface AnalysisExports {
+  pairDots(S: number, starts: number, blocks: number, q: number, k: number, dim: number, att: number, qk: number, keyWeight: number, rowWeight: number, argmaxKey: number, n: number, scale: number, exactAt: number, out: number): number;
+  figuresPass(S: number, starts: number, blocks: number, qk: number, att: number, keyTerm: number, qq: number, qt: number, argmaxKey: number, randomKey: number, qkRandom: number, c2: number, minKeys: number, out: number): void;
+  attentionCheck(S: number, starts: number, blocks: number, q: number, k: number, dim: number, att: number, scale: number, every: number, logits: number, out: number): void;
+}
+
+/** One head's arrays in a WebAssembly instance: the kernels' inputs are copied in once, their outputs are these views. */
+class PairsMemory {
+  readonly arena: WasmArena<AnalysisExports>;
+  readonly at: Record<'q' | 'k' | 'att' | 'qk' | 'keyWeight' | 'rowWeight' | 'argmaxKey' | 'starts' | 'blocks' | 'scratch' | 'out' | 'keyTerm' | 'qq' | 'qt' | 'randomKey' | 'qkRandom', number>;
+  readonly sentences: number;
+
+  constructor(q: Float32Array, k: Float32Array, attention: Float32Array, sentenceStarts: Int32Array, attentionStarts: Int32Array) {
+    const tokens = sentenceStarts[sentenceStarts.length - 1];
+    let longest = 0;
+    for (let s = 0; s + 1 < sentenceStarts.length; s++) longest = Math.max(longest, sentenceStarts[s + 1] - sentenceStarts[s]);
+    const sizes = {
+      q: q.byteLength,
+      k: k.byteLength,
+      att: attention.byteLength,
+      qk: attention.length * 8,
+      keyWeight: tokens * 8,
+      rowWeight: tokens * 8,
+      argmaxKey: tokens * 4,
+      starts: sentenceStarts.byteLength,
+      blocks: attentionStarts.byteLength,
+      scratch: Math.max(1, longest) * 8,
+      out: 8 * 8,
+      keyTerm: tokens * 8,
+      qq: tokens * 8,
+      qt: tokens * 8,
+      randomKey: tokens * 4,
+      qkRandom: tokens * 8,
+    };
+    const bytes = arenaBytes(Object.values(sizes));
+    const spare = PairsMemory.spare;
+    PairsMemory.spare = undefined;
+    if (spare && spare.capacity >= bytes) spare.reset();
+    this.arena = spare && spare.capacity >= bytes ? spare : new WasmArena<AnalysisExports>(ANALYSIS_WASM_BASE64, bytes);
+    this.at = Object.fromEntries(Object.entries(sizes).map(([name, bytes]) => [name, this.arena.alloc(bytes)])) as PairsMemory['at'];
+    this.arena.f32(this.at.q, q.length).set(q);
+    this.arena.f32(this.at.k, k.length).set(k);
+    this.arena.f32(this.at.att, attention.length).set(attention);
+    this.arena.i32(this.at.starts, sentenceStarts.length).set(sentenceStarts);
+    this.arena.i32(this.at.blocks, attentionStarts.length).set(attentionStarts);
+    this.sentences = sentenceStarts.length - 1;
+  }
+
+  out(): Float64Array {
+    return this.arena.f64(this.at.out, 8);
+  }
+
+  /** An arena a finished head gave back (HeadPairs.release), reused by the next if it is large enough. */
+  private static spare: WasmArena<AnalysisExports> | undefined;
+
+  release(): void {
+    PairsMemory.spare = this.arena;
+  }
+}
+
 export interface HeadPairsOptions {
   /** The model's logit scale (1/√d): q·k are derived from the attention where it holds. */
   logitScale?: number;
@@ -111,6 +174,14 @@ export class HeadPairs {
   /** Mean entropy (nats) of the model's attention rows, and mean share on a sentence's first and last token. */
   entropy = 0;
   specialShare = 0;
+  /**
+   * Hands this head's WebAssembly memory to the next HeadPairs (the analysis does, head after
+   * head): this object's arrays must not be read afterwards.
+   */
+  release(): void {
+    this.wasm?.release();
+  }
+
   /** Whether the dot products were derived from the attention (else all computed). */
   derived = false;
   /** t0 = mean Q − mean K, t0·t0, q·t0 and k·t0 per token, and (Σ q)·(Σ k). */
@@ -119,6 +190,8 @@ export class HeadPairs {
   readonly qt0: Float64Array;
   readonly kt0: Float64Array;
   private sumsDot = 0;
+  /** The head's arrays in WebAssembly memory, when the kernels can run here. */
+  private readonly wasm: PairsMemory | undefined;
 
   constructor(
     readonly q: Float32Array,
@@ -130,18 +203,21 @@ export class HeadPairs {
     options: HeadPairsOptions = {},
   ) {
     const n = (this.n = q.length / dim);
-    this.qq = new Float64Array(n);
+    const wasm = (this.wasm = wasmAvailable(ANALYSIS_WASM_BASE64) ? new PairsMemory(q, k, attention, sentenceStarts, attentionStarts) : undefined);
+    const f64 = (name: keyof PairsMemory['at'], length: number) => (wasm ? wasm.arena.f64(wasm.at[name], length) : new Float64Array(length));
+    const i32 = (name: keyof PairsMemory['at'], length: number) => (wasm ? wasm.arena.i32(wasm.at[name], length) : new Int32Array(length));
+    this.qq = f64('qq', n);
     this.kk = new Float64Array(n);
     for (let t = 0; t < n; t++) {
       this.qq[t] = dotProduct(q, t * dim, q, t * dim, dim);
       this.kk[t] = dotProduct(k, t * dim, k, t * dim, dim);
     }
-    this.qk = new Float64Array(attention.length);
-    this.argmaxKey = new Int32Array(n);
-    this.randomKey = new Int32Array(n);
-    this.qkRandom = new Float64Array(n);
-    this.keyWeight = new Float64Array(n);
-    this.rowWeight = new Float64Array(n);
+    this.qk = f64('qk', attention.length);
+    this.argmaxKey = i32('argmaxKey', n);
+    this.randomKey = i32('randomKey', n);
+    this.qkRandom = f64('qkRandom', n);
+    this.keyWeight = f64('keyWeight', n);
+    this.rowWeight = f64('rowWeight', n);
     const rand = seededRandom(RANDOM_PAIRS_SEED);
     for (let r = 0; r < n; r++) {
       this.randomKey[r] = Math.floor(rand() * n);
@@ -185,6 +261,16 @@ export class HeadPairs {
    * relation does not hold for some query); else, and for weights below LOG_FLOOR, exact.
    */
   private pairDots(scale: number): boolean {
+    if (this.wasm) {
+      const { arena, at, sentences } = this.wasm;
+      const ok = arena.exports.pairDots(sentences, at.starts, at.blocks, at.q, at.k, this.dim, at.att, at.qk, at.keyWeight, at.rowWeight, at.argmaxKey, this.n, scale, at.scratch, at.out);
+      if (!ok) return false;
+      const out = this.wasm.out();
+      this.attendedDot = out[0];
+      this.entropy = out[1] / this.n;
+      this.specialShare = out[2] / this.n;
+      return true;
+    }
     const { q, k, dim, attention, sentenceStarts, attentionStarts, qk, keyWeight, rowWeight, argmaxKey } = this;
     keyWeight.fill(0);
     const derive = scale > 0;
@@ -330,8 +416,16 @@ export class HeadPairs {
   private figuresFor(qt: Float64Array, kkT: Float64Array, scale: number): PairFigures {
     const c2 = scale * scale;
     const { qq, qk, attention, argmaxKey, randomKey, qkRandom, sentenceStarts, attentionStarts } = this;
-    const keyTerm = new Float64Array(this.n);
+    const wasm = this.wasm;
+    const keyTerm = wasm ? wasm.arena.f64(wasm.at.keyTerm, this.n) : new Float64Array(this.n);
     for (let r = 0; r < this.n; r++) keyTerm[r] = kkT[r] / c2;
+    if (wasm) {
+      const { arena, at, sentences } = wasm;
+      arena.f64(at.qt, this.n).set(qt);
+      arena.exports.figuresPass(sentences, at.starts, at.blocks, at.qk, at.att, at.keyTerm, at.qq, at.qt, at.argmaxKey, at.randomKey, at.qkRandom, c2, MIN_KEYS_FOR_CORRELATION, at.out);
+      const [weighted, argmax, random, sumPlain, sumWeighted, count] = wasm.out();
+      return this.withSeed(qt, kkT, { distance: count ? sumPlain / count : NaN, weighted: count ? sumWeighted / count : NaN, argmaxRatio: argmax / random, weightedRatio: weighted / random });
+    }
     let argmax = 0;
     let weighted = 0;
     let random = 0;
@@ -384,7 +478,17 @@ export class HeadPairs {
         }
       }
     }
-    // The seed figure: each token's own query and key.
+    return this.withSeed(qt, kkT, {
+      distance: count ? sumPlain / count : NaN,
+      weighted: count ? sumWeighted / count : NaN,
+      argmaxRatio: argmax / random,
+      weightedRatio: weighted / random,
+    });
+  }
+
+  /** Adds the seed figure (each token's own query and key) to a pass's figures. */
+  private withSeed(qt: Float64Array, kkT: Float64Array, figures: Omit<PairFigures, 'seed'>): PairFigures {
+    const { qq, qk, sentenceStarts, attentionStarts } = this;
     const selfDot = new Float64Array(this.n);
     const cosine = new Float64Array(this.n);
     for (let s = 0; s + 1 < sentenceStarts.length; s++) {
@@ -397,13 +501,7 @@ export class HeadPairs {
         cosine[r] = 1 - dot / Math.sqrt(qq[r] * kkT[r]);
       }
     }
-    return {
-      seed: leastSquares(selfDot, cosine).correlation,
-      distance: count ? sumPlain / count : NaN,
-      weighted: count ? sumWeighted / count : NaN,
-      argmaxRatio: argmax / random,
-      weightedRatio: weighted / random,
-    };
+    return { seed: leastSquares(selfDot, cosine).correlation, ...figures };
   }
 
   /**
@@ -411,6 +509,12 @@ export class HeadPairs {
    * CHECK_EVERY-th query row (computed here, not from qk, which may be derived from it).
    */
   attentionCheck(scale: number): AttentionCheck {
+    if (this.wasm) {
+      const { arena, at, sentences } = this.wasm;
+      arena.exports.attentionCheck(sentences, at.starts, at.blocks, at.q, at.k, this.dim, at.att, scale, CHECK_EVERY, at.scratch, at.out);
+      const out = this.wasm.out();
+      return { maxAbsError: out[0], maxRelError: out[1] };
+    }
     const { q, k, dim, attention, sentenceStarts, attentionStarts } = this;
     let maxAbsError = 0;
     let maxRelError = 0;

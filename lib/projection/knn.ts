@@ -3,7 +3,8 @@
 // for tests. Rows are sorted by distance with the point itself first (distance 0), the
 // layout umap-js's own search produces and its fuzzy-set code expects.
 import { seededRandom } from '../util/random';
-import { WasmArena, wasmAvailable } from './kernels';
+import { arenaBytes } from '../wasm/arena';
+import { umapArena, umapWasmAvailable } from './kernels';
 
 export type Metric = 'euclidean' | 'cosine';
 
@@ -77,14 +78,14 @@ const maxIterations = (n: number) => Math.max(5, Math.round(Math.log2(n)));
  * f32 lanes, so near-ties can order differently), else in JavaScript.
  */
 export function nnDescentKnn(points: Float32Array, n: number, d: number, k: number, metric: Metric = 'euclidean', seed = 42): Knn {
-  if (wasmAvailable()) return nnDescentWasm(prepare(points, n, d, metric), n, d, k, metric, seed);
+  if (umapWasmAvailable()) return nnDescentWasm(prepare(points, n, d, metric), n, d, k, metric, seed);
   return nnDescentJs(points, n, d, k, metric, seed);
 }
 
 function nnDescentWasm(x: Float32Array, n: number, d: number, k: number, metric: Metric, seed: number): Knn {
   const C = NN_DESCENT_MAX_CANDIDATES;
   const bytes = [x.length * 4, n * k * 4, n * k * 8, n * k, 4 * n * (2 * C + 4)];
-  const arena = new WasmArena(bytes.reduce((a, b) => a + b + 16, 0));
+  const arena = umapArena(arenaBytes(bytes));
   const [xAt, idxAt, distAt, newAt, scratchAt] = bytes.map((b) => arena.alloc(b));
   arena.f32(xAt, x.length).set(x);
   arena.exports.setSeed(seed >>> 0);

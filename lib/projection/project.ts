@@ -6,7 +6,7 @@ import { applyNormalization } from '../analysis/normalize';
 import { type QueryKeyData, headVectors } from '../engine/layout';
 import { seededRandom } from '../util/random';
 import { fitToUnitBall } from './fit';
-import { wasmAvailable } from './kernels';
+import { umapWasmAvailable } from './kernels';
 import { type Metric, nnDescentKnn } from './knn';
 import { pca } from './pca';
 import { UmapLayout, defaultEpochs } from './umap';
@@ -86,7 +86,7 @@ export function projectHead(joint: Float32Array, d: number, params: ProjectionPa
       if (onEpoch && onEpoch(layout.currentEpoch, layout.nEpochs) === false) break;
     }
     coords = Float32Array.from(layout.embedding);
-    kernel = wasmAvailable() ? 'WebAssembly SIMD' : 'JavaScript';
+    kernel = umapWasmAvailable() ? 'WebAssembly SIMD' : 'JavaScript';
   }
   fitToUnitBall(coords, params.dims);
   return { coords, explainedVariance, ms: performance.now() - started, kernel };

@@ -5,7 +5,9 @@
 // arrays, which made it take ~20 s for one 10k-point head. The a/b curve comes from
 // umap-js itself.
 import { findABParams } from 'umap-js/dist/umap';
-import { WasmArena, wasmAvailable } from './kernels';
+import type { WasmArena } from '../wasm/arena';
+import { arenaBytes } from '../wasm/arena';
+import { type UmapExports, umapArena, umapWasmAvailable } from './kernels';
 import type { Knn } from './knn';
 
 export interface UmapOptions {
@@ -203,7 +205,7 @@ export class UmapLayout {
   /** The layout so far, [n][dims]; lives in the WebAssembly memory on that path. */
   readonly embedding: Float64Array;
   private epoch = 0;
-  private wasm: { arena: WasmArena; head: number; tail: number; eps: number; next: number; epsNeg: number; nextNeg: number; emb: number } | undefined;
+  private wasm: { arena: WasmArena<UmapExports>; head: number; tail: number; eps: number; next: number; epsNeg: number; nextNeg: number; emb: number } | undefined;
   private graph: Graph;
   private epochsPerSample: Float64Array;
   private epochOfNextSample: Float64Array;
@@ -253,14 +255,14 @@ export class UmapLayout {
     this.a = ab.a;
     this.b = ab.b;
     this.alpha = options.learningRate ?? 1;
-    if (this.state !== undefined && wasmAvailable()) this.wasm = this.toWasm();
+    if (this.state !== undefined && umapWasmAvailable()) this.wasm = this.toWasm();
   }
 
   /** Copies the graph, schedules and layout into a WebAssembly instance; the layout is then a view of it. */
   private toWasm(): NonNullable<UmapLayout['wasm']> {
     const edges = this.graph.head.length;
     const sizes = [edges * 4, edges * 4, edges * 8, edges * 8, edges * 8, edges * 8, this.embedding.length * 8];
-    const arena = new WasmArena(sizes.reduce((a, b) => a + b + 16, 0));
+    const arena = umapArena(arenaBytes(sizes));
     const [head, tail, eps, next, epsNeg, nextNeg, emb] = sizes.map((b) => arena.alloc(b));
     arena.i32(head, edges).set(this.graph.head);
     arena.i32(tail, edges).set(this.graph.tail);

@@ -4,11 +4,12 @@
 // not softmax(q·k/√d)); the closed-form squared-distance ratio equals the brute-force one;
 // the optimized normalization is the minimum of a brute-force grid; head-parallel analysis
 // (helpers, a crashing helper) gives the sequential result; PCA layouts made with the
-// analysis are the projection worker's.
+// analysis are the projection worker's; the WebAssembly passes give the JavaScript ones' results.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Analysis, type AnalysisHelper, analyzeHeads, analyzeSlice } from '../../../lib/analysis/analyze';
 import { type HeadNormalization, applyNormalization } from '../../../lib/analysis/normalize';
-import { HeadPairs, squaredRatio } from '../../../lib/analysis/pairs';
+import { HeadPairs, type PairFigures, squaredRatio } from '../../../lib/analysis/pairs';
+import { disableWasm } from '../../../lib/wasm/arena';
 import { leastSquares, seedScatter } from '../../../lib/analysis/scatter';
 import { type QueryKeyData, headAttention, headVectors } from '../../../lib/engine/layout';
 import { DEFAULT_PROJECTION, jointVectors, projectHead } from '../../../lib/projection/project';
@@ -250,5 +251,38 @@ describe('head-parallel analysis', () => {
         expect(Array.from(l.heads[cell])).toEqual(Array.from(want));
       }
     }
+  });
+});
+
+describe('the WebAssembly passes (wasm/analysis.ts)', () => {
+  const both = (d: QueryKeyData, layer: number, head: number) => {
+    const make = (off: boolean) => {
+      disableWasm(off);
+      try {
+        const { q, k } = headVectors(d, layer, head);
+        const pairs = new HeadPairs(q, k, d.headDim, d.sentenceStarts, d.attentionStarts, headAttention(d, layer, head), { logitScale: 1 / Math.sqrt(d.headDim) });
+        return { pairs, figures: [pairs.figuresAlong(0, 1), pairs.figuresAlong(1, pairs.paperScale()), pairs.figuresAlong(0.6, 1.3)], check: pairs.attentionCheck(1 / Math.sqrt(d.headDim)) };
+      } finally {
+        disableWasm(false);
+      }
+    };
+    return { wasm: make(false), js: make(true) };
+  };
+
+  it.each([...HEADS.map(([l, h]) => [l, h, false] as const), [1, 2, true] as const])('give the JavaScript passes’ figures and check (L%i H%i, random heads: %s)', (layer, head, random) => {
+    const d = random ? randomData(5, 0.5) : data;
+    const { wasm, js } = both(d, layer, head);
+    expect(wasm.pairs.derived).toBe(js.pairs.derived);
+    expect(wasm.pairs.derived).toBe(!random);
+    const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(b)));
+    close(wasm.pairs.entropy, js.pairs.entropy);
+    close(wasm.pairs.specialShare, js.pairs.specialShare);
+    close(wasm.pairs.attendedDot, js.pairs.attendedDot);
+    for (let p = 0; p < js.pairs.qk.length; p++) close(wasm.pairs.qk[p], js.pairs.qk[p]);
+    wasm.figures.forEach((f, m) => {
+      for (const key of Object.keys(f) as (keyof PairFigures)[]) close(f[key], js.figures[m][key]);
+    });
+    close(wasm.check.maxAbsError, js.check.maxAbsError);
+    close(wasm.check.maxRelError, js.check.maxRelError);
   });
 });

@@ -1,11 +1,14 @@
 // Our PCA (covariance + Jacobi) against ml-pca (SVD) on real query/key vectors: same
-// components up to sign, same explained variance, same coordinates up to sign.
+// components up to sign, same explained variance, same coordinates up to sign; its
+// WebAssembly passes (covariance row by row, projection) give the JavaScript ones' result.
 import { PCA } from 'ml-pca';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { paperNormalization, identityNormalization } from '../../../lib/analysis/normalize';
 import { headVectors, type QueryKeyData } from '../../../lib/engine/layout';
 import { pca, symmetricEigen } from '../../../lib/projection/pca';
 import { jointVectors } from '../../../lib/projection/project';
+import { seededRandom } from '../../../lib/util/random';
+import { disableWasm } from '../../../lib/wasm/arena';
 import { extractDefault } from '../../helpers/extraction';
 
 let data: QueryKeyData;
@@ -55,6 +58,28 @@ describe('pca', () => {
       let maxDiff = 0;
       for (let i = 0; i < n; i++) maxDiff = Math.max(maxDiff, Math.abs(ours.coords[i * 3 + c] - sign * refCoords[i][c]));
       expect(maxDiff).toBeLessThan(1e-3);
+    }
+  });
+
+  it('gives the same components, variance and coordinates in WebAssembly as in JavaScript (odd d too)', () => {
+    const cases: [Float32Array, number][] = [[jointVectors(data, 2, 7, identityNormalization(data.headDim)), data.headDim]];
+    const odd = 7;
+    const rand = seededRandom(3);
+    cases.push([Float32Array.from({ length: 300 * odd }, (_, i) => (rand() - 0.5) * (1 + (i % odd)) + 3), odd]);
+    for (const [x, d] of cases) {
+      const n = x.length / d;
+      const wasm = pca(x, n, d, 3);
+      disableWasm(true);
+      const js = (() => {
+        try {
+          return pca(x, n, d, 3);
+        } finally {
+          disableWasm(false);
+        }
+      })();
+      wasm.explainedVariance.forEach((v, i) => expect(Math.abs(v - js.explainedVariance[i])).toBeLessThan(1e-12));
+      wasm.components.forEach((v, i) => expect(Math.abs(v - js.components[i])).toBeLessThan(1e-9));
+      wasm.coords.forEach((v, i) => expect(Math.abs(v - js.coords[i])).toBeLessThan(1e-5 * (1 + Math.abs(js.coords[i]))));
     }
   });
 });
