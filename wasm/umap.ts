@@ -177,13 +177,88 @@ function clip(g: f64): f64 {
   return g > CLIP ? CLIP : g < -CLIP ? -CLIP : g;
 }
 
+// ---- the gradient coefficients as functions of d², tabulated ----
+// attract(d²) = −2ab·d^(2(b−1)) / (1 + a·d^(2b)) and repel(d²) = 2γb / ((0.001 + d²)(1 + a·d^(2b))),
+// sampled at 1,024 points an octave of d² from 2^−20 to 2^12 and interpolated linearly in d²
+// (within 2e-6 relative, and as fast as 128 points an octave); outside that range they are
+// computed. The SGD's chain per sample — a power, a division — becomes two loads and a
+// multiply–add.
+const OCTAVES = 32;
+const PER_OCTAVE = 1024;
+const LOW_EXPONENT = -20;
+const TABLE = OCTAVES * PER_OCTAVE + 1;
+const ATTRACT_T = memory.data(TABLE * 8);
+const REPEL_T = memory.data(TABLE * 8);
+let tableA: f64 = NaN;
+let tableB: f64 = NaN;
+let tableGamma: f64 = NaN;
+
+@inline
+function attractAt(d2: f64, a: f64, b: f64): f64 {
+  const p = fastPow(d2, b);
+  return (-2.0 * a * b * p) / d2 / (a * p + 1.0);
+}
+
+@inline
+function repelAt(d2: f64, a: f64, b: f64, gamma: f64): f64 {
+  return (2.0 * gamma * b) / ((0.001 + d2) * (a * fastPow(d2, b) + 1));
+}
+
+function buildTables(a: f64, b: f64, gamma: f64): void {
+  if (a == tableA && b == tableB && gamma == tableGamma) return;
+  for (let e = 0; e < OCTAVES; e++) {
+    for (let m = 0; m < PER_OCTAVE; m++) {
+      const x = Math.pow(2.0, <f64>(e + LOW_EXPONENT)) * (1.0 + <f64>m / <f64>PER_OCTAVE);
+      const at = <usize>(e * PER_OCTAVE + m) << 3;
+      store<f64>(ATTRACT_T + at, attractAt(x, a, b));
+      store<f64>(REPEL_T + at, repelAt(x, a, b, gamma));
+    }
+  }
+  const top = Math.pow(2.0, <f64>(OCTAVES + LOW_EXPONENT));
+  store<f64>(ATTRACT_T + (<usize>(TABLE - 1) << 3), attractAt(top, a, b));
+  store<f64>(REPEL_T + (<usize>(TABLE - 1) << 3), repelAt(top, a, b, gamma));
+  tableA = a;
+  tableB = b;
+  tableGamma = gamma;
+}
+
+/** The table entry below d² and the fraction of the way to the next, or −1 outside the table. */
+@inline
+function tableIndex(d2: f64): i32 {
+  const bits = reinterpret<u64>(d2);
+  const e = <i32>(bits >> 52) - 1023 - LOW_EXPONENT;
+  if (<u32>e >= <u32>OCTAVES) return -1;
+  return e * PER_OCTAVE + <i32>((bits >> 42) & (PER_OCTAVE - 1));
+}
+
+@inline
+function tableFraction(d2: f64): f64 {
+  return <f64>(reinterpret<u64>(d2) & 0x3ffffffffff) * 2.2737367544323206e-13; // 2^-42
+}
+
+@inline
+function lookup(table: usize, i: i32, f: f64): f64 {
+  const at = table + (<usize>i << 3);
+  const lo = load<f64>(at);
+  return lo + (load<f64>(at + 8) - lo) * f;
+}
+
+/** The attracting (which 0) or repelling (1) coefficient at d² as the SGD looks it up, for a test. */
+export function coefficientForTest(d2: f64, a: f64, b: f64, gamma: f64, which: i32): f64 {
+  buildTables(a, b, gamma);
+  const ti = tableIndex(d2);
+  if (which == 0) return ti >= 0 ? lookup(ATTRACT_T, ti, tableFraction(d2)) : attractAt(d2, a, b);
+  return ti >= 0 ? lookup(REPEL_T, ti, tableFraction(d2)) : repelAt(d2, a, b, gamma);
+}
+
 /**
- * Edges e in [0, edges): head/tail i32, epochsPerSample/next/epochsPerNeg/nextNeg f64;
- * emb f64 [nVertices][dim]. The PRNG state must be set (setSeed) and is carried on.
+ * One epoch of umap-js's optimizeLayoutStep over edges e in [0, edges): head/tail i32,
+ * epochsPerSample/next/epochsPerNeg/nextNeg f64; emb f64 [nVertices][dim]. The PRNG state
+ * must be set (setSeed) and is carried on; the coefficients come from the tables (built for
+ * a, b, gamma on first use).
  */
 export function sgdEpoch(epoch: f64, edges: i32, head: usize, tail: usize, eps: usize, next: usize, epsNeg: usize, nextNeg: usize, emb: usize, nVertices: i32, dim: i32, a: f64, b: f64, gamma: f64, alpha: f64): void {
-  const attract = -2.0 * a * b;
-  const repel = 2.0 * gamma * b;
+  buildTables(a, b, gamma);
   for (let i = 0; i < edges; i++) {
     const ei = <usize>i << 3;
     if (load<f64>(next + ei) > epoch) continue;
@@ -197,8 +272,8 @@ export function sgdEpoch(epoch: f64, edges: i32, head: usize, tail: usize, eps: 
     }
     let gradCoeff: f64 = 0;
     if (distSquared > 0) {
-      const p = fastPow(distSquared, b);
-      gradCoeff = (attract * p) / distSquared / (a * p + 1.0);
+      const ti = tableIndex(distSquared);
+      gradCoeff = ti >= 0 ? lookup(ATTRACT_T, ti, tableFraction(distSquared)) : attractAt(distSquared, a, b);
     }
     for (let c = 0; c < dim; c++) {
       const jc = j + (<usize>c << 3);
@@ -219,8 +294,10 @@ export function sgdEpoch(epoch: f64, edges: i32, head: usize, tail: usize, eps: 
         dist2 += t * t;
       }
       let coeff: f64 = 0;
-      if (dist2 > 0) coeff = repel / ((0.001 + dist2) * (a * fastPow(dist2, b) + 1));
-      else if (hi == other) continue;
+      if (dist2 > 0) {
+        const ti = tableIndex(dist2);
+        coeff = ti >= 0 ? lookup(REPEL_T, ti, tableFraction(dist2)) : repelAt(dist2, a, b, gamma);
+      } else if (hi == other) continue;
       for (let c = 0; c < dim; c++) {
         const jc = j + (<usize>c << 3);
         const g = coeff > 0 ? clip(coeff * (load<f64>(jc) - load<f64>(o + (<usize>c << 3)))) : 4.0;

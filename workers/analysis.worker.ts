@@ -3,8 +3,7 @@
 import { analyzeSlice } from '../lib/analysis/analyze';
 import { type AnalysisApi, headAnalysesTransfer } from '../lib/protocol/analysis';
 import { type ScopeLike, serve } from '../lib/worker/rpc';
-
-const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+import { yieldToEvents } from '../lib/worker/yield';
 
 serve<AnalysisApi>(self as unknown as ScopeLike, {
   ping: () => null,

@@ -8,7 +8,7 @@ import { type QueryKeyData, headAttention, headVectors } from '../engine/layout'
 import { type AttentionFigures, type HeadMetrics, headMetrics } from './metrics';
 import { DEFAULT_PROJECTION, projectHead } from '../projection/project';
 import { type Along, type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode, applyNormalization, optimizedAlong } from './normalize';
-import { type AttentionCheck, HeadPairs } from './pairs';
+import { type AttentionCheck, HeadPairs, releasePairsMemory } from './pairs';
 
 export interface HeadReport {
   layer: number;
@@ -137,6 +137,7 @@ export async function analyzeSlice(slice: HeadSlice, options: { signal?: AbortSi
     options.onHead?.();
     await options.afterHead?.();
   }
+  releasePairsMemory();
   return out;
 }
 
@@ -185,6 +186,7 @@ export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions =
   await Promise.all(helped);
   // Heads a helper gave back after this worker's queue ran dry.
   await here();
+  releasePairsMemory();
   return assemble(results, data.layers, data.heads, options.pca ?? []);
 }
 

@@ -144,11 +144,16 @@ class PairsMemory {
   }
 
   /** An arena a finished head gave back (HeadPairs.release), reused by the next if it is large enough. */
-  private static spare: WasmArena<AnalysisExports> | undefined;
+  static spare: WasmArena<AnalysisExports> | undefined;
 
   release(): void {
     PairsMemory.spare = this.arena;
   }
+}
+
+/** Drops the WebAssembly memory finished heads left for the next (an analysis calls this when done). */
+export function releasePairsMemory(): void {
+  PairsMemory.spare = undefined;
 }
 
 export interface HeadPairsOptions {

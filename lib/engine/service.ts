@@ -15,6 +15,7 @@ import { CancelledError, extractQueryKeys } from './extract';
 import { CorpusTooLargeError, assertFitsMemory, sentenceCountRefusal } from './memory';
 import { type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from './runtime';
 import { type TokenizedCorpus, tokenizeCorpus } from './tokens';
+import { yieldToEvents } from '../worker/yield';
 
 type Context = CallContext<RunProgress>;
 type Tokenizer = Awaited<ReturnType<typeof loadTokenizer>>;
@@ -29,7 +30,6 @@ const CALIBRATION_MS = 1500;
 const SETTLE_TOKENS = 300;
 
 /** Lets queued messages (a cancel) in between long synchronous steps. */
-const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export function errorKind(e: unknown): ErrorKind {
   if (e instanceof CorpusError) return 'corpus';
