@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Regenerates tests/fixtures/hub/qkviz-test/*: tiny random-weight checkpoints of every
+# architecture QKViz converts, and reference outputs from Hugging Face transformers (float64).
+# Installs torch, transformers and tokenizers into .cache/reference-venv first (CPU; ~6 GB,
+# a few minutes). Tests use the committed results and need none of this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=.cache/reference-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import torch, transformers, tokenizers' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check torch transformers tokenizers safetensors numpy
+fi
+"$venv/bin/python" scripts/make-reference-models.py
