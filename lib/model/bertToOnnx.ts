@@ -149,7 +149,8 @@ export function convertBertToOnnx(
   });
 }
 
-function activation(g: GraphBuilder, x: string, kind: string, half: string, invSqrt2: string): string {
+/** The feed-forward activation by config name: relu, gelu (erf), gelu_new / gelu_pytorch_tanh (tanh). */
+export function activation(g: GraphBuilder, x: string, kind: string, half: string, invSqrt2: string): string {
   if (kind === 'relu') return g.node('Relu', [x]);
   if (kind === 'gelu') {
     // Exact GELU: 0.5·x·(1 + erf(x/√2)), as BERT's "gelu".

@@ -40,11 +40,13 @@ export async function runBatch(session: ort.InferenceSession, batch: number[][],
     }
   });
   const dims = [batch.length, seq];
-  const outputs = await session.run({
+  const feeds: Record<string, ort.Tensor> = {
     [INPUT_IDS]: new ort.Tensor('int64', ids, dims),
     [ATTENTION_MASK]: new ort.Tensor('int64', mask, dims),
     [TOKEN_TYPE_IDS]: new ort.Tensor('int64', new BigInt64Array(ids.length), dims),
-  });
+  };
+  // Only the inputs the graph declares (decoders have no token types).
+  const outputs = await session.run(Object.fromEntries(Object.entries(feeds).filter(([name]) => session.inputNames.includes(name))));
   return { outputs, seq, lengths: batch.map((s) => s.length) };
 }
 

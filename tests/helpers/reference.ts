@@ -1,0 +1,66 @@
+// Reads the reference outputs scripts/make-reference-models.py wrote from Hugging Face
+// transformers (float64 .npy, tests/fixtures/hub/qkviz-test/*/reference/), indexed the way
+// tests compare them: by layer, query head, sentence, token and dimension.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A little-endian float64 .npy (C order), as numpy.save writes it. */
+function readNpy64(path: string): { data: Float64Array; shape: number[] } {
+  const bytes = readFileSync(path);
+  const headerLength = bytes.readUInt16LE(8);
+  const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
+  if (!/'descr':\s*'<f8'/.test(header)) throw new Error(`${path}: not float64 (${header.trim()})`);
+  const shape = (header.match(/'shape':\s*\(([^)]*)\)/)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const start = 10 + headerLength;
+  const data = new Float64Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + shape.reduce((a, b) => a * b, 1) * 8));
+  return { data, shape };
+}
+
+export interface Reference {
+  sentences: string[];
+  ids: number[][];
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  /** Whether q_post/k_post exist (rotary models). */
+  rotary: boolean;
+  q(l: number, h: number, s: number, t: number, d: number, post?: boolean): number;
+  /** Query head h's key (its group's key with grouped-query attention). */
+  k(l: number, h: number, s: number, t: number, d: number, post?: boolean): number;
+  attention(l: number, h: number, s: number, i: number, j: number): number;
+  /** |got − want| relative to the value, or absolute below 1. */
+  relative(want: number, got: number): number;
+}
+
+export function readReference(dir: string): Reference {
+  const ref = join(dir, 'reference');
+  const tokens = JSON.parse(readFileSync(join(ref, 'tokens.json'), 'utf8')) as { sentences: string[]; ids: number[][] };
+  const arrays = Object.fromEntries(['q_pre', 'k_pre', 'q_post', 'k_post', 'attention'].filter((n) => existsSync(join(ref, `${n}.npy`))).map((n) => [n, readNpy64(join(ref, `${n}.npy`))]));
+  const [layers, heads, N, headDim] = arrays.q_pre.shape;
+  const kvHeads = arrays.k_pre.shape[1];
+  const rowStart: number[] = [];
+  const blockStart: number[] = [];
+  let rows = 0;
+  let blocks = 0;
+  for (const ids of tokens.ids) {
+    rowStart.push(rows);
+    blockStart.push(blocks);
+    rows += ids.length;
+    blocks += ids.length * ids.length;
+  }
+  const vector = (name: string, l: number, h: number, s: number, t: number, d: number, count: number) => arrays[name].data[((l * count + h) * N + rowStart[s] + t) * headDim + d];
+  return {
+    sentences: tokens.sentences,
+    ids: tokens.ids,
+    layers,
+    heads,
+    kvHeads,
+    headDim,
+    rotary: 'q_post' in arrays,
+    q: (l, h, s, t, d, post = false) => vector(post ? 'q_post' : 'q_pre', l, h, s, t, d, heads),
+    k: (l, h, s, t, d, post = false) => vector(post ? 'k_post' : 'k_pre', l, Math.floor(h / (heads / kvHeads)), s, t, d, kvHeads),
+    attention: (l, h, s, i, j) => arrays.attention.data[(l * heads + h) * blocks + blockStart[s] + i * tokens.ids[s].length + j],
+    relative: (want, got) => Math.abs(got - want) / Math.max(1, Math.abs(want)),
+  };
+}
