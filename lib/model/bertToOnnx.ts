@@ -46,7 +46,7 @@ class WeightTable {
 }
 
 /** [out, in] (PyTorch Linear) → [in, out] (ONNX MatMul's right-hand side). */
-function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+export function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];

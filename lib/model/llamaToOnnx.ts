@@ -6,7 +6,7 @@
 // transformers computes them, halves rotated as its rotate_half), grouped-query attention
 // (num_key_value_heads: query head h reads key head ⌊h / group⌋).
 import { DataType, GraphBuilder } from '../onnx/graph';
-import { ConversionError, type ConvertOptions } from './bertToOnnx';
+import { ConversionError, type ConvertOptions, transpose } from './bertToOnnx';
 import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, MASK_LOGIT, attentionOutput, keyOutput, queryOutput } from './outputs';
 import type { SafeTensor } from './safetensors';
 
@@ -96,13 +96,6 @@ export function ropeInverseFrequencies(config: LlamaConfig): Float32Array {
     const smooth = (originalMaxPositions / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
     return (1 - smooth) * (f / factor) + smooth * f;
   });
-}
-
-/** [out, in] (PyTorch Linear) → [in, out] (MatMul's right-hand side). */
-function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
 }
 
 export function convertLlamaToOnnx(config: LlamaConfig, tensors: Map<string, SafeTensor>, options: ConvertOptions = {}): Uint8Array {
