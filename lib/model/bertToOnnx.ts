@@ -18,11 +18,24 @@ import type { SafeTensor } from './safetensors';
 export class ConversionError extends Error {}
 
 /** Prefixes that wrap the encoder's tensors in task checkpoints (e.g. BertForMaskedLM). */
-const WRAPPER_PREFIXES = ['', 'bert.', 'roberta.', 'model.'];
+const WRAPPER_PREFIXES = ['', 'bert.', 'roberta.', 'distilbert.', 'model.'];
+
+/** DistilBERT's tensor names for BERT's (layers under transformer.layer, no token types). */
+const DISTILBERT_NAMES: [RegExp, string][] = [
+  [/^encoder\.layer\.(\d+)\.attention\.self\.query\./, 'transformer.layer.$1.attention.q_lin.'],
+  [/^encoder\.layer\.(\d+)\.attention\.self\.key\./, 'transformer.layer.$1.attention.k_lin.'],
+  [/^encoder\.layer\.(\d+)\.attention\.self\.value\./, 'transformer.layer.$1.attention.v_lin.'],
+  [/^encoder\.layer\.(\d+)\.attention\.output\.dense\./, 'transformer.layer.$1.attention.out_lin.'],
+  [/^encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\./, 'transformer.layer.$1.sa_layer_norm.'],
+  [/^encoder\.layer\.(\d+)\.intermediate\.dense\./, 'transformer.layer.$1.ffn.lin1.'],
+  [/^encoder\.layer\.(\d+)\.output\.dense\./, 'transformer.layer.$1.ffn.lin2.'],
+  [/^encoder\.layer\.(\d+)\.output\.LayerNorm\./, 'transformer.layer.$1.output_layer_norm.'],
+];
 
 /** Looks tensors up by their usual names, whatever wrapper prefix or LayerNorm naming the checkpoint uses. */
 class WeightTable {
   private prefix: string;
+  private readonly distil: boolean;
 
   constructor(private tensors: Map<string, SafeTensor>) {
     const probe = 'embeddings.word_embeddings.weight';
@@ -31,9 +44,16 @@ class WeightTable {
       throw new ConversionError(`no "${probe}" tensor: this does not look like a BERT-family checkpoint`);
     }
     this.prefix = found;
+    this.distil = tensors.has(`${found}transformer.layer.0.attention.q_lin.weight`);
   }
 
-  get(name: string, shape: number[]): Float32Array {
+  /** Token types: DistilBERT has none, so one zero row (the inputs are all 0). */
+  tokenTypes(rows: number, hidden: number): Float32Array {
+    return this.distil ? new Float32Array(rows * hidden) : this.get('embeddings.token_type_embeddings.weight', [rows, hidden]);
+  }
+
+  get(bertName: string, shape: number[]): Float32Array {
+    const name = this.distil ? DISTILBERT_NAMES.reduce((n, [from, to]) => n.replace(from, to), bertName) : bertName;
     // Old TF-converted checkpoints call LayerNorm's weight/bias gamma/beta.
     const legacy = name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
     const t = this.tensors.get(this.prefix + name) ?? this.tensors.get(this.prefix + legacy);
@@ -88,7 +108,7 @@ export function convertBertToOnnx(
   // Embeddings: word + position + token type, then LayerNorm.
   const wordTable = g.floatTensor('embeddings.word_embeddings.weight', w.get('embeddings.word_embeddings.weight', [config.vocabSize, H]), [config.vocabSize, H]);
   const posTable = g.floatTensor('embeddings.position_embeddings.weight', w.get('embeddings.position_embeddings.weight', [config.maxPositions, H]), [config.maxPositions, H]);
-  const typeTable = g.floatTensor('embeddings.token_type_embeddings.weight', w.get('embeddings.token_type_embeddings.weight', [config.typeVocabSize, H]), [config.typeVocabSize, H]);
+  const typeTable = g.floatTensor('embeddings.token_type_embeddings.weight', w.tokenTypes(config.typeVocabSize, H), [config.typeVocabSize, H]);
   const seqLen = g.node('Gather', [g.node('Shape', [inputIds]), g.int64Tensor('const.one_index', [1], [])], { axis: 0 });
   const posStart = g.int64Tensor('const.position_offset', [config.positionOffset], []);
   const posEnd = g.node('Add', [seqLen, posStart]);

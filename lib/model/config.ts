@@ -20,14 +20,27 @@ export interface BertConfig {
 }
 
 /** BERT-family model types whose checkpoints share BERT's tensor layout. */
-export const BERT_FAMILY = new Set(['bert', 'roberta', 'xlm-roberta', 'camembert']);
+export const BERT_FAMILY = new Set(['bert', 'roberta', 'xlm-roberta', 'camembert', 'distilbert']);
 
 /** RoBERTa-style models number positions from padding_idx + 1, not from 0. */
 const OFFSET_POSITIONS = new Set(['roberta', 'xlm-roberta', 'camembert']);
 
 export class ModelConfigError extends Error {}
 
-export function parseBertConfig(json: Record<string, unknown>): BertConfig {
+/** DistilBERT's config.json names for BERT's keys (it has no token types). */
+const DISTILBERT_KEYS: Record<string, string> = {
+  hidden_size: 'dim',
+  num_attention_heads: 'n_heads',
+  num_hidden_layers: 'n_layers',
+  intermediate_size: 'hidden_dim',
+  hidden_act: 'activation',
+};
+
+export function parseBertConfig(source: Record<string, unknown>): BertConfig {
+  const json =
+    source.model_type === 'distilbert'
+      ? { ...source, ...Object.fromEntries(Object.entries(DISTILBERT_KEYS).map(([bert, distil]) => [bert, source[distil]])), type_vocab_size: 1, layer_norm_eps: 1e-12 }
+      : source;
   const num = (key: string, fallback?: number): number => {
     const v = json[key];
     if (typeof v === 'number' && Number.isFinite(v)) return v;

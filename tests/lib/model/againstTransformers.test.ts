@@ -1,5 +1,5 @@
 // The converters against Hugging Face transformers itself: tiny random-weight checkpoints of
-// BERT, RoBERTa, GPT-2, Llama (grouped keys, llama3 rope scaling), Qwen2 (q/k/v biases) and
+// BERT, RoBERTa, DistilBERT, GPT-2, Llama (grouped keys, llama3 rope scaling), Qwen2 (q/k/v biases) and
 // Qwen3 (per-head q/k RMSNorm), made by scripts/make-reference-models.sh with the library's
 // own float64 queries, keys (before and after the rotation) and attention (causal for the
 // decoders) for each
@@ -24,7 +24,7 @@ function convert(name: string): { onnx: Uint8Array; kvHeads: number } {
   const dir = join(FIXTURES, name);
   const json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const tensors = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
-  if (json.model_type === 'bert' || json.model_type === 'roberta') {
+  if (['bert', 'roberta', 'distilbert'].includes(json.model_type)) {
     const config = parseBertConfig(json);
     return { onnx: convertBertToOnnx(config, tensors), kvHeads: config.heads };
   }
@@ -37,7 +37,7 @@ function convert(name: string): { onnx: Uint8Array; kvHeads: number } {
 }
 
 describe('converters against transformers', () => {
-  it.each(['tiny-bert', 'tiny-roberta', 'tiny-gpt2', 'tiny-llama', 'tiny-qwen2', 'tiny-qwen3'])('%s: transformers’ queries, keys and attention, alone and padded in a batch', async (name) => {
+  it.each(['tiny-bert', 'tiny-roberta', 'tiny-distilbert', 'tiny-gpt2', 'tiny-llama', 'tiny-qwen2', 'tiny-qwen3'])('%s: transformers’ queries, keys and attention, alone and padded in a batch', async (name) => {
     const ref = readReference(join(FIXTURES, name));
     const { onnx, kvHeads } = convert(name);
     expect(kvHeads).toBe(ref.kvHeads);
