@@ -116,6 +116,9 @@ describe('views', () => {
     await runToEnd(page);
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
     const matrix = page.getByTestId('matrix-view');
+    // The run's cache write (a structured clone on the main thread, once the canvas rests)
+    // holds frames back while it runs; the pixel checks below read settled frames after it.
+    await page.getByText('This run is saved to the cache once its PCA matrix is drawn.').waitFor({ state: 'detached', timeout: 120_000 });
 
     await goToHead(page, 2, 3);
     await settled(page);
