@@ -27,6 +27,16 @@ const OFFSET_POSITIONS = new Set(['roberta', 'xlm-roberta', 'camembert']);
 
 export class ModelConfigError extends Error {}
 
+/** Reads numbers from a config.json: `fallback` where the key is absent, else an error naming it. */
+export function configNumbers(json: Record<string, unknown>, error: new (message: string) => Error = ModelConfigError): (key: string, fallback?: number) => number {
+  return (key, fallback) => {
+    const v = json[key];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (fallback !== undefined) return fallback;
+    throw new error(`config.json has no numeric "${key}"`);
+  };
+}
+
 /** DistilBERT's config.json names for BERT's keys (it has no token types). */
 const DISTILBERT_KEYS: Record<string, string> = {
   hidden_size: 'dim',
@@ -41,12 +51,7 @@ export function parseBertConfig(source: Record<string, unknown>): BertConfig {
     source.model_type === 'distilbert'
       ? { ...source, ...Object.fromEntries(Object.entries(DISTILBERT_KEYS).map(([bert, distil]) => [bert, source[distil]])), type_vocab_size: 1, layer_norm_eps: 1e-12 }
       : source;
-  const num = (key: string, fallback?: number): number => {
-    const v = json[key];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-    if (fallback !== undefined) return fallback;
-    throw new ModelConfigError(`config.json has no numeric "${key}"`);
-  };
+  const num = configNumbers(json);
   const modelType = String(json.model_type ?? 'bert');
   if (!BERT_FAMILY.has(modelType)) {
     throw new ModelConfigError(`model_type "${modelType}" is not a BERT-family encoder (supported: ${[...BERT_FAMILY].join(', ')})`);

@@ -5,6 +5,7 @@
 import { DataType, GraphBuilder } from '../onnx/graph';
 import { ConversionError, type ConvertOptions, activation } from './bertToOnnx';
 import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, MASK_LOGIT, attentionOutput, keyOutput, queryOutput } from './outputs';
+import { configNumbers } from './config';
 import type { SafeTensor } from './safetensors';
 
 export interface Gpt2Config {
@@ -20,12 +21,7 @@ export interface Gpt2Config {
 }
 
 export function parseGpt2Config(json: Record<string, unknown>): Gpt2Config {
-  const num = (key: string, fallback?: number): number => {
-    const v = json[key];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-    if (fallback !== undefined) return fallback;
-    throw new ConversionError(`config.json has no numeric "${key}"`);
-  };
+  const num = configNumbers(json, ConversionError);
   const hidden = num('n_embd');
   const heads = num('n_head');
   if (hidden % heads !== 0) throw new ConversionError(`n_embd ${hidden} is not divisible by ${heads} heads`);

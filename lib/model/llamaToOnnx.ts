@@ -8,6 +8,7 @@
 import { DataType, GraphBuilder } from '../onnx/graph';
 import { ConversionError, type ConvertOptions, transpose } from './bertToOnnx';
 import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, MASK_LOGIT, attentionOutput, keyOutput, queryOutput } from './outputs';
+import { configNumbers } from './config';
 import type { SafeTensor } from './safetensors';
 
 export const LLAMA_FAMILY = new Set(['llama', 'qwen2', 'qwen3']);
@@ -42,12 +43,7 @@ export interface LlamaConfig {
 }
 
 export function parseLlamaConfig(json: Record<string, unknown>): LlamaConfig {
-  const num = (key: string, fallback?: number): number => {
-    const v = json[key];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-    if (fallback !== undefined) return fallback;
-    throw new ConversionError(`config.json has no numeric "${key}"`);
-  };
+  const num = configNumbers(json, ConversionError);
   const modelType = String(json.model_type);
   if (!LLAMA_FAMILY.has(modelType)) throw new ConversionError(`model_type "${modelType}" is not Llama-family (supported: ${[...LLAMA_FAMILY].join(', ')})`);
   const hidden = num('hidden_size');
