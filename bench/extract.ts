@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import * as ort from 'onnxruntime-node';
-import { benchmarkExtraction, formatExtractionBenchmark } from '../lib/bench/extraction';
+import { benchmarkExtraction, formatExtractionBenchmark, forwardPass } from '../lib/bench/extraction';
 import { parseCorpus } from '../lib/corpus/parse';
-import { batchFeeds, planBatches } from '../lib/engine/extract';
 import { type ModelRunner, type OrtModule, openModel } from '../lib/engine/runtime';
 import { type TokenizedCorpus, tokenizeCorpus } from '../lib/engine/tokens';
 import { openNodeModel } from '../lib/node/model';
@@ -36,7 +35,7 @@ console.log(formatExtractionBenchmark('Node, onnxruntime-node CPU, default corpu
 const outputs = Array.from({ length: model.manifest.layers }, (_, l) => [queryOutput(l), keyOutput(l), attentionOutput(l)]).flat();
 async function outputsOnly(runner: ModelRunner, corpus: TokenizedCorpus): Promise<number> {
   const t = performance.now();
-  for (const batch of planBatches(corpus.sentences.map((s) => s.ids.length))) await runner.run(batchFeeds(corpus, batch).feeds, outputs);
+  await forwardPass(runner, corpus, outputs);
   return performance.now() - t;
 }
 await outputsOnly(model.runner, defaultCorpus);

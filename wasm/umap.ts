@@ -13,10 +13,6 @@ export function setSeed(seed: u32): void {
   rngState = seed;
 }
 
-export function getSeed(): u32 {
-  return rngState;
-}
-
 @inline
 function random(): f64 {
   rngState = rngState + 0x6d2b79f5;

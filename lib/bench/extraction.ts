@@ -20,20 +20,21 @@ export interface ExtractionBenchmark {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function plainPass(runner: ModelRunner, corpus: TokenizedCorpus): Promise<void> {
+/** Runs the corpus through the model in the engine's batches, asking for `outputs` and keeping none. */
+export async function forwardPass(runner: ModelRunner, corpus: TokenizedCorpus, outputs: string[] = [LAST_HIDDEN_STATE]): Promise<void> {
   const lengths = corpus.sentences.map((s) => s.ids.length);
-  for (const batch of planBatches(lengths)) await runner.run(batchFeeds(corpus, batch).feeds, [LAST_HIDDEN_STATE]);
+  for (const batch of planBatches(lengths)) await runner.run(batchFeeds(corpus, batch).feeds, outputs);
 }
 
 /** Alternates plain and extraction passes (after one warm-up each) and reports medians. */
 export async function benchmarkExtraction(plain: ModelRunner, full: ModelRunner, shape: ModelShape, corpus: TokenizedCorpus, rounds = 3): Promise<ExtractionBenchmark> {
-  await plainPass(plain, corpus);
+  await forwardPass(plain, corpus);
   await extractQueryKeys(full, 'bench', shape, corpus);
   const plainMs: number[] = [];
   const extractMs: number[] = [];
   for (let r = 0; r < rounds; r++) {
     let t = performance.now();
-    await plainPass(plain, corpus);
+    await forwardPass(plain, corpus);
     plainMs.push(performance.now() - t);
     t = performance.now();
     await extractQueryKeys(full, 'bench', shape, corpus);

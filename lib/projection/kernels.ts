@@ -4,7 +4,6 @@ import { UMAP_WASM_BASE64 } from '../wasm/umapWasm';
 
 export interface UmapExports {
   setSeed(seed: number): void;
-  getSeed(): number;
   /** The SGD's x^b, exported so a test can compare it with Math.pow. */
   powForTest(x: number, b: number): number;
   /** The SGD's tabulated coefficient at d² (which 0: attracting, 1: repelling). */

@@ -5,6 +5,7 @@
 // arrays, which made it take ~20 s for one 10k-point head. The a/b curve comes from
 // umap-js itself.
 import { findABParams } from 'umap-js/dist/umap';
+import { type SeededGenerator, seededGenerator } from '../util/random';
 import type { WasmArena } from '../wasm/arena';
 import { arenaBytes } from '../wasm/arena';
 import { type UmapExports, umapArena, umapWasmAvailable } from './kernels';
@@ -214,8 +215,8 @@ export class UmapLayout {
   private a: number;
   private b: number;
   private alpha: number;
-  /** mulberry32 state when seeded. */
-  private state: number | undefined;
+  /** mulberry32 when seeded (its state hands the sequence on to the WebAssembly epochs). */
+  private generator: SeededGenerator | undefined;
   private random: () => number;
 
   constructor(
@@ -228,13 +229,8 @@ export class UmapLayout {
     const dims = options.dims;
     this.embedding = new Float64Array(n * dims);
     if (options.seed !== undefined) {
-      this.state = options.seed >>> 0;
-      this.random = () => {
-        const t0 = (this.state = ((this.state as number) + 0x6d2b79f5) >>> 0);
-        let t = Math.imul(t0 ^ (t0 >>> 15), t0 | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
+      this.generator = seededGenerator(options.seed);
+      this.random = this.generator.next;
     } else if (options.random) this.random = options.random;
     else throw new Error('UmapLayout needs a seed or a random source');
     if (options.init) this.embedding.set(options.init);
@@ -255,11 +251,11 @@ export class UmapLayout {
     this.a = ab.a;
     this.b = ab.b;
     this.alpha = options.learningRate ?? 1;
-    if (this.state !== undefined && umapWasmAvailable()) this.wasm = this.toWasm();
+    if (this.generator && umapWasmAvailable()) this.wasm = this.toWasm(this.generator.state);
   }
 
   /** Copies the graph, schedules and layout into a WebAssembly instance; the layout is then a view of it. */
-  private toWasm(): NonNullable<UmapLayout['wasm']> {
+  private toWasm(seedState: number): NonNullable<UmapLayout['wasm']> {
     const edges = this.graph.head.length;
     const sizes = [edges * 4, edges * 4, edges * 8, edges * 8, edges * 8, edges * 8, this.embedding.length * 8];
     const arena = umapArena(arenaBytes(sizes));
@@ -273,7 +269,7 @@ export class UmapLayout {
     const view = arena.f64(emb, this.embedding.length);
     view.set(this.embedding);
     (this as { embedding: Float64Array }).embedding = view;
-    arena.exports.setSeed(this.state as number);
+    arena.exports.setSeed(seedState);
     return { arena, head, tail, eps, next, epsNeg, nextNeg, emb };
   }
 
@@ -292,14 +288,11 @@ export class UmapLayout {
    */
   step(): void {
     if (this.done) return;
-    if (this.wasm) {
-      const w = this.wasm;
-      w.arena.exports.sgdEpoch(this.epoch, this.graph.head.length, w.head, w.tail, w.eps, w.next, w.epsNeg, w.nextNeg, w.emb, this.embedding.length / this.options.dims, this.options.dims, this.a, this.b, this.options.repulsionStrength ?? 1, this.alpha);
-      this.alpha = (this.options.learningRate ?? 1) * (1.0 - this.epoch / this.nEpochs);
-      this.epoch++;
-      return;
-    }
-    this.stepJs();
+    const w = this.wasm;
+    if (w) w.arena.exports.sgdEpoch(this.epoch, this.graph.head.length, w.head, w.tail, w.eps, w.next, w.epsNeg, w.nextNeg, w.emb, this.embedding.length / this.options.dims, this.options.dims, this.a, this.b, this.options.repulsionStrength ?? 1, this.alpha);
+    else this.stepJs();
+    this.alpha = (this.options.learningRate ?? 1) * (1.0 - this.epoch / this.nEpochs);
+    this.epoch++;
   }
 
   /** One epoch of SGD in JavaScript, exactly as umap-js's optimizeLayoutStep. */
@@ -362,8 +355,6 @@ export class UmapLayout {
       }
       nextNeg[i] += negatives * epsNeg[i];
     }
-    this.alpha = (this.options.learningRate ?? 1) * (1.0 - n / this.nEpochs);
-    this.epoch++;
   }
 
   run(): Float64Array {
