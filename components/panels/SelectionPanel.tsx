@@ -15,7 +15,9 @@ export function SelectionPanel({ result }: { result: RunResult }) {
   const linkK = useView((s) => s.linkK);
   const threshold = useView((s) => s.threshold);
   if (!focus) return null;
-  const special = (p: number) => sentence !== null && table.special[data.sentenceStarts[sentence] + p] === 1;
+  // A decoder's first token is its attention sink (GPT-2 gives it most of every row); an
+  // encoder's [CLS]/[SEP] play that part.
+  const special = data.causal ? (p: number) => p === 0 : (p: number) => sentence !== null && table.special[data.sentenceStarts[sentence] + p] === 1;
   return (
     <section className="panel-section" aria-label="Selection">
       <h2>Selection</h2>
@@ -44,6 +46,7 @@ export function SelectionPanel({ result }: { result: RunResult }) {
             <SentenceView
               tokens={data.sentences[sentence].tokens}
               special={special}
+              hideLabel={data.causal ? 'Hide the first token and renormalise' : 'Hide [CLS]/[SEP] and renormalise'}
               block={block}
               selected={{ position: table.position[point.row], kind: point.kind }}
               title={data.sentences[sentence].text}

@@ -1,7 +1,8 @@
 'use client';
 // One sentence's attention in the focused head, BertViz style: queries on the left, keys on
-// the right, a line per pair with opacity = weight. Hovering a token keeps only its lines;
-// [CLS]/[SEP] can be hidden with each row renormalised over the tokens left. Tokens are written
+// the right, a line per pair with opacity = weight (a decoder's only to keys up to the query).
+// Hovering a token keeps only its lines; [CLS]/[SEP] (a decoder's first token) can be hidden
+// with each row renormalised over the tokens left. Tokens are written
 // as the tokenizer does (a WordPiece continuation keeps its "##"), as on the canvas.
 import { useMemo, useState } from 'react';
 import { sentenceAttention } from '@/lib/views/links';
@@ -15,13 +16,15 @@ const TEXT_X = 118;
 interface Props {
   tokens: string[];
   special: (position: number) => boolean;
+  /** What hiding `special` is called: [CLS]/[SEP] for an encoder, the first token for a decoder. */
+  hideLabel: string;
   block: Float32Array;
   /** Position of the selected token and whether it was picked as a query or a key. */
   selected: { position: number; kind: 'query' | 'key' } | null;
   title: string;
 }
 
-export function SentenceView({ tokens, special, block, selected, title }: Props) {
+export function SentenceView({ tokens, special, hideLabel, block, selected, title }: Props) {
   const [hideSpecial, setHideSpecial] = useState(false);
   const [hover, setHover] = useState<{ side: 'query' | 'key'; index: number } | null>(null);
   const n = tokens.length;
@@ -41,7 +44,7 @@ export function SentenceView({ tokens, special, block, selected, title }: Props)
       <figcaption>
         <span className="sentence-title">{title}</span>
         <label className="inline">
-          <input type="checkbox" checked={hideSpecial} onChange={(e) => setHideSpecial(e.target.checked)} /> Hide [CLS]/[SEP] and renormalise
+          <input type="checkbox" checked={hideSpecial} onChange={(e) => setHideSpecial(e.target.checked)} /> {hideLabel}
         </label>
       </figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${y(m) + 4}`} width="100%" role="img" aria-label={`Attention between the ${m} tokens of the sentence`}>

@@ -54,6 +54,7 @@ export interface PcaLayouts {
 export interface HeadSlice {
   cells: number[];
   pca: PcaView[];
+  vectors: HeadVectorKind;
   headDim: number;
   tokenCount: number;
   sentenceStarts: Int32Array;
@@ -77,10 +78,22 @@ export interface AnalyzeOptions {
   pca?: PcaView[];
 }
 
+/**
+ * What a run's vectors are: a decoder's keys are the tokens up to each query (causal); a
+ * rotary model's vectors before the rotation (rotaryPre) do not give the attention, so q·k
+ * is computed, not derived from it, and the attention check does not apply (NaN).
+ */
+export interface HeadVectorKind {
+  causal?: boolean;
+  rotaryPre?: boolean;
+}
+
+export const vectorKind = (data: Pick<QueryKeyData, 'causal' | 'rotary'>): HeadVectorKind => ({ causal: data.causal ?? false, rotaryPre: data.rotary === 'pre' });
+
 /** One head: its dot products, the attention check, each mode's normalization and figures. */
-export function analyzeHead(cell: number, q: Float32Array, k: Float32Array, attention: Float32Array, headDim: number, sentenceStarts: Int32Array, attentionStarts: Int32Array, pca: PcaView[] = []): HeadAnalysis {
+export function analyzeHead(cell: number, q: Float32Array, k: Float32Array, attention: Float32Array, headDim: number, sentenceStarts: Int32Array, attentionStarts: Int32Array, pca: PcaView[] = [], kind: HeadVectorKind = {}): HeadAnalysis {
   const logitScale = 1 / Math.sqrt(headDim);
-  const pairs = new HeadPairs(q, k, headDim, sentenceStarts, attentionStarts, attention, { logitScale });
+  const pairs = new HeadPairs(q, k, headDim, sentenceStarts, attentionStarts, attention, { logitScale: kind.rotaryPre ? undefined : logitScale, causal: kind.causal });
   // Every mode translates keys along t0 = mean Q − mean K: raw by 0, paper by all of it.
   const along: Record<NormalizationMode, Along> = { raw: { alpha: 0, scale: 1 }, paper: { alpha: 1, scale: pairs.paperScale() }, optimized: optimizedAlong(pairs) };
   const metrics = {} as Record<NormalizationMode, HeadMetrics>;
@@ -95,7 +108,7 @@ export function analyzeHead(cell: number, q: Float32Array, k: Float32Array, atte
     applyNormalization(q, k, headDim, params[mode], joint.subarray(0, q.length), joint.subarray(q.length));
     return projectHead(joint, headDim, { ...DEFAULT_PROJECTION, method: 'pca', dims }).coords;
   });
-  const check = pairs.attentionCheck(logitScale);
+  const check = kind.rotaryPre ? { maxAbsError: NaN, maxRelError: NaN } : pairs.attentionCheck(logitScale);
   const figures = { entropy: pairs.entropy, specialShare: pairs.specialShare };
   pairs.release();
   return { cell, metrics, params, attention: figures, check, layouts };
@@ -108,6 +121,7 @@ export function headSlice(data: QueryKeyData, cells: number[], pca: PcaView[] = 
   const slice: HeadSlice = {
     cells,
     pca,
+    vectors: vectorKind(data),
     headDim: data.headDim,
     tokenCount: data.tokenCount,
     sentenceStarts: data.sentenceStarts.slice(),
@@ -133,7 +147,7 @@ export async function analyzeSlice(slice: HeadSlice, options: { signal?: AbortSi
   for (let i = 0; i < slice.cells.length; i++) {
     if (options.signal?.aborted) throw new CancelledError();
     const at = (a: Float32Array, size: number) => a.subarray(i * size, (i + 1) * size);
-    out.push(analyzeHead(slice.cells[i], at(slice.queries, vectors), at(slice.keys, vectors), at(slice.attention, pairs), slice.headDim, slice.sentenceStarts, slice.attentionStarts, slice.pca));
+    out.push(analyzeHead(slice.cells[i], at(slice.queries, vectors), at(slice.keys, vectors), at(slice.attention, pairs), slice.headDim, slice.sentenceStarts, slice.attentionStarts, slice.pca, slice.vectors));
     options.onHead?.();
     await options.afterHead?.();
   }
@@ -174,7 +188,7 @@ export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions =
       const c = queue.pop()!;
       const [layer, head] = [Math.floor(c / data.heads), c % data.heads];
       const { q, k } = headVectors(data, layer, head);
-      results.push(analyzeHead(c, q, k, headAttention(data, layer, head), data.headDim, data.sentenceStarts, data.attentionStarts, options.pca));
+      results.push(analyzeHead(c, q, k, headAttention(data, layer, head), data.headDim, data.sentenceStarts, data.attentionStarts, options.pca, vectorKind(data)));
       headDone();
       await options.afterHead?.();
     }

@@ -6,5 +6,5 @@ import { HeadPairs } from './pairs';
 /** With `logitScale` (the model's 1/√d), q·k is derived from the attention where that holds (see pairs.ts). */
 export function headPairsOf(data: QueryKeyData, layer: number, head: number, logitScale?: number): HeadPairs {
   const { q, k } = headVectors(data, layer, head);
-  return new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, layer, head), { logitScale });
+  return new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, layer, head), { logitScale: data.rotary === 'pre' ? undefined : logitScale, causal: data.causal });
 }

@@ -92,9 +92,9 @@ export const CHECK_EVERY = 8;
 
 /** wasm/analysis.ts: the passes over the pairs, as this file's JavaScript computes them. */
 interface AnalysisExports {
-  pairDots(S: number, starts: number, blocks: number, q: number, k: number, dim: number, att: number, qk: number, keyWeight: number, rowWeight: number, argmaxKey: number, n: number, scale: number, exactAt: number, out: number): number;
-  figuresPass(S: number, starts: number, blocks: number, qk: number, att: number, keyTerm: number, qq: number, qt: number, argmaxKey: number, randomKey: number, qkRandom: number, c2: number, minKeys: number, out: number): void;
-  attentionCheck(S: number, starts: number, blocks: number, q: number, k: number, dim: number, att: number, scale: number, every: number, logits: number, out: number): void;
+  pairDots(S: number, starts: number, blocks: number, q: number, k: number, dim: number, att: number, qk: number, keyWeight: number, rowWeight: number, argmaxKey: number, n: number, scale: number, causal: number, exactAt: number, out: number): number;
+  figuresPass(S: number, starts: number, blocks: number, qk: number, att: number, keyTerm: number, qq: number, qt: number, argmaxKey: number, randomKey: number, qkRandom: number, c2: number, minKeys: number, causal: number, out: number): void;
+  attentionCheck(S: number, starts: number, blocks: number, q: number, k: number, dim: number, att: number, scale: number, every: number, causal: number, logits: number, out: number): void;
 }
 
 /** One head's arrays in a WebAssembly instance: the kernels' inputs are copied in once, their outputs are these views. */
@@ -159,6 +159,12 @@ export function releasePairsMemory(): void {
 export interface HeadPairsOptions {
   /** The model's logit scale (1/√d): q·k are derived from the attention where it holds. */
   logitScale?: number;
+  /**
+   * A decoder's heads: a query's keys are its sentence's tokens up to itself (the lower
+   * triangle of each block; qk past the query is not filled). Every pass and figure and the
+   * attention check follow; the chance pairs stay any token's key.
+   */
+  causal?: boolean;
 }
 
 export class HeadPairs {
@@ -189,6 +195,7 @@ export class HeadPairs {
 
   /** Whether the dot products were derived from the attention (else all computed). */
   derived = false;
+  readonly causal: boolean;
   /** t0 = mean Q − mean K, t0·t0, q·t0 and k·t0 per token, and (Σ q)·(Σ k). */
   readonly t0: Float64Array;
   tt0 = 0;
@@ -208,6 +215,7 @@ export class HeadPairs {
     options: HeadPairsOptions = {},
   ) {
     const n = (this.n = q.length / dim);
+    this.causal = options.causal ?? false;
     const wasm = (this.wasm = wasmAvailable(ANALYSIS_WASM_BASE64) ? new PairsMemory(q, k, attention, sentenceStarts, attentionStarts) : undefined);
     const f64 = (name: keyof PairsMemory['at'], length: number) => (wasm ? wasm.arena.f64(wasm.at[name], length) : new Float64Array(length));
     const i32 = (name: keyof PairsMemory['at'], length: number) => (wasm ? wasm.arena.i32(wasm.at[name], length) : new Int32Array(length));
@@ -268,7 +276,7 @@ export class HeadPairs {
   private pairDots(scale: number): boolean {
     if (this.wasm) {
       const { arena, at, sentences } = this.wasm;
-      const ok = arena.exports.pairDots(sentences, at.starts, at.blocks, at.q, at.k, this.dim, at.att, at.qk, at.keyWeight, at.rowWeight, at.argmaxKey, this.n, scale, at.scratch, at.out);
+      const ok = arena.exports.pairDots(sentences, at.starts, at.blocks, at.q, at.k, this.dim, at.att, at.qk, at.keyWeight, at.rowWeight, at.argmaxKey, this.n, scale, this.causal ? 1 : 0, at.scratch, at.out);
       if (!ok) return false;
       const out = this.wasm.out();
       this.attendedDot = out[0];
@@ -276,7 +284,7 @@ export class HeadPairs {
       this.specialShare = out[2] / this.n;
       return true;
     }
-    const { q, k, dim, attention, sentenceStarts, attentionStarts, qk, keyWeight, rowWeight, argmaxKey } = this;
+    const { q, k, dim, attention, sentenceStarts, attentionStarts, qk, keyWeight, rowWeight, argmaxKey, causal } = this;
     keyWeight.fill(0);
     const derive = scale > 0;
     const inverse = derive ? 1 / scale : 0;
@@ -299,7 +307,8 @@ export class HeadPairs {
         let rowSum = 0;
         let weightedLog = 0;
         exactAt.length = 0;
-        for (let j = 0; j < len; j++) {
+        const keys = causal ? i + 1 : len;
+        for (let j = 0; j < keys; j++) {
           const a = attention[rowStart + j];
           rowSum += a;
           keyWeight[row0 + j] += a;
@@ -324,7 +333,7 @@ export class HeadPairs {
         }
         rowWeight[row0 + i] = rowSum;
         argmaxKey[row0 + i] = row0 + best;
-        special += attention[rowStart] + (len > 1 ? attention[rowStart + len - 1] : 0);
+        special += attention[rowStart] + (!causal && len > 1 ? attention[rowStart + len - 1] : 0);
         if (derive) {
           // q_i·k_j = ln A_ij / scale + C_i: C_i from the most attended key, checked on the least.
           const exact = dotProduct(q, qo, k, (row0 + best) * dim, dim);
@@ -333,7 +342,7 @@ export class HeadPairs {
             const check = dotProduct(q, qo, k, (row0 + far) * dim, dim);
             if (!(Math.abs(qk[rowStart + far] + offset - check) <= DERIVED_TOLERANCE * (1 + Math.abs(check) + Math.abs(exact)))) return false;
           }
-          for (let j = rowStart, end = rowStart + len; j < end; j++) qk[j] += offset;
+          for (let j = rowStart, end = rowStart + keys; j < end; j++) qk[j] += offset;
           attendedDot += weightedLog + offset * (rowSum - exactAt.reduce((m, j) => m + attention[rowStart + j], 0));
           qk[rowStart + best] = exact;
         }
@@ -427,7 +436,7 @@ export class HeadPairs {
     if (wasm) {
       const { arena, at, sentences } = wasm;
       arena.f64(at.qt, this.n).set(qt);
-      arena.exports.figuresPass(sentences, at.starts, at.blocks, at.qk, at.att, at.keyTerm, at.qq, at.qt, at.argmaxKey, at.randomKey, at.qkRandom, c2, MIN_KEYS_FOR_CORRELATION, at.out);
+      arena.exports.figuresPass(sentences, at.starts, at.blocks, at.qk, at.att, at.keyTerm, at.qq, at.qt, at.argmaxKey, at.randomKey, at.qkRandom, c2, MIN_KEYS_FOR_CORRELATION, this.causal ? 1 : 0, at.out);
       const [weighted, argmax, random, sumPlain, sumWeighted, count] = wasm.out();
       return this.withSeed(qt, kkT, { distance: count ? sumPlain / count : NaN, weighted: count ? sumWeighted / count : NaN, argmaxRatio: argmax / random, weightedRatio: weighted / random });
     }
@@ -441,8 +450,9 @@ export class HeadPairs {
       const row0 = sentenceStarts[s];
       const len = sentenceStarts[s + 1] - row0;
       const block = attentionStarts[s];
-      const correlate = len >= MIN_KEYS_FOR_CORRELATION;
       for (let i = 0; i < len; i++) {
+        const keys = this.causal ? i + 1 : len;
+        const correlate = keys >= MIN_KEYS_FOR_CORRELATION;
         const qi = row0 + i;
         const base = c2 * qq[qi] - 2 * qt[qi];
         const rowStart = block + i * len;
@@ -450,7 +460,7 @@ export class HeadPairs {
         const x0 = qk[rowStart];
         let sx = 0, sxx = 0, sy = 0, syy = 0, sxy = 0;
         let w = 0, wx = 0, wxx = 0, wy = 0, wyy = 0, wxy = 0;
-        for (let j = 0; j < len; j++) {
+        for (let j = 0; j < keys; j++) {
           const dot = qk[rowStart + j];
           const v = base + keyTerm[row0 + j] - 2 * dot;
           const y = v > 0 ? Math.sqrt(v) : 0;
@@ -474,7 +484,7 @@ export class HeadPairs {
         const vr = base + keyTerm[randomKey[qi]] - 2 * qkRandom[qi];
         random += vr > 0 ? Math.sqrt(vr) : 0;
         if (!correlate) continue;
-        const plain = pearsonFromSums(len, sx, sxx, sy, syy, sxy);
+        const plain = pearsonFromSums(keys, sx, sxx, sy, syy, sxy);
         const weightedCorr = pearsonFromSums(w, wx, wxx, wy, wyy, wxy);
         if (Number.isFinite(plain) && Number.isFinite(weightedCorr)) {
           sumPlain += plain;
@@ -516,7 +526,7 @@ export class HeadPairs {
   attentionCheck(scale: number): AttentionCheck {
     if (this.wasm) {
       const { arena, at, sentences } = this.wasm;
-      arena.exports.attentionCheck(sentences, at.starts, at.blocks, at.q, at.k, this.dim, at.att, scale, CHECK_EVERY, at.scratch, at.out);
+      arena.exports.attentionCheck(sentences, at.starts, at.blocks, at.q, at.k, this.dim, at.att, scale, CHECK_EVERY, this.causal ? 1 : 0, at.scratch, at.out);
       const out = this.wasm.out();
       return { maxAbsError: out[0], maxRelError: out[1] };
     }
@@ -532,16 +542,18 @@ export class HeadPairs {
       const block = attentionStarts[s];
       for (let i = (CHECK_EVERY - (row0 % CHECK_EVERY)) % CHECK_EVERY; i < len; i += CHECK_EVERY) {
         const qo = (row0 + i) * dim;
+        const keys = this.causal ? i + 1 : len;
         let max = -Infinity;
-        for (let j = 0; j < len; j++) {
+        for (let j = 0; j < keys; j++) {
           logits[j] = dotProduct(q, qo, k, (row0 + j) * dim, dim) * scale;
           if (logits[j] > max) max = logits[j];
         }
         let total = 0;
-        for (let j = 0; j < len; j++) total += logits[j] = Math.exp(logits[j] - max);
+        for (let j = 0; j < keys; j++) total += logits[j] = Math.exp(logits[j] - max);
         for (let j = 0; j < len; j++) {
           const want = attention[block + i * len + j];
-          const err = Math.abs(logits[j] / total - want);
+          // A causal row's weights past the query must be 0: its error there is the weight.
+          const err = j < keys ? Math.abs(logits[j] / total - want) : Math.abs(want);
           if (err > maxAbsError) maxAbsError = err;
           if (want >= REL_ERROR_FLOOR && err / want > maxRelError) maxRelError = err / want;
         }

@@ -1,5 +1,6 @@
-// Recomputes every head's attention as softmax(q·k/√d) over each sentence from given
-// query/key vectors (float64) and measures how far it is from the model's own attention.
+// Recomputes every head's attention as softmax(q·k/√d) over each sentence (a decoder's: over
+// the tokens up to each query) from given query/key vectors (float64) and measures how far
+// it is from the model's own attention.
 // On raw vectors this checks the extraction; on normalized ones, that normalization kept attention.
 import { type QueryKeyData, headAttention } from './layout';
 
@@ -27,8 +28,9 @@ export function checkAttention(data: QueryKeyData, queries = data.queries, keys 
         const block = data.attentionStarts[s];
         for (let i = 0; i < n; i++) {
           const qi = base + (row0 + i) * D;
+          const count = data.causal ? i + 1 : n;
           let max = -Infinity;
-          for (let j = 0; j < n; j++) {
+          for (let j = 0; j < count; j++) {
             const kj = base + (row0 + j) * D;
             let dot = 0;
             for (let d = 0; d < D; d++) dot += queries[qi + d] * keys[kj + d];
@@ -36,10 +38,11 @@ export function checkAttention(data: QueryKeyData, queries = data.queries, keys 
             if (logits[j] > max) max = logits[j];
           }
           let total = 0;
-          for (let j = 0; j < n; j++) total += (logits[j] = Math.exp(logits[j] - max));
+          for (let j = 0; j < count; j++) total += (logits[j] = Math.exp(logits[j] - max));
           for (let j = 0; j < n; j++) {
             const want = attention[block + i * n + j];
-            const err = Math.abs(logits[j] / total - want);
+            // A decoder's weights past the query must be 0.
+            const err = j < count ? Math.abs(logits[j] / total - want) : Math.abs(want);
             if (err > maxAbsError) maxAbsError = err;
             if (want >= 1e-3 && err / want > maxRelError) maxRelError = err / want;
           }

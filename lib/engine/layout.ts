@@ -5,11 +5,24 @@ import type { TokenizedSentence } from './tokens';
 
 export interface ModelShape {
   layers: number;
+  /** Query heads. */
   heads: number;
   headDim: number;
+  /** Key heads the graph outputs (grouped-query attention); absent = heads. */
+  kvHeads?: number;
+  /** A decoder: a query's keys are the tokens up to it; attention is 0 past the query. */
+  causal?: boolean;
 }
 
+/** Which of a rotary model's vectors a run holds: after the rotation (what attention uses) or before. */
+export type RotaryVectors = 'post' | 'pre';
+
 export interface QueryKeyData extends ModelShape {
+  /**
+   * Keys are per query head: with grouped keys, a group's key vectors repeat for each of its
+   * query heads, so every head has N queries and N keys.
+   */
+  rotary?: RotaryVectors;
   model: string;
   tokenCount: number;
   sentences: TokenizedSentence[];

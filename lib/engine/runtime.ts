@@ -32,6 +32,8 @@ export type Feeds = Record<string, { data: BigInt64Array; dims: number[] }>;
 
 export interface ModelRunner {
   readonly report: DeviceReport;
+  /** The graph's declared inputs (feeds beyond them are an error in onnxruntime). */
+  readonly inputNames?: readonly string[];
   run(feeds: Feeds, outputs: string[]): Promise<Record<string, Float32Array>>;
   release(): Promise<void>;
 }
@@ -156,6 +158,10 @@ class SessionRunner implements ModelRunner {
     private log: (m: string) => void,
   ) {
     this.report = report;
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
   }
 
   async run(feeds: Feeds, outputs: string[]): Promise<Record<string, Float32Array>> {

@@ -7,15 +7,11 @@
 // (num_key_value_heads: query head h reads key head ⌊h / group⌋).
 import { DataType, GraphBuilder } from '../onnx/graph';
 import { ConversionError, type ConvertOptions, transpose } from './bertToOnnx';
-import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, MASK_LOGIT, attentionOutput, keyOutput, queryOutput } from './outputs';
+import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, MASK_LOGIT, attentionOutput, keyOutput, keyPreOutput, queryOutput, queryPreOutput } from './outputs';
 import { configNumbers } from './config';
 import type { SafeTensor } from './safetensors';
 
 export const LLAMA_FAMILY = new Set(['llama', 'qwen2', 'qwen3']);
-
-/** Q and K before the rotation, for rotary models (query_l / key_l are after it). */
-export const queryPreOutput = (layer: number): string => `query_pre_${layer}`;
-export const keyPreOutput = (layer: number): string => `key_pre_${layer}`;
 
 export interface RopeScaling {
   type: 'default' | 'llama3';

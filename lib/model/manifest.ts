@@ -1,12 +1,12 @@
 // The manifest the setup step writes beside a converted model (qkviz-model.json) and
 // the index of converted models (models/index.json): what the app reads to say which
 // model it will run, how big it is and where it came from.
-import { convertBertToOnnx } from './bertToOnnx';
-import { type BertConfig, parseBertConfig } from './config';
-import { readSafetensors } from './safetensors';
+import { type ModelSpec, convertModel } from './architectures';
+import { type SafeTensor, readSafetensors } from './safetensors';
+import { OPSET } from '../onnx/graph';
 
-/** Bump when the graph layout changes, so the setup step regenerates stale files. */
-export const CONVERTER_VERSION = 2;
+/** Bump when the graph layout changes, so the setup step and the page's store regenerate stale files. */
+export const CONVERTER_VERSION = 3;
 export const MANIFEST_FILE = 'qkviz-model.json';
 export const MODEL_FILE = 'model.onnx';
 export const MODELS_INDEX_FILE = 'index.json';
@@ -23,8 +23,17 @@ export interface ModelManifest {
   name: string;
   source: ModelSource;
   modelType: string;
+  /** config.json's architectures[0] (e.g. "GPT2LMHeadModel"). */
+  architecture?: string;
   layers: number;
+  /** Query heads. */
   heads: number;
+  /** Key heads (fewer than `heads` with grouped-query attention); absent = heads. */
+  kvHeads?: number;
+  /** A decoder: each query attends to the tokens up to itself. */
+  causal?: boolean;
+  /** Rotary positions: the graph also outputs Q and K before the rotation. */
+  rotary?: boolean;
   headDim: number;
   hidden: number;
   vocabSize: number;
@@ -50,13 +59,34 @@ export function describeSource(source: ModelSource): string {
 }
 
 export interface ConvertedModel {
-  config: BertConfig;
+  spec: ModelSpec;
   onnx: Uint8Array;
 }
 
-/** config.json text + model.safetensors bytes → the ONNX graph QKViz runs. */
-export function convertCheckpoint(configJson: string, safetensors: Uint8Array, sourceName: string): ConvertedModel {
-  const config = parseBertConfig(JSON.parse(configJson));
-  const onnx = convertBertToOnnx(config, readSafetensors(safetensors), { sourceName });
-  return { config, onnx };
+/** config.json text + the safetensors file's bytes (or every shard's) → the ONNX graph QKViz runs. */
+export function convertCheckpoint(configJson: string, safetensors: Uint8Array | Uint8Array[], sourceName: string): ConvertedModel {
+  const tensors = new Map<string, SafeTensor>();
+  for (const shard of Array.isArray(safetensors) ? safetensors : [safetensors]) for (const [name, t] of readSafetensors(shard)) tensors.set(name, t);
+  return convertModel(JSON.parse(configJson), tensors, sourceName);
+}
+
+/** The manifest of a converted model (the caller hashes the ONNX bytes: Node and the page do it differently). */
+export function manifestFor(name: string, source: ModelSource, spec: ModelSpec, onnx: { bytes: number; sha256: string }): ModelManifest {
+  return {
+    name,
+    source,
+    modelType: spec.modelType,
+    architecture: spec.architecture,
+    layers: spec.layers,
+    heads: spec.heads,
+    kvHeads: spec.kvHeads,
+    causal: spec.causal,
+    rotary: spec.rotary,
+    headDim: spec.headDim,
+    hidden: spec.hidden,
+    vocabSize: spec.vocabSize,
+    maxTokens: spec.maxTokens,
+    onnx: { file: MODEL_FILE, bytes: onnx.bytes, sha256: onnx.sha256, opset: OPSET },
+    converterVersion: CONVERTER_VERSION,
+  };
 }

@@ -10,6 +10,9 @@ export const LAST_HIDDEN_STATE = 'last_hidden_state';
 export const queryOutput = (layer: number): string => `query_${layer}`;
 /** Key projection x·W_k + b_k of layer l: [batch, seq, hidden]. */
 export const keyOutput = (layer: number): string => `key_${layer}`;
+/** Rotary models: Q and K before the rotation (query_l / key_l are after it, what attention uses). */
+export const queryPreOutput = (layer: number): string => `query_pre_${layer}`;
+export const keyPreOutput = (layer: number): string => `key_pre_${layer}`;
 /** Attention probabilities of layer l: [batch, heads, seq, seq]. */
 export const attentionOutput = (layer: number): string => `attention_${layer}`;
 

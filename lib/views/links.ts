@@ -32,12 +32,14 @@ export function topKLinks(data: QueryKeyData, layer: number, head: number, sente
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const row = block.subarray(i * n, (i + 1) * n);
-    for (let j = 0; j < n; j++) order[j] = j;
+    // A decoder's query has keys up to itself only.
+    const keys = data.causal ? i + 1 : n;
+    for (let j = 0; j < keys; j++) order[j] = j;
     // Partial selection sort: k is small (the UI caps it), n is one sentence.
-    const take = Math.min(k, n);
+    const take = Math.min(k, keys);
     for (let a = 0; a < take; a++) {
       let best = a;
-      for (let b = a + 1; b < n; b++) if (row[order[b]] > row[order[best]]) best = b;
+      for (let b = a + 1; b < keys; b++) if (row[order[b]] > row[order[best]]) best = b;
       [order[a], order[best]] = [order[best], order[a]];
       const j = order[a];
       if (row[j] < threshold) break;

@@ -20,9 +20,17 @@ export interface TokenTable {
 }
 
 const PUNCTUATION = /^[\p{P}\p{S}]+$/u;
-const SPECIAL = /^\[(CLS|SEP|PAD|MASK|UNK)\]$|^<\/?s>$/;
+const SPECIAL = /^\[(CLS|SEP|PAD|MASK|UNK)\]$|^<\/?s>$|^<(pad|unk|mask|bos|eos)>$|^<\|[\w-]+\|>$/;
 
-export const displayText = (token: string) => (token.startsWith('##') && token.length > 2 ? token.slice(2) : token);
+/**
+ * A token as a reader writes it: without a WordPiece "##", a byte-level BPE space marker
+ * ("Ġ", GPT-2 and Qwen) or a SentencePiece one ("▁", Llama); "Ċ" (a newline byte) as ⏎.
+ */
+export const displayText = (token: string) => {
+  if (token.startsWith('##') && token.length > 2) return token.slice(2);
+  if ((token.startsWith('Ġ') || token.startsWith('▁')) && token.length > 1) return token.slice(1);
+  return token.replace(/Ċ/g, '⏎');
+};
 
 export function tokenTable(data: Pick<QueryKeyData, 'sentences' | 'tokenCount'>): TokenTable {
   const n = data.tokenCount;

@@ -8,11 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertBertToOnnx } from '../../../lib/model/bertToOnnx';
-import { parseBertConfig } from '../../../lib/model/config';
-import { convertGpt2ToOnnx, parseGpt2Config } from '../../../lib/model/gpt2ToOnnx';
-import { convertLlamaToOnnx, keyPreOutput, parseLlamaConfig, queryPreOutput } from '../../../lib/model/llamaToOnnx';
-import { attentionOutput, keyOutput, queryOutput } from '../../../lib/model/outputs';
+import { convertModel } from '../../../lib/model/architectures';
+import { attentionOutput, keyOutput, keyPreOutput, queryOutput, queryPreOutput } from '../../../lib/model/outputs';
 import { readSafetensors } from '../../../lib/model/safetensors';
 import { loadTokenizer } from '../../../lib/model/tokenizer';
 import { ROOT, openSession, runBatch } from '../../helpers/models';
@@ -23,17 +20,8 @@ const FIXTURES = join(ROOT, 'tests', 'fixtures', 'hub', 'qkviz-test');
 function convert(name: string): { onnx: Uint8Array; kvHeads: number } {
   const dir = join(FIXTURES, name);
   const json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  const tensors = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
-  if (['bert', 'roberta', 'distilbert'].includes(json.model_type)) {
-    const config = parseBertConfig(json);
-    return { onnx: convertBertToOnnx(config, tensors), kvHeads: config.heads };
-  }
-  if (json.model_type === 'gpt2') {
-    const config = parseGpt2Config(json);
-    return { onnx: convertGpt2ToOnnx(config, tensors), kvHeads: config.heads };
-  }
-  const config = parseLlamaConfig(json);
-  return { onnx: convertLlamaToOnnx(config, tensors), kvHeads: config.kvHeads };
+  const { spec, onnx } = convertModel(json, readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors')))), name);
+  return { onnx, kvHeads: spec.kvHeads };
 }
 
 describe('converters against transformers', () => {
