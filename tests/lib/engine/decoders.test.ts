@@ -1,0 +1,65 @@
+// The engine on decoders, against Hugging Face transformers' own float64 vectors: a GPT-2 and
+// a Llama with grouped keys (tiny random checkpoints from scripts/make-reference-models.sh)
+// go through the converter, onnxruntime-node and extractQueryKeys. Keys must repeat their
+// group for every query head, rotary runs keep either the rotated or the unrotated vectors,
+// and the causal attention check (softmax over the keys up to each query, zero past it) holds
+// on both the JavaScript check and the analysis passes; read as an encoder's, it must fail.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { analyzeHeads } from '../../../lib/analysis/analyze';
+import { checkAttention } from '../../../lib/engine/attentionCheck';
+import { extractQueryKeys } from '../../../lib/engine/extract';
+import { type OrtModule, openModel } from '../../../lib/engine/runtime';
+import { tokenizeCorpus } from '../../../lib/engine/tokens';
+import { convertCheckpoint } from '../../../lib/model/manifest';
+import { loadTokenizer } from '../../../lib/model/tokenizer';
+import { ROOT } from '../../helpers/models';
+import { readReference } from '../../helpers/reference';
+
+const FIXTURES = join(ROOT, 'tests', 'fixtures', 'hub', 'qkviz-test');
+
+describe('decoders through the engine', () => {
+  it.each(['tiny-gpt2', 'tiny-llama', 'tiny-qwen3'])('%s: per-query-head keys, causal attention check, tokenizer files', async (name) => {
+    const dir = join(FIXTURES, name);
+    const ref = readReference(dir);
+    const { spec, onnx } = convertCheckpoint(readFileSync(join(dir, 'config.json'), 'utf8'), new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), name);
+    expect(spec.causal).toBe(true);
+    expect(spec.kvHeads).toBe(ref.kvHeads);
+    const tokenizer = await loadTokenizer({
+      kind: 'files',
+      tokenizer: JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')),
+      config: JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')),
+    });
+    const corpus = tokenizeCorpus(tokenizer, ref.sentences, spec.maxTokens);
+    expect(corpus.sentences.map((s) => s.ids)).toEqual(ref.ids);
+    const runner = await openModel(ort as unknown as OrtModule, onnx, ['cpu']);
+    try {
+      for (const rotary of spec.rotary ? (['post', 'pre'] as const) : [undefined]) {
+        const data = await extractQueryKeys(runner, name, spec, corpus, { rotary });
+        const post = spec.rotary && rotary !== 'pre';
+        let worst = 0;
+        for (let l = 0; l < spec.layers; l++) {
+          for (let h = 0; h < spec.heads; h++) {
+            ref.ids.forEach((ids, s) => {
+              for (let t = 0; t < ids.length; t++) {
+                for (let d = 0; d < spec.headDim; d++) {
+                  const at = ((l * spec.heads + h) * data.tokenCount + data.sentenceStarts[s] + t) * spec.headDim + d;
+                  worst = Math.max(worst, ref.relative(ref.q(l, h, s, t, d, post), data.queries[at]), ref.relative(ref.k(l, h, s, t, d, post), data.keys[at]));
+                }
+              }
+            });
+          }
+        }
+        expect(worst).toBeLessThan(1e-4);
+        if (rotary === 'pre') continue;
+        expect(checkAttention(data).maxAbsError).toBeLessThan(1e-5);
+        expect((await analyzeHeads(data)).attentionCheck.maxAbsError).toBeLessThan(1e-5);
+        expect(checkAttention({ ...data, causal: false }).maxAbsError).toBeGreaterThan(1e-3);
+      }
+    } finally {
+      await runner.release();
+    }
+  });
+});
