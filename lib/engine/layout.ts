@@ -18,10 +18,7 @@ export interface ModelShape {
 export type RotaryVectors = 'post' | 'pre';
 
 export interface QueryKeyData extends ModelShape {
-  /**
-   * Keys are per query head: with grouped keys, a group's key vectors repeat for each of its
-   * query heads, so every head has N queries and N keys.
-   */
+  /** A rotary model's run: whether it holds the vectors after the rotation or before it. */
   rotary?: RotaryVectors;
   model: string;
   tokenCount: number;
@@ -31,6 +28,10 @@ export interface QueryKeyData extends ModelShape {
   /** Attention: sentence s's block starts at attentionStarts[s] within a head's Σ n² values. */
   attentionStarts: Int32Array;
   queries: Float32Array;
+  /**
+   * Per query head: with grouped keys, a group's key vectors repeat for each of its query
+   * heads, so every head has N queries and N keys.
+   */
   keys: Float32Array;
   attention: Float32Array;
 }
