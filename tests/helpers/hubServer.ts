@@ -1,0 +1,131 @@
+// A local stand-in for the Hugging Face hub, for tests with no network: the hub's URL layout
+// ({repo}/resolve/{revision}/{file}), X-Repo-Commit, its X-Error-Code refusals (unknown repo,
+// gated repo, unknown revision, missing file), a 302 to a CDN path for weight files, Range
+// requests there, CORS for the page — and faults on demand: a connection cut once or always.
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { join } from 'node:path';
+
+export interface HubRepo {
+  files: Map<string, Uint8Array>;
+  /** Gated: only this token gets the files. */
+  token?: string;
+  /** Files whose responses send half their bytes and cut the connection, every time… */
+  cutAlways?: string[];
+  /** …or only the first time. */
+  cutOnce?: string[];
+}
+
+export interface HubServer {
+  url: string;
+  /** "METHOD path [range]" of every request, in order. */
+  requests: string[];
+  commitOf(repo: string): string;
+  close(): Promise<void>;
+}
+
+/** A repository's top-level files from a folder (fixtures: config, weights, tokenizer; subfolders skipped). */
+export function repoFromDir(dir: string, only?: string[]): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  for (const name of readdirSync(dir)) {
+    if (only && !only.includes(name)) continue;
+    if (statSync(join(dir, name)).isFile()) files.set(name, new Uint8Array(readFileSync(join(dir, name))));
+  }
+  return files;
+}
+
+const CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'X-Repo-Commit, X-Error-Code, Content-Range, Content-Length, ETag',
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+};
+
+export async function startHubServer(repos: Record<string, HubRepo>): Promise<HubServer> {
+  const commits = new Map(Object.entries(repos).map(([name, r]) => [name, createHash('sha1').update(name).update(String(r.files.size)).digest('hex')]));
+  const cutDone = new Set<string>();
+  const requests: string[] = [];
+
+  const refuse = (res: ServerResponse, status: number, code: string) => {
+    res.writeHead(status, { ...CORS, 'X-Error-Code': code, 'Content-Type': 'text/plain' });
+    res.end(code);
+  };
+
+  const sendFile = (req: IncomingMessage, res: ServerResponse, repo: string, file: string, bytes: Uint8Array, commit: string) => {
+    const r = repos[repo];
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    let start = 0;
+    let end = bytes.byteLength - 1;
+    if (range) {
+      start = Number(range[1]);
+      if (range[2]) end = Math.min(end, Number(range[2]));
+      if (start > end) {
+        res.writeHead(416, { ...CORS, 'Content-Range': `bytes */${bytes.byteLength}` });
+        res.end();
+        return;
+      }
+    }
+    const body = bytes.subarray(start, end + 1);
+    const headers: Record<string, string> = { ...CORS, 'Content-Length': String(body.byteLength), 'Accept-Ranges': 'bytes', 'X-Repo-Commit': commit, 'Content-Type': 'application/octet-stream' };
+    if (range) headers['Content-Range'] = `bytes ${start}-${end}/${bytes.byteLength}`;
+    res.writeHead(range ? 206 : 200, headers);
+    if (req.method === 'HEAD') return void res.end();
+    const key = `${repo}/${file}`;
+    const cut = r.cutAlways?.includes(file) || (r.cutOnce?.includes(file) && !cutDone.has(key));
+    // A cut applies to downloads of the data, not to the few header bytes read before one.
+    if (cut && body.byteLength > 4096) {
+      cutDone.add(key);
+      res.write(body.subarray(0, Math.floor(body.byteLength / 2)), () => res.socket?.destroy());
+      return;
+    }
+    res.end(body);
+  };
+
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(`${req.method} ${path}${req.headers.range ? ` ${req.headers.range}` : ''}`);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...CORS, 'Access-Control-Allow-Headers': 'Authorization, Range', 'Access-Control-Allow-Methods': 'GET, HEAD' });
+      return void res.end();
+    }
+    const cdn = /^\/cdn\/(.+)\/([0-9a-f]{40})\/([^/]+)$/.exec(path);
+    if (cdn) {
+      const [, repo, commit, file] = cdn;
+      const bytes = repos[repo]?.files.get(file);
+      if (!bytes || commits.get(repo) !== commit) return refuse(res, 404, 'EntryNotFound');
+      return sendFile(req, res, repo, file, bytes, commit);
+    }
+    const m = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(path);
+    if (!m) return refuse(res, 404, 'RepositoryNotFound');
+    const [, repo, revision, file] = m;
+    const r = repos[repo];
+    // The hub does not tell a missing repository from a private one without a token: 401.
+    if (!r) return refuse(res, 401, 'RepositoryNotFound');
+    const commit = commits.get(repo)!;
+    if (r.token) {
+      const auth = req.headers.authorization;
+      if (!auth) return refuse(res, 401, 'GatedRepo');
+      if (auth !== `Bearer ${r.token}`) return refuse(res, 403, 'GatedRepo');
+    }
+    if (revision !== 'main' && revision !== commit) return refuse(res, 404, 'RevisionNotFound');
+    const bytes = r.files.get(file);
+    if (!bytes) return refuse(res, 404, 'EntryNotFound');
+    if (file.endsWith('.safetensors')) {
+      res.writeHead(302, { ...CORS, Location: `/cdn/${repo}/${commit}/${file}`, 'X-Repo-Commit': commit });
+      return void res.end();
+    }
+    sendFile(req, res, repo, file, bytes, commit);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    commitOf: (repo) => commits.get(repo)!,
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
