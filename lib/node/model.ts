@@ -1,7 +1,7 @@
 // Node-only: opens a converted model folder (as written by the setup step) with
 // onnxruntime-node and its tokenizer, for the CLI, tests and benchmarks.
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { MANIFEST_FILE, type ModelManifest } from '../model/manifest';
@@ -24,7 +24,9 @@ export async function openNodeModel(modelDir: string): Promise<NodeModel> {
     throw new Error(`${join(dir, MANIFEST_FILE)} is missing or unreadable (${(e as Error).message}): run \`npm run setup\``);
   }
   const onnx = new Uint8Array(readFileSync(join(dir, manifest.onnx.file)));
-  const tokenizer = await loadTokenizer({ kind: 'local', modelsPath: dirname(dir), name: basename(dir) });
+  // The files as the page reads a hub model's: tokenizer.json and tokenizer_config.json.
+  const read = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const tokenizer = await loadTokenizer({ kind: 'files', tokenizer: read('tokenizer.json'), config: existsSync(join(dir, 'tokenizer_config.json')) ? read('tokenizer_config.json') : {} });
   const runner = await openModel(ort as unknown as OrtModule, onnx, ['cpu']);
   return { manifest, tokenizer, runner, onnx };
 }
