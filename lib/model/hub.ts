@@ -4,6 +4,7 @@
 // then fetches the files with byte progress, cancel and Range resume. Every refusal is a
 // HubError whose message says what happened in words.
 import { CancelledError } from '../engine/extract';
+import { formatBytes } from '../engine/memory';
 import { type ModelSpec, modelSpec } from './architectures';
 import { ModelFilesError } from './catalog';
 
@@ -82,13 +83,6 @@ export interface HubFiles {
 interface Options {
   signal?: AbortSignal;
   fetch?: typeof fetch;
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} bytes`;
 }
 
 /** A hub id as typed: trims, drops a pasted https://huggingface.co/ prefix and a trailing slash. */
@@ -362,7 +356,7 @@ export function describePlan(plan: HubPlan): string {
     .map(([d]) => d)
     .join('/');
   return (
-    `${s.architecture} · ${s.layers} layers × ${s.heads} heads${kv} · ${(plan.parameters / 1e6).toFixed(1)}M parameters (${dtype}) · ` +
+    `${s.architecture} · ${s.layers} layers × ${s.heads} heads${kv} · ${plan.parameters >= 1e6 ? `${(plan.parameters / 1e6).toFixed(1)}M` : plan.parameters.toLocaleString('en-US')} parameters (${dtype}) · ` +
     `download ${formatBytes(plan.downloadBytes)}${plan.weights.length > 1 ? ` in ${plan.weights.length} shards` : ''} · needs about ${formatBytes(plan.memoryBytes)} of memory`
   );
 }

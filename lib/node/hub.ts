@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelSpec } from '../model/architectures';
-import { DEFAULT_HUB_ENDPOINT, describePlan, downloadHubModel, formatBytes, planHubModel } from '../model/hub';
+import { formatBytes } from '../engine/memory';
+import { DEFAULT_HUB_ENDPOINT, type HubFiles, type HubPlan, describePlan, downloadHubModel, planHubModel } from '../model/hub';
 import { CONVERTER_VERSION, MANIFEST_FILE, MODEL_FILE, type ModelManifest, type ModelSource, convertCheckpoint, describeSource, manifestFor } from '../model/manifest';
 
 export interface SourceFiles {
@@ -47,6 +48,19 @@ export interface HubFolderOptions {
   log?: (message: string) => void;
 }
 
+/** Downloads what a plan names, logging every tenth of the bytes; refuses what one ONNX file cannot hold. */
+export async function downloadLogged(plan: HubPlan, token: string | undefined, log: (message: string) => void): Promise<HubFiles> {
+  log(`${plan.repo}@${plan.commit.slice(0, 12)}: ${describePlan(plan)}`);
+  // Node's memory is not a tab's: the limit here is the ONNX file's 2 GiB.
+  if (plan.graphBytes >= 2 ** 31) throw new Error(plan.refusal ?? `${plan.repo} is too large for one ONNX file`);
+  let lastTenth = -1;
+  return downloadHubModel(plan, token, (done, total) => {
+    const tenth = Math.floor((10 * done) / Math.max(1, total));
+    if (tenth !== lastTenth) log(`downloading ${formatBytes(done)} of ${formatBytes(total)}`);
+    lastTenth = tenth;
+  });
+}
+
 /** Looks the model up, downloads and converts it unless this commit is cached, and returns the folder. */
 export async function hubModelFolder(repo: string, options: HubFolderOptions): Promise<string> {
   const log = options.log ?? (() => {});
@@ -58,17 +72,7 @@ export async function hubModelFolder(repo: string, options: HubFolderOptions): P
     log(`${repo}@${plan.commit.slice(0, 12)}: converted copy in ${dir}`);
     return dir;
   }
-  log(`${repo}@${plan.commit.slice(0, 12)}: ${describePlan(plan)}`);
-  // The CLI's memory is Node's, not a tab's: the limit is the ONNX file's 2 GiB.
-  if (plan.graphBytes >= 2 ** 31) throw new Error(plan.refusal ?? `${repo} is too large for one ONNX file`);
-  let lastTenth = -1;
-  const files = await downloadHubModel(plan, token, (done, total) => {
-    const tenth = Math.floor((10 * done) / Math.max(1, total));
-    if (tenth !== lastTenth) {
-      lastTenth = tenth;
-      log(`downloading ${formatBytes(done)} of ${formatBytes(total)}`);
-    }
-  });
+  const files = await downloadLogged(plan, token, log);
   const source: ModelSource = { kind: 'hub', repo, revision: plan.commit };
   const started = performance.now();
   const { spec, onnx } = convertCheckpoint(files.config, files.weights, describeSource(source));

@@ -193,6 +193,6 @@ describe('hub refusals', () => {
   it('a model too large for a tab, with numbers, before any weight is fetched', async () => {
     const plan = await planHubModel(ref('qkviz-test/huge'));
     expect(plan.parameters).toBe(5e8);
-    expect(plan.refusal).toMatch(/500M parameters: its float32 graph would be 1\.86 GiB, more than the 1\.50 GiB/);
+    expect(plan.refusal).toMatch(/500M parameters: its float32 graph would be 1\.86 GB, more than the 1\.50 GB/);
   });
 });
