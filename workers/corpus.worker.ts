@@ -1,7 +1,8 @@
 // Corpus worker: counts a corpus's tokens with the model's tokenizer, off the main thread.
 import * as ort from 'onnxruntime-web/webgpu';
 import { countTokens } from '../lib/corpus/count';
-import { loadTokenizer } from '../lib/model/tokenizer';
+import { loadTokenizer, tokenizerOfFiles } from '../lib/model/tokenizer';
+import { storedFiles, storedKeyOf } from '../lib/model/store';
 import type { CorpusApi } from '../lib/protocol/corpus';
 import { configureOrtWeb } from '../lib/runtime/ort';
 import { type ScopeLike, serve } from '../lib/worker/rpc';
@@ -14,7 +15,8 @@ serve<CorpusApi>(self as unknown as ScopeLike, {
     await configured;
     const key = `${modelsUrl}|${model}`;
     if (!tokenizers.has(key)) {
-      const loading = loadTokenizer({ kind: 'local', modelsPath: modelsUrl, name: model });
+      const stored = storedKeyOf(model);
+      const loading = stored ? storedFiles(stored).then(tokenizerOfFiles) : loadTokenizer({ kind: 'local', modelsPath: modelsUrl, name: model });
       // A failed load is not kept: the next count tries again.
       loading.catch(() => tokenizers.delete(key));
       tokenizers.set(key, loading);

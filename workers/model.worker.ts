@@ -1,7 +1,8 @@
-// Model worker: serves lib's ModelService (prepare, run) through the shared RPC runtime.
+// Model worker: serves lib's ModelService (prepare, run) and model installs through the shared RPC runtime.
 import * as ort from 'onnxruntime-web/webgpu';
 import type { OrtModule } from '../lib/engine/runtime';
 import { ModelService, errorKind } from '../lib/engine/service';
+import { installModel } from '../lib/engine/install';
 import type { ModelApi } from '../lib/protocol/model';
 import { configureOrtWeb } from '../lib/runtime/ort';
 import { type ScopeLike, WorkerClient, serve } from '../lib/worker/rpc';
@@ -24,6 +25,7 @@ serve<ModelApi>(
   {
     prepare: async (args, context) => (startHelpers(), await configured, service.prepare(args, context)),
     run: async (args, context) => (await configured, service.run(args, context)),
+    install: (args, context) => installModel(args, context),
   },
   errorKind,
 );

@@ -1,4 +1,4 @@
-// Opening the app: the model manifest, the default corpus, then either the last cached run of
+// Opening the app: the model manifest (the site's default, or the one ?model= names), the default corpus, then either the last cached run of
 // the model (or a shared link's, when this browser has run that corpus), a shared link's default
 // corpus run by itself, or the model prepared and measured for a first run.
 import { parseCorpus } from '@/lib/corpus/parse';
@@ -14,6 +14,7 @@ import { setDraft } from './corpus';
 import { followView, showResult } from './result';
 import { prepareModel, refreshCacheUsage, runCorpus } from './runs';
 import { MODELS_URL } from './workers';
+import { pickerStore, refreshStored, resolveModelParam } from './models';
 
 const DEFAULT_CORPUS_URL = '/corpus/default.txt';
 
@@ -37,14 +38,11 @@ export async function startApp(): Promise<void> {
   followView();
   try {
     const index = await fetchModelsIndex(MODELS_URL);
+    pickerStore.setState({ builtIn: index.models, defaultModel: index.default });
+    await refreshStored();
     const requested = params.get('model');
-    if (requested !== null && !index.models.includes(requested)) {
-      throw new Error(
-        `Model "${requested}" has not been converted here (available: ${index.models.join(', ')}). ` +
-          `Convert it with \`npm run setup:model -- --hub ${requested} --name ${requested}\` or --from-dir.`,
-      );
-    }
-    const manifest = await fetchManifest(MODELS_URL, requested ?? index.default);
+    // A ?model= this browser does not have yet opens the default model, with the hub form filled in.
+    const manifest = (requested !== null ? await resolveModelParam(requested, index.models) : null) ?? (await fetchManifest(MODELS_URL, index.default));
     set({ manifest });
     const res = await fetch(DEFAULT_CORPUS_URL);
     if (!res.ok) throw new Error(`the default corpus (${DEFAULT_CORPUS_URL}) could not be loaded: HTTP ${res.status}`);

@@ -7,6 +7,7 @@ import { corpusHash } from '@/lib/projection/cacheKey';
 import { type CorpusDraft, appStore } from '../state/appStore';
 import { WorkerRestartedError } from '@/lib/worker/rpc';
 import { MODELS_URL, corpusClient } from './workers';
+import { modelRefOf } from '@/lib/model/store';
 
 /** Typing pauses this long before a changed corpus is counted. */
 const COUNT_DEBOUNCE_MS = 250;
@@ -63,7 +64,8 @@ export async function readUpload(file: File): Promise<void> {
   setDraft({ upload: { name: file.name, text }, uploadError: null });
 }
 
-function scheduleCount(): void {
+/** Counts the corpus again (another model has another tokenizer). */
+export function scheduleCount(): void {
   clearTimeout(countTimer);
   countAbort?.abort();
   const { corpus, manifest } = get();
@@ -79,7 +81,7 @@ function scheduleCount(): void {
     try {
       const { lengths } = await corpusClient.call(
         'count',
-        { modelsUrl: MODELS_URL, model: manifest.name, sentences: corpus.sentences },
+        { modelsUrl: MODELS_URL, model: modelRefOf(manifest), sentences: corpus.sentences },
         // Never terminate the worker to stop a count: a newer count is about to use it.
         { signal: controller.signal, graceMs: 60_000, onProgress: (p) => !controller.signal.aborted && set({ count: { status: 'counting', ...p } }) },
       );

@@ -2,7 +2,7 @@
 // shared link's view applied to the first one, and afterwards the projections and the address
 // bar following the view.
 import type { PcaView } from '@/lib/analysis/analyze';
-import { modelId } from '@/lib/projection/cacheKey';
+import { runModelId } from '@/lib/projection/cacheKey';
 import { sameCorpus, writeViewState } from '@/lib/views/urlState';
 import { LayoutStore, type LayoutView } from '../projection/LayoutStore';
 import { ProjectionScheduler } from '../projection/ProjectionScheduler';
@@ -36,7 +36,7 @@ export function showResult(next: Omit<ShownResult, 'id'>): void {
   previous?.scheduler.dispose();
   const { data, manifest } = shown.result;
   const layouts = new LayoutStore(data.layers, data.heads);
-  const scheduler = new ProjectionScheduler(shown.result, layouts, modelId(manifest.name, manifest.onnx.sha256), shown.hash);
+  const scheduler = new ProjectionScheduler(shown.result, layouts, runModelId(manifest, data.rotary), shown.hash);
   // Layouts the run computed with its analysis go to the layout store (and its cache), not the run's record.
   const computed = shown.result.analysis.layouts;
   if (computed) {

@@ -4,12 +4,14 @@
 import { StageClock, slowerThanWasm } from '@/lib/engine/progress';
 import { corpusHash } from '@/lib/projection/cacheKey';
 import type { DevicePreference, RunProgress } from '@/lib/protocol/model';
+import type { RotaryVectors } from '@/lib/engine/layout';
 import { CallCancelledError, RpcError, WorkerCrashedError } from '@/lib/worker/rpc';
 import { type CachedRunInfo, cacheUsage, clearCache, loadRun, saveRun } from '../cache/runCache';
 import { appStore } from '../state/appStore';
 import { storeDevice, storeThroughput, storedThroughput } from '../state/prefs';
 import { firstPcaViews, showResult, syncUrlSoon } from './result';
 import { MODELS_URL, modelClient } from './workers';
+import { modelRefOf } from '@/lib/model/store';
 import { canvasAtRest } from '../canvas/frameClock';
 
 /** Sentences of the corpus the device is measured on before the first run (spread over it, so long and short ones count). */
@@ -35,6 +37,13 @@ let prepareAbort: AbortController | null = null;
 /** Set while a run waits for the model being prepared: the run shows the preparation's progress. */
 let runWaiting = false;
 
+/** Rotated or unrotated vectors for a rotary model: the corpus runs again with them. */
+export function setRotary(rotary: RotaryVectors): void {
+  if (rotary === get().rotary) return;
+  set({ rotary });
+  if (get().run.status !== 'running' && get().shown) void runCorpus();
+}
+
 export function setDevice(device: DevicePreference): void {
   if (device === get().device) return;
   set({ device, prepared: null });
@@ -57,7 +66,7 @@ export async function prepareModel(): Promise<void> {
     try {
       const prepared = await modelClient.call(
         'prepare',
-        { modelsUrl: MODELS_URL, model: manifest.name, device, sample: spread(corpus?.sentences ?? [], PREPARE_SAMPLE_SENTENCES), measureWasm: device !== 'wasm' && !storedThroughput(manifest.name, 'wasm') },
+        { modelsUrl: MODELS_URL, model: modelRefOf(manifest), device, sample: spread(corpus?.sentences ?? [], PREPARE_SAMPLE_SENTENCES), measureWasm: device !== 'wasm' && !storedThroughput(manifest.name, 'wasm') },
         // Never terminate the worker to stop measuring: it holds the model the run will use.
         {
           signal: controller.signal,
@@ -126,7 +135,7 @@ export async function runCorpus(): Promise<void> {
   try {
     const result = await modelClient.call(
       'run',
-      { modelsUrl: MODELS_URL, model: manifest.name, device, sentences: corpus.sentences, analysisThreads: analysisThreadsParam(), pca: firstPcaViews() },
+      { modelsUrl: MODELS_URL, model: modelRefOf(manifest), device, sentences: corpus.sentences, analysisThreads: analysisThreadsParam(), pca: firstPcaViews(), rotary: get().rotary },
       {
         signal: controller.signal,
         onProgress: (progress) => {

@@ -1,7 +1,7 @@
 // Whole runs — tokens, raw queries and keys, attention, the normalization constants and
 // figures — cached under model hash + corpus hash + format version, so a reload or a shared
 // link for a corpus run before shows the full matrix without running the model again.
-import { modelId, runKey } from '@/lib/projection/cacheKey';
+import { runModelId, runKey } from '@/lib/projection/cacheKey';
 import type { RunResult } from '@/lib/protocol/model';
 import { STORES, idbClear, idbGet, idbGetAll, idbWrite } from './idb';
 
@@ -21,7 +21,7 @@ export interface CachedRunInfo {
   savedAt: number;
 }
 
-const runModel = (result: RunResult) => modelId(result.manifest.name, result.manifest.onnx.sha256);
+const runModel = (result: RunResult) => runModelId(result.manifest, result.data.rotary);
 
 export function runBytes(result: RunResult): number {
   const d = result.data;

@@ -5,7 +5,7 @@
 // run has succeeded.
 import { formatDuration } from '@/lib/engine/progress';
 import { DEVICE_PREFERENCES, type DevicePreference, RUN_STAGES, STAGE_UNITS, type RunProgress, stageLabel } from '@/lib/protocol/model';
-import { cancelRun, runCorpus, setDevice, switchToWasmAndRerun } from '../app/runs';
+import { cancelRun, runCorpus, setDevice, setRotary, switchToWasmAndRerun } from '../app/runs';
 import { useApp } from '../state/appStore';
 import { Segmented } from '../ui/Segmented';
 import { DeviceBadge } from './DeviceBadge';
@@ -55,6 +55,8 @@ export function RunSection() {
   // A corpus the tab cannot hold is refused on the corpus card; Run stays off for it.
   const refused = useApp((s) => s.count.status === 'done' && s.count.facts.refusal !== null);
   const hasResult = useApp((s) => s.shown !== null);
+  const rotary = useApp((s) => s.manifest?.rotary === true);
+  const vectors = useApp((s) => s.rotary);
   const running = run.status === 'running';
   return (
     <section className="panel-section" aria-label="Run">
@@ -77,6 +79,29 @@ export function RunSection() {
           onChange={setDevice}
         />
       </div>
+      {rotary && (
+        <>
+          <div className="row">
+            <span className="row-label">Vectors</span>
+            <Segmented
+              label="Rotary vectors"
+              name="rotary"
+              value={vectors}
+              disabled={running}
+              options={[
+                { value: 'post', label: 'Rotated', title: 'Q and K after the rotary position rotation: what attention is computed from' },
+                { value: 'pre', label: 'Unrotated', title: 'Q and K before the rotation: no positions mixed in; attention is not their softmax' },
+              ]}
+              onChange={setRotary}
+            />
+          </div>
+          <p className="line small muted" data-testid="rotary-note">
+            {vectors === 'post'
+              ? 'After the rotary rotation (what attention uses): only here does the key translation leave attention unchanged, and attention is checked.'
+              : 'Before the rotary rotation: positions are not mixed in, so attention is not softmax(q·k/√d) of these vectors; the attention check does not apply.'}
+          </p>
+        </>
+      )}
       {!running && preparing && (
         <p className="line muted" data-testid="preparing">
           Getting the model ready: {progressText(preparing)}

@@ -37,8 +37,14 @@ export function RunSummary() {
         </dd>
         <dt>Attention check</dt>
         <dd data-testid="attention-error" title="max |softmax(q·k/√d) − the model's attention| over every layer, head and sentence (every 8th query of each)">
-          max error {shown.result.attentionError.toExponential(2)}
-          {shown.result.attentionError <= 1e-5 ? ' ✓' : ' — larger than expected'}
+          {data.rotary === 'pre' ? (
+            'not applicable: unrotated vectors (attention is computed after the rotation)'
+          ) : (
+            <>
+              max error {shown.result.attentionError.toExponential(2)}
+              {shown.result.attentionError <= 1e-5 ? ' ✓' : ' — larger than expected'}
+            </>
+          )}
         </dd>
         <dt>Timings</dt>
         <dd data-testid="timings">

@@ -5,6 +5,7 @@ import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { CorpusFacts } from '@/lib/corpus/count';
 import type { ModelManifest } from '@/lib/model/manifest';
+import type { RotaryVectors } from '@/lib/engine/layout';
 import type { DevicePreference, ErrorKind, Preparation, RunProgress, RunResult } from '@/lib/protocol/model';
 import type { ViewState as LinkState } from '@/lib/views/urlState';
 import type { CachedRunInfo } from '../cache/runCache';
@@ -72,6 +73,8 @@ export interface AppState {
   corpusProblem: string | null;
   count: CountState;
   device: DevicePreference;
+  /** A rotary model's run: vectors after (post) or before (pre) the rotation. */
+  rotary: RotaryVectors;
   /** The model loaded and measured before any run (null until then). */
   prepared: (Preparation & { model: string; preference: DevicePreference }) | null;
   /** Bumped when a measured rate is stored, so estimates made from them are redone. */
@@ -98,6 +101,7 @@ export const appStore = createStore<AppState>(() => ({
   corpusProblem: null,
   count: { status: 'idle' },
   device: 'auto',
+  rotary: 'post',
   prepared: null,
   ratesVersion: 0,
   preparing: null,

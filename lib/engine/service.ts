@@ -7,7 +7,8 @@ import { CorpusError } from '../corpus/parse';
 import { ModelFilesError, fetchManifest, modelBaseUrl } from '../model/catalog';
 import { fetchModelBytes } from '../model/download';
 import type { ModelManifest } from '../model/manifest';
-import { loadTokenizer } from '../model/tokenizer';
+import { loadTokenizer, tokenizerOfFiles } from '../model/tokenizer';
+import { storedEntry, storedFiles, storedGraph, storedKeyOf } from '../model/store';
 import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult } from '../protocol/model';
 import { transferablesOf } from '../protocol/model';
 import type { CallContext } from '../worker/rpc';
@@ -111,6 +112,7 @@ export class ModelService {
     const device = () => opened.runner.report;
     context.progress({ stage: 'extract', done: 0, total: corpus.tokenCount, device: device() });
     const data = await extractQueryKeys(opened.runner, manifest.name, manifest, corpus, {
+      rotary: manifest.rotary ? (request.rotary ?? 'post') : undefined,
       signal,
       onProgress: (p) => context.progress({ stage: 'extract', done: p.tokens, total: p.totalTokens, device: device() }),
       afterBatch: yieldToEvents,
@@ -144,9 +146,15 @@ export class ModelService {
   private async modelOf(request: ModelRef) {
     const key = `${request.modelsUrl}|${request.model}`;
     if (this.model?.key !== key) {
-      const manifest = await fetchManifest(request.modelsUrl, request.model);
-      const tokenizer = await loadTokenizer({ kind: 'local', modelsPath: request.modelsUrl, name: request.model });
-      this.model = { key, manifest, tokenizer };
+      const stored = storedKeyOf(request.model);
+      if (stored) {
+        const [{ manifest }, files] = await Promise.all([storedEntry(stored), storedFiles(stored)]);
+        this.model = { key, manifest, tokenizer: await tokenizerOfFiles(files) };
+      } else {
+        const manifest = await fetchManifest(request.modelsUrl, request.model);
+        const tokenizer = await loadTokenizer({ kind: 'local', modelsPath: request.modelsUrl, name: request.model });
+        this.model = { key, manifest, tokenizer };
+      }
     }
     return this.model;
   }
@@ -157,20 +165,7 @@ export class ModelService {
     if (this.session?.key === key) return this.session;
     await this.session?.runner.release().catch(() => {});
     this.session = undefined;
-    const url = `${modelBaseUrl(request.modelsUrl, request.model)}${manifest.onnx.file}`;
-    const megabyte = 1 << 20;
-    let last = -megabyte;
-    const bytes = await fetchModelBytes(
-      url,
-      manifest,
-      (done, total) => {
-        if (done - last >= megabyte || done === total) {
-          last = done;
-          context.progress({ stage: 'download', done, total });
-        }
-      },
-      context.signal,
-    );
+    const bytes = await this.graphBytes(request, manifest, context);
     if (context.signal.aborted) throw new CancelledError();
     context.progress({ stage: 'compile', done: 0, total: 1 });
     const plan = devicePlan(request.device);
@@ -181,6 +176,32 @@ export class ModelService {
     }
     this.session = { key, runner, bytes, warmed: false };
     return this.session;
+  }
+
+  /** The graph: from the browser's model store, or downloaded from /models and checked against its manifest. */
+  private async graphBytes(request: ModelRef, manifest: ModelManifest, context: Context): Promise<Uint8Array> {
+    const stored = storedKeyOf(request.model);
+    if (stored) {
+      context.progress({ stage: 'download', done: 0, total: manifest.onnx.bytes });
+      const bytes = await storedGraph(stored);
+      if (bytes.byteLength !== manifest.onnx.bytes) throw new ModelFilesError(`The stored copy of ${manifest.name} is damaged (${bytes.byteLength} of ${manifest.onnx.bytes} bytes): delete it and open the model again.`);
+      context.progress({ stage: 'download', done: bytes.byteLength, total: manifest.onnx.bytes });
+      return bytes;
+    }
+    const url = `${modelBaseUrl(request.modelsUrl, request.model)}${manifest.onnx.file}`;
+    const megabyte = 1 << 20;
+    let last = -megabyte;
+    return fetchModelBytes(
+      url,
+      manifest,
+      (done, total) => {
+        if (done - last >= megabyte || done === total) {
+          last = done;
+          context.progress({ stage: 'download', done, total });
+        }
+      },
+      context.signal,
+    );
   }
 
   /** Runs one small batch once per session, so that kernel compilation is its own stage. */

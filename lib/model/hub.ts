@@ -7,6 +7,7 @@ import { CancelledError } from '../engine/extract';
 import { formatBytes } from '../engine/memory';
 import { type ModelSpec, modelSpec } from './architectures';
 import { ModelFilesError } from './catalog';
+import { SafetensorsError, parameterCounts, readSafetensorsHeader, safetensorsHeaderLength } from './safetensors';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 /** The tokenizer files read besides config.json; tokenizer.json is required. */
@@ -183,23 +184,15 @@ async function safetensorsFacts(ref: HubRef, commit: string, file: string, optio
   const head = await readPrefix(ref, commit, file, 8, options);
   if (!head) return null;
   if (head.bytes.byteLength < 8) throw new HubError('truncated', `${ref.repo}/${file} is shorter than a safetensors header.`);
-  const length = Number(new DataView(head.bytes.buffer, head.bytes.byteOffset, 8).getBigUint64(0, true));
-  if (length > 100 * 2 ** 20) throw new HubError('no-weights', `${ref.repo}/${file} is not a safetensors file (header length ${length}).`);
-  const whole = await readPrefix(ref, commit, file, 8 + length, options);
-  let header: Record<string, { dtype: string; shape: number[] }>;
+  let counts: ReturnType<typeof parameterCounts>;
   try {
-    header = JSON.parse(new TextDecoder().decode(whole!.bytes.subarray(8)));
-  } catch {
-    throw new HubError('no-weights', `${ref.repo}/${file} has an unreadable safetensors header.`);
+    const whole = await readPrefix(ref, commit, file, 8 + safetensorsHeaderLength(head.bytes), options);
+    counts = parameterCounts(readSafetensorsHeader(whole!.bytes).header);
+  } catch (e) {
+    if (!(e instanceof SafetensorsError)) throw e;
+    throw new HubError('no-weights', `${ref.repo}/${file}: ${e.message}`);
   }
-  const dtypes: Record<string, number> = {};
-  let parameters = 0;
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const count = info.shape.reduce((a, b) => a * b, 1);
-    parameters += count;
-    dtypes[info.dtype] = (dtypes[info.dtype] ?? 0) + count;
-  }
+  const { parameters, dtypes } = counts;
   return { total: head.total, parameters, dtypes };
 }
 
@@ -273,13 +266,20 @@ export async function planHubModel(ref: HubRef, options: Options = {}): Promise<
   const graphBytes = parameters * 4;
   const memoryBytes = downloadBytes + 3 * graphBytes;
   const plan: HubPlan = { endpoint, repo: ref.repo, revision, commit, spec, config, weights, tokenizerFiles, downloadBytes, parameters, dtypes, graphBytes, memoryBytes };
-  if (graphBytes > MAX_GRAPH_BYTES) {
-    plan.refusal =
-      `${ref.repo} has ${(parameters / 1e6).toFixed(0)}M parameters: its float32 graph would be ${formatBytes(graphBytes)}, more than the ${formatBytes(MAX_GRAPH_BYTES)} ` +
-      `a browser tab can hold (one ONNX file is at most 2 GiB and onnxruntime-web's memory 4 GiB), and opening it would take about ${formatBytes(memoryBytes)}. ` +
-      `Choose a model under about ${Math.floor(MAX_GRAPH_BYTES / 4 / 1e6)}M parameters (e.g. HuggingFaceTB/SmolLM2-135M, gpt2).`;
-  }
+  const refused = graphRefusal(ref.repo, parameters, downloadBytes);
+  if (refused) plan.refusal = refused;
   return plan;
+}
+
+/** Why a tab cannot hold a checkpoint of this many parameters, with numbers; null when it can. */
+export function graphRefusal(name: string, parameters: number, fileBytes: number): string | null {
+  const graphBytes = parameters * 4;
+  if (graphBytes <= MAX_GRAPH_BYTES) return null;
+  return (
+    `${name} has ${(parameters / 1e6).toFixed(0)}M parameters: its float32 graph would be ${formatBytes(graphBytes)}, more than the ${formatBytes(MAX_GRAPH_BYTES)} ` +
+    `a browser tab can hold (one ONNX file is at most 2 GiB and onnxruntime-web's memory 4 GiB), and opening it would take about ${formatBytes(fileBytes + 3 * graphBytes)}. ` +
+    `Choose a model under about ${Math.floor(MAX_GRAPH_BYTES / 4 / 1e6)}M parameters (e.g. HuggingFaceTB/SmolLM2-135M, gpt2), or use the CLI.`
+  );
 }
 
 /**

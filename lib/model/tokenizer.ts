@@ -32,3 +32,8 @@ export async function loadTokenizer(source: TokenizerSource): Promise<PreTrained
   env.allowLocalModels = false;
   return AutoTokenizer.from_pretrained(source.repo);
 }
+
+/** A tokenizer from its files' text, as stored with a hub or folder model (tokenizer_config.json optional). */
+export function tokenizerOfFiles(files: { tokenizer: string; tokenizerConfig?: string }): Promise<PreTrainedTokenizer> {
+  return loadTokenizer({ kind: 'files', tokenizer: JSON.parse(files.tokenizer), config: files.tokenizerConfig ? JSON.parse(files.tokenizerConfig) : {} });
+}

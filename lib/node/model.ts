@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { MANIFEST_FILE, type ModelManifest } from '../model/manifest';
-import { loadTokenizer } from '../model/tokenizer';
+import { tokenizerOfFiles } from '../model/tokenizer';
 import { type ModelRunner, type OrtModule, openModel } from '../engine/runtime';
 
 export interface NodeModel {
@@ -25,8 +25,8 @@ export async function openNodeModel(modelDir: string): Promise<NodeModel> {
   }
   const onnx = new Uint8Array(readFileSync(join(dir, manifest.onnx.file)));
   // The files as the page reads a hub model's: tokenizer.json and tokenizer_config.json.
-  const read = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
-  const tokenizer = await loadTokenizer({ kind: 'files', tokenizer: read('tokenizer.json'), config: existsSync(join(dir, 'tokenizer_config.json')) ? read('tokenizer_config.json') : {} });
+  const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : undefined);
+  const tokenizer = await tokenizerOfFiles({ tokenizer: read('tokenizer.json') ?? '{}', tokenizerConfig: read('tokenizer_config.json') });
   const runner = await openModel(ort as unknown as OrtModule, onnx, ['cpu']);
   return { manifest, tokenizer, runner, onnx };
 }

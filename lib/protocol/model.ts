@@ -2,9 +2,11 @@
 // measures this device's throughput before anything runs; `run` tokenizes, extracts and
 // analyses a corpus, with progress named for what each stage does.
 import type { Analysis, PcaView } from '../analysis/analyze';
-import type { QueryKeyData } from '../engine/layout';
+import type { QueryKeyData, RotaryVectors } from '../engine/layout';
 import type { Device, DeviceReport } from '../engine/runtime';
 import type { ModelManifest } from '../model/manifest';
+import type { InstallProgress, InstallRequest } from '../engine/install';
+import type { StoredEntry } from '../model/store';
 
 export type DevicePreference = 'auto' | 'webgpu' | 'wasm';
 export const DEVICE_PREFERENCES: DevicePreference[] = ['auto', 'webgpu', 'wasm'];
@@ -73,6 +75,8 @@ export interface RunOptions {
   analysisThreads?: number;
   /** PCA layouts to compute with the analysis: the views the page shows first. */
   pca?: PcaView[];
+  /** A rotary model's vectors: after the rotation (default; what attention uses) or before it. */
+  rotary?: RotaryVectors;
 }
 
 export type ErrorKind = 'corpus' | 'model' | 'memory' | 'internal';
@@ -80,6 +84,8 @@ export type ErrorKind = 'corpus' | 'model' | 'memory' | 'internal';
 export type ModelApi = {
   prepare: { args: ModelRef & { sample: string[]; measureWasm: boolean }; result: Preparation; progress: RunProgress };
   run: { args: ModelRef & RunOptions; result: RunResult; progress: RunProgress };
+  /** Downloads (hub) or reads (folder), converts and stores a model in the browser. */
+  install: { args: InstallRequest; result: StoredEntry; progress: InstallProgress };
 };
 
 /** The typed arrays of a result, to hand to postMessage's transfer list. */

@@ -141,20 +141,36 @@ export function difference(a: string, b: string): number {
   return diff / Math.max(1, a.length);
 }
 
-/** Each head's cell in the matrix view, in canvas pixels, located from its "L3 H7" label. */
+/**
+ * Each head's cell in the matrix view, in canvas pixels, located from its "L3 H7" label — or,
+ * where cells are drawn too small for labels, from the row and column labels at the edges.
+ */
 export async function matrixCells(page: Page, layers: number, heads: number): Promise<{ label: string; rect: Rect; centre: { x: number; y: number } }[]> {
   const view = page.getByTestId('matrix-view');
   const origin = (await view.locator('canvas').boundingBox())!;
-  const centreOf = async (label: string) => {
-    const b = (await view.locator('.cell-label').getByText(label, { exact: true }).boundingBox())!;
-    return { x: b.x + b.width / 2 - origin.x, y: b.y + b.height / 2 - origin.y };
-  };
+  const centreOfBox = (b: { x: number; y: number; width: number; height: number }) => ({ x: b.x + b.width / 2 - origin.x, y: b.y + b.height / 2 - origin.y });
+  const cells = [];
+  if ((await view.locator('.cell-labels').getAttribute('data-labels')) === 'none') {
+    // Row labels sit level with their row's centres, column labels above their column's.
+    const rows = await view.locator('.axis-layer').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { i: Number((e as HTMLElement).dataset.layer), y: r.y + r.height / 2, shown: getComputedStyle(e).visibility !== 'hidden' }; }));
+    const columns = await view.locator('.axis-head').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { i: Number((e as HTMLElement).dataset.head), x: r.x + r.width / 2, shown: getComputedStyle(e).visibility !== 'hidden' }; }));
+    expect(rows.filter((r) => r.shown).length, 'row labels shown').toBeGreaterThan(1);
+    expect(columns.filter((c) => c.shown).length, 'column labels shown').toBeGreaterThan(1);
+    const unit = (columns[1].x - columns[0].x) / 2.4;
+    for (let l = 0; l < layers; l++) {
+      for (let h = 0; h < heads; h++) {
+        const centre = { x: columns[h].x - origin.x, y: rows[l].y - origin.y };
+        cells.push({ label: `L${l} H${h}`, centre, rect: { x: centre.x - 1.05 * unit, y: centre.y - 1.05 * unit, width: 2.1 * unit, height: 2.1 * unit } });
+      }
+    }
+    return cells;
+  }
+  const centreOf = async (label: string) => centreOfBox((await view.locator('.cell-label').getByText(label, { exact: true }).boundingBox())!);
   const a = await centreOf('L0 H0');
   const b = await centreOf('L0 H1');
   // Labels sit 1.15 cell units below the cell centre; cells are 2.4 units apart and a head's
   // layout fills the unit ball around its centre.
   const unit = (b.x - a.x) / 2.4;
-  const cells = [];
   for (let l = 0; l < layers; l++) {
     for (let h = 0; h < heads; h++) {
       const label = `L${l} H${h}`;

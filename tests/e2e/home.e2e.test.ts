@@ -43,11 +43,13 @@ describe('home page', () => {
     expect(await browser().page.evaluate(() => self.crossOriginIsolated)).toBe(true);
   });
 
-  it('explains how to convert a model that is not there instead of showing an empty page', async () => {
+  it('offers to fetch a ?model= this browser does not have, with the default model on screen meanwhile', async () => {
     const { page } = browser();
     await page.goto(`${baseURL}/?model=bert-base-uncased`);
     const alert = page.getByRole('alert').filter({ hasText: 'bert-base-uncased' });
     await alert.waitFor();
-    expect(await alert.textContent()).toMatch(/"bert-base-uncased" has not been converted here.*npm run setup:model/);
+    expect(await alert.textContent()).toMatch(/"bert-base-uncased" is not stored in this browser yet: press Look up to see its size, then Download/);
+    expect(await page.getByLabel('Hub id').inputValue()).toBe('bert-base-uncased');
+    expect(await page.getByTestId('model-name').textContent()).toBe('all-MiniLM-L6-v2');
   });
 });
