@@ -82,7 +82,7 @@ export function RunSection() {
       {rotary && (
         <>
           <div className="row">
-            <span className="row-label">Vectors</span>
+            <span className="row-label">RoPE</span>
             <Segmented
               label="Rotary vectors"
               name="rotary"

@@ -203,6 +203,23 @@ async function fetchText(ref: HubRef, commit: string, file: string, options: Opt
   return res.text();
 }
 
+/**
+ * The commit a revision names, from the hub's model API — for browsers that cannot read the
+ * X-Repo-Commit header; null when the endpoint has no such API (the revision is kept as given).
+ */
+async function commitFromApi(endpoint: string, ref: HubRef, revision: string, options: Options): Promise<string | null> {
+  if (/^[0-9a-f]{40}$/.test(revision)) return revision;
+  try {
+    const res = await (options.fetch ?? fetch)(`${endpoint}/api/models/${ref.repo}/revision/${encodeURIComponent(revision)}`, { headers: headersFor(ref), signal: options.signal });
+    if (!res.ok) return null;
+    const sha = ((await res.json()) as { sha?: unknown }).sha;
+    return typeof sha === 'string' && /^[0-9a-f]{40}$/.test(sha) ? sha : null;
+  } catch {
+    if (options.signal?.aborted) throw new CancelledError();
+    return null;
+  }
+}
+
 /** Looks a model up: commit, architecture, files, sizes and memory — a few KB, before any weight is fetched. */
 export async function planHubModel(ref: HubRef, options: Options = {}): Promise<HubPlan> {
   const revision = ref.revision || 'main';
@@ -210,8 +227,8 @@ export async function planHubModel(ref: HubRef, options: Options = {}): Promise<
   if (!isRepoId(ref.repo)) throw new HubError('not-found', `"${ref.repo}" is not a hub id: write owner/name, e.g. "HuggingFaceTB/SmolLM2-135M" or "gpt2".`);
   const first = await request(fileUrl(endpoint, ref.repo, revision, 'config.json'), ref, 'config.json', { headers: headersFor(ref) }, options);
   if (!first.ok) throw refusal(first, { ...ref, revision }, 'config.json');
-  const commit = first.headers.get('x-repo-commit') || revision;
   const config = await first.text();
+  const commit = first.headers.get('x-repo-commit') || (await commitFromApi(endpoint, ref, revision, options)) || revision;
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(config);
