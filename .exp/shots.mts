@@ -10,7 +10,7 @@ const b = await openBrowser();
 const p = b.page;
 await p.goto('http://127.0.0.1:3123/');
 await p.getByTestId('model-name').waitFor();
-await p.getByText('Open another model').click();
+await p.getByRole('button', { name: 'Other models…' }).click();
 await p.screenshot({ path: '.exp/picker-open.png' });
 await p.getByText('Endpoint and access token').click();
 await p.getByLabel('Endpoint').fill(hub.url);

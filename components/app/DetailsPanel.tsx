@@ -3,6 +3,7 @@
 // sentence view come first, then the head's figures and diagnostics, then the result; in the
 // matrix, the result and the head under the pointer.
 import { HeadDetails } from '../panels/HeadDetails';
+import { SimilarHeads } from '../panels/SimilarHeads';
 import { RunSummary } from '../panels/RunSummary';
 import { SelectionPanel } from '../panels/SelectionPanel';
 import { useApp } from '../state/appStore';
@@ -29,6 +30,7 @@ export function DetailsPanel() {
         <>
           <SelectionPanel result={shown.result} />
           <HeadDetails result={shown.result} />
+          <SimilarHeads layer={focus.layer} head={focus.head} />
           <Diagnostics result={shown.result} layer={focus.layer} head={focus.head} mode={mode} />
           <RunSummary />
         </>

@@ -21,6 +21,8 @@ import { ArrivingNotice, ProjectionStatus, WaitingNotice } from '../views/Projec
 import { sampleOrderOf, useViewData } from '../views/useViewData';
 import { linkState, shownViews } from './result';
 import { Welcome } from './Welcome';
+import { setHeadMap, useHeadMap } from './headMap';
+import { HeadMap } from '../views/HeadMap';
 
 /** The layouts the canvas shows now (one pane, or the two of a compare mode). */
 function useShownViews(): LayoutView[] {
@@ -44,6 +46,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
   const overlay = useView((s) => s.overlay);
   const focus = useView((s) => s.focus);
   const tableOpen = useView((s) => s.panels.table);
+  const mapOpen = useHeadMap((s) => s.open);
   const hudOn = useView((s) => s.panels.hud);
   const views = useShownViews();
   const shape = useMemo(() => ({ layers: data.layers, heads: data.heads, points: 2 * data.tokenCount }), [data]);
@@ -71,6 +74,9 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
       <div className="toolbar" role="toolbar" aria-label="View">
         <HeadNavigator layers={data.layers} heads={data.heads} />
         <div className="toolbar-group">
+          <button type="button" className={`tool${mapOpen ? ' on' : ''}`} aria-pressed={mapOpen} onClick={() => setHeadMap({ open: !mapOpen })} title="Every head as one point, similar heads together" aria-label="Head map">
+            Head map
+          </button>
           <button type="button" className={`tool${tableOpen ? ' on' : ''}`} aria-pressed={tableOpen} onClick={() => setPanels({ table: !tableOpen })} title="Every head’s figures, sortable (T)" aria-label="Heads table">
             Table
           </button>
@@ -110,6 +116,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
             order={sampleOrderOf(result)}
           />
         ))}
+        {mapOpen && <HeadMap result={result} layouts={layouts} view={main} />}
       </div>
       <div className="hud hud-bottom-left">
         <Legend legend={d.legend} overlay={d.overlayData && overlay !== 'none' && !focus ? { figure: overlay, min: d.overlayData.min, max: d.overlayData.max } : null} tokens={!!focus} />

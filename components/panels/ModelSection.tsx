@@ -191,18 +191,22 @@ export function ModelSection() {
           <p className="line small" data-testid="model-shape">
             {FAMILY_NAMES[manifest.modelType] ?? manifest.architecture ?? manifest.modelType} · {manifest.layers} layers × {manifest.heads} heads
             {manifest.kvHeads && manifest.kvHeads !== manifest.heads ? ` (${manifest.kvHeads} key heads)` : ''} · head size {manifest.headDim}
-            {manifest.causal ? ' · causal' : ''}
+            {manifest.causal ? ' · causal' : ''} ·{' '}
+            <button type="button" className="link-button" aria-expanded={open} onClick={() => setPickerOpen(!open)}>
+              {open ? 'Close' : 'Other models…'}
+            </button>
           </p>
         </>
       ) : (
         !failed && <p className="line muted">Reading the model manifest…</p>
       )}
-      <details className="model-picker" open={open} onToggle={(e) => setPickerOpen((e.target as HTMLDetailsElement).open)}>
-        <summary className="small">Open another model</summary>
-        <HubForm />
-        <InstallStatus />
-        <ModelList />
-      </details>
+      {open && (
+        <div className="model-picker" aria-label="Open another model" role="group">
+          <HubForm />
+          <InstallStatus />
+          <ModelList />
+        </div>
+      )}
     </section>
   );
 }

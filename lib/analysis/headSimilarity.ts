@@ -30,8 +30,8 @@ export interface HeadDistances {
 }
 
 /** Multiply-adds (or logarithms) the pairwise comparison may take, over all pairs. */
-const ATTENTION_BUDGET = 1.5e8;
-const GEOMETRY_BUDGET = 1e9;
+const ATTENTION_BUDGET = 6e7;
+const GEOMETRY_BUDGET = 6e8;
 
 export const SIMILARITY_DESCRIPTIONS: Record<HeadSimilarityKind, string> = {
   attention: 'Attention: Jensen–Shannon distance between the two heads’ attention rows, root mean square over the corpus’s query rows (0 = they attend alike from every token, 1 = never to the same keys).',
@@ -136,28 +136,26 @@ export function geometryDistances(data: QueryKeyData, norms?: readonly HeadNorma
       mean /= n;
       for (let i = 0; i < n; i++) x[i * D + d] -= mean;
     }
+    // Off-diagonal entries are stored times √2, so ⟨A, B⟩_F (which counts them twice) is a plain dot product.
     let at = c * packed;
     let f = 0;
     for (let i = 0; i < n; i++) {
       for (let j = i; j < n; j++, at++) {
         let dot = 0;
         for (let d = 0; d < D; d++) dot += x[i * D + d] * x[j * D + d];
-        grams[at] = dot;
-        f += (i === j ? 1 : 2) * dot * dot;
+        grams[at] = i === j ? dot : Math.SQRT2 * dot;
+        f += grams[at] * grams[at];
       }
     }
     norm2[c] = f;
   }
-  // Which packed entries are diagonal (counted once in ⟨A, B⟩_F) and which off-diagonal (twice).
-  const weight = new Float64Array(packed).fill(2);
-  for (let i = 0, at = 0; i < n; at += n - i, i++) weight[at] = 1;
   const values = new Float32Array(cells * cells);
   for (let a = 0; a < cells; a++) {
     for (let b = a + 1; b < cells; b++) {
       let inner = 0;
       const ga = a * packed;
       const gb = b * packed;
-      for (let i = 0; i < packed; i++) inner += weight[i] * grams[ga + i] * grams[gb + i];
+      for (let i = 0; i < packed; i++) inner += grams[ga + i] * grams[gb + i];
       const denominator = Math.sqrt(norm2[a] * norm2[b]);
       const cka = denominator > 0 ? Math.min(1, Math.max(0, inner / denominator)) : a === b ? 1 : 0;
       values[a * cells + b] = values[b * cells + a] = Math.acos(cka) / (Math.PI / 2);

@@ -46,7 +46,7 @@ const picker = (page: Page) => page.getByRole('region', { name: 'Model' });
 /** Unfolds "Open another model" and its endpoint fields, and points them at the local hub. */
 async function pointAtHub(page: Page): Promise<void> {
   const section = picker(page);
-  if (!(await section.getByLabel('Hub id').isVisible())) await section.getByText('Open another model').click();
+  if (!(await section.getByLabel('Hub id').isVisible())) await section.getByRole('button', { name: 'Other models…' }).click();
   if (!(await section.getByLabel('Endpoint').isVisible())) await section.getByText('Endpoint and access token').click();
   await section.getByLabel('Endpoint').fill(hub.url);
 }
