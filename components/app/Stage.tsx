@@ -74,8 +74,8 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
       <div className="toolbar" role="toolbar" aria-label="View">
         <HeadNavigator layers={data.layers} heads={data.heads} />
         <div className="toolbar-group">
-          <button type="button" className={`tool${mapOpen ? ' on' : ''}`} aria-pressed={mapOpen} onClick={() => setHeadMap({ open: !mapOpen })} title="Every head as one point, similar heads together" aria-label="Head map">
-            Head map
+          <button type="button" className={`tool${mapOpen ? ' on' : ''}`} aria-pressed={mapOpen} onClick={() => setHeadMap({ open: !mapOpen })} title="Head map: every head as one point, similar heads together" aria-label="Head map">
+            Map
           </button>
           <button type="button" className={`tool${tableOpen ? ' on' : ''}`} aria-pressed={tableOpen} onClick={() => setPanels({ table: !tableOpen })} title="Every head’s figures, sortable (T)" aria-label="Heads table">
             Table
