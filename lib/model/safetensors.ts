@@ -1,5 +1,6 @@
 // Reads a .safetensors file (8-byte header length, JSON header, raw little-endian data)
 // into named Float32Array views, so converters can work on the weights without Python.
+import { halfToFloat } from '../io/float16';
 
 export interface SafeTensor {
   dtype: string;
@@ -93,13 +94,4 @@ function toFloat32(name: string, dtype: string, raw: Uint8Array, count: number):
   }
   if (dtype === 'I64' || dtype === 'I32') return out; // index buffers such as position_ids: unused
   throw new SafetensorsError(`tensor ${name} has unsupported dtype ${dtype}`);
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }

@@ -1,0 +1,148 @@
+// The .qkviz bundle container: one file holding a run's JSON description and its typed arrays,
+// each checksummed, so the page can open a run computed elsewhere and tell a truncated,
+// corrupted, foreign or newer file from a good one. Layout (little-endian):
+//
+//   bytes 0–7    magic "QKVZBNDL"
+//   bytes 8–11   format version (u32, BUNDLE_VERSION)
+//   bytes 12–15  header length H (u32)
+//   bytes 16–19  CRC-32 of the header
+//   bytes 20–23  0 (reserved)
+//   bytes 24…    the header: UTF-8 JSON { meta, arrays: [{ name, dtype, shape, offset, byteLength, crc32 }] }
+//   then         each array's bytes at 8-byte-aligned offsets from the end of the header, padded with 0
+//
+// Non-finite numbers in `meta` (a figure of a head with no valid pairs) are written as
+// {"$number": "NaN" | "Infinity" | "-Infinity"} and restored on reading.
+
+export const BUNDLE_MAGIC = 'QKVZBNDL';
+export const BUNDLE_VERSION = 1;
+const PREAMBLE = 24;
+
+export type BundleDtype = 'float32' | 'float16' | 'int32';
+export type BundleTyped = Float32Array | Uint16Array | Int32Array;
+
+export interface BundleArray {
+  name: string;
+  dtype: BundleDtype;
+  shape: number[];
+  data: BundleTyped;
+}
+
+export interface BundleArrayInfo {
+  name: string;
+  dtype: BundleDtype;
+  shape: number[];
+  offset: number;
+  byteLength: number;
+  crc32: number;
+}
+
+export type BundleErrorCode = 'not-a-bundle' | 'version' | 'truncated' | 'corrupt' | 'oversized';
+
+export class BundleError extends Error {
+  constructor(
+    readonly code: BundleErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 (IEEE, as zip and PNG use). */
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const BYTES: Record<BundleDtype, number> = { float32: 4, float16: 2, int32: 4 };
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
+const bytesOf = (a: BundleTyped) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+const replacer = (_key: string, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? { $number: String(value) } : value);
+const reviver = (_key: string, value: unknown) =>
+  value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { $number?: unknown }).$number === 'string' ? Number((value as { $number: string }).$number) : value;
+
+export function writeBundle(meta: object, arrays: BundleArray[]): Uint8Array {
+  const infos: BundleArrayInfo[] = [];
+  let offset = 0;
+  for (const a of arrays) {
+    const count = a.shape.reduce((x, y) => x * y, 1);
+    if (count !== a.data.length) throw new Error(`bundle array ${a.name}: shape ${a.shape.join('×')} holds ${count} values, not ${a.data.length}`);
+    const bytes = bytesOf(a.data);
+    infos.push({ name: a.name, dtype: a.dtype, shape: a.shape, offset, byteLength: bytes.byteLength, crc32: crc32(bytes) });
+    offset = align8(offset + bytes.byteLength);
+  }
+  const header = new TextEncoder().encode(JSON.stringify({ meta, arrays: infos }, replacer));
+  const dataStart = align8(PREAMBLE + header.byteLength);
+  const out = new Uint8Array(dataStart + offset);
+  out.set(new TextEncoder().encode(BUNDLE_MAGIC), 0);
+  const view = new DataView(out.buffer);
+  view.setUint32(8, BUNDLE_VERSION, true);
+  view.setUint32(12, header.byteLength, true);
+  view.setUint32(16, crc32(header), true);
+  out.set(header, PREAMBLE);
+  arrays.forEach((a, i) => out.set(bytesOf(a.data), dataStart + infos[i].offset));
+  return out;
+}
+
+export interface BundleContents<M> {
+  version: number;
+  meta: M;
+  arrays: Map<string, BundleArray>;
+  infos: BundleArrayInfo[];
+}
+
+/** The header alone: cheap, to say what a bundle holds (and refuse it) before its arrays are checked. */
+export function readBundleHeader<M>(bytes: Uint8Array): { version: number; meta: M; infos: BundleArrayInfo[]; dataStart: number } {
+  if (bytes.byteLength < PREAMBLE || new TextDecoder().decode(bytes.subarray(0, 8)) !== BUNDLE_MAGIC) {
+    throw new BundleError('not-a-bundle', 'This is not a QKViz bundle (.qkviz): it does not start with the bundle signature.');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== BUNDLE_VERSION) {
+    throw new BundleError('version', version > BUNDLE_VERSION ? `This bundle is format ${version}, made by a newer QKViz; this page reads format ${BUNDLE_VERSION}. Update QKViz, or write the bundle again with this version.` : `This bundle is format ${version}, which this QKViz does not read (it reads format ${BUNDLE_VERSION}).`);
+  }
+  const length = view.getUint32(12, true);
+  if (PREAMBLE + length > bytes.byteLength) throw new BundleError('truncated', `This bundle is truncated: its header needs ${PREAMBLE + length} bytes, the file has ${bytes.byteLength}.`);
+  const header = bytes.subarray(PREAMBLE, PREAMBLE + length);
+  if (crc32(header) !== view.getUint32(16, true)) throw new BundleError('corrupt', 'This bundle is corrupt: its header does not match its checksum.');
+  let parsed: { meta: M; arrays: BundleArrayInfo[] };
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(header), reviver);
+  } catch {
+    throw new BundleError('corrupt', 'This bundle is corrupt: its header is not valid JSON.');
+  }
+  return { version, meta: parsed.meta, infos: parsed.arrays, dataStart: align8(PREAMBLE + length) };
+}
+
+/** Reads and checks every array (bounds, then checksum); arrays are views into `bytes` where aligned. */
+export function readBundle<M>(bytes: Uint8Array): BundleContents<M> {
+  const { version, meta, infos, dataStart } = readBundleHeader<M>(bytes);
+  const arrays = new Map<string, BundleArray>();
+  for (const info of infos) {
+    const start = dataStart + info.offset;
+    const end = start + info.byteLength;
+    if (end > bytes.byteLength) {
+      throw new BundleError('truncated', `This bundle is truncated: ${info.name} runs to byte ${end.toLocaleString('en-US')}, the file has ${bytes.byteLength.toLocaleString('en-US')} (an interrupted download or copy?).`);
+    }
+    const raw = bytes.subarray(start, end);
+    if (crc32(raw) !== info.crc32) throw new BundleError('corrupt', `This bundle is corrupt: ${info.name} does not match its checksum (a changed byte).`);
+    const count = info.byteLength / BYTES[info.dtype];
+    const aligned = (bytes.byteOffset + start) % BYTES[info.dtype] === 0;
+    const buffer = aligned ? bytes.buffer : raw.slice().buffer;
+    const at = aligned ? bytes.byteOffset + start : 0;
+    const data = info.dtype === 'float32' ? new Float32Array(buffer, at, count) : info.dtype === 'float16' ? new Uint16Array(buffer, at, count) : new Int32Array(buffer, at, count);
+    arrays.set(info.name, { name: info.name, dtype: info.dtype, shape: info.shape, data });
+  }
+  return { version, meta, arrays, infos };
+}
