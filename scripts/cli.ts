@@ -1,9 +1,10 @@
 // The qkviz command line: the same lib/ engine as the browser, on onnxruntime-node.
 //   qkviz extract --input corpus.txt --out DIR [--model DIR | --model-id ID [--revision REV]] [--rotary post|pre]
+//   qkviz bundle --input corpus.txt --out NAME.qkviz [--model DIR | --model-id ID] [--methods pca,umap] [--dims 2,3]
 //   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized --out DIR
 //   qkviz figures --in DIR [--out figures.csv]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkAttention } from '../lib/engine/attentionCheck';
 import { extractionFiles } from '../lib/engine/exportFiles';
@@ -16,6 +17,10 @@ import { hubModelFolder } from '../lib/node/hub';
 import { normalizeRepoId } from '../lib/model/hub';
 import type { RotaryVectors } from '../lib/engine/layout';
 import { analyzeHeads, improvementSummary } from '../lib/analysis/analyze';
+import { attentionDistances, geometryDistances } from '../lib/analysis/headSimilarity';
+import { type BundleLayout, runBundleBytes } from '../lib/engine/bundleRun';
+import { formatBytes } from '../lib/engine/memory';
+import type { RunResult } from '../lib/protocol/model';
 import { headPairsOf } from '../lib/analysis/headPairs';
 import { headFiguresCsv } from '../lib/views/headFigures';
 import { NORMALIZATION_MODES, type NormalizationMode, normalizationsFor } from '../lib/analysis/normalize';
@@ -26,6 +31,7 @@ import type { Metric } from '../lib/projection/knn';
 import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors, projectHead, umapEpochs } from '../lib/projection/project';
 
 const ROOT = resolve(import.meta.dirname, '..');
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const DEFAULT_MODEL_DIR = join(ROOT, 'public', 'models', 'all-MiniLM-L6-v2');
 /** Converted hub models, by repository and commit ($QKVIZ_HUB_CACHE moves it). */
 const HUB_CACHE = process.env.QKVIZ_HUB_CACHE ?? join(ROOT, '.cache', 'hub');
@@ -36,6 +42,10 @@ const USAGE = `usage:
       Writes tokens.json, queries.npy, keys.npy, attention.npy to DIR (see README). --model-id
       fetches a Hugging Face model (HF_ENDPOINT, HF_TOKEN honoured; cached under .cache/hub).
       Rotary models: vectors after the rotation by default, --rotary pre for before it.
+  qkviz bundle --input corpus.txt --out NAME.qkviz [--model DIR | --model-id ID] [--methods pca,umap]
+               [--dims 2,3] [--mode optimized] [--float16] [--quiet]
+      One file the page opens with no model run: tokens, Q/K, attention, figures, layouts, head
+      similarities, the model card (see README, "Bundles").
   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized [--seed N]
                 [--metric euclidean|cosine] [--epochs N] --out DIR [--quiet]
       Reads an extract DIR; writes coords.npy [layers, heads, 2N, dims] and projection.json.
@@ -43,25 +53,31 @@ const USAGE = `usage:
       Scores every head raw and under both normalizations; prints how many heads each mode
       improves per figure (and the median change) and writes the per-head CSV the app exports.`;
 
-async function extract(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      input: { type: 'string' },
-      out: { type: 'string' },
-      model: { type: 'string' },
-      'model-id': { type: 'string' },
-      revision: { type: 'string' },
-      rotary: { type: 'string', default: 'post' },
-      quiet: { type: 'boolean', default: false },
-    },
-  });
-  if (!values.input || !values.out) throw new Error(`extract needs --input and --out\n${USAGE}`);
+/** The options extract and bundle share: the corpus, the model (a folder or a hub id) and rotary vectors. */
+const MODEL_OPTIONS = {
+  input: { type: 'string' },
+  model: { type: 'string' },
+  'model-id': { type: 'string' },
+  revision: { type: 'string' },
+  rotary: { type: 'string', default: 'post' },
+  quiet: { type: 'boolean', default: false },
+} as const;
+
+interface ModelValues {
+  input?: string;
+  model?: string;
+  'model-id'?: string;
+  revision?: string;
+  rotary?: string;
+  quiet?: boolean;
+}
+
+/** Reads the corpus, opens the model and extracts every head's queries, keys and attention. */
+async function extractCorpus(values: ModelValues, log: (m: string) => void) {
   if (values.model && values['model-id']) throw new Error('give --model DIR or --model-id ID, not both');
   if (values.rotary !== 'post' && values.rotary !== 'pre') throw new Error(`--rotary must be post or pre, not ${values.rotary}`);
   const rotary = values.rotary as RotaryVectors;
-  const log = (m: string) => !values.quiet && console.error(`[qkviz] ${m}`);
-  const parsed = parseCorpus(readFileSync(values.input, 'utf8'), corpusFormatOf(values.input));
+  const parsed = parseCorpus(readFileSync(values.input!, 'utf8'), corpusFormatOf(values.input!));
   if (parsed.blankLines) log(`skipped ${parsed.blankLines} blank line(s)`);
   for (const r of parsed.rejected) log(`line ${r.line} skipped: ${r.reason}`);
   const modelDir = values['model-id']
@@ -76,14 +92,69 @@ async function extract(argv: string[]): Promise<void> {
   log(`${manifest.name}: ${corpus.sentences.length} sentences, ${corpus.tokenCount} tokens on ${model.runner.report.device}`);
   const started = performance.now();
   const data = await extractQueryKeys(model.runner, manifest.name, manifest, corpus, { rotary: manifest.rotary ? rotary : undefined });
-  const seconds = (performance.now() - started) / 1000;
+  const extractMs = performance.now() - started;
+  const seconds = extractMs / 1000;
   const timing = `extracted in ${seconds.toFixed(2)} s (${Math.round(corpus.tokenCount / seconds)} tokens/s)`;
   if (data.rotary === 'pre') log(`${timing}; unrotated vectors: attention is not softmax(q·k/√d) of these, so it is not checked`);
   else log(`${timing}; max |attention from Q/K − model attention| = ${checkAttention(data).maxAbsError.toExponential(2)}`);
+  await model.runner.release();
+  return { model, manifest, corpus, data, extractMs, sentences: parsed.sentences };
+}
+
+async function extract(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { ...MODEL_OPTIONS, out: { type: 'string' } } });
+  if (!values.input || !values.out) throw new Error(`extract needs --input and --out\n${USAGE}`);
+  const log = (m: string) => !values.quiet && console.error(`[qkviz] ${m}`);
+  const { manifest, data } = await extractCorpus(values, log);
   mkdirSync(values.out, { recursive: true });
   for (const [name, bytes] of Object.entries(extractionFiles(data, manifest.architecture ?? manifest.modelType))) writeFileSync(join(values.out, name), bytes);
   log(`wrote tokens.json, queries.npy, keys.npy, attention.npy to ${resolve(values.out)}`);
-  await model.runner.release();
+}
+
+async function bundle(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...MODEL_OPTIONS, out: { type: 'string' }, methods: { type: 'string', default: 'pca' }, dims: { type: 'string', default: '3' }, mode: { type: 'string', default: 'optimized' }, float16: { type: 'boolean', default: false } },
+  });
+  if (!values.input || !values.out) throw new Error(`bundle needs --input and --out\n${USAGE}`);
+  const methods = values.methods!.split(',').map((m) => m.trim());
+  const dims = values.dims!.split(',').map((d) => Number(d.trim()));
+  if (!methods.length || methods.some((m) => m !== 'pca' && m !== 'umap')) throw new Error(`--methods takes pca, umap or pca,umap, not ${values.methods}`);
+  if (!dims.length || dims.some((d) => d !== 2 && d !== 3)) throw new Error(`--dims takes 2, 3 or 2,3, not ${values.dims}`);
+  if (!(NORMALIZATION_MODES as string[]).includes(values.mode!)) throw new Error(`--mode must be raw, paper or optimized, not ${values.mode}`);
+  const mode = values.mode as NormalizationMode;
+  const log = (m: string) => !values.quiet && console.error(`[qkviz] ${m}`);
+  const { manifest, data, corpus, extractMs, sentences } = await extractCorpus(values, log);
+  let t = performance.now();
+  const analysis = await analyzeHeads(data);
+  const analyzeMs = performance.now() - t;
+  log(`scored ${data.layers * data.heads} heads in ${(analyzeMs / 1000).toFixed(1)} s`);
+  const cells = data.layers * data.heads;
+  const layouts: BundleLayout[] = [];
+  for (const method of methods as ProjectionMethod[]) {
+    for (const d of dims as (2 | 3)[]) {
+      t = performance.now();
+      const params: ProjectionParams = { ...DEFAULT_PROJECTION, method, dims: d };
+      const heads = Array.from({ length: cells }, (_, c) => projectHead(jointVectors(data, Math.floor(c / data.heads), c % data.heads, analysis.params[mode][c]), data.headDim, params).coords);
+      layouts.push({ mode, method, dims: d, heads });
+      log(`${method.toUpperCase()} ${d}D of every head in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
+  }
+  t = performance.now();
+  const similarities = [attentionDistances(data), geometryDistances(data, analysis.params.paper)];
+  log(`head similarities in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const result: RunResult = {
+    manifest,
+    device: { device: 'cpu' },
+    data,
+    analysis,
+    notices: corpus.notices,
+    timings: { tokenizeMs: 0, loadMs: 0, warmupMs: 0, extractMs, analyzeMs },
+    attentionError: data.rotary === 'pre' ? NaN : analysis.attentionCheck.maxAbsError,
+  };
+  const bytes = runBundleBytes({ result, label: basename(values.input), sentences, layouts, similarities }, { createdBy: `qkviz ${PACKAGE_VERSION} (CLI)`, float16: values.float16 });
+  writeFileSync(values.out, bytes);
+  log(`wrote ${resolve(values.out)}: ${formatBytes(bytes.byteLength)} (${data.tokenCount.toLocaleString('en-US')} tokens, ${cells} heads, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}${values.float16 ? ', float16 vectors' : ''})`);
 }
 
 function readNpy(path: string): Float32Array {
@@ -173,6 +244,7 @@ async function figures(argv: string[]): Promise<void> {
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'extract') return extract(rest);
+  if (command === 'bundle') return bundle(rest);
   if (command === 'project') return project(rest);
   if (command === 'figures') return figures(rest);
   console.log(USAGE);

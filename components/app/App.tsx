@@ -11,11 +11,34 @@ import { Sidebar } from './Sidebar';
 import { Stage } from './Stage';
 import { TopBar } from './TopBar';
 import { useGlobalKeys } from './useGlobalKeys';
+import { openBundleFile } from './bundles';
+
+/** A .qkviz file dropped anywhere on the window opens as a bundle. */
+function useBundleDrop(): void {
+  useEffect(() => {
+    const over = (e: DragEvent) => {
+      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+    };
+    const drop = (e: DragEvent) => {
+      const file = e.dataTransfer?.files[0];
+      if (!file) return;
+      e.preventDefault();
+      void openBundleFile(file);
+    };
+    window.addEventListener('dragover', over);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('drop', drop);
+    };
+  }, []);
+}
 
 export function App() {
   const left = useView((s) => s.panels.left);
   const right = useView((s) => s.panels.right);
   useEffect(() => void startApp(), []);
+  useBundleDrop();
   useGlobalKeys();
   return (
     <div className={`app${left ? '' : ' no-left'}${right ? '' : ' no-right'}`}>

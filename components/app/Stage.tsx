@@ -22,6 +22,7 @@ import { sampleOrderOf, useViewData } from '../views/useViewData';
 import { linkState, shownViews } from './result';
 import { Welcome } from './Welcome';
 import { setHeadMap, useHeadMap } from './headMap';
+import { dismissBundleStatus, saveBundle } from './bundles';
 import { HeadMap } from '../views/HeadMap';
 
 /** The layouts the canvas shows now (one pane, or the two of a compare mode). */
@@ -88,6 +89,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
             coords={() => (coordsReady() ? coordsNpy(data.layers, data.heads, 2 * data.tokenCount, dims, (l, h) => layouts.get(main, l, h)) : null)}
             coordsPending={() => (coordsReady() ? null : `Waiting for every head’s ${method.toUpperCase()} layout (${layouts.count(main)}/${total}).`)}
             shareUrl={shareUrl}
+            saveBundle={saveBundle}
           />
           <button type="button" className={`tool${hudOn ? ' on' : ''}`} aria-pressed={hudOn} onClick={() => setPanels({ hud: !hudOn })} title="Frame time and points drawn (F)" aria-label="Frame time">
             fps
@@ -137,6 +139,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
 /** Notes over the top of the canvas: a shared address's corpus, a run under way, layouts still arriving, a selection. */
 function Notices() {
   const linkNotice = useApp((s) => s.linkNotice);
+  const bundleStatus = useApp((s) => s.bundleStatus);
   const running = useApp((s) => s.run.status === 'running');
   const shown = useApp((s) => s.shown !== null);
   const layouts = useApp((s) => s.projection?.layouts ?? null);
@@ -148,6 +151,19 @@ function Notices() {
       {linkNotice && (
         <p className="warning" role="status" data-testid="link-corpus-notice">
           {linkNotice}
+        </p>
+      )}
+      {bundleStatus && (
+        <p className={bundleStatus.kind === 'error' ? 'error' : 'notice'} role={bundleStatus.kind === 'error' ? 'alert' : 'status'} data-testid="bundle-status">
+          {bundleStatus.message}
+          {bundleStatus.kind === 'error' && (
+            <>
+              {' '}
+              <button type="button" className="link-button" onClick={dismissBundleStatus}>
+                Dismiss
+              </button>
+            </>
+          )}
         </p>
       )}
       {running && shown && (

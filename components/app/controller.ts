@@ -15,6 +15,7 @@ import { followView, showResult } from './result';
 import { prepareModel, refreshCacheUsage, runCorpus } from './runs';
 import { MODELS_URL } from './workers';
 import { pickerStore, refreshStored, resolveModelParam } from './models';
+import { openBundleUrl } from './bundles';
 
 const DEFAULT_CORPUS_URL = '/corpus/default.txt';
 
@@ -53,6 +54,13 @@ export async function startApp(): Promise<void> {
     const untouched = get().draft;
 
     performance.mark('qkviz:opened');
+    const bundleUrl = params.get('bundle');
+    if (bundleUrl) {
+      // A bundle's run is shown instead of a first run (the model is still prepared for Run).
+      await openBundleUrl(bundleUrl);
+      void prepareModel();
+      return;
+    }
     const cached = await findRun(modelId(manifest.name, manifest.onnx.sha256), link.corpus);
     const record = cached && (await loadRun(cached));
     performance.mark('qkviz:cache-read');

@@ -30,7 +30,7 @@ export function firstPcaViews(): PcaView[] {
 }
 
 /** Shows a result (from a run or the cache) and starts its projections; the previous one goes. */
-export function showResult(next: Omit<ShownResult, 'id'>): void {
+export function showResult(next: Omit<ShownResult, 'id'>, extraLayouts: { view: LayoutView; heads: Float32Array[] }[] = []): void {
   const shown: ShownResult = { ...next, id: (get().shown?.id ?? 0) + 1 };
   const previous = get().projection;
   previous?.scheduler.dispose();
@@ -43,6 +43,7 @@ export function showResult(next: Omit<ShownResult, 'id'>): void {
     delete shown.result.analysis.layouts;
     scheduler.seed(computed);
   }
+  scheduler.seedViews(extraLayouts);
   const link = get().link;
   const linkNotice =
     link && !sameCorpus(link.corpus, shown.hash)

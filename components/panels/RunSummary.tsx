@@ -28,7 +28,12 @@ export function RunSummary() {
         {formatInt(data.tokenCount)} tokens · {formatInt(data.sentences.length)} sentence{data.sentences.length === 1 ? '' : 's'} · {heads} heads ({data.layers} layers × {data.heads})
       </p>
       <p className="line muted" data-testid="result-source">
-        {shown.label} · {shown.source === 'cache' ? `from cache (computed ${shown.savedAt ? ago(shown.savedAt) : 'earlier'}; the model did not run)` : 'computed just now'}
+        {shown.label} ·{' '}
+        {shown.source === 'bundle'
+          ? `from bundle ${shown.bundle?.name ?? ''} (made ${shown.savedAt ? ago(shown.savedAt) : 'earlier'} by ${shown.bundle?.createdBy ?? 'QKViz'}; no model ran here)`
+          : shown.source === 'cache'
+            ? `from cache (computed ${shown.savedAt ? ago(shown.savedAt) : 'earlier'}; the model did not run)`
+            : 'computed just now'}
       </p>
       <dl className="facts">
         <dt>Device</dt>

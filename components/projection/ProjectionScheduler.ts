@@ -112,9 +112,13 @@ export class ProjectionScheduler {
 
   /** Takes PCA layouts computed elsewhere (with the run's analysis) as if computed here: shown, and cached. */
   seed(computed: PcaLayouts[]): void {
+    this.seedViews(computed.map(({ view: v, heads }) => ({ view: { mode: v.mode, method: 'pca', dims: v.dims }, heads })));
+  }
+
+  /** Layouts made elsewhere (the analysis's PCA, a bundle's): into the store and its cache. */
+  seedViews(computed: { view: LayoutView; heads: Float32Array[] }[]): void {
     const { heads } = this.layouts;
-    for (const { view: v, heads: coords } of computed) {
-      const view: LayoutView = { mode: v.mode, method: 'pca', dims: v.dims };
+    for (const { view, heads: coords } of computed) {
       this.layouts.begin(view);
       coords.forEach((c, cell) => {
         const [layer, head] = [Math.floor(cell / heads), cell % heads];

@@ -55,7 +55,9 @@ export interface ShownResult {
   /** Counts the results shown on this page (1, 2, …): a new one is a new number. */
   id: number;
   result: RunResult;
-  source: 'run' | 'cache';
+  source: 'run' | 'cache' | 'bundle';
+  /** A bundle's file name and who made it (source 'bundle'). */
+  bundle?: { name: string; createdBy: string };
   hash: string;
   label: string;
   savedAt: number | null;
@@ -87,6 +89,8 @@ export interface AppState {
   /** A shared link's view, waiting for the first result; and what to say about it. */
   link: LinkState | null;
   linkNotice: string | null;
+  /** Opening a bundle: what is being read, or why it was refused. */
+  bundleStatus: { kind: 'reading' | 'error'; message: string } | null;
   /** The runs in the browser's cache (newest first), their total size, and a note on the last write. */
   cache: { runs: number; bytes: number; message: string | null; index: CachedRunInfo[] };
 }
@@ -110,6 +114,7 @@ export const appStore = createStore<AppState>(() => ({
   projection: null,
   link: null,
   linkNotice: null,
+  bundleStatus: null,
   cache: { runs: 0, bytes: 0, message: null, index: [] },
 }));
 

@@ -1,7 +1,7 @@
 'use client';
 // Taking a view away, from the toolbar's Export menu: the picture as PNG (both panes in
 // compare mode), every head's figures as CSV, the current layouts as NPY (the CLI's layout),
-// and a link that reopens the view.
+// the whole run as a .qkviz bundle, and a link that reopens the view.
 import { useEffect, useRef, useState } from 'react';
 
 export function download(data: Blob, name: string): void {
@@ -43,6 +43,8 @@ interface Props {
   /** Why the coordinates cannot be exported yet, or null when they can (asked when the menu opens). */
   coordsPending: () => string | null;
   shareUrl: () => string;
+  /** Downloads the run as a .qkviz bundle; resolves to what was saved. */
+  saveBundle: () => Promise<string>;
 }
 
 export function ExportMenu(props: Props) {
@@ -75,7 +77,7 @@ export function ExportMenu(props: Props) {
 }
 
 /** The open menu; whether the coordinates can be exported is asked as it opens. */
-function Actions({ root, baseName, coordsName, figuresCsv, coords, coordsPending, shareUrl }: Props) {
+function Actions({ root, baseName, coordsName, figuresCsv, coords, coordsPending, shareUrl, saveBundle }: Props) {
   const [link, setLink] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const pending = coordsPending();
@@ -108,6 +110,17 @@ function Actions({ root, baseName, coordsName, figuresCsv, coords, coordsPending
         Coordinates as NPY
       </button>
       {pending && <p className="line muted">{pending}</p>}
+      <button
+        type="button"
+        className="secondary small"
+        title="One .qkviz file with the tokens, Q/K, attention, figures, every finished layout and the head similarities: opens here (or elsewhere) with no model run"
+        onClick={async () => {
+          setMessage('Writing the bundle…');
+          setMessage(await saveBundle());
+        }}
+      >
+        Run as bundle (.qkviz)
+      </button>
       <button
         type="button"
         className="secondary small"
