@@ -19,7 +19,8 @@ import type { RotaryVectors } from '../lib/engine/layout';
 import { analyzeHeads, improvementSummary } from '../lib/analysis/analyze';
 import { attentionDistances, geometryDistances } from '../lib/analysis/headSimilarity';
 import { type BundleLayout, runBundleBytes } from '../lib/engine/bundleRun';
-import { formatBytes } from '../lib/engine/memory';
+import { estimateRunBytes, formatBytes } from '../lib/engine/memory';
+import { MAX_RESULT_BYTES } from '../lib/engine/limits';
 import type { RunResult } from '../lib/protocol/model';
 import { headPairsOf } from '../lib/analysis/headPairs';
 import { headFiguresCsv } from '../lib/views/headFigures';
@@ -43,7 +44,7 @@ const USAGE = `usage:
       fetches a Hugging Face model (HF_ENDPOINT, HF_TOKEN honoured; cached under .cache/hub).
       Rotary models: vectors after the rotation by default, --rotary pre for before it.
   qkviz bundle --input corpus.txt --out NAME.qkviz [--model DIR | --model-id ID] [--methods pca,umap]
-               [--dims 2,3] [--mode optimized] [--float16] [--quiet]
+               [--dims 2,3] [--mode optimized] [--float16] [--contents full|views] [--quiet]
       One file the page opens with no model run: tokens, Q/K, attention, figures, layouts, head
       similarities, the model card (see README, "Bundles").
   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized [--seed N]
@@ -114,7 +115,7 @@ async function extract(argv: string[]): Promise<void> {
 async function bundle(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...MODEL_OPTIONS, out: { type: 'string' }, methods: { type: 'string', default: 'pca' }, dims: { type: 'string', default: '3' }, mode: { type: 'string', default: 'optimized' }, float16: { type: 'boolean', default: false } },
+    options: { ...MODEL_OPTIONS, out: { type: 'string' }, methods: { type: 'string', default: 'pca' }, dims: { type: 'string', default: '3' }, mode: { type: 'string', default: 'optimized' }, float16: { type: 'boolean', default: false }, contents: { type: 'string', default: 'full' } },
   });
   if (!values.input || !values.out) throw new Error(`bundle needs --input and --out\n${USAGE}`);
   const methods = values.methods!.split(',').map((m) => m.trim());
@@ -123,6 +124,7 @@ async function bundle(argv: string[]): Promise<void> {
   if (!dims.length || dims.some((d) => d !== 2 && d !== 3)) throw new Error(`--dims takes 2, 3 or 2,3, not ${values.dims}`);
   if (!(NORMALIZATION_MODES as string[]).includes(values.mode!)) throw new Error(`--mode must be raw, paper or optimized, not ${values.mode}`);
   const mode = values.mode as NormalizationMode;
+  if (values.contents !== 'full' && values.contents !== 'views') throw new Error(`--contents must be full or views, not ${values.contents}`);
   const log = (m: string) => !values.quiet && console.error(`[qkviz] ${m}`);
   const { manifest, data, corpus, extractMs, sentences } = await extractCorpus(values, log);
   let t = performance.now();
@@ -152,9 +154,11 @@ async function bundle(argv: string[]): Promise<void> {
     timings: { tokenizeMs: 0, loadMs: 0, warmupMs: 0, extractMs, analyzeMs },
     attentionError: data.rotary === 'pre' ? NaN : analysis.attentionCheck.maxAbsError,
   };
-  const bytes = runBundleBytes({ result, label: basename(values.input), sentences, layouts, similarities }, { createdBy: `qkviz ${PACKAGE_VERSION} (CLI)`, float16: values.float16 });
+  const bytes = runBundleBytes({ result, label: basename(values.input), sentences, layouts, similarities }, { createdBy: `qkviz ${PACKAGE_VERSION} (CLI)`, float16: values.float16, contents: values.contents as 'full' | 'views' });
   writeFileSync(values.out, bytes);
-  log(`wrote ${resolve(values.out)}: ${formatBytes(bytes.byteLength)} (${data.tokenCount.toLocaleString('en-US')} tokens, ${cells} heads, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}${values.float16 ? ', float16 vectors' : ''})`);
+  log(`wrote ${resolve(values.out)}: ${formatBytes(bytes.byteLength)} (${data.tokenCount.toLocaleString('en-US')} tokens, ${cells} heads, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}${values.contents === 'views' ? ', no vectors' : values.float16 ? ', float16 vectors' : ''})`);
+  const fits = estimateRunBytes(data, data.sentences.map((s) => s.ids.length)).bytes <= MAX_RESULT_BYTES;
+  if (!fits && values.contents === 'full') log(`this run is over the ${formatBytes(MAX_RESULT_BYTES)} a tab holds: the page will open its views without the vectors (--contents views writes a smaller file)`);
 }
 
 function readNpy(path: string): Float32Array {

@@ -140,6 +140,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
 function Notices() {
   const linkNotice = useApp((s) => s.linkNotice);
   const bundleStatus = useApp((s) => s.bundleStatus);
+  const viewsOnly = useApp((s) => s.shown?.bundle?.viewsOnly ?? null);
   const running = useApp((s) => s.run.status === 'running');
   const shown = useApp((s) => s.shown !== null);
   const layouts = useApp((s) => s.projection?.layouts ?? null);
@@ -151,6 +152,11 @@ function Notices() {
       {linkNotice && (
         <p className="warning" role="status" data-testid="link-corpus-notice">
           {linkNotice}
+        </p>
+      )}
+      {viewsOnly && (
+        <p className="warning" role="status" data-testid="bundle-views-only">
+          {viewsOnly} Links, vector norms, diagnostics and layouts not in the bundle need them.
         </p>
       )}
       {bundleStatus && (

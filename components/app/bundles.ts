@@ -2,62 +2,68 @@
 // — matrix, layouts, figures, head similarities — with no model run; or save the run on screen
 // as one. A bundle that cannot be opened says why and leaves what is on screen alone.
 import type { HeadSimilarityKind } from '@/lib/analysis/headSimilarity';
-import { type BundleLayout, describeBundle, readRunBundle, runBundleBytes } from '@/lib/engine/bundleRun';
+import { type BundleLayout, openRunBundle, runBundleBytes } from '@/lib/engine/bundleRun';
 import { formatBytes } from '@/lib/engine/memory';
-import { BundleError } from '@/lib/io/bundle';
+import { hasVectors } from '@/lib/engine/layout';
+import { BundleError, type ByteSource, bytesSource } from '@/lib/io/bundle';
 import { corpusHash } from '@/lib/projection/cacheKey';
 import { appStore } from '../state/appStore';
 import { setDraft } from './corpus';
 import { headMapStore } from './headMap';
 import { showResult } from './result';
+import { setView } from '../state/viewStore';
 import { download } from '../views/ExportMenu';
 import packageJson from '@/package.json';
 
 const set = appStore.setState;
 const get = appStore.getState;
 
-/** Files over this are refused before reading: an ArrayBuffer this large would not fit a tab anyway. */
-const MAX_BUNDLE_FILE_BYTES = 2 * 1024 ** 3;
+/** A bundle fetched from a URL is read whole: larger ones open from a file instead. */
+const MAX_BUNDLE_URL_BYTES = 1024 ** 3;
 
 
-async function open(bytes: Uint8Array, name: string): Promise<void> {
-  const { meta, memoryBytes } = describeBundle(bytes);
-  set({ bundleStatus: { kind: 'reading', message: `Opening ${name}: ${meta.data.layers} × ${meta.data.heads} heads of ${meta.manifest.name}, about ${formatBytes(memoryBytes)} in memory…` } });
-  // Let the message paint before the checksums and arrays are read.
-  await new Promise((r) => setTimeout(r, 30));
-  const bundle = readRunBundle(bytes);
+async function open(source: ByteSource, name: string): Promise<void> {
+  const bundle = await openRunBundle(source);
   const hash = await corpusHash(bundle.sentences);
   showResult(
-    { result: bundle.result, source: 'bundle', hash, label: bundle.label, savedAt: Date.parse(bundle.createdAt) || null, bundle: { name, createdBy: bundle.createdBy } },
+    {
+      result: bundle.result,
+      source: 'bundle',
+      hash,
+      label: bundle.label,
+      savedAt: Date.parse(bundle.createdAt) || null,
+      bundle: { name, createdBy: bundle.createdBy, viewsOnly: bundle.viewsOnly },
+    },
     bundle.layouts.map((l) => ({ view: { mode: l.mode, method: l.method, dims: l.dims }, heads: l.heads })),
   );
   const distances: Partial<Record<HeadSimilarityKind, (typeof bundle.similarities)[number]>> = {};
   for (const d of bundle.similarities) distances[d.kind] = d;
   headMapStore.setState({ resultId: get().shown?.id ?? null, distances });
+  // The bundle's first layout is what the view shows.
+  const first = bundle.layouts[0];
+  if (first) setView({ mode: first.mode, method: first.method, dims: first.dims });
   // The corpus card holds the bundle's sentences: Run runs them on this page's model.
   setDraft({ source: 'paste', pasted: bundle.sentences.join('\n') });
   set({ bundleStatus: null });
 }
 
-async function guarded(name: string, read: () => Promise<Uint8Array>): Promise<void> {
+async function guarded(name: string, source: () => Promise<ByteSource>): Promise<void> {
   if (get().run.status === 'running') {
     set({ bundleStatus: { kind: 'error', message: `Cannot open ${name} while a run is under way: cancel it first.` } });
     return;
   }
   set({ bundleStatus: { kind: 'reading', message: `Reading ${name}…` } });
   try {
-    await open(await read(), name);
+    await open(await source(), name);
   } catch (e) {
-    const message = e instanceof BundleError ? e.message : `Could not open ${name}: ${(e as Error).message}`;
+    const message = e instanceof BundleError ? e.message : `Could not open it: ${(e as Error).message}`;
     set({ bundleStatus: { kind: 'error', message: `${name}: ${message}` } });
   }
 }
 
+/** A picked or dropped file, read by slices: a bundle larger than the tab opens its views without reading its vectors. */
 export function openBundleFile(file: File): Promise<void> {
-  return guarded(file.name, async () => {
-    if (file.size > MAX_BUNDLE_FILE_BYTES) throw new BundleError('oversized', `This file is ${formatBytes(file.size)}; a browser tab reads bundles up to ${formatBytes(MAX_BUNDLE_FILE_BYTES)}.`);
-    return new Uint8Array(await file.arrayBuffer());
-  });
+  return guarded(file.name, async () => ({ size: file.size, read: async (start, end) => new Uint8Array(await file.slice(start, end).arrayBuffer()) }));
 }
 
 export function openBundleUrl(url: string): Promise<void> {
@@ -70,7 +76,9 @@ export function openBundleUrl(url: string): Promise<void> {
       throw new Error(`it could not be fetched from ${url} (${(e as Error).message})`);
     }
     if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
-    return new Uint8Array(await res.arrayBuffer());
+    const size = Number(res.headers.get('content-length') ?? NaN);
+    if (size > MAX_BUNDLE_URL_BYTES) throw new BundleError('oversized', `it is ${formatBytes(size)}; bundles over ${formatBytes(MAX_BUNDLE_URL_BYTES)} open from a file (Open bundle…), which reads only the parts that fit.`);
+    return bytesSource(new Uint8Array(await res.arrayBuffer()));
   });
 }
 
@@ -96,7 +104,7 @@ export async function saveBundle(): Promise<string> {
   }
   const { distances } = headMapStore.getState();
   const sentences = data.sentences.map((s) => s.text);
-  const bytes = runBundleBytes({ result: shown.result, label: shown.label, sentences, layouts, similarities: Object.values(distances).filter((d) => d !== undefined) }, { createdBy: `qkviz ${packageJson.version} (page)` });
+  const bytes = runBundleBytes({ result: shown.result, label: shown.label, sentences, layouts, similarities: Object.values(distances).filter((d) => d !== undefined) }, { createdBy: `qkviz ${packageJson.version} (page)`, contents: hasVectors(data) ? 'full' : 'views' });
   const name = `qkviz-${shown.result.manifest.name.replace(/[^\w.-]+/g, '_')}-${data.tokenCount}tokens.qkviz`;
   download(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), name);
   return `Saved ${name} (${formatBytes(bytes.byteLength)}, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}).`;

@@ -9,6 +9,7 @@ import type { HeadMapMethod } from '@/lib/views/headMap';
 import type { HeadFigure } from '@/lib/views/headFigures';
 import { RpcError } from '@/lib/worker/rpc';
 import { appStore } from '../state/appStore';
+import { hasVectors } from '@/lib/engine/layout';
 import { headsClient } from './workers';
 
 export type HeadMapColour = 'layer' | HeadFigure;
@@ -98,6 +99,11 @@ function once<T>(key: string, make: () => Promise<T>): Promise<T> {
 
 export function ensureDistances(kind: HeadSimilarityKind = get().kind): Promise<void> {
   if (get().distances[kind] && get().resultId === appStore.getState().shown?.id) return Promise.resolve();
+  const shown = appStore.getState().shown;
+  if (shown && !hasVectors(shown.result.data)) {
+    set({ error: `This bundle holds no ${kind === 'attention' ? 'attention' : 'Q/K geometry'} similarity of its heads, and not the vectors to compute it from.` });
+    return Promise.resolve();
+  }
   return once(`d|${kind}`, async () => {
     const d = await withRun(kind === 'attention' ? 'Comparing every pair of heads’ attention…' : 'Comparing every pair of heads’ query/key clouds…', (id) => headsClient.call('distances', { id, kind }));
     if (d) set({ distances: { ...get().distances, [kind]: d } });

@@ -7,6 +7,7 @@
 import type { PcaLayouts } from '@/lib/analysis/analyze';
 import type { NormalizationMode } from '@/lib/analysis/normalize';
 import { projectionKey } from '@/lib/projection/cacheKey';
+import { hasVectors } from '@/lib/engine/layout';
 import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors } from '@/lib/projection/project';
 import type { ProjectionApi } from '@/lib/protocol/projection';
 import type { RunResult } from '@/lib/protocol/model';
@@ -107,6 +108,8 @@ export class ProjectionScheduler {
       }
     }
     if (generation !== this.generation || this.stopped) return;
+    // A bundle opened without its vectors has the layouts it came with (and cached ones) only.
+    if (!hasVectors(this.result.data)) return;
     this.enqueue(toCompute);
   }
 

@@ -57,7 +57,7 @@ export interface ShownResult {
   result: RunResult;
   source: 'run' | 'cache' | 'bundle';
   /** A bundle's file name and who made it (source 'bundle'). */
-  bundle?: { name: string; createdBy: string };
+  bundle?: { name: string; createdBy: string; viewsOnly: string | null };
   hash: string;
   label: string;
   savedAt: number | null;

@@ -7,6 +7,7 @@ import { useMemo } from 'react';
 import { NORMALIZATION_MODES, type NormalizationMode } from '@/lib/analysis/normalize';
 import { leastSquares, seedScatter } from '@/lib/analysis/scatter';
 import { checkAttention } from '@/lib/engine/attentionCheck';
+import { hasVectors } from '@/lib/engine/layout';
 import type { RunResult } from '@/lib/protocol/model';
 import { HEAD_FIGURES } from '@/lib/views/headFigures';
 import { MODE_LABELS, MODE_SHORT } from './modes';
@@ -19,7 +20,19 @@ const PAD = { left: 48, right: 12, top: 12, bottom: 36 };
 
 const fmt = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : '—');
 
-export function Diagnostics({ result, layer, head, mode }: { result: RunResult; layer: number; head: number; mode: NormalizationMode }) {
+export function Diagnostics(props: { result: RunResult; layer: number; head: number; mode: NormalizationMode }) {
+  if (!hasVectors(props.result.data)) {
+    return (
+      <section className="panel-section" aria-label="Diagnostics">
+        <h2>Diagnostics</h2>
+        <p className="line muted small">The attention check and the dot-product scatter need this run’s queries and keys, which this bundle view does not hold.</p>
+      </section>
+    );
+  }
+  return <HeadDiagnostics {...props} />;
+}
+
+function HeadDiagnostics({ result, layer, head, mode }: { result: RunResult; layer: number; head: number; mode: NormalizationMode }) {
   const { data, analysis } = result;
   const cell = layer * data.heads + head;
   const report = analysis.heads[cell];

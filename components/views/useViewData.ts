@@ -11,6 +11,7 @@ import { overlayColours } from '@/lib/views/headFigures';
 import { labelPriority, shuffledPoints } from '@/lib/views/labels';
 import { sampleOrder } from '@/lib/views/lod';
 import { sentenceBlock, topKLinks } from '@/lib/views/links';
+import { hasVectors } from '@/lib/engine/layout';
 import { type PointNorms, pointNorms } from '@/lib/views/norms';
 import { type TokenTable, pointToken, searchTokens, tokenTable } from '@/lib/views/tokens';
 import { STATE } from '../canvas/pointMaterial';
@@ -58,8 +59,9 @@ export function useSelection(result: RunResult) {
   const N = data.tokenCount;
   const point = selected !== null && selected < 2 * N ? pointToken(selected, N) : null;
   const sentence = point ? table.sentence[point.row] : null;
-  const links = useMemo(() => (focus && sentence !== null ? topKLinks(data, focus.layer, focus.head, sentence, linkK, threshold) : null), [focus, sentence, data, linkK, threshold]);
-  const block = useMemo(() => (focus && sentence !== null ? sentenceBlock(data, focus.layer, focus.head, sentence) : null), [focus, sentence, data]);
+  const vectors = hasVectors(data);
+  const links = useMemo(() => (vectors && focus && sentence !== null ? topKLinks(data, focus.layer, focus.head, sentence, linkK, threshold) : null), [vectors, focus, sentence, data, linkK, threshold]);
+  const block = useMemo(() => (vectors && focus && sentence !== null ? sentenceBlock(data, focus.layer, focus.head, sentence) : null), [vectors, focus, sentence, data]);
   return { table, point, sentence, links, block, focus };
 }
 
@@ -80,7 +82,8 @@ export function useViewData(result: RunResult) {
   const colours = useMemo(() => pointColours(table, colourMode, palette), [table, colourMode, palette]);
   const matches = useMemo(() => searchTokens(table, search), [table, search]);
   const searching = search.trim() !== '';
-  const needNorms = colourMode === 'norm' || sizeByNorm;
+  // A bundle opened without its vectors has no norms: colour and size fall back to the plain ones.
+  const needNorms = (colourMode === 'norm' || sizeByNorm) && hasVectors(result.data);
   const modeNorms = useMemo(() => (needNorms ? normsOf(result, mode) : null), [needNorms, result, mode]);
   const rawNorms = useMemo(() => (needNorms && compare === 'normalization' ? normsOf(result, 'raw') : null), [needNorms, compare, result]);
 

@@ -6,11 +6,11 @@
 import type { Analysis } from '../analysis/analyze';
 import type { HeadDistances, HeadSimilarityKind } from '../analysis/headSimilarity';
 import { NORMALIZATION_MODES, type NormalizationMode } from '../analysis/normalize';
-import { type BundleArray, type BundleContents, BundleError, readBundle, readBundleHeader, writeBundle } from '../io/bundle';
+import { type BundleArray, type BundleArrayInfo, BundleError, type ByteSource, bytesSource, readBundleHeader, readBundleParts, writeBundle } from '../io/bundle';
 import { fromFloat16, toFloat16 } from '../io/float16';
 import type { RunResult } from '../protocol/model';
 import type { ProjectionMethod } from '../projection/project';
-import { type QueryKeyData, corpusLayout } from './layout';
+import { type QueryKeyData, corpusLayout, hasVectors } from './layout';
 import { estimateRunBytes, formatBytes } from './memory';
 import { MAX_RESULT_BYTES } from './limits';
 
@@ -32,7 +32,12 @@ export interface RunBundle {
   similarities: HeadDistances[];
   createdAt: string;
   createdBy: string;
+  /** Set when the run's queries, keys and attention were not read: why, in words. */
+  viewsOnly: string | null;
 }
+
+/** The arrays a "views" bundle leaves out (and a page leaves unread when they do not fit). */
+const VECTOR_ARRAYS = new Set(['queries', 'keys', 'attention']);
 
 interface Meta {
   kind: typeof BUNDLE_KIND;
@@ -47,6 +52,8 @@ interface Meta {
   data: { model: string; layers: number; heads: number; headDim: number; kvHeads?: number; causal?: boolean; rotary?: 'post' | 'pre'; sentences: { text: string; tokens: string[]; ids: number[] }[] };
   analysis: { heads: Analysis['heads']; params: Record<NormalizationMode, { translation: number[]; scale: number }[]>; attentionCheck: Analysis['attentionCheck'] };
   vectors: 'float32' | 'float16';
+  /** "views": no queries, keys or attention (for corpora past a tab's memory). */
+  contents?: 'full' | 'views';
   layouts: { mode: NormalizationMode; method: ProjectionMethod; dims: 2 | 3; array: string }[];
   similarities: { kind: HeadSimilarityKind; sampled: number; total: number; array: string }[];
 }
@@ -54,21 +61,26 @@ interface Meta {
 export interface BundleOptions {
   /** Store queries, keys and attention as float16: half the size, ~3 significant digits. */
   float16?: boolean;
+  /** "views" leaves the queries, keys and attention out: layouts, figures, similarities and tokens only. */
+  contents?: 'full' | 'views';
   createdBy: string;
 }
 
-export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy'>, options: BundleOptions): Uint8Array {
+export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy' | 'viewsOnly'>, options: BundleOptions): Uint8Array {
   const { result, label, layouts, similarities } = bundle;
   const { data, analysis } = result;
   const half = options.float16 === true;
   const N = data.tokenCount;
   const cells = data.layers * data.heads;
   const vectors = (name: string, values: Float32Array, shape: number[]): BundleArray => (half ? { name, dtype: 'float16', shape, data: toFloat16(values) } : { name, dtype: 'float32', shape, data: values });
-  const arrays: BundleArray[] = [
-    vectors('queries', data.queries, [data.layers, data.heads, N, data.headDim]),
-    vectors('keys', data.keys, [data.layers, data.heads, N, data.headDim]),
-    vectors('attention', data.attention, [data.layers, data.heads, data.attentionStarts[data.sentences.length]]),
-  ];
+  const views = options.contents === 'views' || !hasVectors(data);
+  const arrays: BundleArray[] = views
+    ? []
+    : [
+        vectors('queries', data.queries, [data.layers, data.heads, N, data.headDim]),
+        vectors('keys', data.keys, [data.layers, data.heads, N, data.headDim]),
+        vectors('attention', data.attention, [data.layers, data.heads, data.attentionStarts[data.sentences.length]]),
+      ];
   const layoutMeta = layouts.map((l, i) => {
     const name = `layout${i}`;
     const packed = new Float32Array(cells * 2 * N * l.dims);
@@ -98,31 +110,57 @@ export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy'
       attentionCheck: analysis.attentionCheck,
     },
     vectors: half ? 'float16' : 'float32',
+    contents: views ? 'views' : 'full',
     layouts: layoutMeta,
     similarities: similarityMeta,
   };
   return writeBundle(meta, arrays);
 }
 
-/** What a bundle holds, from its header alone, with the memory opening it needs; refuses what a tab cannot hold. */
-export function describeBundle(bytes: Uint8Array, limit = MAX_RESULT_BYTES): { meta: Meta; lengths: number[]; memoryBytes: number } {
-  const { meta } = readBundleHeader<Meta>(bytes);
-  if (meta?.kind !== BUNDLE_KIND) throw new BundleError('not-a-bundle', 'This bundle does not hold a QKViz run.');
-  const lengths = meta.data.sentences.map((s) => s.ids.length);
-  const memoryBytes = estimateRunBytes(meta.data, lengths).bytes;
-  if (memoryBytes > limit) {
-    const tokens = lengths.reduce((a, b) => a + b, 0);
-    throw new BundleError(
-      'oversized',
-      `This bundle's run (${tokens.toLocaleString('en-US')} tokens, ${meta.data.layers} × ${meta.data.heads} heads) needs about ${formatBytes(memoryBytes)} in the page, over the ${formatBytes(limit)} a browser tab can safely hold. Open a bundle of a smaller corpus, or read this one with the CLI.`,
-    );
-  }
-  return { meta, lengths, memoryBytes };
+/** Bytes an array takes once read (float16 is widened to float32). */
+const readBytes = (info: BundleArrayInfo) => (info.dtype === 'float16' ? 2 * info.byteLength : info.byteLength);
+
+export interface BundleFacts {
+  meta: Meta;
+  lengths: number[];
+  /** Memory the whole run takes in the page, and its views alone (layouts, similarities, tokens). */
+  memoryBytes: number;
+  viewsBytes: number;
+  /** Whether the page reads the vectors: they are in the bundle and fit. */
+  vectors: boolean;
+  /** Why they are not read, in words; null when they are. */
+  viewsOnly: string | null;
 }
 
-export function readRunBundle(bytes: Uint8Array, limit = MAX_RESULT_BYTES): RunBundle {
-  const { meta, lengths } = describeBundle(bytes, limit);
-  const contents: BundleContents<Meta> = readBundle<Meta>(bytes);
+/** What a bundle holds, from its header alone, and what of it a tab can hold; refuses a bundle whose views alone do not fit. */
+export function describeBundle(header: Uint8Array, limit = MAX_RESULT_BYTES): BundleFacts {
+  const { meta, infos } = readBundleHeader<Meta>(header);
+  if (meta?.kind !== BUNDLE_KIND) throw new BundleError('not-a-bundle', 'This bundle does not hold a QKViz run.');
+  const lengths = meta.data.sentences.map((s) => s.ids.length);
+  const tokens = lengths.reduce((a, b) => a + b, 0);
+  const memoryBytes = estimateRunBytes(meta.data, lengths).bytes;
+  const viewsBytes = infos.filter((i) => !VECTOR_ARRAYS.has(i.name)).reduce((a, i) => a + readBytes(i), 0) + 64 * tokens;
+  const what = `${tokens.toLocaleString('en-US')} tokens, ${meta.data.layers} × ${meta.data.heads} heads`;
+  if (viewsBytes > limit) {
+    throw new BundleError('oversized', `This bundle's layouts alone (${what}) need about ${formatBytes(viewsBytes)} in the page, over the ${formatBytes(limit)} a browser tab can safely hold. Write it with fewer layouts (--methods, --dims) or for a smaller corpus.`);
+  }
+  const held = meta.contents !== 'views';
+  const fits = memoryBytes <= limit;
+  const viewsOnly = !held
+    ? `This bundle holds the layouts, figures and head similarities of ${what}, not the queries, keys and attention (written with --contents views).`
+    : !fits
+      ? `This run (${what}) needs about ${formatBytes(memoryBytes)} with its queries, keys and attention, over the ${formatBytes(limit)} a tab can safely hold: its layouts, figures and head similarities are shown (${formatBytes(viewsBytes)}), without the vectors.`
+      : null;
+  return { meta, lengths, memoryBytes, viewsBytes, vectors: held && fits, viewsOnly };
+}
+
+/** Opens a run bundle from a byte source: everything when it fits, else its views (and says so). */
+export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES): Promise<RunBundle> {
+  const preamble = await source.read(0, Math.min(source.size, 24));
+  const headerEnd = preamble.byteLength >= 24 ? 24 + new DataView(preamble.buffer, preamble.byteOffset, 24).getUint32(12, true) : 24;
+  const facts = describeBundle(await source.read(0, Math.min(source.size, headerEnd)), limit);
+  const { meta, lengths } = facts;
+  const contents = await readBundleParts<Meta>(source, (info) => facts.vectors || !VECTOR_ARRAYS.has(info.name));
   const array = (name: string) => {
     const a = contents.arrays.get(name);
     if (!a) throw new BundleError('corrupt', `This bundle lacks its ${name} array.`);
@@ -134,6 +172,7 @@ export function readRunBundle(bytes: Uint8Array, limit = MAX_RESULT_BYTES): RunB
   };
   const layout = corpusLayout(lengths);
   const d = meta.data;
+  const none = new Float32Array(0);
   const data: QueryKeyData = {
     model: d.model,
     layers: d.layers,
@@ -146,12 +185,12 @@ export function readRunBundle(bytes: Uint8Array, limit = MAX_RESULT_BYTES): RunB
     sentences: d.sentences.map((s, i) => ({ text: s.text, tokens: s.tokens, ids: s.ids, start: layout.sentenceStarts[i] })),
     sentenceStarts: layout.sentenceStarts,
     attentionStarts: layout.attentionStarts,
-    queries: floats('queries'),
-    keys: floats('keys'),
-    attention: floats('attention'),
+    queries: facts.vectors ? floats('queries') : none,
+    keys: facts.vectors ? floats('keys') : none,
+    attention: facts.vectors ? floats('attention') : none,
   };
   const expected = d.layers * d.heads * layout.tokenCount * d.headDim;
-  if (data.queries.length !== expected || data.keys.length !== expected || data.attention.length !== d.layers * d.heads * layout.attentionSize) {
+  if (facts.vectors && (data.queries.length !== expected || data.keys.length !== expected || data.attention.length !== d.layers * d.heads * layout.attentionSize)) {
     throw new BundleError('corrupt', 'This bundle is corrupt: its arrays do not match its tokens.');
   }
   const analysis: Analysis = {
@@ -163,7 +202,7 @@ export function readRunBundle(bytes: Uint8Array, limit = MAX_RESULT_BYTES): RunB
   const points = 2 * layout.tokenCount;
   const layouts = meta.layouts.map((l) => {
     const packed = floats(l.array);
-    return { mode: l.mode, method: l.method, dims: l.dims, heads: Array.from({ length: cells }, (_, c) => packed.slice(c * points * l.dims, (c + 1) * points * l.dims)) };
+    return { mode: l.mode, method: l.method, dims: l.dims, heads: Array.from({ length: cells }, (_, c) => packed.subarray(c * points * l.dims, (c + 1) * points * l.dims)) };
   });
   const similarities = meta.similarities.map((s) => ({ kind: s.kind, cells, values: floats(s.array), sampled: s.sampled, total: s.total }));
   return {
@@ -174,5 +213,9 @@ export function readRunBundle(bytes: Uint8Array, limit = MAX_RESULT_BYTES): RunB
     similarities,
     createdAt: meta.createdAt,
     createdBy: meta.createdBy,
+    viewsOnly: facts.viewsOnly,
   };
 }
+
+/** A whole bundle in memory. */
+export const readRunBundle = (bytes: Uint8Array, limit = MAX_RESULT_BYTES) => openRunBundle(bytesSource(bytes), limit);

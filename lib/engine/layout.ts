@@ -71,3 +71,9 @@ export function headAttention(data: QueryKeyData, layer: number, head: number): 
   const start = (layer * data.heads + head) * size;
   return data.attention.subarray(start, start + size);
 }
+
+/**
+ * Whether a run holds its queries, keys and attention. A bundle opened "views only" (its
+ * vectors are not in it, or do not fit a tab) has layouts, figures and tokens without them.
+ */
+export const hasVectors = (data: QueryKeyData): boolean => data.queries.length > 0 && data.attention.length > 0;

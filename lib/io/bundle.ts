@@ -125,6 +125,21 @@ export function readBundleHeader<M>(bytes: Uint8Array): { version: number; meta:
   return { version, meta: parsed.meta, infos: parsed.arrays, dataStart: align8(PREAMBLE + length) };
 }
 
+function truncated(info: BundleArrayInfo, end: number, size: number): BundleError {
+  return new BundleError('truncated', `This bundle is truncated: ${info.name} runs to byte ${end.toLocaleString('en-US')}, the file has ${size.toLocaleString('en-US')} (an interrupted download or copy?).`);
+}
+
+/** One array from its bytes, checked against its checksum; a view of `raw` where aligned. */
+function decodeArray(info: BundleArrayInfo, raw: Uint8Array): BundleArray {
+  if (crc32(raw) !== info.crc32) throw new BundleError('corrupt', `This bundle is corrupt: ${info.name} does not match its checksum (a changed byte).`);
+  const count = info.byteLength / BYTES[info.dtype];
+  const aligned = raw.byteOffset % BYTES[info.dtype] === 0;
+  const buffer = aligned ? raw.buffer : raw.slice().buffer;
+  const at = aligned ? raw.byteOffset : 0;
+  const data = info.dtype === 'float32' ? new Float32Array(buffer, at, count) : info.dtype === 'float16' ? new Uint16Array(buffer, at, count) : new Int32Array(buffer, at, count);
+  return { name: info.name, dtype: info.dtype, shape: info.shape, data };
+}
+
 /** Reads and checks every array (bounds, then checksum); arrays are views into `bytes` where aligned. */
 export function readBundle<M>(bytes: Uint8Array): BundleContents<M> {
   const { version, meta, infos, dataStart } = readBundleHeader<M>(bytes);
@@ -132,17 +147,35 @@ export function readBundle<M>(bytes: Uint8Array): BundleContents<M> {
   for (const info of infos) {
     const start = dataStart + info.offset;
     const end = start + info.byteLength;
-    if (end > bytes.byteLength) {
-      throw new BundleError('truncated', `This bundle is truncated: ${info.name} runs to byte ${end.toLocaleString('en-US')}, the file has ${bytes.byteLength.toLocaleString('en-US')} (an interrupted download or copy?).`);
-    }
-    const raw = bytes.subarray(start, end);
-    if (crc32(raw) !== info.crc32) throw new BundleError('corrupt', `This bundle is corrupt: ${info.name} does not match its checksum (a changed byte).`);
-    const count = info.byteLength / BYTES[info.dtype];
-    const aligned = (bytes.byteOffset + start) % BYTES[info.dtype] === 0;
-    const buffer = aligned ? bytes.buffer : raw.slice().buffer;
-    const at = aligned ? bytes.byteOffset + start : 0;
-    const data = info.dtype === 'float32' ? new Float32Array(buffer, at, count) : info.dtype === 'float16' ? new Uint16Array(buffer, at, count) : new Int32Array(buffer, at, count);
-    arrays.set(info.name, { name: info.name, dtype: info.dtype, shape: info.shape, data });
+    if (end > bytes.byteLength) throw truncated(info, end, bytes.byteLength);
+    arrays.set(info.name, decodeArray(info, bytes.subarray(start, end)));
+  }
+  return { version, meta, arrays, infos };
+}
+
+/** A file read by byte ranges (a File's slices in the page, a file descriptor in Node). */
+export interface ByteSource {
+  size: number;
+  read(start: number, end: number): Promise<Uint8Array>;
+}
+
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  return { size: bytes.byteLength, read: async (start, end) => bytes.subarray(start, end) };
+}
+
+/** The header, then only the arrays `wanted` picks, each read by its own range: a part of a file larger than memory. */
+export async function readBundleParts<M>(source: ByteSource, wanted: (info: BundleArrayInfo, meta: M) => boolean): Promise<BundleContents<M>> {
+  const preamble = await source.read(0, Math.min(source.size, PREAMBLE));
+  const length = preamble.byteLength >= PREAMBLE ? new DataView(preamble.buffer, preamble.byteOffset, PREAMBLE).getUint32(12, true) : 0;
+  const head = await source.read(0, Math.min(source.size, PREAMBLE + length));
+  const { version, meta, infos, dataStart } = readBundleHeader<M>(head);
+  const arrays = new Map<string, BundleArray>();
+  for (const info of infos) {
+    if (!wanted(info, meta)) continue;
+    const start = dataStart + info.offset;
+    const end = start + info.byteLength;
+    if (end > source.size) throw truncated(info, end, source.size);
+    arrays.set(info.name, decodeArray(info, await source.read(start, end)));
   }
   return { version, meta, arrays, infos };
 }

@@ -62,7 +62,7 @@ describe('bundles', () => {
     const source = page.getByTestId('result-source');
     await source.waitFor({ timeout: 60_000 });
     expect(await source.textContent()).toMatch(/capybaras\.txt · from bundle capybaras\.qkviz \(made .* by qkviz \d+\.\d+\.\d+ \(CLI\); no model ran here\)/);
-    const original = readRunBundle(new Uint8Array(readFileSync(BUNDLE)));
+    const original = await readRunBundle(new Uint8Array(readFileSync(BUNDLE)));
     expect(await page.getByTestId('summary-size').textContent()).toContain(`${original.result.data.tokenCount} tokens · 20 sentences · 72 heads`);
     await matrixDrawn(page);
     // The bundle's PCA came with it: nothing was projected here.
@@ -72,7 +72,7 @@ describe('bundles', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Run as bundle (.qkviz)' }).click()]);
     const saved = join(dir, 'saved.qkviz');
     await download.saveAs(saved);
-    const again = readRunBundle(new Uint8Array(readFileSync(saved)));
+    const again = await readRunBundle(new Uint8Array(readFileSync(saved)));
     for (const key of ['queries', 'keys', 'attention'] as const) expect(bytesOf(again.result.data[key]).equals(bytesOf(original.result.data[key])), key).toBe(true);
     expect(again.layouts.length).toBeGreaterThanOrEqual(1);
     expect(again.result.analysis.heads).toEqual(original.result.analysis.heads);
@@ -96,6 +96,34 @@ describe('bundles', () => {
       await status.getByRole('button', { name: 'Dismiss' }).click();
     }
   });
+
+  it('opens a 100k-token bundle: its matrix drawn with level of detail, and what it does not hold stated', async () => {
+    const { page, errors } = browser();
+    // The default corpus twenty times over: 104,060 tokens, written "views only" (layouts, figures, similarities).
+    const corpus = readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8').trim();
+    writeFileSync(join(dir, 'big.txt'), `${Array(20).fill(corpus).join('\n')}\n`);
+    const big = join(dir, 'big.qkviz');
+    await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'bundle', '--input', join(dir, 'big.txt'), '--out', big, '--contents', 'views', '--quiet']);
+    await openApp(page, baseURL);
+    await page.getByTestId('bundle-file').setInputFiles(big);
+    await expect.poll(() => page.getByTestId('summary-size').textContent(), { timeout: 120_000 }).toMatch(/104,060 tokens · 7,500 sentences · 72 heads/);
+    expect(await page.getByTestId('bundle-views-only').textContent()).toMatch(/holds the layouts, figures and head similarities of 104,060 tokens, 6 × 12 heads, not the queries, keys and attention/);
+    await matrixDrawn(page);
+    const matrix = page.getByTestId('matrix-view');
+    // 15M points: the level of detail draws a budget's worth of each head (every cell has its sample).
+    const drawn = Number(await matrix.getAttribute('data-drawn-points'));
+    expect(drawn).toBeGreaterThan(500_000);
+    expect(drawn).toBeLessThan(72 * 2 * 104_060);
+    await page.screenshot({ path: 'test-results/bundle-100k.png' });
+    // Into a head: its layout came with the bundle; links and diagnostics say they need the vectors.
+    await page.getByRole('spinbutton', { name: 'Layer' }).fill('3');
+    await page.getByRole('spinbutton', { name: 'Head', exact: true }).fill('4');
+    await page.getByRole('button', { name: 'Go to head' }).click();
+    await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L3 H4');
+    expect(await page.getByLabel('Diagnostics').textContent()).toMatch(/need this run’s queries and keys/);
+    await expect.poll(() => page.getByTestId('similar-heads').getByRole('button', { name: /^Go to L\d H\d+$/ }).count(), { timeout: 30_000 }).toBe(6);
+    expect(errors).toEqual([]);
+  }, 400_000);
 
   it('opens ?bundle=URL', async () => {
     const { page } = browser();

@@ -7,6 +7,7 @@ import { analyzeHeads } from '../../../lib/analysis/analyze';
 import { attentionDistances, geometryDistances } from '../../../lib/analysis/headSimilarity';
 import { type BundleLayout, readRunBundle, runBundleBytes } from '../../../lib/engine/bundleRun';
 import { BundleError, readBundle, writeBundle } from '../../../lib/io/bundle';
+import { estimateRunBytes } from '../../../lib/engine/memory';
 import { floatToHalf, fromFloat16, halfToFloat, toFloat16 } from '../../../lib/io/float16';
 import { jointVectors, projectHead, DEFAULT_PROJECTION } from '../../../lib/projection/project';
 import type { RunResult } from '../../../lib/protocol/model';
@@ -40,7 +41,7 @@ describe('bundles', () => {
   it('round-trip every array bit for bit, and the figures, normalizations and model card', async () => {
     const { result, layouts, similarities } = await fixtureRun();
     const bytes = runBundleBytes({ result, label: 'Pasted text', sentences: result.data.sentences.map((s) => s.text), layouts, similarities }, { createdBy: 'test' });
-    const back = readRunBundle(bytes);
+    const back = await readRunBundle(bytes);
     for (const key of ['queries', 'keys', 'attention', 'sentenceStarts', 'attentionStarts'] as const) expect(same(back.result.data[key], result.data[key]), key).toBe(true);
     back.layouts.forEach((l, i) => {
       expect({ mode: l.mode, method: l.method, dims: l.dims }).toEqual({ mode: layouts[i].mode, method: layouts[i].method, dims: layouts[i].dims });
@@ -59,6 +60,30 @@ describe('bundles', () => {
     expect(back.label).toBe('Pasted text');
   });
 
+  it('open their views only, and say so, when the vectors are left out or do not fit', async () => {
+    const { result, layouts, similarities } = await fixtureRun();
+    const full = runBundleBytes({ result, label: 'x', sentences: [], layouts, similarities }, { createdBy: 'test' });
+    const views = runBundleBytes({ result, label: 'x', sentences: [], layouts, similarities }, { createdBy: 'test', contents: 'views' });
+    expect(views.byteLength).toBeLessThan(full.byteLength - result.data.queries.byteLength);
+    const layoutBytes = layouts.reduce((a, l) => a + l.heads.reduce((b, c) => b + c.byteLength, 0), 0);
+    // A limit that holds the layouts (and similarities and tokens) but not the vectors.
+    const cells = result.data.layers * result.data.heads;
+    const limit = layoutBytes + 2 * cells * cells * 4 + 64 * result.data.tokenCount + 100;
+    expect(limit).toBeLessThan(estimateRunBytes(result.data, result.data.sentences.map((s) => s.ids.length)).bytes);
+    for (const [bytes, why] of [
+      [views, /not the queries, keys and attention \(written with --contents views\)/],
+      [full, /needs about .* with its queries, keys and attention, over the .* a tab can safely hold/],
+    ] as const) {
+      const back = await readRunBundle(bytes, limit);
+      expect(back.viewsOnly).toMatch(why);
+      expect(back.result.data.queries.length).toBe(0);
+      expect(back.result.data.tokenCount).toBe(result.data.tokenCount);
+      back.layouts.forEach((l, i) => l.heads.forEach((c, cell) => expect(same(c, layouts[i].heads[cell])).toBe(true)));
+      back.similarities.forEach((d, i) => expect(same(d.values, similarities[i].values)).toBe(true));
+    }
+    expect((await readRunBundle(full)).viewsOnly).toBeNull();
+  });
+
   it('keep non-finite numbers in the description', () => {
     const bytes = writeBundle({ a: NaN, b: [Infinity, -Infinity, 1.5], c: { $number: 3 } }, [{ name: 'x', dtype: 'int32', shape: [2], data: Int32Array.of(-7, 9) }]);
     const back = readBundle<{ a: number; b: number[]; c: unknown }>(bytes);
@@ -70,7 +95,7 @@ describe('bundles', () => {
 
   it('store float16 vectors exactly as float16, within half precision of the run', async () => {
     const { result } = await fixtureRun();
-    const back = readRunBundle(runBundleBytes({ result, label: 'x', sentences: [], layouts: [], similarities: [] }, { createdBy: 'test', float16: true }));
+    const back = await readRunBundle(runBundleBytes({ result, label: 'x', sentences: [], layouts: [], similarities: [] }, { createdBy: 'test', float16: true }));
     expect(same(back.result.data.queries, fromFloat16(toFloat16(result.data.queries)))).toBe(true);
     for (let i = 0; i < result.data.queries.length; i++) {
       const want = result.data.queries[i];
@@ -97,9 +122,9 @@ describe('bundles', () => {
   it('refuse a changed byte, a cut file, another version, a foreign file and an oversized run, each in words', async () => {
     const { result } = await fixtureRun();
     const bytes = runBundleBytes({ result, label: 'x', sentences: [], layouts: [], similarities: [] }, { createdBy: 'test' });
-    const error = (b: Uint8Array, limit?: number) => {
+    const error = async (b: Uint8Array, limit?: number) => {
       try {
-        readRunBundle(b, limit);
+        await readRunBundle(b, limit);
       } catch (e) {
         expect(e).toBeInstanceOf(BundleError);
         return e as BundleError;
@@ -108,15 +133,15 @@ describe('bundles', () => {
     };
     const flipped = bytes.slice();
     flipped[flipped.length - 10] ^= 0x01;
-    expect(error(flipped).message).toMatch(/corrupt: attention does not match its checksum/);
+    expect((await error(flipped)).message).toMatch(/corrupt: attention does not match its checksum/);
     const header = bytes.slice();
     header[40] ^= 0x20;
-    expect(error(header).message).toMatch(/corrupt: its header/);
-    expect(error(bytes.slice(0, bytes.length - 100)).message).toMatch(/truncated: attention runs to byte [\d,]+, the file has [\d,]+/);
+    expect((await error(header)).message).toMatch(/corrupt: its header/);
+    expect((await error(bytes.slice(0, bytes.length - 100))).message).toMatch(/truncated: attention runs to byte [\d,]+, the file has [\d,]+/);
     const newer = bytes.slice();
     new DataView(newer.buffer).setUint32(8, 2, true);
-    expect(error(newer).message).toMatch(/format 2, made by a newer QKViz; this page reads format 1/);
-    expect(error(new TextEncoder().encode('{"not": "a bundle"} padding padding')).code).toBe('not-a-bundle');
-    expect(error(bytes, 1000).message).toMatch(/needs about .* over the 1 KB a browser tab can safely hold/);
+    expect((await error(newer)).message).toMatch(/format 2, made by a newer QKViz; this page reads format 1/);
+    expect((await error(new TextEncoder().encode('{"not": "a bundle"} padding padding'))).code).toBe('not-a-bundle');
+    expect((await error(bytes, 1000)).message).toMatch(/layouts alone \(.* tokens, 2 × 3 heads\) need about .* over the 1 KB a browser tab can safely hold/);
   });
 });
