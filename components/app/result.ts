@@ -43,7 +43,7 @@ export function showResult(next: Omit<ShownResult, 'id'>, extraLayouts: { view: 
     delete shown.result.analysis.layouts;
     scheduler.seed(computed);
   }
-  scheduler.seedViews(extraLayouts);
+  scheduler.seedViews(extraLayouts, false);
   const link = get().link;
   const linkNotice =
     link && !sameCorpus(link.corpus, shown.hash)

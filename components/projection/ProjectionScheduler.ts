@@ -118,15 +118,15 @@ export class ProjectionScheduler {
     this.seedViews(computed.map(({ view: v, heads }) => ({ view: { mode: v.mode, method: 'pca', dims: v.dims }, heads })));
   }
 
-  /** Layouts made elsewhere (the analysis's PCA, a bundle's): into the store and its cache. */
-  seedViews(computed: { view: LayoutView; heads: Float32Array[] }[]): void {
+  /** Layouts made elsewhere (the analysis's PCA, a bundle's): into the store, and its cache unless `cache` is false (a bundle is its own copy). */
+  seedViews(computed: { view: LayoutView; heads: Float32Array[] }[], cache = true): void {
     const { heads } = this.layouts;
     for (const { view, heads: coords } of computed) {
       this.layouts.begin(view);
       coords.forEach((c, cell) => {
         const [layer, head] = [Math.floor(cell / heads), cell % heads];
         this.layouts.set(view, layer, head, c, 'computed');
-        void saveHead(this.keyOf(view), layer, head, c);
+        if (cache) void saveHead(this.keyOf(view), layer, head, c);
       });
     }
   }
