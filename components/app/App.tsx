@@ -12,8 +12,9 @@ import { Stage } from './Stage';
 import { TopBar } from './TopBar';
 import { useGlobalKeys } from './useGlobalKeys';
 import { openBundleFile } from './bundles';
+import { readUpload, setDraft } from './corpus';
 
-/** A .qkviz file dropped anywhere on the window opens as a bundle. */
+/** A file dropped anywhere on the window: a .txt/.jsonl becomes the corpus, anything else opens as a bundle. */
 function useBundleDrop(): void {
   useEffect(() => {
     const over = (e: DragEvent) => {
@@ -23,7 +24,10 @@ function useBundleDrop(): void {
       const file = e.dataTransfer?.files[0];
       if (!file) return;
       e.preventDefault();
-      void openBundleFile(file);
+      if (/\.(txt|jsonl)$/i.test(file.name)) {
+        setDraft({ source: 'upload' });
+        void readUpload(file);
+      } else void openBundleFile(file);
     };
     window.addEventListener('dragover', over);
     window.addEventListener('drop', drop);
