@@ -13,6 +13,7 @@ import { type StoredEntry, type StoredFiles, folderStoreKey, hubStoreKey, saveMo
 import type { CallContext } from '../worker/rpc';
 import { CancelledError } from './extract';
 import { yieldToEvents } from '../worker/yield';
+import { everyMegabyte } from './progress';
 
 export type InstallRequest =
   | { kind: 'hub'; plan: HubPlan; token?: string }
@@ -93,17 +94,10 @@ async function readFolder(files: File[], context: CallContext<InstallProgress>):
 
 async function downloadPlan(plan: HubPlan, token: string | undefined, context: CallContext<InstallProgress>): Promise<Checkpoint> {
   if (plan.refusal) throw new ModelFilesError(plan.refusal);
-  const megabyte = 1 << 20;
-  let last = -megabyte;
   const files = await downloadHubModel(
     plan,
     token,
-    (done, total) => {
-      if (done - last >= megabyte || done === total) {
-        last = done;
-        context.progress({ stage: 'download', done, total });
-      }
-    },
+    everyMegabyte((done, total) => context.progress({ stage: 'download', done, total })),
     { signal: context.signal },
   );
   return {

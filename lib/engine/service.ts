@@ -17,6 +17,7 @@ import { CorpusTooLargeError, assertFitsMemory, sentenceCountRefusal } from './m
 import { type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from './runtime';
 import { type TokenizedCorpus, tokenizeCorpus } from './tokens';
 import { yieldToEvents } from '../worker/yield';
+import { everyMegabyte } from './progress';
 
 type Context = CallContext<RunProgress>;
 type Tokenizer = Awaited<ReturnType<typeof loadTokenizer>>;
@@ -189,17 +190,10 @@ export class ModelService {
       return bytes;
     }
     const url = `${modelBaseUrl(request.modelsUrl, request.model)}${manifest.onnx.file}`;
-    const megabyte = 1 << 20;
-    let last = -megabyte;
     return fetchModelBytes(
       url,
       manifest,
-      (done, total) => {
-        if (done - last >= megabyte || done === total) {
-          last = done;
-          context.progress({ stage: 'download', done, total });
-        }
-      },
+      everyMegabyte((done, total) => context.progress({ stage: 'download', done, total })),
       context.signal,
     );
   }
