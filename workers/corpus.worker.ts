@@ -2,7 +2,8 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { countTokens } from '../lib/corpus/count';
 import { loadTokenizer, tokenizerOfFiles } from '../lib/model/tokenizer';
-import { storedFiles, storedKeyOf } from '../lib/model/store';
+import { storedKeyOf } from '../lib/model/store';
+import { browserModelStore } from '../components/cache/modelStore';
 import type { CorpusApi } from '../lib/protocol/corpus';
 import { configureOrtWeb } from '../lib/runtime/ort';
 import { type ScopeLike, serve } from '../lib/worker/rpc';
@@ -16,7 +17,7 @@ serve<CorpusApi>(self as unknown as ScopeLike, {
     const key = `${modelsUrl}|${model}`;
     if (!tokenizers.has(key)) {
       const stored = storedKeyOf(model);
-      const loading = stored ? storedFiles(stored).then(tokenizerOfFiles) : loadTokenizer({ kind: 'local', modelsPath: modelsUrl, name: model });
+      const loading = stored ? browserModelStore.files(stored).then(tokenizerOfFiles) : loadTokenizer({ kind: 'local', modelsPath: modelsUrl, name: model });
       // A failed load is not kept: the next count tries again.
       loading.catch(() => tokenizers.delete(key));
       tokenizers.set(key, loading);

@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import type { OrtModule } from '../lib/engine/runtime';
 import { ModelService, errorKind } from '../lib/engine/service';
 import { installModel } from '../lib/engine/install';
+import { browserModelStore } from '../components/cache/modelStore';
 import type { ModelApi } from '../lib/protocol/model';
 import { configureOrtWeb } from '../lib/runtime/ort';
 import { type ScopeLike, WorkerClient, serve } from '../lib/worker/rpc';
@@ -16,7 +17,7 @@ const MAX_HELPERS = 3;
 const helperCount = Math.min(MAX_HELPERS, Math.max(0, (navigator.hardwareConcurrency || 2) - 1));
 const clients = Array.from({ length: helperCount }, (_, i) => new WorkerClient<AnalysisApi>(() => new Worker(new URL('./analysis.worker.ts', import.meta.url), { type: 'module', name: `analysis ${i + 1}` }) as never, `analysis ${i + 1}`));
 const helpers: AnalysisHelper[] = clients.map((client) => (slice, onHead, signal) => client.call('analyze', slice, { transfer: sliceTransfer(slice), onProgress: onHead, signal }));
-const service = new ModelService(ort as unknown as OrtModule, () => helpers);
+const service = new ModelService(ort as unknown as OrtModule, () => helpers, browserModelStore);
 // Loaded while the model prepares, so the first run's analysis does not wait for them.
 const startHelpers = () => clients.forEach((c) => c.call('ping', null).catch(() => {}));
 
@@ -25,7 +26,7 @@ serve<ModelApi>(
   {
     prepare: async (args, context) => (startHelpers(), await configured, service.prepare(args, context)),
     run: async (args, context) => (await configured, service.run(args, context)),
-    install: (args, context) => installModel(args, context),
+    install: (args, context) => installModel(args, context, browserModelStore),
   },
   errorKind,
 );

@@ -1,7 +1,7 @@
 // The browser's IndexedDB database of cached results: layouts per head ('projections'), whole
 // runs ('runs') and a small index of the runs ('runIndex', read without loading any run).
 // Every failure (private browsing, quota, a blocked upgrade) only means no cache.
-import { database } from '@/lib/util/idb';
+import { database } from './database';
 
 export const STORES = { projections: 'projections', runs: 'runs', runIndex: 'runIndex' } as const;
 

@@ -9,7 +9,7 @@ import { ModelConfigError } from '../model/config';
 import { type HubPlan, downloadHubModel, graphRefusal } from '../model/hub';
 import { type ModelManifest, type ModelSource, convertCheckpoint, describeSource, manifestFor } from '../model/manifest';
 import { SafetensorsError, parameterCounts, readSafetensorsHeader } from '../model/safetensors';
-import { type StoredEntry, type StoredFiles, folderStoreKey, hubStoreKey, saveModel } from '../model/store';
+import { type ModelStore, type StoredEntry, type StoredFiles, folderStoreKey, hubStoreKey } from '../model/store';
 import type { CallContext } from '../worker/rpc';
 import { CancelledError } from './extract';
 import { yieldToEvents } from '../worker/yield';
@@ -18,7 +18,17 @@ import { everyMegabyte } from './progress';
 export type InstallRequest =
   | { kind: 'hub'; plan: HubPlan; token?: string }
   /** Files of a folder the person picked (each with its webkitRelativePath). */
-  | { kind: 'folder'; files: File[] };
+  | { kind: 'folder'; files: PickedFile[] };
+
+/** What a picked folder's File offers (typed here: lib is checked without the DOM). */
+export interface PickedFile {
+  name: string;
+  size: number;
+  lastModified: number;
+  webkitRelativePath?: string;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  text(): Promise<string>;
+}
 
 export type InstallStage = 'download' | 'read' | 'convert' | 'store';
 
@@ -42,18 +52,18 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /** The file named `name` nearest the top of a picked folder. */
-function pick(files: File[], name: string): File | undefined {
-  const depth = (f: File) => (f.webkitRelativePath || f.name).split('/').length;
+function pick(files: PickedFile[], name: string): PickedFile | undefined {
+  const depth = (f: PickedFile) => (f.webkitRelativePath || f.name).split('/').length;
   return files.filter((f) => f.name === name).sort((a, b) => depth(a) - depth(b))[0];
 }
 
-async function readFolder(files: File[], context: CallContext<InstallProgress>): Promise<Checkpoint> {
+async function readFolder(files: PickedFile[], context: CallContext<InstallProgress>): Promise<Checkpoint> {
   const folder = (files[0]?.webkitRelativePath || '').split('/')[0] || 'local folder';
   const config = pick(files, 'config.json');
   if (!config) throw new ModelFilesError(`The folder "${folder}" has no config.json: pick the folder that holds a model's config.json, tokenizer.json and model.safetensors.`);
   const tokenizer = pick(files, 'tokenizer.json');
   if (!tokenizer) throw new ModelFilesError(`The folder "${folder}" has no tokenizer.json (the fast-tokenizer file QKViz tokenizes with).`);
-  let weightFiles: File[];
+  let weightFiles: PickedFile[];
   const single = pick(files, 'model.safetensors');
   if (single) weightFiles = [single];
   else {
@@ -110,7 +120,7 @@ async function downloadPlan(plan: HubPlan, token: string | undefined, context: C
 }
 
 /** Downloads or reads, converts and stores a model; returns its store entry (the manifest the page opens). */
-export async function installModel(request: InstallRequest, context: CallContext<InstallProgress>): Promise<StoredEntry> {
+export async function installModel(request: InstallRequest, context: CallContext<InstallProgress>, store: ModelStore): Promise<StoredEntry> {
   let what = request.kind === 'hub' ? request.plan.repo : 'the folder';
   try {
     const checkpoint = request.kind === 'hub' ? await downloadPlan(request.plan, request.token, context) : await readFolder(request.files, context);
@@ -130,7 +140,7 @@ export async function installModel(request: InstallRequest, context: CallContext
     context.progress({ stage: 'store', done: 0, total: 1 });
     const manifest: ModelManifest = { ...manifestFor(checkpoint.name, checkpoint.source, spec, { bytes: onnx.byteLength, sha256: await sha256Hex(onnx) }), storeKey: checkpoint.key };
     const entry: StoredEntry = { key: checkpoint.key, manifest, savedAt: Date.now() };
-    await saveModel(entry, checkpoint.files, onnx);
+    await store.save(entry, checkpoint.files, onnx);
     context.progress({ stage: 'store', done: 1, total: 1 });
     return entry;
   } catch (e) {

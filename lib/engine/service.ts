@@ -8,7 +8,7 @@ import { ModelFilesError, fetchManifest, modelBaseUrl } from '../model/catalog';
 import { fetchModelBytes } from '../model/download';
 import type { ModelManifest } from '../model/manifest';
 import { loadTokenizer, tokenizerOfFiles } from '../model/tokenizer';
-import { storedEntry, storedFiles, storedGraph, storedKeyOf } from '../model/store';
+import { type ModelStore, NO_MODEL_STORE, storedKeyOf } from '../model/store';
 import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult } from '../protocol/model';
 import { transferablesOf } from '../protocol/model';
 import type { CallContext } from '../worker/rpc';
@@ -67,6 +67,8 @@ export class ModelService {
   constructor(
     private ort: OrtModule,
     private helpers: () => AnalysisHelper[] = () => [],
+    /** Models opened by hub id or folder (the browser's IndexedDB in the model worker). */
+    private store: ModelStore = NO_MODEL_STORE,
   ) {}
 
   /** Loads the model and measures extraction throughput on a sample, before any run. */
@@ -149,7 +151,7 @@ export class ModelService {
     if (this.model?.key !== key) {
       const stored = storedKeyOf(request.model);
       if (stored) {
-        const [{ manifest }, files] = await Promise.all([storedEntry(stored), storedFiles(stored)]);
+        const [{ manifest }, files] = await Promise.all([this.store.entry(stored), this.store.files(stored)]);
         this.model = { key, manifest, tokenizer: await tokenizerOfFiles(files) };
       } else {
         const manifest = await fetchManifest(request.modelsUrl, request.model);
@@ -184,7 +186,7 @@ export class ModelService {
     const stored = storedKeyOf(request.model);
     if (stored) {
       context.progress({ stage: 'download', done: 0, total: manifest.onnx.bytes });
-      const bytes = await storedGraph(stored);
+      const bytes = await this.store.graph(stored);
       if (bytes.byteLength !== manifest.onnx.bytes) throw new ModelFilesError(`The stored copy of ${manifest.name} is damaged (${bytes.byteLength} of ${manifest.onnx.bytes} bytes): delete it and open the model again.`);
       context.progress({ stage: 'download', done: bytes.byteLength, total: manifest.onnx.bytes });
       return bytes;

@@ -1,6 +1,6 @@
 // Small promise wrappers over IndexedDB, for any database (the page's result cache, the
-// model store the model worker writes): open lazily with its object stores, get, get all,
-// a key range, and writes in one all-or-nothing transaction. Usable in workers.
+// model store the model and corpus workers use): open lazily with its object stores, get,
+// get all, a key range, and writes in one all-or-nothing transaction. Usable in workers.
 
 export interface Database {
   get<T>(store: string, key: string): Promise<T | undefined>;
