@@ -124,7 +124,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
         <Legend legend={d.legend} overlay={d.overlayData && overlay !== 'none' && !focus ? { figure: overlay, min: d.overlayData.min, max: d.overlayData.max } : null} tokens={!!focus} />
       </div>
       <div className="hud hud-bottom-right">
-        <WaitingNotice layouts={layouts} views={views} captions={captions.map((c) => c.split(' · ')[0])} />
+        <WaitingNotice layouts={layouts} views={views} captions={captions.map((c) => c.split(' · ')[0])} computing={scheduler.canCompute} />
         {compare === 'normalization' && mode === 'raw' && (
           <p className="notice" role="status">
             Choose paper or optimized vectors to compare them with raw.
@@ -144,6 +144,7 @@ function Notices() {
   const running = useApp((s) => s.run.status === 'running');
   const shown = useApp((s) => s.shown !== null);
   const layouts = useApp((s) => s.projection?.layouts ?? null);
+  const computing = useApp((s) => s.projection?.scheduler.canCompute ?? true);
   const focus = useView((s) => s.focus);
   const selected = useView((s) => s.selected);
   const views = useShownViews();
@@ -177,7 +178,7 @@ function Notices() {
           A new run is under way; this result stays until it succeeds.
         </p>
       )}
-      {layouts && !focus && <ArrivingNotice layouts={layouts} views={views} />}
+      {layouts && !focus && <ArrivingNotice layouts={layouts} views={views} computing={computing} />}
       {!focus && selected !== null && (
         <p className="notice" role="status">
           The selected sentence is highlighted in every head; Esc clears it.

@@ -60,6 +60,11 @@ export class ProjectionScheduler {
     readonly size = poolSize(),
   ) {}
 
+  /** False for a bundle opened without its vectors: it shows the layouts it came with and computes none. */
+  get canCompute(): boolean {
+    return hasVectors(this.result.data);
+  }
+
   get pending(): number {
     return this.queue.length + this.running.size;
   }
@@ -109,7 +114,7 @@ export class ProjectionScheduler {
     }
     if (generation !== this.generation || this.stopped) return;
     // A bundle opened without its vectors has the layouts it came with (and cached ones) only.
-    if (!hasVectors(this.result.data)) return;
+    if (!this.canCompute) return;
     this.enqueue(toCompute);
   }
 

@@ -10,13 +10,16 @@ import { viewSlot } from '../projection/LayoutStore';
 import type { ProjectionScheduler } from '../projection/ProjectionScheduler';
 import { useView, viewStore } from '../state/viewStore';
 
-function statusText(layouts: LayoutStore, views: LayoutView[], workers: number): string {
+function statusText(layouts: LayoutStore, views: LayoutView[], workers: number, computing: boolean): string {
   const total = layouts.layers * layouts.heads;
   const main = views[views.length - 1];
   const part = (method: 'pca' | 'umap') => {
     const v = { ...main, method };
     const at = layouts.completedAt.get(viewSlot(v));
-    return `${method.toUpperCase()} ${layouts.count(v)}/${total} heads${at !== undefined ? ` (${formatDuration(at)})` : ''}`;
+    const count = layouts.count(v);
+    // A bundle without its vectors cannot compute what it did not bring.
+    if (!computing && count < total) return `${method.toUpperCase()} ${count ? `${count}/${total} heads, the rest` : ''} not in this bundle`.replace('  ', ' ');
+    return `${method.toUpperCase()} ${count}/${total} heads${at !== undefined ? ` (${formatDuration(at)})` : ''}`;
   };
   const tick = layouts.epoch;
   const parts = [part('pca'), part('umap')];
@@ -31,7 +34,7 @@ function statusText(layouts: LayoutStore, views: LayoutView[], workers: number):
 
 export function ProjectionStatus({ layouts, scheduler, views }: { layouts: LayoutStore; scheduler: ProjectionScheduler; views: LayoutView[] }) {
   const key = JSON.stringify(views);
-  const text = useSyncExternalStore(layouts.subscribe, () => statusText(layouts, JSON.parse(key), scheduler.size));
+  const text = useSyncExternalStore(layouts.subscribe, () => statusText(layouts, JSON.parse(key), scheduler.size, scheduler.canCompute));
   const busy = useSyncExternalStore(layouts.subscribe, () => scheduler.pending > 0);
   const errors = useSyncExternalStore(layouts.subscribe, () => layouts.errors);
   return (
@@ -60,7 +63,7 @@ export function ProjectionStatus({ layouts, scheduler, views }: { layouts: Layou
 }
 
 /** In the head view: which of the shown layouts of the focused head are still on their way. */
-export function WaitingNotice({ layouts, views, captions }: { layouts: LayoutStore; views: LayoutView[]; captions: string[] }) {
+export function WaitingNotice({ layouts, views, captions, computing = true }: { layouts: LayoutStore; views: LayoutView[]; captions: string[]; computing?: boolean }) {
   const focus = useView((s) => s.focus);
   const key = JSON.stringify([views, captions, focus]);
   const waiting = useSyncExternalStore(layouts.subscribe, () => {
@@ -74,13 +77,15 @@ export function WaitingNotice({ layouts, views, captions }: { layouts: LayoutSto
   if (!focus || !waiting) return null;
   return (
     <p className="notice" role="status">
-      The {waiting} layout of L{focus.layer} H{focus.head} is being computed (moved to the front of the queue).
+      {computing
+        ? `The ${waiting} layout of L${focus.layer} H${focus.head} is being computed (moved to the front of the queue).`
+        : `The ${waiting} layout of L${focus.layer} H${focus.head} is not in this bundle, and computing it needs the run’s vectors.`}
     </p>
   );
 }
 
 /** Over the canvas while a shown projection is still arriving: how many heads so far and how long the rest take. */
-export function ArrivingNotice({ layouts, views }: { layouts: LayoutStore; views: LayoutView[] }) {
+export function ArrivingNotice({ layouts, views, computing = true }: { layouts: LayoutStore; views: LayoutView[]; computing?: boolean }) {
   const key = JSON.stringify(views);
   const text = useSyncExternalStore(layouts.subscribe, () => {
     const total = layouts.layers * layouts.heads;
@@ -90,10 +95,11 @@ export function ArrivingNotice({ layouts, views }: { layouts: LayoutStore; views
         const n = layouts.count(v);
         if (n === total) return null;
         const left = layouts.remainingMs(v);
+        if (!computing) return `${v.method.toUpperCase()} ${v.dims}D of these vectors is not in this bundle (${n} of ${total} heads); computing it needs the run’s vectors`;
         return `${v.method.toUpperCase()}: ${n} of ${total} heads so far${left !== null ? `, about ${formatDuration(left)} for the rest` : ''}`;
       })
       .filter(Boolean);
-    return parts.length ? `${parts.join('; ')}. Heads appear as they finish.` : '';
+    return parts.length ? `${parts.join('; ')}.${computing ? ' Heads appear as they finish.' : ' Choose the view the bundle holds.'}` : '';
   });
   if (!text) return null;
   return (
