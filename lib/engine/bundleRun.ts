@@ -6,7 +6,7 @@
 import type { Analysis } from '../analysis/analyze';
 import type { HeadDistances, HeadSimilarityKind } from '../analysis/headSimilarity';
 import { NORMALIZATION_MODES, type NormalizationMode } from '../analysis/normalize';
-import { type BundleArray, type BundleArrayInfo, BundleError, type ByteSource, bytesSource, readBundleHeader, readBundleParts, writeBundle } from '../io/bundle';
+import { type BundleArray, type BundleArrayInfo, BundleError, type BundleHeader, type ByteSource, bytesSource, readSourceArrays, readSourceHeader, writeBundle } from '../io/bundle';
 import { fromFloat16, toFloat16 } from '../io/float16';
 import type { RunResult } from '../protocol/model';
 import type { ProjectionMethod } from '../projection/project';
@@ -133,8 +133,7 @@ export interface BundleFacts {
 }
 
 /** What a bundle holds, from its header alone, and what of it a tab can hold; refuses a bundle whose views alone do not fit. */
-export function describeBundle(header: Uint8Array, limit = MAX_RESULT_BYTES): BundleFacts {
-  const { meta, infos } = readBundleHeader<Meta>(header);
+function describeBundle({ meta, infos }: BundleHeader<Meta>, limit: number): BundleFacts {
   if (meta?.kind !== BUNDLE_KIND) throw new BundleError('not-a-bundle', 'This bundle does not hold a QKViz run.');
   const lengths = meta.data.sentences.map((s) => s.ids.length);
   const tokens = lengths.reduce((a, b) => a + b, 0);
@@ -156,13 +155,12 @@ export function describeBundle(header: Uint8Array, limit = MAX_RESULT_BYTES): Bu
 
 /** Opens a run bundle from a byte source: everything when it fits, else its views (and says so). */
 export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES): Promise<RunBundle> {
-  const preamble = await source.read(0, Math.min(source.size, 24));
-  const headerEnd = preamble.byteLength >= 24 ? 24 + new DataView(preamble.buffer, preamble.byteOffset, 24).getUint32(12, true) : 24;
-  const facts = describeBundle(await source.read(0, Math.min(source.size, headerEnd)), limit);
+  const header = await readSourceHeader<Meta>(source);
+  const facts = describeBundle(header, limit);
   const { meta, lengths } = facts;
-  const contents = await readBundleParts<Meta>(source, (info) => facts.vectors || !VECTOR_ARRAYS.has(info.name));
+  const arrays = await readSourceArrays(source, header, (info) => facts.vectors || !VECTOR_ARRAYS.has(info.name));
   const array = (name: string) => {
-    const a = contents.arrays.get(name);
+    const a = arrays.get(name);
     if (!a) throw new BundleError('corrupt', `This bundle lacks its ${name} array.`);
     return a;
   };

@@ -103,7 +103,7 @@ export interface BundleContents<M> {
 }
 
 /** The header alone: cheap, to say what a bundle holds (and refuse it) before its arrays are checked. */
-export function readBundleHeader<M>(bytes: Uint8Array): { version: number; meta: M; infos: BundleArrayInfo[]; dataStart: number } {
+export function readBundleHeader<M>(bytes: Uint8Array): BundleHeader<M> {
   if (bytes.byteLength < PREAMBLE || new TextDecoder().decode(bytes.subarray(0, 8)) !== BUNDLE_MAGIC) {
     throw new BundleError('not-a-bundle', 'This is not a QKViz bundle (.qkviz): it does not start with the bundle signature.');
   }
@@ -163,19 +163,29 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
   return { size: bytes.byteLength, read: async (start, end) => bytes.subarray(start, end) };
 }
 
-/** The header, then only the arrays `wanted` picks, each read by its own range: a part of a file larger than memory. */
-export async function readBundleParts<M>(source: ByteSource, wanted: (info: BundleArrayInfo, meta: M) => boolean): Promise<BundleContents<M>> {
+export interface BundleHeader<M> {
+  version: number;
+  meta: M;
+  infos: BundleArrayInfo[];
+  dataStart: number;
+}
+
+/** A source's header, read and checked once (two small reads: the preamble, then the header). */
+export async function readSourceHeader<M>(source: ByteSource): Promise<BundleHeader<M>> {
   const preamble = await source.read(0, Math.min(source.size, PREAMBLE));
   const length = preamble.byteLength >= PREAMBLE ? new DataView(preamble.buffer, preamble.byteOffset, PREAMBLE).getUint32(12, true) : 0;
-  const head = await source.read(0, Math.min(source.size, PREAMBLE + length));
-  const { version, meta, infos, dataStart } = readBundleHeader<M>(head);
+  return readBundleHeader<M>(await source.read(0, Math.min(source.size, PREAMBLE + length)));
+}
+
+/** Only the arrays `wanted` picks, each read by its own range: a part of a file larger than memory. */
+export async function readSourceArrays<M>(source: ByteSource, header: BundleHeader<M>, wanted: (info: BundleArrayInfo) => boolean): Promise<Map<string, BundleArray>> {
   const arrays = new Map<string, BundleArray>();
-  for (const info of infos) {
-    if (!wanted(info, meta)) continue;
-    const start = dataStart + info.offset;
+  for (const info of header.infos) {
+    if (!wanted(info)) continue;
+    const start = header.dataStart + info.offset;
     const end = start + info.byteLength;
     if (end > source.size) throw truncated(info, end, source.size);
     arrays.set(info.name, decodeArray(info, await source.read(start, end)));
   }
-  return { version, meta, arrays, infos };
+  return arrays;
 }

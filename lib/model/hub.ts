@@ -179,14 +179,18 @@ interface HeaderFacts {
   dtypes: Record<string, number>;
 }
 
-/** A safetensors file's size and parameters from its header alone. */
+/** Bytes read first for a safetensors header: enough for most files' whole header in one request. */
+const HEADER_PREFIX = 64 * 1024;
+
+/** A safetensors file's size and parameters from its header alone (one Range request, two for a very long header). */
 async function safetensorsFacts(ref: HubRef, commit: string, file: string, options: Options): Promise<HeaderFacts | null> {
-  const head = await readPrefix(ref, commit, file, 8, options);
+  const head = await readPrefix(ref, commit, file, HEADER_PREFIX, options);
   if (!head) return null;
   if (head.bytes.byteLength < 8) throw new HubError('truncated', `${ref.repo}/${file} is shorter than a safetensors header.`);
   let counts: ReturnType<typeof parameterCounts>;
   try {
-    const whole = await readPrefix(ref, commit, file, 8 + safetensorsHeaderLength(head.bytes), options);
+    const needed = 8 + safetensorsHeaderLength(head.bytes);
+    const whole = needed <= head.bytes.byteLength ? head : await readPrefix(ref, commit, file, needed, options);
     counts = parameterCounts(readSafetensorsHeader(whole!.bytes).header);
   } catch (e) {
     if (!(e instanceof SafetensorsError)) throw e;
@@ -280,21 +284,26 @@ export async function planHubModel(ref: HubRef, options: Options = {}): Promise<
     throw new HubError('no-tokenizer', `"${ref.repo}" has no tokenizer.json (the fast-tokenizer file QKViz tokenizes with).`);
   }
   const downloadBytes = weights.reduce((a, w) => a + w.bytes, 0);
-  const graphBytes = parameters * 4;
-  const memoryBytes = downloadBytes + 3 * graphBytes;
+  const { graphBytes, memoryBytes } = memoryFor(parameters, downloadBytes);
   const plan: HubPlan = { endpoint, repo: ref.repo, revision, commit, spec, config, weights, tokenizerFiles, downloadBytes, parameters, dtypes, graphBytes, memoryBytes };
   const refused = graphRefusal(ref.repo, parameters, downloadBytes);
   if (refused) plan.refusal = refused;
   return plan;
 }
 
+/** The float32 graph (4 bytes a parameter) and the peak while converting and opening it: the files, the widened weights, the graph and onnxruntime's copy. */
+function memoryFor(parameters: number, fileBytes: number): { graphBytes: number; memoryBytes: number } {
+  const graphBytes = parameters * 4;
+  return { graphBytes, memoryBytes: fileBytes + 3 * graphBytes };
+}
+
 /** Why a tab cannot hold a checkpoint of this many parameters, with numbers; null when it can. */
 export function graphRefusal(name: string, parameters: number, fileBytes: number): string | null {
-  const graphBytes = parameters * 4;
+  const { graphBytes, memoryBytes } = memoryFor(parameters, fileBytes);
   if (graphBytes <= MAX_GRAPH_BYTES) return null;
   return (
     `${name} has ${(parameters / 1e6).toFixed(0)}M parameters: its float32 graph would be ${formatBytes(graphBytes)}, more than the ${formatBytes(MAX_GRAPH_BYTES)} ` +
-    `a browser tab can hold (one ONNX file is at most 2 GiB and onnxruntime-web's memory 4 GiB), and opening it would take about ${formatBytes(fileBytes + 3 * graphBytes)}. ` +
+    `a browser tab can hold (one ONNX file is at most 2 GiB and onnxruntime-web's memory 4 GiB), and opening it would take about ${formatBytes(memoryBytes)}. ` +
     `Choose a model under about ${Math.floor(MAX_GRAPH_BYTES / 4 / 1e6)}M parameters (e.g. HuggingFaceTB/SmolLM2-135M, gpt2), or use the CLI.`
   );
 }
@@ -344,9 +353,9 @@ async function downloadFile(plan: HubPlan, ref: HubRef, file: HubFile, onBytes: 
 export async function downloadHubModel(plan: HubPlan, token: string | undefined, onProgress: (done: number, total: number) => void, options: Options = {}): Promise<HubFiles> {
   const ref: HubRef = { endpoint: plan.endpoint, repo: plan.repo, revision: plan.commit, token };
   const text = async (file: string) => {
-    const res = await request(fileUrl(plan.endpoint, plan.repo, plan.commit, file), ref, file, { headers: headersFor(ref) }, options);
-    if (!res.ok) throw refusal(res, ref, file);
-    return res.text();
+    const t = await fetchText(ref, plan.commit, file, options);
+    if (t === null) throw new HubError('no-tokenizer', `${plan.repo} no longer has ${file} at ${plan.commit.slice(0, 12)}: look it up again.`);
+    return t;
   };
   const tokenizer = await text('tokenizer.json');
   const tokenizerConfig = plan.tokenizerFiles.includes('tokenizer_config.json') ? await text('tokenizer_config.json') : undefined;

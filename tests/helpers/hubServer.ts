@@ -72,8 +72,8 @@ export async function startHubServer(repos: Record<string, HubRepo>): Promise<Hu
     if (req.method === 'HEAD') return void res.end();
     const key = `${repo}/${file}`;
     const cut = r.cutAlways?.includes(file) || (r.cutOnce?.includes(file) && !cutDone.has(key));
-    // A cut applies to downloads of the data, not to the few header bytes read before one.
-    if (cut && body.byteLength > 4096) {
+    // A cut applies to downloads of the data (whole, or resumed to the end), not to the bounded header reads before one.
+    if (cut && !(range && range[2])) {
       cutDone.add(key);
       res.write(body.subarray(0, Math.floor(body.byteLength / 2)), () => res.socket?.destroy());
       return;
