@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { openBrowser } from '../tests/e2e/browser.ts';
 import { startHubServer, repoFromDir } from '../tests/helpers/hubServer.ts';
 const F = '/work/main/tests/fixtures/hub/qkviz-test';
-const hub = await startHubServer({ 'qkviz-test/tiny-llama': { files: repoFromDir(join(F, 'tiny-llama')) }, 'qkviz-test/slow': { files: repoFromDir(join(F, 'tiny-gpt2')) } });
+const hub = await startHubServer({
+  'qkviz-test/tiny-llama': { files: repoFromDir(join(F, 'tiny-llama')) },
+  'qkviz-test/slow': { files: repoFromDir(join(F, 'tiny-gpt2')) },
+});
 const next = spawn('node_modules/.bin/next', ['start', '-p', '3123', '-H', '127.0.0.1'], { stdio: 'ignore' });
 await new Promise((r) => setTimeout(r, 4000));
 const b = await openBrowser();
@@ -23,4 +26,6 @@ await p.getByRole('button', { name: 'Look up' }).click();
 await p.getByTestId('model-picker-error').waitFor();
 await p.screenshot({ path: '.exp/picker-error.png' });
 console.log(b.errors);
-await b.close(); next.kill(); await hub.close();
+await b.close();
+next.kill();
+await hub.close();

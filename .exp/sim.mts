@@ -14,9 +14,29 @@ const g = geometryDistances(data, an.params.paper);
 console.log('geometry', (performance.now() - t).toFixed(0), 'ms tokens', g.sampled);
 // same-layer vs cross-layer mean distance
 for (const d of [a, g]) {
-  let same = 0, ns = 0, cross = 0, nc = 0;
-  for (let i = 0; i < 72; i++) for (let j = i + 1; j < 72; j++) { const v = d.values[i * 72 + j]; if (Math.floor(i / 12) === Math.floor(j / 12)) { same += v; ns++; } else { cross += v; nc++; } }
+  let same = 0,
+    ns = 0,
+    cross = 0,
+    nc = 0;
+  for (let i = 0; i < 72; i++)
+    for (let j = i + 1; j < 72; j++) {
+      const v = d.values[i * 72 + j];
+      if (Math.floor(i / 12) === Math.floor(j / 12)) {
+        same += v;
+        ns++;
+      } else {
+        cross += v;
+        nc++;
+      }
+    }
   console.log(d.kind, 'mean same-layer', (same / ns).toFixed(3), 'cross-layer', (cross / nc).toFixed(3));
   const nn = Array.from({ length: 72 }, (_, c) => nearestHeads(d, c, 1)[0].cell);
-  console.log(d.kind, 'nearest head in same layer:', nn.filter((n, c) => Math.floor(n / 12) === Math.floor(c / 12)).length, '/ 72', 'adjacent layer', nn.filter((n, c) => Math.abs(Math.floor(n / 12) - Math.floor(c / 12)) === 1).length);
+  console.log(
+    d.kind,
+    'nearest head in same layer:',
+    nn.filter((n, c) => Math.floor(n / 12) === Math.floor(c / 12)).length,
+    '/ 72',
+    'adjacent layer',
+    nn.filter((n, c) => Math.abs(Math.floor(n / 12) - Math.floor(c / 12)) === 1).length,
+  );
 }

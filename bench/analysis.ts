@@ -27,10 +27,14 @@ async function prepare(page: Page, text: string | null): Promise<void> {
     Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(box, value);
     box.dispatchEvent(new Event('input', { bubbles: true }));
   }, text);
-  await page.waitForFunction((b) => {
-    const t = document.querySelector('[data-testid="corpus-tokens"][data-counted="yes"]');
-    return !!t && t.textContent !== b;
-  }, before, { timeout: 120_000 });
+  await page.waitForFunction(
+    (b) => {
+      const t = document.querySelector('[data-testid="corpus-tokens"][data-counted="yes"]');
+      return !!t && t.textContent !== b;
+    },
+    before,
+    { timeout: 120_000 },
+  );
 }
 
 /** Runs the pasted corpus; seconds from the click to the full PCA matrix, and the run's own timings. */
@@ -40,11 +44,23 @@ async function run(page: Page): Promise<{ toMatrix: number; extract: number; ana
   const clicked = await page.evaluate(() => performance.now());
   await run.click();
   const done = await page
-    .waitForFunction(() => /PCA 72\/72 heads/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? '') && document.querySelector('[data-testid="timings"]') && performance.now(), undefined, { timeout: 900_000, polling: 50 })
+    .waitForFunction(
+      () =>
+        /PCA 72\/72 heads/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? '') &&
+        document.querySelector('[data-testid="timings"]') &&
+        performance.now(),
+      undefined,
+      { timeout: 900_000, polling: 50 },
+    )
     .then((h) => h.jsonValue() as Promise<number>);
   const timings = (await page.getByTestId('timings').textContent()) ?? '';
   const seconds = (label: string) => Number(new RegExp(`${label} ([\\d.]+) s`).exec(timings)?.[1]);
-  return { toMatrix: (done - clicked) / 1000, extract: seconds('extract'), analyze: seconds('normalize'), tokens: (await page.getByTestId('corpus-tokens').textContent()) ?? '' };
+  return {
+    toMatrix: (done - clicked) / 1000,
+    extract: seconds('extract'),
+    analyze: seconds('normalize'),
+    tokens: (await page.getByTestId('corpus-tokens').textContent()) ?? '',
+  };
 }
 
 console.log('Analysis and pipeline, Chromium, WASM (each row one run in a fresh browser profile):');

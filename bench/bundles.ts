@@ -13,14 +13,18 @@ import { withApp } from './app';
 const ROOT = resolve(import.meta.dirname, '..');
 const PORT = Number(process.env.BENCH_PORT ?? 3919);
 const dir = mkdtempSync(join(tmpdir(), 'qkviz-bench-bundles-'));
-const lines = readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8').trim().split('\n');
+const lines = readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8')
+  .trim()
+  .split('\n');
 const cli = join(ROOT, 'scripts', 'qkviz.mjs');
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
 
 /** Runs the CLI (optionally pinned to cores with taskset) and returns its log. */
 function qkviz(args: string[], cores?: string): { log: string; seconds: number } {
   const started = performance.now();
-  const r = cores ? spawnSync('taskset', ['-c', cores, process.execPath, cli, ...args], { encoding: 'utf8' }) : spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  const r = cores
+    ? spawnSync('taskset', ['-c', cores, process.execPath, cli, ...args], { encoding: 'utf8' })
+    : spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`qkviz ${args.join(' ')} failed:\n${r.stderr}`);
   return { log: r.stderr, seconds: (performance.now() - started) / 1000 };
 }
@@ -32,13 +36,15 @@ function corpus(name: string, copies: number): string {
 }
 
 const only = process.env.BENCH_ONLY?.split(',');
-const made = (['5k', '24k', '100k'] as const).filter((l) => !only || only.includes(l)).map((label) => {
-  const [copies, contents] = label === '5k' ? [1, 'full'] : label === '24k' ? [4.6, 'full'] : [20, 'views'];
-  const file = join(dir, `${label}.qkviz`);
-  const { log, seconds } = qkviz(['bundle', '--input', corpus(label, copies), '--out', file, '--contents', contents]);
-  const tokens = /sentences, ([\d]+) tokens/.exec(log)?.[1] ?? '?';
-  return { label, file, tokens: Number(tokens), contents, bytes: statSync(file).size, makeS: seconds };
-});
+const made = (['5k', '24k', '100k'] as const)
+  .filter((l) => !only || only.includes(l))
+  .map((label) => {
+    const [copies, contents] = label === '5k' ? [1, 'full'] : label === '24k' ? [4.6, 'full'] : [20, 'views'];
+    const file = join(dir, `${label}.qkviz`);
+    const { log, seconds } = qkviz(['bundle', '--input', corpus(label, copies), '--out', file, '--contents', contents]);
+    const tokens = /sentences, ([\d]+) tokens/.exec(log)?.[1] ?? '?';
+    return { label, file, tokens: Number(tokens), contents, bytes: statSync(file).size, makeS: seconds };
+  });
 
 await withApp(PORT, async (page, base) => {
   console.log('Bundles of the default corpus repeated (all-MiniLM-L6-v2, 72 heads, PCA 3D of optimized vectors), Chromium, software rendering:');
@@ -49,7 +55,10 @@ await withApp(PORT, async (page, base) => {
     await page.getByTestId('bundle-file').setInputFiles(m.file);
     const end = await page
       .waitForFunction(
-        () => document.querySelector('[data-testid="result-source"]')?.textContent?.includes('from bundle') && /PCA 72\/72 heads/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? '') && performance.now(),
+        () =>
+          document.querySelector('[data-testid="result-source"]')?.textContent?.includes('from bundle') &&
+          /PCA 72\/72 heads/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? '') &&
+          performance.now(),
         undefined,
         { timeout: 600_000, polling: 50 },
       )
@@ -67,4 +76,6 @@ const tokensPerSecond = (log: string) => Number(/\((\d+) tokens\/s\)/.exec(log)?
 const one = tokensPerSecond(qkviz(['extract', '--input', input, '--out', join(dir, 'x1')], '0').log);
 const all = tokensPerSecond(qkviz(['extract', '--input', input, '--out', join(dir, 'xn')]).log);
 const n = cpus().length;
-console.log(`CLI extraction of the 24k corpus: ${one.toLocaleString('en-US')} tokens/s on 1 core, ${all.toLocaleString('en-US')} tokens/s on ${n} cores (${(all / one).toFixed(2)}× the single core)`);
+console.log(
+  `CLI extraction of the 24k corpus: ${one.toLocaleString('en-US')} tokens/s on 1 core, ${all.toLocaleString('en-US')} tokens/s on ${n} cores (${(all / one).toFixed(2)}× the single core)`,
+);

@@ -22,7 +22,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const model = await openNodeModel(join(ROOT, 'public', 'models', 'all-MiniLM-L6-v2'));
 const plainGraph = keepOnlyOutputs(model.onnx, [LAST_HIDDEN_STATE]);
-const open = (graph: Uint8Array, sessionOptions?: InferenceSession.SessionOptions) => openModel(ort as unknown as OrtModule, graph, ['cpu'], { sessionOptions });
+const open = (graph: Uint8Array, sessionOptions?: InferenceSession.SessionOptions) =>
+  openModel(ort as unknown as OrtModule, graph, ['cpu'], { sessionOptions });
 const corpusOf = (text: string) => tokenizeCorpus(model.tokenizer, parseCorpus(text).sentences, model.manifest.maxTokens);
 const defaultCorpus = corpusOf(readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -70,7 +71,9 @@ if (process.env.VARIANTS !== '0') {
     const p = await open(plainGraph, options);
     const f = await open(model.onnx, options);
     const b = await benchmarkExtraction(p, f, model.manifest, defaultCorpus, 2);
-    console.log(`  ${label}: plain ${Math.round(b.plainTokensPerSecond)} tokens/s, extraction ${Math.round(b.extractTokensPerSecond)} tokens/s, ratio ${b.ratio.toFixed(3)}×`);
+    console.log(
+      `  ${label}: plain ${Math.round(b.plainTokensPerSecond)} tokens/s, extraction ${Math.round(b.extractTokensPerSecond)} tokens/s, ratio ${b.ratio.toFixed(3)}×`,
+    );
     await p.release();
     await f.release();
   }

@@ -11,7 +11,9 @@ import { withApp } from './app';
 const ROOT = resolve(import.meta.dirname, '..');
 const PORT = Number(process.env.BENCH_PORT ?? 3919);
 const ORBIT_STEPS = 40;
-const sentences = readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8').split('\n').filter((l) => l.trim());
+const sentences = readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim());
 
 async function paste(page: Page, text: string) {
   await page.getByRole('radio', { name: 'Paste', exact: true }).check();
@@ -34,7 +36,11 @@ async function orbit(page: Page): Promise<{ frameMs: number; drawn: number; tota
   await page.mouse.up();
   const ms = Date.now() - t0;
   const drawnFrames = (await frames()) - started;
-  return { frameMs: ms / Math.max(1, drawnFrames), drawn: Number(await view.getAttribute('data-drawn-points')), total: Number(await view.getAttribute('data-total-points')) };
+  return {
+    frameMs: ms / Math.max(1, drawnFrames),
+    drawn: Number(await view.getAttribute('data-drawn-points')),
+    total: Number(await view.getAttribute('data-total-points')),
+  };
 }
 
 /** Runs a corpus on WASM and waits for every head's PCA layout (projections then stopped). */
@@ -44,7 +50,10 @@ async function runCorpus(page: Page, url: string, corpus: string[]) {
   await paste(page, corpus.join('\n'));
   await page.locator('[data-testid="corpus-tokens"][data-counted="yes"]').waitFor({ timeout: 120_000 });
   await page.getByRole('button', { name: 'Run', exact: true }).click();
-  await page.waitForFunction(() => /PCA \d+\/\d+ heads \(/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? ''), undefined, { timeout: 900_000, polling: 500 });
+  await page.waitForFunction(() => /PCA \d+\/\d+ heads \(/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? ''), undefined, {
+    timeout: 900_000,
+    polling: 500,
+  });
   await page.getByRole('button', { name: 'Stop projecting' }).click();
   // The run's cache write (a structured clone on the main thread) ends before the orbit is timed.
   await page.getByText('This run is saved to the cache once its PCA matrix is drawn.').waitFor({ state: 'detached', timeout: 300_000 });

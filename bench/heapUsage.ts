@@ -51,7 +51,9 @@ export class HeapUsage {
             new Promise((resolve) => {
               const id = this.nextId++;
               replies.set(id, resolve);
-              void parent.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method: m, params: p ?? {} }) }).catch(() => resolve(null));
+              void parent
+                .send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method: m, params: p ?? {} }) })
+                .catch(() => resolve(null));
               setTimeout(() => resolve(null), 5000);
             }),
         };

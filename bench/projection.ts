@@ -48,7 +48,8 @@ if (process.argv[2] === '--memory') {
   const data = await extract(copies);
   const analysis = await analyzeHeads(data);
   for (let l = 0; l < data.layers; l++) {
-    for (let h = 0; h < data.heads; h++) projectHead(jointVectors(data, l, h, analysis.params[MODE][l * data.heads + h]), data.headDim, { ...DEFAULT_PROJECTION, method: 'pca' });
+    for (let h = 0; h < data.heads; h++)
+      projectHead(jointVectors(data, l, h, analysis.params[MODE][l * data.heads + h]), data.headDim, { ...DEFAULT_PROJECTION, method: 'pca' });
   }
   projectHead(jointVectors(data, 2, 3, analysis.params[MODE][2 * data.heads + 3]), data.headDim, { ...DEFAULT_PROJECTION, method: 'umap' });
   console.log(JSON.stringify({ tokens: data.tokenCount, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }));
@@ -61,7 +62,8 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const data = await extract(1);
 const analysis = await analyzeHeads(data);
 const heads = Array.from({ length: data.layers * data.heads }, (_, i) => ({ layer: Math.floor(i / data.heads), head: i % data.heads }));
-const joint = (i: number, mode = MODE) => jointVectors(data, heads[i].layer, heads[i].head, mode === 'raw' ? identityNormalization(data.headDim) : analysis.params[mode][i]);
+const joint = (i: number, mode = MODE) =>
+  jointVectors(data, heads[i].layer, heads[i].head, mode === 'raw' ? identityNormalization(data.headDim) : analysis.params[mode][i]);
 const d = data.headDim;
 const n = 2 * data.tokenCount;
 console.log(`default corpus: ${data.tokenCount} tokens → ${n} points per head, ${heads.length} heads, vectors: ${MODE}`);
@@ -81,7 +83,9 @@ heads.forEach((_, i) => {
   ours[i].explainedVariance!.forEach((v, c) => (worstVarianceGap = Math.max(worstVarianceGap, Math.abs(v - variance[c]))));
 });
 const mlPcaMs = performance.now() - t;
-console.log(`\nPCA, all ${heads.length} heads, 3D: ours ${fmt(oursPcaMs)} vs ml-pca ${fmt(mlPcaMs)} → ${(mlPcaMs / oursPcaMs).toFixed(1)}× faster; largest explained-variance gap ${worstVarianceGap.toExponential(1)} (components checked in tests/lib/projection/pca.test.ts)`);
+console.log(
+  `\nPCA, all ${heads.length} heads, 3D: ours ${fmt(oursPcaMs)} vs ml-pca ${fmt(mlPcaMs)} → ${(mlPcaMs / oursPcaMs).toFixed(1)}× faster; largest explained-variance gap ${worstVarianceGap.toExponential(1)} (components checked in tests/lib/projection/pca.test.ts)`,
+);
 
 // UMAP: ours with its defaults (WebAssembly, PCA start, half umap-js's epochs), one worker, every head
 const params: ProjectionParams = { ...DEFAULT_PROJECTION, method: 'umap', dims: 3, seed: 1 };
@@ -133,19 +137,31 @@ for (const i of sample) {
   equalEpochsMs.push(same.ms);
   const learn = projectHead(x, d, { ...params, init: 'random', epochs: 50 });
   learnSettingsMs.push(learn.ms);
-  const [tRef, tOurs, tSame, tLearn] = [Float64Array.from(emb.flat()), umapOurs[i].coords, same.coords, learn.coords].map((y) => trustworthiness(x, d, y, 3, 10, TRUST_SAMPLE));
+  const [tRef, tOurs, tSame, tLearn] = [Float64Array.from(emb.flat()), umapOurs[i].coords, same.coords, learn.coords].map((y) =>
+    trustworthiness(x, d, y, 3, 10, TRUST_SAMPLE),
+  );
   if (tOurs >= tRef - 0.005) asGood++;
-  trust.push(`L${heads[i].layer} H${heads[i].head} umap-js ${tRef.toFixed(4)}, ours ${tOurs.toFixed(4)} (${tOurs - tRef >= 0 ? '+' : ''}${(tOurs - tRef).toFixed(4)}), ours at its settings ${tSame.toFixed(4)}, ours random start 50 epochs ${tLearn.toFixed(4)}`);
+  trust.push(
+    `L${heads[i].layer} H${heads[i].head} umap-js ${tRef.toFixed(4)}, ours ${tOurs.toFixed(4)} (${tOurs - tRef >= 0 ? '+' : ''}${(tOurs - tRef).toFixed(4)}), ours at its settings ${tSame.toFixed(4)}, ours random start 50 epochs ${tLearn.toFixed(4)}`,
+  );
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const perHeadBaseline = mean(baselineMs);
 const baselineAll = perHeadBaseline * heads.length;
 const perHeadOurs = oursSingleMs / heads.length;
 console.log(`\nUMAP 3D, ${n} points a head (${availableParallelism()} cores):`);
-console.log(`  umap-js defaults (random start, ${equalEpochs} epochs), head after head: ${fmt(perHeadBaseline)} a head (mean of ${sample.length} heads) → ${fmt(baselineAll)} for all ${heads.length}`);
-console.log(`  equal epochs — ours at umap-js's settings on the same heads: ${fmt(mean(equalEpochsMs))} a head → ${(perHeadBaseline / mean(equalEpochsMs)).toFixed(1)}× per worker`);
-console.log(`  equal quality — ours with its defaults (PCA start, ${umapEpochs(n)} epochs), 1 worker, all ${heads.length} heads: ${fmt(oursSingleMs)} (${fmt(perHeadOurs)} a head) → ${(perHeadBaseline / perHeadOurs).toFixed(1)}× per worker`);
-console.log(`  ours at umap-learn's QKViz-like settings (random start, 50 epochs; umap-learn itself, numba, one thread: 1.06 s a head, measured for the issue): ${fmt(mean(learnSettingsMs))} a head`);
+console.log(
+  `  umap-js defaults (random start, ${equalEpochs} epochs), head after head: ${fmt(perHeadBaseline)} a head (mean of ${sample.length} heads) → ${fmt(baselineAll)} for all ${heads.length}`,
+);
+console.log(
+  `  equal epochs — ours at umap-js's settings on the same heads: ${fmt(mean(equalEpochsMs))} a head → ${(perHeadBaseline / mean(equalEpochsMs)).toFixed(1)}× per worker`,
+);
+console.log(
+  `  equal quality — ours with its defaults (PCA start, ${umapEpochs(n)} epochs), 1 worker, all ${heads.length} heads: ${fmt(oursSingleMs)} (${fmt(perHeadOurs)} a head) → ${(perHeadBaseline / perHeadOurs).toFixed(1)}× per worker`,
+);
+console.log(
+  `  ours at umap-learn's QKViz-like settings (random start, 50 epochs; umap-learn itself, numba, one thread: 1.06 s a head, measured for the issue): ${fmt(mean(learnSettingsMs))} a head`,
+);
 console.log(`  the same, pool of ${WORKERS} worker(s): ${fmt(oursPoolMs)} → ${(baselineAll / oursPoolMs).toFixed(1)}× umap-js head after head`);
 console.log(`  trustworthiness (k = 10, ${TRUST_SAMPLE} sampled points ranked against all ${n}, the same sample for every layout): ${trust.join('; ')}`);
 console.log(`  ours ≥ umap-js − 0.005 on ${asGood}/${sample.length} heads`);
@@ -153,7 +169,9 @@ console.log(`  ours ≥ umap-js − 0.005 on ${asGood}/${sample.length} heads`);
 // Normalization effect in the projection: distance to the most-attended key ÷ chance.
 const ratioOf = (coords: Float32Array, i: number) => {
   const half = coords.length / 2;
-  return new HeadPairs(coords.subarray(0, half), coords.subarray(half), 3, data.sentenceStarts, data.attentionStarts, analysisAttention(i)).figures(identityNormalization(3)).argmaxRatio;
+  return new HeadPairs(coords.subarray(0, half), coords.subarray(half), 3, data.sentenceStarts, data.attentionStarts, analysisAttention(i)).figures(
+    identityNormalization(3),
+  ).argmaxRatio;
 };
 function analysisAttention(i: number): Float32Array {
   const size = data.attentionStarts[data.sentences.length];
@@ -163,15 +181,22 @@ const pcaRaw = heads.map((_, i) => ratioOf(projectHead(joint(i, 'raw'), d, { ...
 for (const mode of ['paper', 'optimized'] as const) {
   const pcaMode = heads.map((_, i) => ratioOf(projectHead(joint(i, mode), d, { ...DEFAULT_PROJECTION, method: 'pca' }).coords, i));
   const better = pcaMode.filter((r, i) => r < pcaRaw[i]).length;
-  console.log(`\nPCA 3D, distance query→most-attended key ÷ random pairs: ${mode} lower than raw on ${better}/${heads.length} heads (median ${median(pcaMode).toFixed(3)} vs raw ${median(pcaRaw).toFixed(3)})`);
+  console.log(
+    `\nPCA 3D, distance query→most-attended key ÷ random pairs: ${mode} lower than raw on ${better}/${heads.length} heads (median ${median(pcaMode).toFixed(3)} vs raw ${median(pcaRaw).toFixed(3)})`,
+  );
 }
 const umapRaw = sample.map((i) => ratioOf(projectHead(joint(i, 'raw'), d, params).coords, i));
 const umapMode = sample.map((i) => ratioOf(umapOurs[i].coords, i));
-console.log(`UMAP 3D (the ${sample.length} sampled heads), same figure: ${MODE} ${umapMode.map((r) => r.toFixed(3)).join(', ')} vs raw ${umapRaw.map((r) => r.toFixed(3)).join(', ')}`);
+console.log(
+  `UMAP 3D (the ${sample.length} sampled heads), same figure: ${MODE} ${umapMode.map((r) => r.toFixed(3)).join(', ')} vs raw ${umapRaw.map((r) => r.toFixed(3)).join(', ')}`,
+);
 
 // Peak memory, each in a fresh process.
 for (const copies of [1, 4]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'projection.ts'), '--memory', String(copies)], { encoding: 'utf8', env: { ...process.env } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'projection.ts'), '--memory', String(copies)], {
+    encoding: 'utf8',
+    env: { ...process.env },
+  });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     const m = JSON.parse(line);

@@ -10,7 +10,13 @@ const PORT = Number(process.env.BENCH_PORT ?? 3918);
 
 /** Milliseconds from navigation start until the status line says every head's PCA layout is drawn. */
 const fullMatrixAt = (page: Page) =>
-  page.waitForFunction(() => /PCA 72\/72 heads/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? '') && performance.now(), undefined, { timeout: 600_000, polling: 50 }).then((h) => h.jsonValue() as Promise<number>);
+  page
+    .waitForFunction(
+      () => /PCA 72\/72 heads/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? '') && performance.now(),
+      undefined,
+      { timeout: 600_000, polling: 50 },
+    )
+    .then((h) => h.jsonValue() as Promise<number>);
 
 await withApp(PORT, async (page, base) => {
   await page.goto(`${base}/?device=wasm`);

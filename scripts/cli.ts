@@ -86,10 +86,15 @@ async function extractCorpus(values: ModelValues, log: (m: string) => void) {
     : (values.model ?? DEFAULT_MODEL_DIR);
   const model = await openNodeModel(modelDir);
   const { manifest } = model;
-  if (rotary === 'pre' && !manifest.rotary) throw new Error(`--rotary pre needs a model with rotary positions; ${manifest.name} (${manifest.architecture ?? manifest.modelType}) has none`);
+  if (rotary === 'pre' && !manifest.rotary)
+    throw new Error(`--rotary pre needs a model with rotary positions; ${manifest.name} (${manifest.architecture ?? manifest.modelType}) has none`);
   const corpus = tokenizeCorpus(model.tokenizer, parsed.sentences, manifest.maxTokens);
   corpus.notices.forEach(log);
-  assertFitsMemory(manifest, corpus.sentences.map((s) => s.ids.length), Number.POSITIVE_INFINITY);
+  assertFitsMemory(
+    manifest,
+    corpus.sentences.map((s) => s.ids.length),
+    Number.POSITIVE_INFINITY,
+  );
   log(`${manifest.name}: ${corpus.sentences.length} sentences, ${corpus.tokenCount} tokens on ${model.runner.report.device}`);
   const started = performance.now();
   const data = await extractQueryKeys(model.runner, manifest.name, manifest, corpus, { rotary: manifest.rotary ? rotary : undefined });
@@ -115,7 +120,15 @@ async function extract(argv: string[]): Promise<void> {
 async function bundle(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...MODEL_OPTIONS, out: { type: 'string' }, methods: { type: 'string', default: 'pca' }, dims: { type: 'string', default: '3' }, mode: { type: 'string', default: 'optimized' }, float16: { type: 'boolean', default: false }, contents: { type: 'string', default: 'full' } },
+    options: {
+      ...MODEL_OPTIONS,
+      out: { type: 'string' },
+      methods: { type: 'string', default: 'pca' },
+      dims: { type: 'string', default: '3' },
+      mode: { type: 'string', default: 'optimized' },
+      float16: { type: 'boolean', default: false },
+      contents: { type: 'string', default: 'full' },
+    },
   });
   if (!values.input || !values.out) throw new Error(`bundle needs --input and --out\n${USAGE}`);
   const methods = values.methods!.split(',').map((m) => m.trim());
@@ -137,7 +150,10 @@ async function bundle(argv: string[]): Promise<void> {
     for (const d of dims as (2 | 3)[]) {
       t = performance.now();
       const params: ProjectionParams = { ...DEFAULT_PROJECTION, method, dims: d };
-      const heads = Array.from({ length: cells }, (_, c) => projectHead(jointVectors(data, Math.floor(c / data.heads), c % data.heads, analysis.params[mode][c]), data.headDim, params).coords);
+      const heads = Array.from(
+        { length: cells },
+        (_, c) => projectHead(jointVectors(data, Math.floor(c / data.heads), c % data.heads, analysis.params[mode][c]), data.headDim, params).coords,
+      );
       layouts.push({ mode, method, dims: d, heads });
       log(`${method.toUpperCase()} ${d}D of every head in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     }
@@ -154,11 +170,23 @@ async function bundle(argv: string[]): Promise<void> {
     timings: { tokenizeMs: 0, loadMs: 0, warmupMs: 0, extractMs, analyzeMs },
     attentionError: data.rotary === 'pre' ? NaN : analysis.attentionCheck.maxAbsError,
   };
-  const bytes = runBundleBytes({ result, label: basename(values.input), sentences, layouts, similarities }, { createdBy: `qkviz ${PACKAGE_VERSION} (CLI)`, float16: values.float16, contents: values.contents as 'full' | 'views' });
+  const bytes = runBundleBytes(
+    { result, label: basename(values.input), sentences, layouts, similarities },
+    { createdBy: `qkviz ${PACKAGE_VERSION} (CLI)`, float16: values.float16, contents: values.contents as 'full' | 'views' },
+  );
   writeFileSync(values.out, bytes);
-  log(`wrote ${resolve(values.out)}: ${formatBytes(bytes.byteLength)} (${data.tokenCount.toLocaleString('en-US')} tokens, ${cells} heads, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}${values.contents === 'views' ? ', no vectors' : values.float16 ? ', float16 vectors' : ''})`);
-  const fits = estimateRunBytes(data, data.sentences.map((s) => s.ids.length)).bytes <= MAX_RESULT_BYTES;
-  if (!fits && values.contents === 'full') log(`this run is over the ${formatBytes(MAX_RESULT_BYTES)} a tab holds: the page will open its views without the vectors (--contents views writes a smaller file)`);
+  log(
+    `wrote ${resolve(values.out)}: ${formatBytes(bytes.byteLength)} (${data.tokenCount.toLocaleString('en-US')} tokens, ${cells} heads, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}${values.contents === 'views' ? ', no vectors' : values.float16 ? ', float16 vectors' : ''})`,
+  );
+  const fits =
+    estimateRunBytes(
+      data,
+      data.sentences.map((s) => s.ids.length),
+    ).bytes <= MAX_RESULT_BYTES;
+  if (!fits && values.contents === 'full')
+    log(
+      `this run is over the ${formatBytes(MAX_RESULT_BYTES)} a tab holds: the page will open its views without the vectors (--contents views writes a smaller file)`,
+    );
 }
 
 function readNpy(path: string): Float32Array {
@@ -187,7 +215,12 @@ async function project(argv: string[]): Promise<void> {
   if (!(NORMALIZATION_MODES as string[]).includes(values.mode!)) throw new Error(`--mode must be raw, paper or optimized, not ${values.mode}`);
   if (!['euclidean', 'cosine'].includes(values.metric!)) throw new Error(`--metric must be euclidean or cosine, not ${values.metric}`);
   const dir = values.in;
-  const data = readExtractionFiles(readFileSync(join(dir, 'tokens.json'), 'utf8'), readNpy(join(dir, 'queries.npy')), readNpy(join(dir, 'keys.npy')), readNpy(join(dir, 'attention.npy')));
+  const data = readExtractionFiles(
+    readFileSync(join(dir, 'tokens.json'), 'utf8'),
+    readNpy(join(dir, 'queries.npy')),
+    readNpy(join(dir, 'keys.npy')),
+    readNpy(join(dir, 'attention.npy')),
+  );
   const params: ProjectionParams = {
     ...DEFAULT_PROJECTION,
     method: values.method as ProjectionMethod,
@@ -214,7 +247,10 @@ async function project(argv: string[]): Promise<void> {
   }
   const totalMs = performance.now() - started;
   mkdirSync(values.out, { recursive: true });
-  writeFileSync(join(values.out, 'coords.npy'), coordsNpy(data.layers, data.heads, points, params.dims, (l, h) => layouts[l * data.heads + h])!);
+  writeFileSync(
+    join(values.out, 'coords.npy'),
+    coordsNpy(data.layers, data.heads, points, params.dims, (l, h) => layouts[l * data.heads + h])!,
+  );
   const info = {
     model: data.model,
     mode,
@@ -222,7 +258,12 @@ async function project(argv: string[]): Promise<void> {
     epochs: params.method === 'umap' ? params.epochs || umapEpochs(points) : undefined,
     layout: COORDS_LAYOUT,
     tokenCount: data.tokenCount,
-    normalization: norms.map((n, i) => ({ layer: Math.floor(i / data.heads), head: i % data.heads, scale: n.scale, translationNorm: Math.hypot(...n.translation) })),
+    normalization: norms.map((n, i) => ({
+      layer: Math.floor(i / data.heads),
+      head: i % data.heads,
+      scale: n.scale,
+      translationNorm: Math.hypot(...n.translation),
+    })),
     timings: { normalizeMs: Math.round(normalizeMs), totalMs: Math.round(totalMs) },
     heads,
   };
@@ -234,14 +275,28 @@ async function figures(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { in: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean', default: false } } });
   if (!values.in) throw new Error(`figures needs --in\n${USAGE}`);
   const dir = values.in;
-  const data = readExtractionFiles(readFileSync(join(dir, 'tokens.json'), 'utf8'), readNpy(join(dir, 'queries.npy')), readNpy(join(dir, 'keys.npy')), readNpy(join(dir, 'attention.npy')));
+  const data = readExtractionFiles(
+    readFileSync(join(dir, 'tokens.json'), 'utf8'),
+    readNpy(join(dir, 'queries.npy')),
+    readNpy(join(dir, 'keys.npy')),
+    readNpy(join(dir, 'attention.npy')),
+  );
   const analysis = await analyzeHeads(data);
   if (values.out) writeFileSync(values.out, headFiguresCsv(analysis));
   if (values.quiet) return;
   console.log(`${data.tokenCount} tokens, ${data.layers * data.heads} heads; lower is better for every figure`);
   console.log(['figure', 'mode', 'improved', 'median raw', 'median', 'median change'].join('\t'));
   for (const r of improvementSummary(analysis)) {
-    console.log([r.figure, r.mode, `${r.improved}/${r.heads}`, r.medianRaw.toFixed(3), r.median.toFixed(3), `${r.medianChange >= 0 ? '+' : ''}${r.medianChange.toFixed(3)}`].join('\t'));
+    console.log(
+      [
+        r.figure,
+        r.mode,
+        `${r.improved}/${r.heads}`,
+        r.medianRaw.toFixed(3),
+        r.median.toFixed(3),
+        `${r.medianChange >= 0 ? '+' : ''}${r.medianChange.toFixed(3)}`,
+      ].join('\t'),
+    );
   }
 }
 

@@ -23,7 +23,10 @@ const shot = async (name: string) => {
   await page.waitForTimeout(1500);
   await page.screenshot({ path: `docs/${name}.png` });
 };
-const drawCalls = async (what: string) => console.log(`${what}: ${await matrix.getAttribute('data-draw-calls')} draw call(s) per frame, ${await matrix.getAttribute('data-uploads')} buffer uploads so far`);
+const drawCalls = async (what: string) =>
+  console.log(
+    `${what}: ${await matrix.getAttribute('data-draw-calls')} draw call(s) per frame, ${await matrix.getAttribute('data-uploads')} buffer uploads so far`,
+  );
 const goTo = async (layer: number, head: number) => {
   await page.getByRole('spinbutton', { name: 'Layer' }).fill(String(layer));
   await page.getByRole('spinbutton', { name: 'Head', exact: true }).fill(String(head));
@@ -38,7 +41,10 @@ const clickQuery = async (view = 'matrix-view') => {
 };
 
 await page.goto(`${base}/?device=wasm`);
-await page.getByTestId('welcome-estimate').filter({ hasText: /^About/ }).waitFor({ timeout: 120_000 });
+await page
+  .getByTestId('welcome-estimate')
+  .filter({ hasText: /^About/ })
+  .waitFor({ timeout: 120_000 });
 await shot('welcome');
 
 await page.getByRole('button', { name: 'Run', exact: true }).click();
@@ -74,7 +80,10 @@ await page.getByRole('radio', { name: 'Optimized' }).check();
 await page.getByRole('button', { name: 'Back to matrix' }).click();
 await page.getByLabel('Cell colour').selectOption('specialShare');
 await page.getByRole('button', { name: 'Heads table' }).click();
-await page.getByTestId('head-figures').getByRole('button', { name: /^\[CLS\]\/\[SEP\] share/ }).click();
+await page
+  .getByTestId('head-figures')
+  .getByRole('button', { name: /^\[CLS\]\/\[SEP\] share/ })
+  .click();
 await shot('matrix-overlay-table');
 await drawCalls('matrix with cell overlay');
 await close();

@@ -259,7 +259,9 @@ async function main(): Promise<void> {
     writeFileSync(join(outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     updateIndex(name, args.default || name === DEFAULT_NAME);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    log(`${name}: ${spec.architecture}, ${spec.layers} layers × ${spec.heads} heads, ${(onnx.byteLength / 1e6).toFixed(1)} MB ONNX in ${seconds} s → ${outDir}`);
+    log(
+      `${name}: ${spec.architecture}, ${spec.layers} layers × ${spec.heads} heads, ${(onnx.byteLength / 1e6).toFixed(1)} MB ONNX in ${seconds} s → ${outDir}`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

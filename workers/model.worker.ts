@@ -15,8 +15,17 @@ const configured = configureOrtWeb(ort);
 // Analysis helpers: one per spare core (at most MAX_HELPERS), started on the first run.
 const MAX_HELPERS = 3;
 const helperCount = Math.min(MAX_HELPERS, Math.max(0, (navigator.hardwareConcurrency || 2) - 1));
-const clients = Array.from({ length: helperCount }, (_, i) => new WorkerClient<AnalysisApi>(() => new Worker(new URL('./analysis.worker.ts', import.meta.url), { type: 'module', name: `analysis ${i + 1}` }) as never, `analysis ${i + 1}`));
-const helpers: AnalysisHelper[] = clients.map((client) => (slice, onHead, signal) => client.call('analyze', slice, { transfer: sliceTransfer(slice), onProgress: onHead, signal }));
+const clients = Array.from(
+  { length: helperCount },
+  (_, i) =>
+    new WorkerClient<AnalysisApi>(
+      () => new Worker(new URL('./analysis.worker.ts', import.meta.url), { type: 'module', name: `analysis ${i + 1}` }) as never,
+      `analysis ${i + 1}`,
+    ),
+);
+const helpers: AnalysisHelper[] = clients.map(
+  (client) => (slice, onHead, signal) => client.call('analyze', slice, { transfer: sliceTransfer(slice), onProgress: onHead, signal }),
+);
 const service = new ModelService(ort as unknown as OrtModule, () => helpers, browserModelStore);
 // Loaded while the model prepares, so the first run's analysis does not wait for them.
 const startHelpers = () => clients.forEach((c) => c.call('ping', null).catch(() => {}));

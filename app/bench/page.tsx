@@ -11,7 +11,10 @@ export default function BenchPage() {
   useEffect(() => {
     let live = true;
     const rounds = Number(new URLSearchParams(window.location.search).get('rounds') ?? 3);
-    const client = new WorkerClient<BenchApi>(() => new Worker(new URL('../../workers/bench.worker.ts', import.meta.url), { type: 'module' }) as never, 'benchmark');
+    const client = new WorkerClient<BenchApi>(
+      () => new Worker(new URL('../../workers/bench.worker.ts', import.meta.url), { type: 'module' }) as never,
+      'benchmark',
+    );
     client
       .call('extraction', { modelsUrl: '/models', model: 'all-MiniLM-L6-v2', corpusUrl: '/corpus/default.txt', rounds })
       .then(

@@ -53,7 +53,10 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
   const shape = useMemo(() => ({ layers: data.layers, heads: data.heads, points: 2 * data.tokenCount }), [data]);
   const cameraLink = useMemo(() => new CameraLink(), []);
   const d = useViewData(result);
-  const look = useMemo(() => ({ pointState: d.pointState, ramps: d.ramps, links: d.links, cellColours: d.overlayData?.colours ?? null }), [d.pointState, d.ramps, d.links, d.overlayData]);
+  const look = useMemo(
+    () => ({ pointState: d.pointState, ramps: d.ramps, links: d.links, cellColours: d.overlayData?.colours ?? null }),
+    [d.pointState, d.ramps, d.links, d.overlayData],
+  );
   const panesRef = useRef<HTMLDivElement>(null);
   const captions = views.map(captionOf);
   const normsFor = (v: LayoutView) => (v.mode === mode ? d.modeNorms : d.rawNorms);
@@ -75,10 +78,24 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
       <div className="toolbar" role="toolbar" aria-label="View">
         <HeadNavigator layers={data.layers} heads={data.heads} />
         <div className="toolbar-group">
-          <button type="button" className={`tool${mapOpen ? ' on' : ''}`} aria-pressed={mapOpen} onClick={() => setHeadMap({ open: !mapOpen })} title="Head map: every head as one point, similar heads together" aria-label="Head map">
+          <button
+            type="button"
+            className={`tool${mapOpen ? ' on' : ''}`}
+            aria-pressed={mapOpen}
+            onClick={() => setHeadMap({ open: !mapOpen })}
+            title="Head map: every head as one point, similar heads together"
+            aria-label="Head map"
+          >
             Map
           </button>
-          <button type="button" className={`tool${tableOpen ? ' on' : ''}`} aria-pressed={tableOpen} onClick={() => setPanels({ table: !tableOpen })} title="Every head’s figures, sortable (T)" aria-label="Heads table">
+          <button
+            type="button"
+            className={`tool${tableOpen ? ' on' : ''}`}
+            aria-pressed={tableOpen}
+            onClick={() => setPanels({ table: !tableOpen })}
+            title="Every head’s figures, sortable (T)"
+            aria-label="Heads table"
+          >
             Table
           </button>
           <ExportMenu
@@ -91,7 +108,14 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
             shareUrl={shareUrl}
             saveBundle={saveBundle}
           />
-          <button type="button" className={`tool${hudOn ? ' on' : ''}`} aria-pressed={hudOn} onClick={() => setPanels({ hud: !hudOn })} title="Frame time and points drawn (F)" aria-label="Frame time">
+          <button
+            type="button"
+            className={`tool${hudOn ? ' on' : ''}`}
+            aria-pressed={hudOn}
+            onClick={() => setPanels({ hud: !hudOn })}
+            title="Frame time and points drawn (F)"
+            aria-label="Frame time"
+          >
             fps
           </button>
           <button type="button" className="tool" onClick={() => setPanels({ help: true })} title="Keyboard and mouse (?)" aria-label="Shortcuts">
@@ -121,7 +145,11 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
         {mapOpen && <HeadMap result={result} layouts={layouts} view={main} />}
       </div>
       <div className="hud hud-bottom-left">
-        <Legend legend={d.legend} overlay={d.overlayData && overlay !== 'none' && !focus ? { figure: overlay, min: d.overlayData.min, max: d.overlayData.max } : null} tokens={!!focus} />
+        <Legend
+          legend={d.legend}
+          overlay={d.overlayData && overlay !== 'none' && !focus ? { figure: overlay, min: d.overlayData.min, max: d.overlayData.max } : null}
+          tokens={!!focus}
+        />
       </div>
       <div className="hud hud-bottom-right">
         <WaitingNotice layouts={layouts} views={views} captions={captions.map((c) => c.split(' · ')[0])} computing={scheduler.canCompute} />
@@ -193,7 +221,11 @@ export function Stage() {
   const projection = useApp((s) => s.projection);
   return (
     <main className="stage" aria-label="Canvas">
-      {shown && projection ? <ResultStage result={shown.result} layouts={projection.layouts} scheduler={projection.scheduler} hash={shown.hash} /> : <Welcome />}
+      {shown && projection ? (
+        <ResultStage result={shown.result} layouts={projection.layouts} scheduler={projection.scheduler} hash={shown.hash} />
+      ) : (
+        <Welcome />
+      )}
       <Notices />
     </main>
   );

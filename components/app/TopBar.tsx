@@ -15,13 +15,24 @@ export function TopBar() {
   const bundleInput = useRef<HTMLInputElement>(null);
   return (
     <header className="topbar">
-      <button type="button" className="tool" aria-pressed={left} onClick={() => setPanels({ left: !left })} title={left ? 'Hide the controls' : 'Show the controls'}>
+      <button
+        type="button"
+        className="tool"
+        aria-pressed={left}
+        onClick={() => setPanels({ left: !left })}
+        title={left ? 'Hide the controls' : 'Show the controls'}
+      >
         {left ? '⟨ Controls' : 'Controls ⟩'}
       </button>
       <h1>QKViz</h1>
       <span className="tagline">queries and keys of every attention head{model ? ` · ${model}` : ''}, computed in your browser</span>
       <span className="spacer" />
-      <button type="button" className="tool" onClick={() => bundleInput.current?.click()} title="Open a .qkviz bundle (made by `qkviz bundle` or Export → Run as bundle); or drop one on the window">
+      <button
+        type="button"
+        className="tool"
+        onClick={() => bundleInput.current?.click()}
+        title="Open a .qkviz bundle (made by `qkviz bundle` or Export → Run as bundle); or drop one on the window"
+      >
         Open bundle…
       </button>
       <input
@@ -41,7 +52,13 @@ export function TopBar() {
           model ready on <DeviceBadge device={prepared.device} />
         </span>
       )}
-      <button type="button" className="tool" aria-pressed={right} onClick={() => setPanels({ right: !right })} title={right ? 'Hide the details' : 'Show the details'}>
+      <button
+        type="button"
+        className="tool"
+        aria-pressed={right}
+        onClick={() => setPanels({ right: !right })}
+        title={right ? 'Hide the details' : 'Show the details'}
+      >
         {right ? 'Details ⟩' : '⟨ Details'}
       </button>
     </header>

@@ -34,16 +34,17 @@ export function Welcome() {
       <h2>Every query and key of every attention head</h2>
       <p>
         <strong>{manifest.name}</strong> reads {corpus ? `${formatInt(corpus.sentences.length)} sentences` : 'your corpus'}
-        {tokens !== null && ` (${formatInt(tokens)} tokens)`} in this browser. QKViz then draws its {heads} heads ({manifest.layers} layers × {manifest.heads}) as a matrix of
-        query/key clouds{tokens !== null && `, ${formatInt(2 * tokens)} points each`}; click a head to fly into it and follow its attention.
+        {tokens !== null && ` (${formatInt(tokens)} tokens)`} in this browser. QKViz then draws its {heads} heads ({manifest.layers} layers × {manifest.heads})
+        as a matrix of query/key clouds{tokens !== null && `, ${formatInt(2 * tokens)} points each`}; click a head to fly into it and follow its attention.
       </p>
       <p data-testid="welcome-estimate">
         {estimate ? (
           <>
             About <strong>{formatDuration(estimate.totalMs)}</strong> on {estimate.device} here: extraction {formatDuration(estimate.extractMs)} at{' '}
-            {formatInt(Math.round(estimate.tokens / (estimate.extractMs / 1000)))} tokens/s ({estimate.measured === 'run' ? 'measured on an earlier run here' : 'measured on a sample just now'})
-            {estimate.analyzeMs !== null ? `, normalization ${formatDuration(estimate.analyzeMs)}` : ', then normalization'}. PCA of every head follows within seconds; UMAP streams in
-            after, head by head.
+            {formatInt(Math.round(estimate.tokens / (estimate.extractMs / 1000)))} tokens/s (
+            {estimate.measured === 'run' ? 'measured on an earlier run here' : 'measured on a sample just now'})
+            {estimate.analyzeMs !== null ? `, normalization ${formatDuration(estimate.analyzeMs)}` : ', then normalization'}. PCA of every head follows within
+            seconds; UMAP streams in after, head by head.
           </>
         ) : preparing ? (
           `Measuring this device. ${progressText(preparing)}`

@@ -21,7 +21,6 @@ const get = appStore.getState;
 /** A bundle fetched from a URL is read whole: larger ones open from a file instead. */
 const MAX_BUNDLE_URL_BYTES = 1024 ** 3;
 
-
 async function open(source: ByteSource, name: string): Promise<void> {
   const bundle = await openRunBundle(source);
   const hash = await corpusHash(bundle.sentences);
@@ -77,7 +76,11 @@ export function openBundleUrl(url: string): Promise<void> {
     }
     if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
     const size = Number(res.headers.get('content-length') ?? NaN);
-    if (size > MAX_BUNDLE_URL_BYTES) throw new BundleError('oversized', `it is ${formatBytes(size)}; bundles over ${formatBytes(MAX_BUNDLE_URL_BYTES)} open from a file (Open bundle…), which reads only the parts that fit.`);
+    if (size > MAX_BUNDLE_URL_BYTES)
+      throw new BundleError(
+        'oversized',
+        `it is ${formatBytes(size)}; bundles over ${formatBytes(MAX_BUNDLE_URL_BYTES)} open from a file (Open bundle…), which reads only the parts that fit.`,
+      );
     return bytesSource(new Uint8Array(await res.arrayBuffer()));
   });
 }
@@ -104,7 +107,10 @@ export async function saveBundle(): Promise<string> {
   }
   const { distances } = headMapStore.getState();
   const sentences = data.sentences.map((s) => s.text);
-  const bytes = runBundleBytes({ result: shown.result, label: shown.label, sentences, layouts, similarities: Object.values(distances).filter((d) => d !== undefined) }, { createdBy: `qkviz ${packageJson.version} (page)`, contents: hasVectors(data) ? 'full' : 'views' });
+  const bytes = runBundleBytes(
+    { result: shown.result, label: shown.label, sentences, layouts, similarities: Object.values(distances).filter((d) => d !== undefined) },
+    { createdBy: `qkviz ${packageJson.version} (page)`, contents: hasVectors(data) ? 'full' : 'views' },
+  );
   const name = `qkviz-${shown.result.manifest.name.replace(/[^\w.-]+/g, '_')}-${data.tokenCount}tokens.qkviz`;
   download(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), name);
   return `Saved ${name} (${formatBytes(bytes.byteLength)}, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}).`;

@@ -83,7 +83,9 @@ export async function startApp(): Promise<void> {
       return;
     }
     if (link.corpus) {
-      set({ linkNotice: `This address names a corpus (hash ${link.corpus}) that this browser has not run. Paste that corpus and press Run to see the view it holds.` });
+      set({
+        linkNotice: `This address names a corpus (hash ${link.corpus}) that this browser has not run. Paste that corpus and press Run to see the view it holds.`,
+      });
     }
     void prepareModel();
   } catch (e) {

@@ -34,7 +34,12 @@ export function setDraft(patch: Partial<CorpusDraft>): void {
     }
   }
   const previous = get().corpus;
-  const same = !!previous && !!corpus && previous.label === corpus.label && previous.sentences.length === corpus.sentences.length && previous.sentences.every((s, i) => s === corpus!.sentences[i]);
+  const same =
+    !!previous &&
+    !!corpus &&
+    previous.label === corpus.label &&
+    previous.sentences.length === corpus.sentences.length &&
+    previous.sentences.every((s, i) => s === corpus!.sentences[i]);
   // The same sentences keep their corpus (its hash, possibly still being computed, and its count).
   set({ draft, corpus: same ? previous : corpus, corpusProblem: problem });
   if (same && get().count.status !== 'idle' && get().count.status !== 'error') return;

@@ -35,5 +35,12 @@ export function useEstimate(): Estimate | null {
   const extract = stored?.extract ?? fresh?.tokensPerSecond ?? stored?.calibrated;
   if (!extract) return null;
   const e = estimateRun(count.facts, { extract, analyze: stored?.analyzePairs });
-  return { device: DEVICE_NAMES[device] ?? device, tokens, extractMs: e.extractMs, analyzeMs: e.analyzeMs, totalMs: e.extractMs + (e.analyzeMs ?? 0), measured: stored?.extract ? 'run' : 'sample' };
+  return {
+    device: DEVICE_NAMES[device] ?? device,
+    tokens,
+    extractMs: e.extractMs,
+    analyzeMs: e.analyzeMs,
+    totalMs: e.extractMs + (e.analyzeMs ?? 0),
+    measured: stored?.extract ? 'run' : 'sample',
+  };
 }

@@ -41,7 +41,7 @@ export const headMapStore = createStore<HeadMapState>(() => ({
   busy: null,
   error: null,
 }));
-export const useHeadMap = <T,>(select: (s: HeadMapState) => T): T => useStore(headMapStore, select);
+export const useHeadMap = <T>(select: (s: HeadMapState) => T): T => useStore(headMapStore, select);
 
 const set = headMapStore.setState;
 const get = headMapStore.getState;
@@ -93,7 +93,11 @@ const pending = new Map<string, Promise<unknown>>();
 function once<T>(key: string, make: () => Promise<T>): Promise<T> {
   const id = appStore.getState().shown?.id;
   const k = `${id}|${key}`;
-  if (!pending.has(k)) pending.set(k, make().finally(() => pending.delete(k)));
+  if (!pending.has(k))
+    pending.set(
+      k,
+      make().finally(() => pending.delete(k)),
+    );
   return pending.get(k) as Promise<T>;
 }
 
@@ -101,11 +105,15 @@ export function ensureDistances(kind: HeadSimilarityKind = get().kind): Promise<
   if (get().distances[kind] && get().resultId === appStore.getState().shown?.id) return Promise.resolve();
   const shown = appStore.getState().shown;
   if (shown && !hasVectors(shown.result.data)) {
-    set({ error: `This bundle holds no ${kind === 'attention' ? 'attention' : 'Q/K geometry'} similarity of its heads, and not the vectors to compute it from.` });
+    set({
+      error: `This bundle holds no ${kind === 'attention' ? 'attention' : 'Q/K geometry'} similarity of its heads, and not the vectors to compute it from.`,
+    });
     return Promise.resolve();
   }
   return once(`d|${kind}`, async () => {
-    const d = await withRun(kind === 'attention' ? 'Comparing every pair of heads’ attention…' : 'Comparing every pair of heads’ query/key clouds…', (id) => headsClient.call('distances', { id, kind }));
+    const d = await withRun(kind === 'attention' ? 'Comparing every pair of heads’ attention…' : 'Comparing every pair of heads’ query/key clouds…', (id) =>
+      headsClient.call('distances', { id, kind }),
+    );
     if (d) set({ distances: { ...get().distances, [kind]: d } });
   });
 }

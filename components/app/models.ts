@@ -53,7 +53,7 @@ export const pickerStore = createStore<PickerState>(() => ({
   defaultModel: null,
   open: false,
 }));
-export const usePicker = <T,>(select: (s: PickerState) => T): T => useStore(pickerStore, select);
+export const usePicker = <T>(select: (s: PickerState) => T): T => useStore(pickerStore, select);
 
 const set = pickerStore.setState;
 const get = pickerStore.getState;
@@ -62,7 +62,10 @@ export function setForm(patch: Partial<HubForm>): void {
   const task = get().task;
   // A changed id or revision is a new look-up; the old plan no longer applies.
   const stale = task.status === 'planned' || task.status === 'error';
-  set({ form: { ...get().form, ...patch }, ...(stale && (patch.id !== undefined || patch.revision !== undefined || patch.endpoint !== undefined) ? { task: { status: 'idle' } } : {}) });
+  set({
+    form: { ...get().form, ...patch },
+    ...(stale && (patch.id !== undefined || patch.revision !== undefined || patch.endpoint !== undefined) ? { task: { status: 'idle' } } : {}),
+  });
 }
 
 export function setPickerOpen(open: boolean): void {
@@ -78,14 +81,21 @@ let lookupAbort: AbortController | null = null;
 export async function lookUp(): Promise<void> {
   const { id, revision, endpoint, token } = get().form;
   const repo = normalizeRepoId(id);
-  if (!repo) return set({ task: { status: 'error', message: 'Type a Hugging Face model id, e.g. "gpt2", "bert-base-uncased" or "HuggingFaceTB/SmolLM2-135M".' } });
-  if (!isRepoId(repo)) return set({ task: { status: 'error', message: `"${id}" is not a hub id: write owner/name, e.g. "HuggingFaceTB/SmolLM2-135M", or a bare name such as "gpt2".` } });
+  if (!repo)
+    return set({ task: { status: 'error', message: 'Type a Hugging Face model id, e.g. "gpt2", "bert-base-uncased" or "HuggingFaceTB/SmolLM2-135M".' } });
+  if (!isRepoId(repo))
+    return set({
+      task: { status: 'error', message: `"${id}" is not a hub id: write owner/name, e.g. "HuggingFaceTB/SmolLM2-135M", or a bare name such as "gpt2".` },
+    });
   lookupAbort?.abort();
   const controller = new AbortController();
   lookupAbort = controller;
   set({ task: { status: 'looking' } });
   try {
-    const plan = await planHubModel({ endpoint: endpoint.trim() || DEFAULT_HUB_ENDPOINT, repo, revision: revision.trim() || 'main', token: token.trim() || undefined }, { signal: controller.signal });
+    const plan = await planHubModel(
+      { endpoint: endpoint.trim() || DEFAULT_HUB_ENDPOINT, repo, revision: revision.trim() || 'main', token: token.trim() || undefined },
+      { signal: controller.signal },
+    );
     if (!controller.signal.aborted) set({ task: { status: 'planned', plan } });
   } catch (e) {
     if (!controller.signal.aborted) set({ task: { status: 'error', message: (e as Error).message } });
@@ -95,7 +105,8 @@ export async function lookUp(): Promise<void> {
 let installAbort: AbortController | null = null;
 
 function installError(e: unknown): string {
-  if (e instanceof WorkerCrashedError) return `The model worker stopped while converting (${e.message}); the tab probably ran out of memory. Choose a smaller model or close other tabs.`;
+  if (e instanceof WorkerCrashedError)
+    return `The model worker stopped while converting (${e.message}); the tab probably ran out of memory. Choose a smaller model or close other tabs.`;
   return (e as Error).message;
 }
 
@@ -115,7 +126,13 @@ async function install(what: string, args: Parameters<typeof modelClient.call<'i
     await openModel(entry.manifest);
   } catch (e) {
     if (e instanceof CallCancelledError || controller.signal.aborted) set({ task: { status: 'error', message: `Stopped: ${what} was not stored.` } });
-    else set({ task: { status: 'error', message: e instanceof RpcError || e instanceof WorkerCrashedError ? installError(e) : `Opening ${what} failed: ${(e as Error).message}` } });
+    else
+      set({
+        task: {
+          status: 'error',
+          message: e instanceof RpcError || e instanceof WorkerCrashedError ? installError(e) : `Opening ${what} failed: ${(e as Error).message}`,
+        },
+      });
   } finally {
     if (installAbort === controller) installAbort = null;
   }
@@ -192,8 +209,10 @@ export async function resolveModelParam(requested: string, builtIn: string[]): P
   const repo = normalizeRepoId(requested);
   if (isRepoId(repo)) {
     setForm({ id: repo });
-    set({ open: true, task: { status: 'error', message: `"${repo}" is not stored in this browser yet: press Look up to see its size, then Download to open it.` } });
+    set({
+      open: true,
+      task: { status: 'error', message: `"${repo}" is not stored in this browser yet: press Look up to see its size, then Download to open it.` },
+    });
   }
   return null;
 }
-

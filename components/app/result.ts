@@ -18,7 +18,11 @@ const get = appStore.getState;
 /** The layouts the current view shows: one pane, or the two of a compare mode. */
 export function shownViews(v: Pick<ViewState, 'mode' | 'method' | 'dims' | 'compare'>): LayoutView[] {
   const main: LayoutView = { mode: v.mode, method: v.method, dims: v.dims };
-  if (v.compare === 'projection') return [{ ...main, method: 'pca' }, { ...main, method: 'umap' }];
+  if (v.compare === 'projection')
+    return [
+      { ...main, method: 'pca' },
+      { ...main, method: 'umap' },
+    ];
   if (v.compare === 'normalization' && v.mode !== 'raw') return [{ ...main, mode: 'raw' }, main];
   return [main];
 }

@@ -30,7 +30,8 @@ function remember(model: string, device: string, update: Parameters<typeof store
 }
 
 /** Every k-th sentence, `n` in all: a sample with the corpus's mix of lengths. */
-const spread = (sentences: string[], n: number) => (sentences.length <= n ? sentences : Array.from({ length: n }, (_, i) => sentences[Math.floor((i * sentences.length) / n)]));
+const spread = (sentences: string[], n: number) =>
+  sentences.length <= n ? sentences : Array.from({ length: n }, (_, i) => sentences[Math.floor((i * sentences.length) / n)]);
 
 let preparing: Promise<void> | null = null;
 let prepareAbort: AbortController | null = null;
@@ -66,7 +67,13 @@ export async function prepareModel(): Promise<void> {
     try {
       const prepared = await modelClient.call(
         'prepare',
-        { modelsUrl: MODELS_URL, model: modelRefOf(manifest), device, sample: spread(corpus?.sentences ?? [], PREPARE_SAMPLE_SENTENCES), measureWasm: device !== 'wasm' && !storedThroughput(manifest.name, 'wasm') },
+        {
+          modelsUrl: MODELS_URL,
+          model: modelRefOf(manifest),
+          device,
+          sample: spread(corpus?.sentences ?? [], PREPARE_SAMPLE_SENTENCES),
+          measureWasm: device !== 'wasm' && !storedThroughput(manifest.name, 'wasm'),
+        },
         // Never terminate the worker to stop measuring: it holds the model the run will use.
         {
           signal: controller.signal,
@@ -105,7 +112,15 @@ export async function runCorpus(): Promise<void> {
   if (get().preparing?.stage === 'extract') prepareAbort?.abort();
   const controller = new AbortController();
   runAbort = controller;
-  set({ run: { status: 'running', progress: get().preparing ?? { stage: 'tokenize', done: 0, total: corpus.sentences.length }, etaMs: null, rate: null, slower: null } });
+  set({
+    run: {
+      status: 'running',
+      progress: get().preparing ?? { stage: 'tokenize', done: 0, total: corpus.sentences.length },
+      etaMs: null,
+      rate: null,
+      slower: null,
+    },
+  });
   runWaiting = true;
   // Cancel works while waiting too: it stops the preparation and ends the wait at once.
   const cancelled = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -135,7 +150,15 @@ export async function runCorpus(): Promise<void> {
   try {
     const result = await modelClient.call(
       'run',
-      { modelsUrl: MODELS_URL, model: modelRefOf(manifest), device, sentences: corpus.sentences, analysisThreads: analysisThreadsParam(), pca: firstPcaViews(), rotary: get().rotary },
+      {
+        modelsUrl: MODELS_URL,
+        model: modelRefOf(manifest),
+        device,
+        sentences: corpus.sentences,
+        analysisThreads: analysisThreadsParam(),
+        pca: firstPcaViews(),
+        rotary: get().rotary,
+      },
       {
         signal: controller.signal,
         onProgress: (progress) => {
@@ -144,7 +167,8 @@ export async function runCorpus(): Promise<void> {
           const { etaMs, rate, reports } = clock.update(progress, performance.now());
           const extracting = progress.stage === 'extract';
           const slower =
-            now.slower ?? (extracting && progress.device?.device === 'webgpu' && slowerThanWasm(rate, wasmRate, reports) ? { webgpu: rate!, wasm: wasmRate! } : null);
+            now.slower ??
+            (extracting && progress.device?.device === 'webgpu' && slowerThanWasm(rate, wasmRate, reports) ? { webgpu: rate!, wasm: wasmRate! } : null);
           set({ run: { ...now, progress, etaMs, rate: extracting ? rate : now.rate, slower } });
         },
       },
@@ -153,7 +177,10 @@ export async function runCorpus(): Promise<void> {
     const { data, timings } = result;
     if (data.tokenCount >= MIN_RATE_TOKENS) {
       const headPairs = data.sentences.reduce((n, s) => n + s.ids.length ** 2, 0) * data.layers * data.heads;
-      remember(manifest.name, result.device.device, { extract: data.tokenCount / (timings.extractMs / 1000), analyzePairs: headPairs / (timings.analyzeMs / 1000) });
+      remember(manifest.name, result.device.device, {
+        extract: data.tokenCount / (timings.extractMs / 1000),
+        analyzePairs: headPairs / (timings.analyzeMs / 1000),
+      });
     }
     set({ run: { status: 'idle' } });
     showResult({ result, source: 'run', hash, label: corpus.label, savedAt: null });

@@ -11,7 +11,7 @@ export interface Database {
   write(stores: string[], write: (tx: IDBTransaction) => void): Promise<void>;
 }
 
-const request = <T,>(r: IDBRequest<T>) =>
+const request = <T>(r: IDBRequest<T>) =>
   new Promise<T>((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error);
@@ -39,8 +39,9 @@ export function database(name: string, version: number, stores: string[]): Datab
   let db: Promise<IDBDatabase> | null = null;
   const handle = () => (db ??= open().catch((e) => ((db = null), Promise.reject(e))));
   return {
-    get: async <T,>(store: string, key: string) => request((await handle()).transaction(store, 'readonly').objectStore(store).get(key)) as Promise<T | undefined>,
-    getAll: async <T,>(store: string) => request((await handle()).transaction(store, 'readonly').objectStore(store).getAll()) as Promise<T[]>,
+    get: async <T>(store: string, key: string) =>
+      request((await handle()).transaction(store, 'readonly').objectStore(store).get(key)) as Promise<T | undefined>,
+    getAll: async <T>(store: string) => request((await handle()).transaction(store, 'readonly').objectStore(store).getAll()) as Promise<T[]>,
     range: async (store, lower, upper) => {
       const objects = (await handle()).transaction(store, 'readonly').objectStore(store);
       const keys = IDBKeyRange.bound(lower, upper);

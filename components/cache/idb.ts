@@ -7,8 +7,8 @@ export const STORES = { projections: 'projections', runs: 'runs', runIndex: 'run
 
 const cache = database('qkviz', 2, Object.values(STORES));
 
-export const idbGet = <T,>(store: string, key: string) => cache.get<T>(store, key);
-export const idbGetAll = <T,>(store: string) => cache.getAll<T>(store);
+export const idbGet = <T>(store: string, key: string) => cache.get<T>(store, key);
+export const idbGetAll = <T>(store: string) => cache.getAll<T>(store);
 export const idbRange = (store: string, lower: string, upper: string) => cache.range(store, lower, upper);
 export const idbWrite = (stores: string[], write: (tx: IDBTransaction) => void) => cache.write(stores, write);
 

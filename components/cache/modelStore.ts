@@ -34,7 +34,8 @@ export async function listModels(): Promise<StoredEntry[]> {
   }
 }
 
-const missing = (key: string) => new ModelFilesError(`This model is no longer stored in this browser (${key.split('|')[2] ?? key}): open it again by id or folder.`);
+const missing = (key: string) =>
+  new ModelFilesError(`This model is no longer stored in this browser (${key.split('|')[2] ?? key}): open it again by id or folder.`);
 
 export async function storedEntry(key: string): Promise<StoredEntry> {
   const entry = await db.get<StoredEntry>(STORES.entries, key);
@@ -58,4 +59,11 @@ export async function deleteModel(key: string): Promise<void> {
   await db.write(Object.values(STORES), (tx) => Object.values(STORES).forEach((s) => tx.objectStore(s).delete(key)));
 }
 
-export const browserModelStore: ModelStore = { save: saveModel, list: listModels, entry: storedEntry, files: storedFiles, graph: storedGraph, remove: deleteModel };
+export const browserModelStore: ModelStore = {
+  save: saveModel,
+  list: listModels,
+  entry: storedEntry,
+  files: storedFiles,
+  graph: storedGraph,
+  remove: deleteModel,
+};

@@ -66,7 +66,16 @@ export async function saveRun(result: RunResult, sentences: string[], corpusHash
     return { saved: false, message: `This run (${Math.round(bytes / 1024 ** 2)} MB) is too large to cache; reopening it will run the model again.` };
   }
   const model = runModel(result);
-  const info: CachedRunInfo = { key: runKey(model, corpusHash), model, corpusHash, label, tokens: result.data.tokenCount, sentences: result.data.sentences.length, bytes, savedAt: Date.now() };
+  const info: CachedRunInfo = {
+    key: runKey(model, corpusHash),
+    model,
+    corpusHash,
+    label,
+    tokens: result.data.tokenCount,
+    sentences: result.data.sentences.length,
+    bytes,
+    savedAt: Date.now(),
+  };
   const others = (await listRuns()).filter((r) => r.key !== info.key);
   const evict: CachedRunInfo[] = [];
   let total = bytes + others.reduce((n, r) => n + r.bytes, 0);

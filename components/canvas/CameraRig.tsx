@@ -47,7 +47,17 @@ const MATRIX_FILL = 0.96;
 const ease = (t: number) => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2);
 const scratch = { forward: new THREE.Vector3(), right: new THREE.Vector3(), move: new THREE.Vector3() };
 
-export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, layoutsOf, element, viewKey }: {
+export function CameraRig({
+  shape,
+  focus,
+  dims,
+  resetToken,
+  initialPose,
+  keys,
+  layoutsOf,
+  element,
+  viewKey,
+}: {
   shape: MatrixShape;
   focus: Cell | null;
   dims: 2 | 3;
@@ -87,7 +97,9 @@ export function CameraRig({ shape, focus, dims, resetToken, initialPose, keys, l
     if (!cell) return { pose: place(0, 0, matrixFrame(shape), MATRIX_FILL), framed: true };
     const [x, y] = cellCenter(shape, cell.layer, cell.head);
     const layouts = layoutsOf(cell);
-    return layouts ? { pose: place(x, y, unionFrame(layouts.map((c) => headFrame(c, dims)))), framed: true } : { pose: place(x, y, UNIT_BALL_FRAME, 1), framed: false };
+    return layouts
+      ? { pose: place(x, y, unionFrame(layouts.map((c) => headFrame(c, dims)))), framed: true }
+      : { pose: place(x, y, UNIT_BALL_FRAME, 1), framed: false };
   };
 
   const fly = (to: Pose, ms = FLY_MS) => {

@@ -11,7 +11,16 @@ import type { Rgb } from '@/lib/views/colour';
 import type { Links } from '@/lib/views/links';
 import type { LayoutStore, LayoutView } from '../projection/LayoutStore';
 import type { Cell } from '../state/viewStore';
-import { type MatrixShape, createDetailGeometry, createOverviewGeometry, overviewCount, overviewLayout, overviewVertex, writeDetailPoint, writeHeadLayout } from './geometry';
+import {
+  type MatrixShape,
+  createDetailGeometry,
+  createOverviewGeometry,
+  overviewCount,
+  overviewLayout,
+  overviewVertex,
+  writeDetailPoint,
+  writeHeadLayout,
+} from './geometry';
 import { PointPicker } from './picking';
 import { STATE, STATE_TEXTURE_WIDTH, pointMaterials, pointStateTexture, pointUniforms } from './pointMaterial';
 import { UploadCounter, createLinkLines, createOverlay, writeLinks } from './sceneObjects';
@@ -76,7 +85,16 @@ export class QKRenderer {
     pointState: null,
     norms: null,
     useNorm: false,
-    ramps: { query: [[0, 0, 0], [0, 0, 0]], key: [[0, 0, 0], [0, 0, 0]] },
+    ramps: {
+      query: [
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+      key: [
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+    },
     pointSize: 2,
     sizeByNorm: false,
     links: null,
@@ -275,7 +293,8 @@ export class QKRenderer {
       this.pickPoints.geometry = this.detail;
     }
     let at = 0;
-    const put = (c: number, p: number, coords: Float32Array) => writeDetailPoint(this.detail, this.shape, at++, Math.floor(c / heads), c % heads, p, coords, dims, norms ? norms[c * P + p] : 0);
+    const put = (c: number, p: number, coords: Float32Array) =>
+      writeDetailPoint(this.detail, this.shape, at++, Math.floor(c / heads), c % heads, p, coords, dims, norms ? norms[c * P + p] : 0);
     for (const c of full) {
       const coords = this.uploaded.get(c);
       if (coords) for (let p = 0; p < P; p++) put(c, p, coords);

@@ -184,7 +184,12 @@ export function QKView(props: QKViewProps) {
       tabIndex={-1}
       aria-label={`${caption ? `${caption}: ` : ''}${focus ? `head view L${focus.layer} H${focus.head}` : 'matrix of all heads'}`}
     >
-      <Canvas frameloop="demand" gl={{ preserveDrawingBuffer: true, antialias: false }} camera={{ position: [0, 0, 20], fov: 50, near: 0.05, far: 1000 }} dpr={1}>
+      <Canvas
+        frameloop="demand"
+        gl={{ preserveDrawingBuffer: true, antialias: false }}
+        camera={{ position: [0, 0, 20], fov: 50, near: 0.05, far: 1000 }}
+        dpr={1}
+      >
         <color attach="background" args={[BACKGROUND]} />
         <SceneContents {...props} wrapper={wrapper} tooltip={tooltip} labels={labels} cells={cells} hud={hud} />
         {/* No damping: it keeps redrawing for dozens of frames after every drag, which a software renderer feels. */}

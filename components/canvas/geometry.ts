@@ -117,7 +117,17 @@ export function writeHeadLayout(g: THREE.BufferGeometry, shape: MatrixShape, ord
 }
 
 /** Writes point p of cell (l, h), whose layout is `coords`, as vertex `at` of a detail geometry. */
-export function writeDetailPoint(g: THREE.BufferGeometry, shape: MatrixShape, at: number, l: number, h: number, p: number, coords: Float32Array, dims: 2 | 3, norm: number): void {
+export function writeDetailPoint(
+  g: THREE.BufferGeometry,
+  shape: MatrixShape,
+  at: number,
+  l: number,
+  h: number,
+  p: number,
+  coords: Float32Array,
+  dims: 2 | 3,
+  norm: number,
+): void {
   const [cx, cy] = cellCenter(shape, l, h);
   const pos = g.getAttribute('position').array as Float32Array;
   pos[at * 3] = cx + coords[p * dims];

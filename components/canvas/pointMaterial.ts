@@ -94,7 +94,13 @@ export function pointMaterials(uniforms: PointUniforms): { view: THREE.ShaderMat
 /** The RGBA8 texture holding each point's colour (rgb) and highlight state (alpha). */
 export function pointStateTexture(points: number): THREE.DataTexture {
   const height = Math.max(1, Math.ceil(points / STATE_TEXTURE_WIDTH));
-  const texture = new THREE.DataTexture(new Uint8Array(STATE_TEXTURE_WIDTH * height * 4), STATE_TEXTURE_WIDTH, height, THREE.RGBAFormat, THREE.UnsignedByteType);
+  const texture = new THREE.DataTexture(
+    new Uint8Array(STATE_TEXTURE_WIDTH * height * 4),
+    STATE_TEXTURE_WIDTH,
+    height,
+    THREE.RGBAFormat,
+    THREE.UnsignedByteType,
+  );
   texture.minFilter = THREE.NearestFilter;
   texture.magFilter = THREE.NearestFilter;
   texture.generateMipmaps = false;

@@ -48,7 +48,12 @@ export function createOverlay(shape: MatrixShape): THREE.Mesh {
   for (let c = 0; c < cells; c++) {
     const [x, y] = cellCenter(shape, Math.floor(c / shape.heads), c % shape.heads);
     // Behind the cloud, which fills the unit ball around z = 0.
-    [[-1, -1], [1, -1], [1, 1], [-1, 1]].forEach(([dx, dy], v) => position.set([x + dx * half, y + dy * half, -1.05], (c * 4 + v) * 3));
+    [
+      [-1, -1],
+      [1, -1],
+      [1, 1],
+      [-1, 1],
+    ].forEach(([dx, dy], v) => position.set([x + dx * half, y + dy * half, -1.05], (c * 4 + v) * 3));
     index.push(c * 4, c * 4 + 1, c * 4 + 2, c * 4, c * 4 + 2, c * 4 + 3);
   }
   const g = new THREE.BufferGeometry();
@@ -67,7 +72,6 @@ const linkFragment = /* glsl */ `
   varying float vWeight;
   void main() { gl_FragColor = vec4(colour, vWeight); }
 `;
-
 
 /** One LineSegments for every link: colour #FFC300, opacity = attention weight. */
 export function createLinkLines(uploads: UploadCounter): THREE.LineSegments {
@@ -96,7 +100,14 @@ export function createLinkLines(uploads: UploadCounter): THREE.LineSegments {
 }
 
 /** Writes the links of the focused head (query point → key point) and uploads only the used range. */
-export function writeLinks(lines: THREE.LineSegments, shape: MatrixShape, focus: { layer: number; head: number } | null, coords: Float32Array | null, dims: 2 | 3, links: Links | null): void {
+export function writeLinks(
+  lines: THREE.LineSegments,
+  shape: MatrixShape,
+  focus: { layer: number; head: number } | null,
+  coords: Float32Array | null,
+  dims: 2 | 3,
+  links: Links | null,
+): void {
   const g = lines.geometry;
   const tokenCount = shape.points / 2;
   const count = focus && coords && links ? Math.min(links.weight.length, MAX_LINKS) : 0;

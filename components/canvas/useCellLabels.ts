@@ -43,7 +43,10 @@ export function useCellLabels(camera: THREE.Camera, container: React.RefObject<H
       label.textContent = kind === 'layer' ? `L${i}` : `H${i}`;
       return label;
     };
-    axes.current = { rows: Array.from({ length: shape.layers }, (_, l) => axis('layer', l)), columns: Array.from({ length: shape.heads }, (_, h) => axis('head', h)) };
+    axes.current = {
+      rows: Array.from({ length: shape.layers }, (_, l) => axis('layer', l)),
+      columns: Array.from({ length: shape.heads }, (_, h) => axis('head', h)),
+    };
     layer.replaceChildren(...labels.current, ...axes.current.rows, ...axes.current.columns);
     last.current.visible = !visible;
     return () => layer.replaceChildren();
@@ -56,7 +59,14 @@ export function useCellLabels(camera: THREE.Camera, container: React.RefObject<H
     camera.updateMatrixWorld();
     const { width, height } = layer.getBoundingClientRect();
     const l = last.current;
-    if (l.visible === visible && l.view.equals(camera.matrixWorldInverse) && l.projection.equals(camera.projectionMatrix) && l.width === width && l.height === height) return;
+    if (
+      l.visible === visible &&
+      l.view.equals(camera.matrixWorldInverse) &&
+      l.projection.equals(camera.projectionMatrix) &&
+      l.width === width &&
+      l.height === height
+    )
+      return;
     l.view.copy(camera.matrixWorldInverse);
     l.projection.copy(camera.projectionMatrix);
     l.visible = visible;

@@ -68,7 +68,14 @@ export interface LevelOfDetail {
   afterRender(now: number): void;
 }
 
-export function useLevelOfDetail(renderer: QKRenderer, camera: THREE.Camera, focus: Cell | null, invalidate: () => void, wrapper: React.RefObject<HTMLDivElement | null>, hud: React.RefObject<HTMLElement | null>): LevelOfDetail {
+export function useLevelOfDetail(
+  renderer: QKRenderer,
+  camera: THREE.Camera,
+  focus: Cell | null,
+  invalidate: () => void,
+  wrapper: React.RefObject<HTMLDivElement | null>,
+  hud: React.RefObject<HTMLElement | null>,
+): LevelOfDetail {
   const total = renderer.shape.layers * renderer.shape.heads * renderer.shape.points;
   const off = useRef(levelOfDetailOff()).current;
   const state = useRef({
@@ -108,7 +115,8 @@ export function useLevelOfDetail(renderer: QKRenderer, camera: THREE.Camera, foc
       const moving = !s.still && dt < CONTINUOUS_MS;
       if (moving) s.frameMs = s.frameMs ? 0.8 * s.frameMs + 0.2 * dt : dt;
       if (!off && !focus && moving && now - s.adapted > ADAPT_EVERY_MS) {
-        const next = s.frameMs > SLOW_FRAME_MS ? Math.max(MIN_POINT_BUDGET, s.budget * 0.7) : s.frameMs < FAST_FRAME_MS ? Math.min(total, s.budget * 1.3) : s.budget;
+        const next =
+          s.frameMs > SLOW_FRAME_MS ? Math.max(MIN_POINT_BUDGET, s.budget * 0.7) : s.frameMs < FAST_FRAME_MS ? Math.min(total, s.budget * 1.3) : s.budget;
         if (Math.abs(next - s.budget) > 1) {
           s.budget = Math.round(next);
           s.adapted = now;

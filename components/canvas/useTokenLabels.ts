@@ -25,7 +25,13 @@ export interface LabelSource {
   labelText: (point: number) => string;
 }
 
-export function useTokenLabels(camera: THREE.Camera, container: React.RefObject<HTMLDivElement | null>, renderer: QKRenderer, shape: MatrixShape, latest: React.RefObject<LabelSource>): void {
+export function useTokenLabels(
+  camera: THREE.Camera,
+  container: React.RefObject<HTMLDivElement | null>,
+  renderer: QKRenderer,
+  shape: MatrixShape,
+  latest: React.RefObject<LabelSource>,
+): void {
   const lastView = useRef(new THREE.Matrix4());
   const lastInputs = useRef<unknown[]>([]);
   useFrame(() => {

@@ -37,10 +37,21 @@ export function CorpusSection() {
       <h2>Corpus</h2>
       <Segmented label="Corpus source" name="corpus-source" value={draft.source} options={SOURCES} onChange={(source) => setDraft({ source })} />
       {draft.source === 'paste' && (
-        <textarea aria-label="Corpus text" placeholder="One sentence per line" rows={3} value={draft.pasted} onChange={(e) => setDraft({ pasted: e.target.value })} />
+        <textarea
+          aria-label="Corpus text"
+          placeholder="One sentence per line"
+          rows={3}
+          value={draft.pasted}
+          onChange={(e) => setDraft({ pasted: e.target.value })}
+        />
       )}
       {draft.source === 'upload' && (
-        <input type="file" aria-label="Corpus file" accept=".txt,.jsonl,text/plain" onChange={(e) => e.target.files?.[0] && void readUpload(e.target.files[0])} />
+        <input
+          type="file"
+          aria-label="Corpus file"
+          accept=".txt,.jsonl,text/plain"
+          onChange={(e) => e.target.files?.[0] && void readUpload(e.target.files[0])}
+        />
       )}
       {problem && (
         <p className="error" role="alert">
@@ -72,7 +83,9 @@ export function CorpusSection() {
             <p className="line muted">
               skipped{' '}
               <span data-testid="corpus-skipped">
-                {[corpus.blankLines && `${corpus.blankLines} blank line(s)`, corpus.rejected && `${corpus.rejected} unusable .jsonl line(s)`].filter(Boolean).join(', ')}
+                {[corpus.blankLines && `${corpus.blankLines} blank line(s)`, corpus.rejected && `${corpus.rejected} unusable .jsonl line(s)`]
+                  .filter(Boolean)
+                  .join(', ')}
               </span>
             </p>
           )}

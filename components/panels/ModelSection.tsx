@@ -10,9 +10,22 @@ import { describeSource } from '@/lib/model/manifest';
 import { cancelInstall, installFolder, installPlanned, lookUp, openBuiltIn, openModel, removeStored, setForm, setPickerOpen, usePicker } from '../app/models';
 import { useApp } from '../state/appStore';
 
-const FAMILY_NAMES: Record<string, string> = { bert: 'BERT', roberta: 'RoBERTa', distilbert: 'DistilBERT', gpt2: 'GPT-2', llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3' };
+const FAMILY_NAMES: Record<string, string> = {
+  bert: 'BERT',
+  roberta: 'RoBERTa',
+  distilbert: 'DistilBERT',
+  gpt2: 'GPT-2',
+  llama: 'Llama',
+  qwen2: 'Qwen2',
+  qwen3: 'Qwen3',
+};
 
-const STAGE_WORDS: Record<InstallProgress['stage'], string> = { download: 'Downloading', read: 'Reading the folder', convert: 'Converting to a Q/K graph', store: 'Storing in this browser' };
+const STAGE_WORDS: Record<InstallProgress['stage'], string> = {
+  download: 'Downloading',
+  read: 'Reading the folder',
+  convert: 'Converting to a Q/K graph',
+  store: 'Storing in this browser',
+};
 
 function InstallStatus() {
   const task = usePicker((s) => s.task);
@@ -82,7 +95,15 @@ function HubForm() {
         <label className="row-label" htmlFor="hub-id">
           Hub id
         </label>
-        <input id="hub-id" type="text" placeholder="gpt2, HuggingFaceTB/SmolLM2-135M…" value={form.id} spellCheck={false} autoComplete="off" onChange={(e) => setForm({ id: e.target.value })} />
+        <input
+          id="hub-id"
+          type="text"
+          placeholder="gpt2, HuggingFaceTB/SmolLM2-135M…"
+          value={form.id}
+          spellCheck={false}
+          autoComplete="off"
+          onChange={(e) => setForm({ id: e.target.value })}
+        />
       </div>
       <div className="row">
         <label className="row-label" htmlFor="hub-revision">
@@ -105,7 +126,14 @@ function HubForm() {
           <label className="row-label" htmlFor="hub-token">
             Token
           </label>
-          <input id="hub-token" type="password" value={form.token} autoComplete="off" placeholder="hf_… for gated models" onChange={(e) => setForm({ token: e.target.value })} />
+          <input
+            id="hub-token"
+            type="password"
+            value={form.token}
+            autoComplete="off"
+            placeholder="hf_… for gated models"
+            onChange={(e) => setForm({ token: e.target.value })}
+          />
         </div>
         <p className="line muted">The token stays in this page’s memory (gone on reload) and is sent only to the endpoint above.</p>
       </details>
@@ -185,7 +213,10 @@ export function ModelSection() {
       <h2>Model</h2>
       {manifest ? (
         <>
-          <p className="lead" title={`${(manifest.onnx.bytes / 1e6).toFixed(1)} MB ONNX from ${describeSource(manifest.source)}; hidden size ${manifest.hidden}, vocabulary ${manifest.vocabSize.toLocaleString('en-US')}, at most ${manifest.maxTokens} tokens a sentence`}>
+          <p
+            className="lead"
+            title={`${(manifest.onnx.bytes / 1e6).toFixed(1)} MB ONNX from ${describeSource(manifest.source)}; hidden size ${manifest.hidden}, vocabulary ${manifest.vocabSize.toLocaleString('en-US')}, at most ${manifest.maxTokens} tokens a sentence`}
+          >
             <strong data-testid="model-name">{manifest.name}</strong> <span className="muted small">{(manifest.onnx.bytes / 1e6).toFixed(0)} MB</span>
           </p>
           <p className="line small" data-testid="model-shape">

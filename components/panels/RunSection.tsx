@@ -30,7 +30,11 @@ export function Progress({ progress, etaMs, rate, id = 'progress' }: { progress:
   const unit = STAGE_UNITS[progress.stage];
   return (
     <div className="progress" aria-label="Run progress">
-      <progress max={unit ? progress.total : undefined} value={unit ? progress.done : undefined} aria-label={`${stageLabel(progress.stage, progress.device?.device)} progress`} />
+      <progress
+        max={unit ? progress.total : undefined}
+        value={unit ? progress.done : undefined}
+        aria-label={`${stageLabel(progress.stage, progress.device?.device)} progress`}
+      />
       <p className="line" data-testid={`${id}-text`}>
         <span className="muted">
           Step {step}/{RUN_STAGES.length} ·{' '}
@@ -61,7 +65,13 @@ export function RunSection() {
   return (
     <section className="panel-section" aria-label="Run">
       <div className="run-row">
-        <button type="button" className="primary" disabled={!ready || running || refused} title={refused ? 'This corpus is too large for a browser tab (see the corpus card)' : undefined} onClick={() => void runCorpus()}>
+        <button
+          type="button"
+          className="primary"
+          disabled={!ready || running || refused}
+          title={refused ? 'This corpus is too large for a browser tab (see the corpus card)' : undefined}
+          onClick={() => void runCorpus()}
+        >
           Run
         </button>
         <button type="button" className="secondary" disabled={!running} onClick={cancelRun}>
@@ -112,7 +122,8 @@ export function RunSection() {
         {run.status === 'running' && run.progress.device && <DeviceBadge device={run.progress.device} />}
         {run.status === 'running' && run.slower && (
           <div className="warning" role="alert" data-testid="slow-device">
-            WebGPU runs at {Math.round(run.slower.webgpu).toLocaleString('en-US')} tokens/s here; WASM measured {Math.round(run.slower.wasm).toLocaleString('en-US')} tokens/s on this machine.{' '}
+            WebGPU runs at {Math.round(run.slower.webgpu).toLocaleString('en-US')} tokens/s here; WASM measured{' '}
+            {Math.round(run.slower.wasm).toLocaleString('en-US')} tokens/s on this machine.{' '}
             <button type="button" className="secondary small" onClick={() => void switchToWasmAndRerun()}>
               Switch to WASM and restart
             </button>

@@ -25,7 +25,8 @@ export function RunSummary() {
     <section className="panel-section" aria-label="Run summary" data-result-id={shown.id}>
       <h2>Result</h2>
       <p className="lead" data-testid="summary-size">
-        {formatInt(data.tokenCount)} tokens · {formatInt(data.sentences.length)} sentence{data.sentences.length === 1 ? '' : 's'} · {heads} heads ({data.layers} layers × {data.heads})
+        {formatInt(data.tokenCount)} tokens · {formatInt(data.sentences.length)} sentence{data.sentences.length === 1 ? '' : 's'} · {heads} heads ({data.layers}{' '}
+        layers × {data.heads})
       </p>
       <p className="line muted" data-testid="result-source">
         {shown.label} ·{' '}
@@ -53,7 +54,9 @@ export function RunSummary() {
         </dd>
         <dt>Timings</dt>
         <dd data-testid="timings">
-          extract {seconds(timings.extractMs)} ({formatInt(Math.round(data.tokenCount / (timings.extractMs / 1000)))} tokens/s) · normalize {seconds(timings.analyzeMs)}{timings.analysisThreads && timings.analysisThreads > 1 ? ` (${timings.analysisThreads} threads)` : ''}
+          extract {seconds(timings.extractMs)} ({formatInt(Math.round(data.tokenCount / (timings.extractMs / 1000)))} tokens/s) · normalize{' '}
+          {seconds(timings.analyzeMs)}
+          {timings.analysisThreads && timings.analysisThreads > 1 ? ` (${timings.analysisThreads} threads)` : ''}
           {timings.warmupMs > 0 && ` · warm-up ${seconds(timings.warmupMs)}`}
         </dd>
         <dt>Model</dt>

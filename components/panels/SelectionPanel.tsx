@@ -25,17 +25,35 @@ export function SelectionPanel({ result }: { result: RunResult }) {
         <label className="row-label" htmlFor="link-k">
           Links / query
         </label>
-        <input id="link-k" type="number" className="narrow" min={1} max={MAX_LINK_K} value={linkK} onChange={(e) => setView({ linkK: clamp(Math.round(Number(e.target.value)) || 1, 1, MAX_LINK_K) })} />
+        <input
+          id="link-k"
+          type="number"
+          className="narrow"
+          min={1}
+          max={MAX_LINK_K}
+          value={linkK}
+          onChange={(e) => setView({ linkK: clamp(Math.round(Number(e.target.value)) || 1, 1, MAX_LINK_K) })}
+        />
         <label className="row-label short" htmlFor="link-threshold">
           ≥ weight
         </label>
-        <input id="link-threshold" type="number" className="narrow" min={0} max={1} step={0.01} value={threshold} onChange={(e) => setView({ threshold: clamp(Number(e.target.value) || 0, 0, 1) })} />
+        <input
+          id="link-threshold"
+          type="number"
+          className="narrow"
+          min={0}
+          max={1}
+          step={0.01}
+          value={threshold}
+          onChange={(e) => setView({ threshold: clamp(Number(e.target.value) || 0, 0, 1) })}
+        />
       </div>
       {point && sentence !== null ? (
         <div className="selection" data-testid="selection">
           <p className="line">
             <span data-testid="selection-token">
-              Selected <strong>{table.text[point.row]}</strong> ({point.kind}), sentence {sentence + 1}, position {table.position[point.row] + 1} of {table.sentenceLength[point.row]}
+              Selected <strong>{table.text[point.row]}</strong> ({point.kind}), sentence {sentence + 1}, position {table.position[point.row] + 1} of{' '}
+              {table.sentenceLength[point.row]}
             </span>
             {links && ` · ${links.weight.length} links`}{' '}
             <button type="button" className="link-button" onClick={() => setView({ selected: null })}>

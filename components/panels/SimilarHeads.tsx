@@ -33,7 +33,16 @@ export function SimilarHeads({ layer, head }: { layer: number; head: number }) {
       <h2>Heads like this one</h2>
       <div className="row">
         <span className="row-label">By</span>
-        <Segmented label="Similar heads by" name="similar-kind" value={kind} options={[{ value: 'attention', label: 'Attention' }, { value: 'geometry', label: 'Q/K geometry' }]} onChange={(v) => setHeadMap({ kind: v })} />
+        <Segmented
+          label="Similar heads by"
+          name="similar-kind"
+          value={kind}
+          options={[
+            { value: 'attention', label: 'Attention' },
+            { value: 'geometry', label: 'Q/K geometry' },
+          ]}
+          onChange={(v) => setHeadMap({ kind: v })}
+        />
       </div>
       {error && <p className="error small">{error}</p>}
       {!distances && !error && <p className="line muted small">{busy ?? 'Comparing the heads…'}</p>}
@@ -45,9 +54,13 @@ export function SimilarHeads({ layer, head }: { layer: number; head: number }) {
               const h = n.cell % heads;
               return (
                 <li key={n.cell}>
-                  <button type="button" onClick={() => flyTo({ layer: l, head: h })} aria-label={`Go to L${l} H${h}`} title={`distance ${n.distance.toFixed(3)} (0 = alike)`}>
-                    <HeadThumbnail layouts={projection.layouts} view={{ mode, method, dims }} layer={l} head={h} />
-                    L{l} H{h} · {n.distance.toFixed(2)}
+                  <button
+                    type="button"
+                    onClick={() => flyTo({ layer: l, head: h })}
+                    aria-label={`Go to L${l} H${h}`}
+                    title={`distance ${n.distance.toFixed(3)} (0 = alike)`}
+                  >
+                    <HeadThumbnail layouts={projection.layouts} view={{ mode, method, dims }} layer={l} head={h} />L{l} H{h} · {n.distance.toFixed(2)}
                   </button>
                 </li>
               );

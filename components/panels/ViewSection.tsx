@@ -30,21 +30,59 @@ function Row({ label, htmlFor, children }: { label: string; htmlFor?: string; ch
 
 export function ViewSection({ results }: { results: number | null }) {
   const v = useView(
-    useShallow((s) => ({ method: s.method, dims: s.dims, mode: s.mode, compare: s.compare, colourMode: s.colourMode, palette: s.palette, overlay: s.overlay, search: s.search, dotSize: s.dotSize, sizeByNorm: s.sizeByNorm })),
+    useShallow((s) => ({
+      method: s.method,
+      dims: s.dims,
+      mode: s.mode,
+      compare: s.compare,
+      colourMode: s.colourMode,
+      palette: s.palette,
+      overlay: s.overlay,
+      search: s.search,
+      dotSize: s.dotSize,
+      sizeByNorm: s.sizeByNorm,
+    })),
   );
   return (
     <section className="panel-section view-section" aria-label="View">
       <h2>View</h2>
       <Row label="Projection">
-        <Segmented label="Projection method" name="projection-method" value={v.method} options={[{ value: 'pca', label: 'PCA' }, { value: 'umap', label: 'UMAP' }]} onChange={(method) => setView({ method })} />
-        <Segmented label="Dimensions" name="dimensions" value={v.dims} options={[{ value: 3, label: '3D' }, { value: 2, label: '2D' }]} onChange={(dims) => setView({ dims })} />
+        <Segmented
+          label="Projection method"
+          name="projection-method"
+          value={v.method}
+          options={[
+            { value: 'pca', label: 'PCA' },
+            { value: 'umap', label: 'UMAP' },
+          ]}
+          onChange={(method) => setView({ method })}
+        />
+        <Segmented
+          label="Dimensions"
+          name="dimensions"
+          value={v.dims}
+          options={[
+            { value: 3, label: '3D' },
+            { value: 2, label: '2D' },
+          ]}
+          onChange={(dims) => setView({ dims })}
+        />
       </Row>
       <Row label="Vectors">
         <Segmented
           label="Vectors"
           name="vectors"
           value={v.mode}
-          options={NORMALIZATION_MODES.map((m) => ({ value: m, label: MODE_SHORT[m], title: m === 'paper' ? 'AttentionViz’s closed form: translate keys by mean(Q) − mean(K), then balance the scales' : m === 'optimized' ? 'Translation and scale chosen per head to put attended keys nearest' : 'The model’s own projections' }))}
+          options={NORMALIZATION_MODES.map((m) => ({
+            value: m,
+            label: MODE_SHORT[m],
+            title:
+              m === 'paper'
+                ? 'AttentionViz’s closed form: translate keys by mean(Q) − mean(K), then balance the scales'
+                : m === 'optimized'
+                  ? 'Translation and scale chosen per head to put attended keys nearest'
+                  : 'The model’s own projections',
+          }))}
           onChange={(mode) => setView({ mode })}
         />
       </Row>
@@ -89,7 +127,14 @@ export function ViewSection({ results }: { results: number | null }) {
         </select>
       </Row>
       <Row label="Search" htmlFor="search-tokens">
-        <input id="search-tokens" type="search" aria-label="Search tokens" value={v.search} placeholder="a token, e.g. the" onChange={(e) => setView({ search: e.target.value })} />
+        <input
+          id="search-tokens"
+          type="search"
+          aria-label="Search tokens"
+          value={v.search}
+          placeholder="a token, e.g. the"
+          onChange={(e) => setView({ search: e.target.value })}
+        />
       </Row>
       {results !== null && (
         <p className="line muted search-count">

@@ -159,7 +159,8 @@ export class ProjectionScheduler {
   }
 
   private enqueue(tasks: Task[]): void {
-    for (const t of tasks) if (!this.queue.some((q) => q.key === t.key) && !this.running.has(t.key) && !this.layouts.has(t.view, t.layer, t.head)) this.queue.push(t);
+    for (const t of tasks)
+      if (!this.queue.some((q) => q.key === t.key) && !this.running.has(t.key) && !this.layouts.has(t.view, t.layer, t.head)) this.queue.push(t);
     this.queue.sort((a, b) => a.priority - b.priority);
     this.pump();
   }
@@ -170,7 +171,10 @@ export class ProjectionScheduler {
     const idle = this.clients.find((c) => load(c).length === 0);
     if (idle) return idle;
     if (this.clients.length < this.size) {
-      const client = new WorkerClient<ProjectionApi>(() => new Worker(new URL('../../workers/projection.worker.ts', import.meta.url), { type: 'module', name: 'projection' }) as never, 'projection');
+      const client = new WorkerClient<ProjectionApi>(
+        () => new Worker(new URL('../../workers/projection.worker.ts', import.meta.url), { type: 'module', name: 'projection' }) as never,
+        'projection',
+      );
       this.clients.push(client);
       return client;
     }

@@ -31,10 +31,7 @@ export interface CorpusSelection {
 }
 
 export type CountState =
-  | { status: 'idle' }
-  | { status: 'counting'; done: number; total: number }
-  | { status: 'done'; facts: CorpusFacts }
-  | { status: 'error'; message: string };
+  { status: 'idle' } | { status: 'counting'; done: number; total: number } | { status: 'done'; facts: CorpusFacts } | { status: 'error'; message: string };
 
 export type RunState =
   | { status: 'idle' }
@@ -118,4 +115,4 @@ export const appStore = createStore<AppState>(() => ({
   cache: { runs: 0, bytes: 0, message: null, index: [] },
 }));
 
-export const useApp = <T,>(select: (s: AppState) => T): T => useStore(appStore, select);
+export const useApp = <T>(select: (s: AppState) => T): T => useStore(appStore, select);

@@ -69,7 +69,7 @@ export const initialView = (): ViewState => ({
 
 export const viewStore = createStore<ViewState>(initialView);
 
-export const useView = <T,>(select: (s: ViewState) => T): T => useStore(viewStore, select);
+export const useView = <T>(select: (s: ViewState) => T): T => useStore(viewStore, select);
 
 export const setView = (patch: Partial<ViewState>) => viewStore.setState(patch);
 export const setPanels = (patch: Partial<ViewState['panels']>) => viewStore.setState((s) => ({ panels: { ...s.panels, ...patch } }));

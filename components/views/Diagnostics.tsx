@@ -25,7 +25,9 @@ export function Diagnostics(props: { result: RunResult; layer: number; head: num
     return (
       <section className="panel-section" aria-label="Diagnostics">
         <h2>Diagnostics</h2>
-        <p className="line muted small">The attention check and the dot-product scatter need this run’s queries and keys, which this bundle view does not hold.</p>
+        <p className="line muted small">
+          The attention check and the dot-product scatter need this run’s queries and keys, which this bundle view does not hold.
+        </p>
       </section>
     );
   }
@@ -91,13 +93,17 @@ function HeadDiagnostics({ result, layer, head, mode }: { result: RunResult; lay
                 );
               })}
               <tr>
-                <th scope="row" title="Norm of the translation t added to every key">‖t‖ (keys)</th>
+                <th scope="row" title="Norm of the translation t added to every key">
+                  ‖t‖ (keys)
+                </th>
                 {NORMALIZATION_MODES.map((m) => (
                   <td key={m}>{fmt(report.metrics[m].normalization.translationNorm)}</td>
                 ))}
               </tr>
               <tr>
-                <th scope="row" title="Scale c: queries × c, keys ÷ c">scale c</th>
+                <th scope="row" title="Scale c: queries × c, keys ÷ c">
+                  scale c
+                </th>
                 {NORMALIZATION_MODES.map((m) => (
                   <td key={m}>{fmt(report.metrics[m].normalization.scale)}</td>
                 ))}
@@ -124,7 +130,14 @@ function HeadDiagnostics({ result, layer, head, mode }: { result: RunResult; lay
             <rect x={PAD.left} y={PAD.top} width={W - PAD.left - PAD.right} height={H - PAD.top - PAD.bottom} className="plot-area" />
             <path d={dots.join('')} className="scatter-dots" />
             {Number.isFinite(fit.slope) && (
-              <line x1={sx(x0)} y1={sy(fit.slope * x0 + fit.intercept)} x2={sx(x1)} y2={sy(fit.slope * x1 + fit.intercept)} className="fit-line" clipPath="url(#scatter-clip)" />
+              <line
+                x1={sx(x0)}
+                y1={sy(fit.slope * x0 + fit.intercept)}
+                x2={sx(x1)}
+                y2={sy(fit.slope * x1 + fit.intercept)}
+                className="fit-line"
+                clipPath="url(#scatter-clip)"
+              />
             )}
             <text x={W / 2} y={H - 6} textAnchor="middle" className="axis">
               q·k ({fmt(x0)} … {fmt(x1)})

@@ -17,7 +17,19 @@ const POINT_RADIUS = 5;
 const HIT_RADIUS = 11;
 
 /** A head's query/key cloud, small: the first two coordinates of its layout in `view`. */
-export function HeadThumbnail({ layouts, view, layer, head, size = 84 }: { layouts: LayoutStore; view: LayoutView; layer: number; head: number; size?: number }) {
+export function HeadThumbnail({
+  layouts,
+  view,
+  layer,
+  head,
+  size = 84,
+}: {
+  layouts: LayoutStore;
+  view: LayoutView;
+  layer: number;
+  head: number;
+  size?: number;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const coords = layouts.get(view, layer, head);
   useEffect(() => {
@@ -94,7 +106,10 @@ export function HeadMap({ result, layouts, view }: { result: RunResult; layouts:
   }, []);
 
   const colourFor = useMemo(() => colourOf(result, colour, mode), [result, colour, mode]);
-  const points = useMemo(() => (coords && size.width ? project(coords, dims, dims === 3 ? angles.yaw : 0, dims === 3 ? angles.pitch : 0, size.width, size.height) : null), [coords, dims, angles, size]);
+  const points = useMemo(
+    () => (coords && size.width ? project(coords, dims, dims === 3 ? angles.yaw : 0, dims === 3 ? angles.pitch : 0, size.width, size.height) : null),
+    [coords, dims, angles, size],
+  );
 
   useEffect(() => {
     const c = canvas.current;
@@ -145,9 +160,36 @@ export function HeadMap({ result, layouts, view }: { result: RunResult; layouts:
   return (
     <div className="head-map" data-testid="head-map">
       <div className="head-map-controls">
-        <Segmented label="Similarity" name="head-map-kind" value={kind} options={[{ value: 'attention', label: 'Attention' }, { value: 'geometry', label: 'Q/K geometry' }]} onChange={(v) => setHeadMap({ kind: v })} />
-        <Segmented label="Head map layout" name="head-map-method" value={method} options={[{ value: 'pca', label: 'PCA', title: 'Classical MDS: the PCA of the double-centred squared distances' }, { value: 'umap', label: 'UMAP' }]} onChange={(v) => setHeadMap({ method: v })} />
-        <Segmented label="Head map dimensions" name="head-map-dims" value={dims} options={[{ value: 2, label: '2D' }, { value: 3, label: '3D' }]} onChange={(v) => setHeadMap({ dims: v })} />
+        <Segmented
+          label="Similarity"
+          name="head-map-kind"
+          value={kind}
+          options={[
+            { value: 'attention', label: 'Attention' },
+            { value: 'geometry', label: 'Q/K geometry' },
+          ]}
+          onChange={(v) => setHeadMap({ kind: v })}
+        />
+        <Segmented
+          label="Head map layout"
+          name="head-map-method"
+          value={method}
+          options={[
+            { value: 'pca', label: 'PCA', title: 'Classical MDS: the PCA of the double-centred squared distances' },
+            { value: 'umap', label: 'UMAP' },
+          ]}
+          onChange={(v) => setHeadMap({ method: v })}
+        />
+        <Segmented
+          label="Head map dimensions"
+          name="head-map-dims"
+          value={dims}
+          options={[
+            { value: 2, label: '2D' },
+            { value: 3, label: '3D' },
+          ]}
+          onChange={(v) => setHeadMap({ dims: v })}
+        />
         <label className="head-map-colour">
           Colour{' '}
           <select aria-label="Head map colour" value={colour} onChange={(e) => setHeadMap({ colour: e.target.value as HeadMapColour })}>
@@ -194,15 +236,31 @@ export function HeadMap({ result, layouts, view }: { result: RunResult; layouts:
           }}
         />
         <HeadMapLegend result={result} colour={colour} mode={mode} />
-        {(busy || error || !coords) && <p className={error ? 'error head-map-status' : 'notice head-map-status'} role="status">{error ?? busy ?? 'Placing the heads…'}</p>}
+        {(busy || error || !coords) && (
+          <p className={error ? 'error head-map-status' : 'notice head-map-status'} role="status">
+            {error ?? busy ?? 'Placing the heads…'}
+          </p>
+        )}
         {hover && (
-          <div className="tooltip head-map-tooltip" style={{ transform: `translate(${Math.min(hover.x + 14, size.width - 200)}px, ${Math.max(0, hover.y - 120)}px)` }} data-testid="head-map-tooltip">
+          <div
+            className="tooltip head-map-tooltip"
+            style={{ transform: `translate(${Math.min(hover.x + 14, size.width - 200)}px, ${Math.max(0, hover.y - 120)}px)` }}
+            data-testid="head-map-tooltip"
+          >
             <div className="tooltip-title">
               L{Math.floor(hover.cell / heads)} H{hover.cell % heads}
             </div>
             <HeadThumbnail layouts={layouts} view={view} layer={Math.floor(hover.cell / heads)} head={hover.cell % heads} />
-            {figure && <div>{figure.short}: {headFigure(result.analysis.heads[hover.cell], figure.key, mode).toFixed(3)}</div>}
-            {hovered.length > 0 && <div className="muted">nearest: {hovered.map((n) => `L${Math.floor(n.cell / heads)} H${n.cell % heads} (${n.distance.toFixed(2)})`).join(', ')}</div>}
+            {figure && (
+              <div>
+                {figure.short}: {headFigure(result.analysis.heads[hover.cell], figure.key, mode).toFixed(3)}
+              </div>
+            )}
+            {hovered.length > 0 && (
+              <div className="muted">
+                nearest: {hovered.map((n) => `L${Math.floor(n.cell / heads)} H${n.cell % heads} (${n.distance.toFixed(2)})`).join(', ')}
+              </div>
+            )}
           </div>
         )}
       </div>
@@ -235,6 +293,11 @@ function HeadMapLegend({ result, colour, mode }: { result: RunResult; colour: He
 }
 
 export function sampleNote(d: HeadDistances): string {
-  if (d.kind === 'attention') return d.sampled === d.total ? `Over all ${d.total.toLocaleString('en-US')} query rows.` : `Over ${d.sampled.toLocaleString('en-US')} of the ${d.total.toLocaleString('en-US')} query rows (every ${Math.round(d.total / d.sampled)}th).`;
-  return d.sampled === d.total ? `Over all ${d.total.toLocaleString('en-US')} tokens.` : `Over ${d.sampled.toLocaleString('en-US')} of the ${d.total.toLocaleString('en-US')} tokens, spread over the corpus.`;
+  if (d.kind === 'attention')
+    return d.sampled === d.total
+      ? `Over all ${d.total.toLocaleString('en-US')} query rows.`
+      : `Over ${d.sampled.toLocaleString('en-US')} of the ${d.total.toLocaleString('en-US')} query rows (every ${Math.round(d.total / d.sampled)}th).`;
+  return d.sampled === d.total
+    ? `Over all ${d.total.toLocaleString('en-US')} tokens.`
+    : `Over ${d.sampled.toLocaleString('en-US')} of the ${d.total.toLocaleString('en-US')} tokens, spread over the corpus.`;
 }

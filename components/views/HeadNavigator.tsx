@@ -12,7 +12,8 @@ export function HeadNavigator({ layers, heads }: { layers: number; heads: number
   }, [focus]);
   const layer = Number(target.layer);
   const head = Number(target.head);
-  const valid = target.layer !== '' && target.head !== '' && Number.isInteger(layer) && Number.isInteger(head) && layer >= 0 && layer < layers && head >= 0 && head < heads;
+  const valid =
+    target.layer !== '' && target.head !== '' && Number.isInteger(layer) && Number.isInteger(head) && layer >= 0 && layer < layers && head >= 0 && head < heads;
   const button = (label: string, name: string, title: string, disabled: boolean, onClick: () => void) => (
     <button type="button" className="tool" aria-label={name} disabled={disabled} onClick={onClick} title={title}>
       {label}
@@ -44,10 +45,28 @@ export function HeadNavigator({ layers, heads }: { layers: number; heads: number
         }}
       >
         <label title="Layer">
-          L <input type="number" className="narrow" aria-label="Layer" min={0} max={layers - 1} value={target.layer} onChange={(e) => setTarget((t) => ({ ...t, layer: e.target.value }))} />
+          L{' '}
+          <input
+            type="number"
+            className="narrow"
+            aria-label="Layer"
+            min={0}
+            max={layers - 1}
+            value={target.layer}
+            onChange={(e) => setTarget((t) => ({ ...t, layer: e.target.value }))}
+          />
         </label>
         <label title="Head">
-          H <input type="number" className="narrow" aria-label="Head" min={0} max={heads - 1} value={target.head} onChange={(e) => setTarget((t) => ({ ...t, head: e.target.value }))} />
+          H{' '}
+          <input
+            type="number"
+            className="narrow"
+            aria-label="Head"
+            min={0}
+            max={heads - 1}
+            value={target.head}
+            onChange={(e) => setTarget((t) => ({ ...t, head: e.target.value }))}
+          />
         </label>
         <button type="submit" className="tool" disabled={!valid} aria-label="Go to head" title={`Fly into layer ${target.layer}, head ${target.head}`}>
           Go

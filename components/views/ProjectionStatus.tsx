@@ -24,7 +24,11 @@ function statusText(layouts: LayoutStore, views: LayoutView[], workers: number, 
   const tick = layouts.epoch;
   const parts = [part('pca'), part('umap')];
   if (tick) parts.push(`L${tick.layer} H${tick.head}: epoch ${tick.epoch}/${tick.epochs}`);
-  parts.push(`computed: PCA ${layouts.computed.pca}, UMAP ${layouts.computed.umap}${layouts.umapKernel ? ` (in ${layouts.umapKernel})` : ''}`, `${layouts.cached} from cache`, `${workers} worker(s)`);
+  parts.push(
+    `computed: PCA ${layouts.computed.pca}, UMAP ${layouts.computed.umap}${layouts.umapKernel ? ` (in ${layouts.umapKernel})` : ''}`,
+    `${layouts.cached} from cache`,
+    `${workers} worker(s)`,
+  );
   if (views.length === 2 && views[0].mode !== main.mode) {
     const raw = views[0];
     parts.push(`raw vectors: PCA ${layouts.count({ ...raw, method: 'pca' })}/${total}, UMAP ${layouts.count({ ...raw, method: 'umap' })}/${total}`);
@@ -63,7 +67,17 @@ export function ProjectionStatus({ layouts, scheduler, views }: { layouts: Layou
 }
 
 /** In the head view: which of the shown layouts of the focused head are still on their way. */
-export function WaitingNotice({ layouts, views, captions, computing = true }: { layouts: LayoutStore; views: LayoutView[]; captions: string[]; computing?: boolean }) {
+export function WaitingNotice({
+  layouts,
+  views,
+  captions,
+  computing = true,
+}: {
+  layouts: LayoutStore;
+  views: LayoutView[];
+  captions: string[];
+  computing?: boolean;
+}) {
   const focus = useView((s) => s.focus);
   const key = JSON.stringify([views, captions, focus]);
   const waiting = useSyncExternalStore(layouts.subscribe, () => {
@@ -95,7 +109,8 @@ export function ArrivingNotice({ layouts, views, computing = true }: { layouts: 
         const n = layouts.count(v);
         if (n === total) return null;
         const left = layouts.remainingMs(v);
-        if (!computing) return `${v.method.toUpperCase()} ${v.dims}D of these vectors is not in this bundle (${n} of ${total} heads); computing it needs the run’s vectors`;
+        if (!computing)
+          return `${v.method.toUpperCase()} ${v.dims}D of these vectors is not in this bundle (${n} of ${total} heads); computing it needs the run’s vectors`;
         return `${v.method.toUpperCase()}: ${n} of ${total} heads so far${left !== null ? `, about ${formatDuration(left)} for the rest` : ''}`;
       })
       .filter(Boolean);

@@ -60,8 +60,14 @@ export function useSelection(result: RunResult) {
   const point = selected !== null && selected < 2 * N ? pointToken(selected, N) : null;
   const sentence = point ? table.sentence[point.row] : null;
   const vectors = hasVectors(data);
-  const links = useMemo(() => (vectors && focus && sentence !== null ? topKLinks(data, focus.layer, focus.head, sentence, linkK, threshold) : null), [vectors, focus, sentence, data, linkK, threshold]);
-  const block = useMemo(() => (vectors && focus && sentence !== null ? sentenceBlock(data, focus.layer, focus.head, sentence) : null), [vectors, focus, sentence, data]);
+  const links = useMemo(
+    () => (vectors && focus && sentence !== null ? topKLinks(data, focus.layer, focus.head, sentence, linkK, threshold) : null),
+    [vectors, focus, sentence, data, linkK, threshold],
+  );
+  const block = useMemo(
+    () => (vectors && focus && sentence !== null ? sentenceBlock(data, focus.layer, focus.head, sentence) : null),
+    [vectors, focus, sentence, data],
+  );
   return { table, point, sentence, links, block, focus };
 }
 

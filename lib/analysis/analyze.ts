@@ -88,14 +88,34 @@ export interface HeadVectorKind {
   rotaryPre?: boolean;
 }
 
-export const vectorKind = (data: Pick<QueryKeyData, 'causal' | 'rotary'>): HeadVectorKind => ({ causal: data.causal ?? false, rotaryPre: data.rotary === 'pre' });
+export const vectorKind = (data: Pick<QueryKeyData, 'causal' | 'rotary'>): HeadVectorKind => ({
+  causal: data.causal ?? false,
+  rotaryPre: data.rotary === 'pre',
+});
 
 /** One head: its dot products, the attention check, each mode's normalization and figures. */
-export function analyzeHead(cell: number, q: Float32Array, k: Float32Array, attention: Float32Array, headDim: number, sentenceStarts: Int32Array, attentionStarts: Int32Array, pca: PcaView[] = [], kind: HeadVectorKind = {}): HeadAnalysis {
+export function analyzeHead(
+  cell: number,
+  q: Float32Array,
+  k: Float32Array,
+  attention: Float32Array,
+  headDim: number,
+  sentenceStarts: Int32Array,
+  attentionStarts: Int32Array,
+  pca: PcaView[] = [],
+  kind: HeadVectorKind = {},
+): HeadAnalysis {
   const logitScale = 1 / Math.sqrt(headDim);
-  const pairs = new HeadPairs(q, k, headDim, sentenceStarts, attentionStarts, attention, { logitScale: kind.rotaryPre ? undefined : logitScale, causal: kind.causal });
+  const pairs = new HeadPairs(q, k, headDim, sentenceStarts, attentionStarts, attention, {
+    logitScale: kind.rotaryPre ? undefined : logitScale,
+    causal: kind.causal,
+  });
   // Every mode translates keys along t0 = mean Q − mean K: raw by 0, paper by all of it.
-  const along: Record<NormalizationMode, Along> = { raw: { alpha: 0, scale: 1 }, paper: { alpha: 1, scale: pairs.paperScale() }, optimized: optimizedAlong(pairs) };
+  const along: Record<NormalizationMode, Along> = {
+    raw: { alpha: 0, scale: 1 },
+    paper: { alpha: 1, scale: pairs.paperScale() },
+    optimized: optimizedAlong(pairs),
+  };
   const metrics = {} as Record<NormalizationMode, HeadMetrics>;
   const params = {} as Record<NormalizationMode, HeadNormalization>;
   for (const mode of NORMALIZATION_MODES) {
@@ -140,14 +160,29 @@ export function headSlice(data: QueryKeyData, cells: number[], pca: PcaView[] = 
 }
 
 /** A helper's side: every head of a slice, in order. */
-export async function analyzeSlice(slice: HeadSlice, options: { signal?: AbortSignal; onHead?: () => void; afterHead?: () => Promise<void> } = {}): Promise<HeadAnalysis[]> {
+export async function analyzeSlice(
+  slice: HeadSlice,
+  options: { signal?: AbortSignal; onHead?: () => void; afterHead?: () => Promise<void> } = {},
+): Promise<HeadAnalysis[]> {
   const vectors = slice.tokenCount * slice.headDim;
   const pairs = slice.attentionStarts[slice.attentionStarts.length - 1];
   const out: HeadAnalysis[] = [];
   for (let i = 0; i < slice.cells.length; i++) {
     if (options.signal?.aborted) throw new CancelledError();
     const at = (a: Float32Array, size: number) => a.subarray(i * size, (i + 1) * size);
-    out.push(analyzeHead(slice.cells[i], at(slice.queries, vectors), at(slice.keys, vectors), at(slice.attention, pairs), slice.headDim, slice.sentenceStarts, slice.attentionStarts, slice.pca, slice.vectors));
+    out.push(
+      analyzeHead(
+        slice.cells[i],
+        at(slice.queries, vectors),
+        at(slice.keys, vectors),
+        at(slice.attention, pairs),
+        slice.headDim,
+        slice.sentenceStarts,
+        slice.attentionStarts,
+        slice.pca,
+        slice.vectors,
+      ),
+    );
     options.onHead?.();
     await options.afterHead?.();
   }
@@ -188,7 +223,9 @@ export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions =
       const c = queue.pop()!;
       const [layer, head] = [Math.floor(c / data.heads), c % data.heads];
       const { q, k } = headVectors(data, layer, head);
-      results.push(analyzeHead(c, q, k, headAttention(data, layer, head), data.headDim, data.sentenceStarts, data.attentionStarts, options.pca, vectorKind(data)));
+      results.push(
+        analyzeHead(c, q, k, headAttention(data, layer, head), data.headDim, data.sentenceStarts, data.attentionStarts, options.pca, vectorKind(data)),
+      );
       headDone();
       await options.afterHead?.();
     }

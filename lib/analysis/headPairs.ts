@@ -8,5 +8,8 @@ import { HeadPairs } from './pairs';
 export function headPairsOf(data: QueryKeyData, layer: number, head: number, logitScale?: number): HeadPairs {
   const { q, k } = headVectors(data, layer, head);
   const { causal, rotaryPre } = vectorKind(data);
-  return new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, layer, head), { logitScale: rotaryPre ? undefined : logitScale, causal });
+  return new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, layer, head), {
+    logitScale: rotaryPre ? undefined : logitScale,
+    causal,
+  });
 }

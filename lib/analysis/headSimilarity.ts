@@ -34,8 +34,10 @@ const ATTENTION_BUDGET = 6e7;
 const GEOMETRY_BUDGET = 6e8;
 
 export const SIMILARITY_DESCRIPTIONS: Record<HeadSimilarityKind, string> = {
-  attention: 'Attention: Jensen–Shannon distance between the two heads’ attention rows, root mean square over the corpus’s query rows (0 = they attend alike from every token, 1 = never to the same keys).',
-  geometry: 'Q/K geometry: the angle between the heads’ joint query/key clouds compared token by token (arccos of linear CKA, after the paper normalization), 0 = one cloud is a rotation and scaling of the other.',
+  attention:
+    'Attention: Jensen–Shannon distance between the two heads’ attention rows, root mean square over the corpus’s query rows (0 = they attend alike from every token, 1 = never to the same keys).',
+  geometry:
+    'Q/K geometry: the angle between the heads’ joint query/key clouds compared token by token (arccos of linear CKA, after the paper normalization), 0 = one cloud is a rotation and scaling of the other.',
 };
 
 const pairs = (cells: number) => (cells * (cells - 1)) / 2;

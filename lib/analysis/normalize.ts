@@ -166,7 +166,13 @@ export function normalizationsFor(data: QueryKeyData, mode: NormalizationMode, p
   for (let l = 0; l < data.layers; l++) {
     for (let h = 0; h < data.heads; h++) {
       const { q, k } = headVectors(data, l, h);
-      out.push(mode === 'raw' ? identityNormalization(data.headDim) : mode === 'paper' ? paperNormalization(q, k, data.headDim) : optimizedNormalization(pairsOf(l, h)));
+      out.push(
+        mode === 'raw'
+          ? identityNormalization(data.headDim)
+          : mode === 'paper'
+            ? paperNormalization(q, k, data.headDim)
+            : optimizedNormalization(pairsOf(l, h)),
+      );
     }
   }
   return out;

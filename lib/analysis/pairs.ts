@@ -92,15 +92,79 @@ export const CHECK_EVERY = 8;
 
 /** wasm/analysis.ts: the passes over the pairs, as this file's JavaScript computes them. */
 interface AnalysisExports {
-  pairDots(S: number, starts: number, blocks: number, q: number, k: number, dim: number, att: number, qk: number, keyWeight: number, rowWeight: number, argmaxKey: number, n: number, scale: number, causal: number, exactAt: number, out: number): number;
-  figuresPass(S: number, starts: number, blocks: number, qk: number, att: number, keyTerm: number, qq: number, qt: number, argmaxKey: number, randomKey: number, qkRandom: number, c2: number, minKeys: number, causal: number, out: number): void;
-  attentionCheck(S: number, starts: number, blocks: number, q: number, k: number, dim: number, att: number, scale: number, every: number, causal: number, logits: number, out: number): void;
+  pairDots(
+    S: number,
+    starts: number,
+    blocks: number,
+    q: number,
+    k: number,
+    dim: number,
+    att: number,
+    qk: number,
+    keyWeight: number,
+    rowWeight: number,
+    argmaxKey: number,
+    n: number,
+    scale: number,
+    causal: number,
+    exactAt: number,
+    out: number,
+  ): number;
+  figuresPass(
+    S: number,
+    starts: number,
+    blocks: number,
+    qk: number,
+    att: number,
+    keyTerm: number,
+    qq: number,
+    qt: number,
+    argmaxKey: number,
+    randomKey: number,
+    qkRandom: number,
+    c2: number,
+    minKeys: number,
+    causal: number,
+    out: number,
+  ): void;
+  attentionCheck(
+    S: number,
+    starts: number,
+    blocks: number,
+    q: number,
+    k: number,
+    dim: number,
+    att: number,
+    scale: number,
+    every: number,
+    causal: number,
+    logits: number,
+    out: number,
+  ): void;
 }
 
 /** One head's arrays in a WebAssembly instance: the kernels' inputs are copied in once, their outputs are these views. */
 class PairsMemory {
   readonly arena: WasmArena<AnalysisExports>;
-  readonly at: Record<'q' | 'k' | 'att' | 'qk' | 'keyWeight' | 'rowWeight' | 'argmaxKey' | 'starts' | 'blocks' | 'scratch' | 'out' | 'keyTerm' | 'qq' | 'qt' | 'randomKey' | 'qkRandom', number>;
+  readonly at: Record<
+    | 'q'
+    | 'k'
+    | 'att'
+    | 'qk'
+    | 'keyWeight'
+    | 'rowWeight'
+    | 'argmaxKey'
+    | 'starts'
+    | 'blocks'
+    | 'scratch'
+    | 'out'
+    | 'keyTerm'
+    | 'qq'
+    | 'qt'
+    | 'randomKey'
+    | 'qkRandom',
+    number
+  >;
   readonly sentences: number;
 
   constructor(q: Float32Array, k: Float32Array, attention: Float32Array, sentenceStarts: Int32Array, attentionStarts: Int32Array) {
@@ -276,7 +340,24 @@ export class HeadPairs {
   private pairDots(scale: number): boolean {
     if (this.wasm) {
       const { arena, at, sentences } = this.wasm;
-      const ok = arena.exports.pairDots(sentences, at.starts, at.blocks, at.q, at.k, this.dim, at.att, at.qk, at.keyWeight, at.rowWeight, at.argmaxKey, this.n, scale, this.causal ? 1 : 0, at.scratch, at.out);
+      const ok = arena.exports.pairDots(
+        sentences,
+        at.starts,
+        at.blocks,
+        at.q,
+        at.k,
+        this.dim,
+        at.att,
+        at.qk,
+        at.keyWeight,
+        at.rowWeight,
+        at.argmaxKey,
+        this.n,
+        scale,
+        this.causal ? 1 : 0,
+        at.scratch,
+        at.out,
+      );
       if (!ok) return false;
       const out = this.wasm.out();
       this.attendedDot = out[0];
@@ -382,7 +463,21 @@ export class HeadPairs {
   /** The closed-form sums of the squared-distance ratio, for translations along t0. */
   squaredTerms(): SquaredTerms {
     const { n, qq, kk, keyWeight, rowWeight, qt0, kt0 } = this;
-    const t: SquaredTerms = { n, mass: 0, qq: 0, qqR: 0, kk: 0, kkW: 0, qkA: this.attendedDot, qk: this.sumsDot, qt0: 0, qt0R: 0, kt0: 0, kt0W: 0, tt: this.tt0 };
+    const t: SquaredTerms = {
+      n,
+      mass: 0,
+      qq: 0,
+      qqR: 0,
+      kk: 0,
+      kkW: 0,
+      qkA: this.attendedDot,
+      qk: this.sumsDot,
+      qt0: 0,
+      qt0R: 0,
+      kt0: 0,
+      kt0W: 0,
+      tt: this.tt0,
+    };
     for (let r = 0; r < n; r++) {
       const [R, W] = [rowWeight[r], keyWeight[r]];
       t.mass += R;
@@ -436,9 +531,30 @@ export class HeadPairs {
     if (wasm) {
       const { arena, at, sentences } = wasm;
       arena.f64(at.qt, this.n).set(qt);
-      arena.exports.figuresPass(sentences, at.starts, at.blocks, at.qk, at.att, at.keyTerm, at.qq, at.qt, at.argmaxKey, at.randomKey, at.qkRandom, c2, MIN_KEYS_FOR_CORRELATION, this.causal ? 1 : 0, at.out);
+      arena.exports.figuresPass(
+        sentences,
+        at.starts,
+        at.blocks,
+        at.qk,
+        at.att,
+        at.keyTerm,
+        at.qq,
+        at.qt,
+        at.argmaxKey,
+        at.randomKey,
+        at.qkRandom,
+        c2,
+        MIN_KEYS_FOR_CORRELATION,
+        this.causal ? 1 : 0,
+        at.out,
+      );
       const [weighted, argmax, random, sumPlain, sumWeighted, count] = wasm.out();
-      return this.withSeed(qt, kkT, { distance: count ? sumPlain / count : NaN, weighted: count ? sumWeighted / count : NaN, argmaxRatio: argmax / random, weightedRatio: weighted / random });
+      return this.withSeed(qt, kkT, {
+        distance: count ? sumPlain / count : NaN,
+        weighted: count ? sumWeighted / count : NaN,
+        argmaxRatio: argmax / random,
+        weightedRatio: weighted / random,
+      });
     }
     let argmax = 0;
     let weighted = 0;
@@ -458,8 +574,17 @@ export class HeadPairs {
         const rowStart = block + i * len;
         // Pearson sums, x = q·k shifted by the row's first value (for precision), y = distance.
         const x0 = qk[rowStart];
-        let sx = 0, sxx = 0, sy = 0, syy = 0, sxy = 0;
-        let w = 0, wx = 0, wxx = 0, wy = 0, wyy = 0, wxy = 0;
+        let sx = 0,
+          sxx = 0,
+          sy = 0,
+          syy = 0,
+          sxy = 0;
+        let w = 0,
+          wx = 0,
+          wxx = 0,
+          wy = 0,
+          wyy = 0,
+          wxy = 0;
         for (let j = 0; j < keys; j++) {
           const dot = qk[rowStart + j];
           const v = base + keyTerm[row0 + j] - 2 * dot;

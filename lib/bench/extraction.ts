@@ -27,7 +27,13 @@ export async function forwardPass(runner: ModelRunner, corpus: TokenizedCorpus, 
 }
 
 /** Alternates plain and extraction passes (after one warm-up each) and reports medians. */
-export async function benchmarkExtraction(plain: ModelRunner, full: ModelRunner, shape: ModelShape, corpus: TokenizedCorpus, rounds = 3): Promise<ExtractionBenchmark> {
+export async function benchmarkExtraction(
+  plain: ModelRunner,
+  full: ModelRunner,
+  shape: ModelShape,
+  corpus: TokenizedCorpus,
+  rounds = 3,
+): Promise<ExtractionBenchmark> {
   await forwardPass(plain, corpus);
   await extractQueryKeys(full, 'bench', shape, corpus);
   const plainMs: number[] = [];

@@ -38,7 +38,7 @@ export function checkAttention(data: QueryKeyData, queries = data.queries, keys 
             if (logits[j] > max) max = logits[j];
           }
           let total = 0;
-          for (let j = 0; j < count; j++) total += (logits[j] = Math.exp(logits[j] - max));
+          for (let j = 0; j < count; j++) total += logits[j] = Math.exp(logits[j] - max);
           for (let j = 0; j < n; j++) {
             const want = attention[block + i * n + j];
             // A decoder's weights past the query must be 0.

@@ -6,7 +6,17 @@
 import type { Analysis } from '../analysis/analyze';
 import type { HeadDistances, HeadSimilarityKind } from '../analysis/headSimilarity';
 import { NORMALIZATION_MODES, type NormalizationMode } from '../analysis/normalize';
-import { type BundleArray, type BundleArrayInfo, BundleError, type BundleHeader, type ByteSource, bytesSource, readSourceArrays, readSourceHeader, writeBundle } from '../io/bundle';
+import {
+  type BundleArray,
+  type BundleArrayInfo,
+  BundleError,
+  type BundleHeader,
+  type ByteSource,
+  bytesSource,
+  readSourceArrays,
+  readSourceHeader,
+  writeBundle,
+} from '../io/bundle';
 import { fromFloat16, toFloat16 } from '../io/float16';
 import type { RunResult } from '../protocol/model';
 import type { ProjectionMethod } from '../projection/project';
@@ -49,8 +59,21 @@ interface Meta {
   timings: RunResult['timings'];
   attentionError: number;
   notices: string[];
-  data: { model: string; layers: number; heads: number; headDim: number; kvHeads?: number; causal?: boolean; rotary?: 'post' | 'pre'; sentences: { text: string; tokens: string[]; ids: number[] }[] };
-  analysis: { heads: Analysis['heads']; params: Record<NormalizationMode, { translation: number[]; scale: number }[]>; attentionCheck: Analysis['attentionCheck'] };
+  data: {
+    model: string;
+    layers: number;
+    heads: number;
+    headDim: number;
+    kvHeads?: number;
+    causal?: boolean;
+    rotary?: 'post' | 'pre';
+    sentences: { text: string; tokens: string[]; ids: number[] }[];
+  };
+  analysis: {
+    heads: Analysis['heads'];
+    params: Record<NormalizationMode, { translation: number[]; scale: number }[]>;
+    attentionCheck: Analysis['attentionCheck'];
+  };
   vectors: 'float32' | 'float16';
   /** "views": no queries, keys or attention (for corpora past a tab's memory). */
   contents?: 'full' | 'views';
@@ -72,7 +95,8 @@ export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy'
   const half = options.float16 === true;
   const N = data.tokenCount;
   const cells = data.layers * data.heads;
-  const vectors = (name: string, values: Float32Array, shape: number[]): BundleArray => (half ? { name, dtype: 'float16', shape, data: toFloat16(values) } : { name, dtype: 'float32', shape, data: values });
+  const vectors = (name: string, values: Float32Array, shape: number[]): BundleArray =>
+    half ? { name, dtype: 'float16', shape, data: toFloat16(values) } : { name, dtype: 'float32', shape, data: values };
   const views = options.contents === 'views' || !hasVectors(data);
   const arrays: BundleArray[] = views
     ? []
@@ -103,10 +127,21 @@ export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy'
     timings: result.timings,
     attentionError: result.attentionError,
     notices: result.notices,
-    data: { model: data.model, layers: data.layers, heads: data.heads, headDim: data.headDim, kvHeads: data.kvHeads, causal: data.causal, rotary: data.rotary, sentences: data.sentences.map((s) => ({ text: s.text, tokens: s.tokens, ids: s.ids })) },
+    data: {
+      model: data.model,
+      layers: data.layers,
+      heads: data.heads,
+      headDim: data.headDim,
+      kvHeads: data.kvHeads,
+      causal: data.causal,
+      rotary: data.rotary,
+      sentences: data.sentences.map((s) => ({ text: s.text, tokens: s.tokens, ids: s.ids })),
+    },
     analysis: {
       heads: analysis.heads,
-      params: Object.fromEntries(NORMALIZATION_MODES.map((m) => [m, analysis.params[m].map((p) => ({ translation: Array.from(p.translation), scale: p.scale }))])) as Meta['analysis']['params'],
+      params: Object.fromEntries(
+        NORMALIZATION_MODES.map((m) => [m, analysis.params[m].map((p) => ({ translation: Array.from(p.translation), scale: p.scale }))]),
+      ) as Meta['analysis']['params'],
       attentionCheck: analysis.attentionCheck,
     },
     vectors: half ? 'float16' : 'float32',
@@ -141,7 +176,10 @@ function describeBundle({ meta, infos }: BundleHeader<Meta>, limit: number): Bun
   const viewsBytes = infos.filter((i) => !VECTOR_ARRAYS.has(i.name)).reduce((a, i) => a + readBytes(i), 0) + 64 * tokens;
   const what = `${tokens.toLocaleString('en-US')} tokens, ${meta.data.layers} × ${meta.data.heads} heads`;
   if (viewsBytes > limit) {
-    throw new BundleError('oversized', `This bundle's layouts alone (${what}) need about ${formatBytes(viewsBytes)} in the page, over the ${formatBytes(limit)} a browser tab can safely hold. Write it with fewer layouts (--methods, --dims) or for a smaller corpus.`);
+    throw new BundleError(
+      'oversized',
+      `This bundle's layouts alone (${what}) need about ${formatBytes(viewsBytes)} in the page, over the ${formatBytes(limit)} a browser tab can safely hold. Write it with fewer layouts (--methods, --dims) or for a smaller corpus.`,
+    );
   }
   const held = meta.contents !== 'views';
   const fits = memoryBytes <= limit;
@@ -188,19 +226,29 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
     attention: facts.vectors ? floats('attention') : none,
   };
   const expected = d.layers * d.heads * layout.tokenCount * d.headDim;
-  if (facts.vectors && (data.queries.length !== expected || data.keys.length !== expected || data.attention.length !== d.layers * d.heads * layout.attentionSize)) {
+  if (
+    facts.vectors &&
+    (data.queries.length !== expected || data.keys.length !== expected || data.attention.length !== d.layers * d.heads * layout.attentionSize)
+  ) {
     throw new BundleError('corrupt', 'This bundle is corrupt: its arrays do not match its tokens.');
   }
   const analysis: Analysis = {
     heads: meta.analysis.heads,
-    params: Object.fromEntries(NORMALIZATION_MODES.map((m) => [m, meta.analysis.params[m].map((p) => ({ translation: Float64Array.from(p.translation), scale: p.scale }))])) as Analysis['params'],
+    params: Object.fromEntries(
+      NORMALIZATION_MODES.map((m) => [m, meta.analysis.params[m].map((p) => ({ translation: Float64Array.from(p.translation), scale: p.scale }))]),
+    ) as Analysis['params'],
     attentionCheck: meta.analysis.attentionCheck,
   };
   const cells = d.layers * d.heads;
   const points = 2 * layout.tokenCount;
   const layouts = meta.layouts.map((l) => {
     const packed = floats(l.array);
-    return { mode: l.mode, method: l.method, dims: l.dims, heads: Array.from({ length: cells }, (_, c) => packed.subarray(c * points * l.dims, (c + 1) * points * l.dims)) };
+    return {
+      mode: l.mode,
+      method: l.method,
+      dims: l.dims,
+      heads: Array.from({ length: cells }, (_, c) => packed.subarray(c * points * l.dims, (c + 1) * points * l.dims)),
+    };
   });
   const similarities = meta.similarities.map((s) => ({ kind: s.kind, cells, values: floats(s.array), sampled: s.sampled, total: s.total }));
   return {

@@ -60,7 +60,10 @@ function pick(files: PickedFile[], name: string): PickedFile | undefined {
 async function readFolder(files: PickedFile[], context: CallContext<InstallProgress>): Promise<Checkpoint> {
   const folder = (files[0]?.webkitRelativePath || '').split('/')[0] || 'local folder';
   const config = pick(files, 'config.json');
-  if (!config) throw new ModelFilesError(`The folder "${folder}" has no config.json: pick the folder that holds a model's config.json, tokenizer.json and model.safetensors.`);
+  if (!config)
+    throw new ModelFilesError(
+      `The folder "${folder}" has no config.json: pick the folder that holds a model's config.json, tokenizer.json and model.safetensors.`,
+    );
   const tokenizer = pick(files, 'tokenizer.json');
   if (!tokenizer) throw new ModelFilesError(`The folder "${folder}" has no tokenizer.json (the fast-tokenizer file QKViz tokenizes with).`);
   let weightFiles: PickedFile[];
@@ -68,7 +71,10 @@ async function readFolder(files: PickedFile[], context: CallContext<InstallProgr
   if (single) weightFiles = [single];
   else {
     const index = pick(files, 'model.safetensors.index.json');
-    if (!index) throw new ModelFilesError(`The folder "${folder}" has no safetensors weights (model.safetensors or model.safetensors.index.json); QKViz reads safetensors only, not PyTorch .bin files.`);
+    if (!index)
+      throw new ModelFilesError(
+        `The folder "${folder}" has no safetensors weights (model.safetensors or model.safetensors.index.json); QKViz reads safetensors only, not PyTorch .bin files.`,
+      );
     let shards: string[];
     try {
       shards = [...new Set(Object.values((JSON.parse(await index.text()) as { weight_map: Record<string, string> }).weight_map))].sort();
@@ -128,7 +134,11 @@ export async function installModel(request: InstallRequest, context: CallContext
     if (request.kind === 'folder') {
       let parameters = 0;
       for (const w of checkpoint.weights) parameters += parameterCounts(readSafetensorsHeader(w).header).parameters;
-      const refused = graphRefusal(checkpoint.name, parameters, checkpoint.weights.reduce((a, w) => a + w.byteLength, 0));
+      const refused = graphRefusal(
+        checkpoint.name,
+        parameters,
+        checkpoint.weights.reduce((a, w) => a + w.byteLength, 0),
+      );
       if (refused) throw new ModelFilesError(refused);
     }
     if (context.signal.aborted) throw new CancelledError();
@@ -138,7 +148,10 @@ export async function installModel(request: InstallRequest, context: CallContext
     checkpoint.weights.length = 0;
     if (context.signal.aborted) throw new CancelledError();
     context.progress({ stage: 'store', done: 0, total: 1 });
-    const manifest: ModelManifest = { ...manifestFor(checkpoint.name, checkpoint.source, spec, { bytes: onnx.byteLength, sha256: await sha256Hex(onnx) }), storeKey: checkpoint.key };
+    const manifest: ModelManifest = {
+      ...manifestFor(checkpoint.name, checkpoint.source, spec, { bytes: onnx.byteLength, sha256: await sha256Hex(onnx) }),
+      storeKey: checkpoint.key,
+    };
     const entry: StoredEntry = { key: checkpoint.key, manifest, savedAt: Date.now() };
     await store.save(entry, checkpoint.files, onnx);
     context.progress({ stage: 'store', done: 1, total: 1 });
@@ -149,9 +162,10 @@ export async function installModel(request: InstallRequest, context: CallContext
       throw new ModelFilesError(`${what} cannot be converted: ${e.message}`);
     }
     if (e instanceof RangeError || /out of memory|allocation failed/i.test(String((e as Error)?.message))) {
-      throw new ModelFilesError(`The tab ran out of memory converting ${what} (${(e as Error).message}). Close other tabs, or choose a smaller model; memory needed is stated before downloading.`);
+      throw new ModelFilesError(
+        `The tab ran out of memory converting ${what} (${(e as Error).message}). Close other tabs, or choose a smaller model; memory needed is stated before downloading.`,
+      );
     }
     throw e;
   }
 }
-

@@ -68,7 +68,8 @@ export function isSoftwareAdapter(info: AdapterInfo): boolean {
   return info.isFallbackAdapter === true || SOFTWARE_ADAPTER.test([info.vendor, info.architecture, info.device, info.description].join(' '));
 }
 
-export const describeAdapter = (info: AdapterInfo) => [info.vendor, info.architecture || info.device || info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+export const describeAdapter = (info: AdapterInfo) =>
+  [info.vendor, info.architecture || info.device || info.description].filter(Boolean).join(' ') || 'unnamed adapter';
 
 /** The adapter's name when WebGPU may be used, or why it may not. */
 async function webgpuAdapter(allowSoftware: boolean): Promise<{ adapter: string } | { missing: string }> {
@@ -97,7 +98,13 @@ async function createSession(ort: OrtModule, model: Uint8Array, device: Device, 
   // Native CPU threads otherwise keep spinning after a run and steal cores from whatever
   // runs next (another session, the analysis), which also skews benchmarks.
   const extra = device === 'cpu' ? { session: { intra_op: { allow_spinning: '0' } } } : undefined;
-  return ort.InferenceSession.create(model, { executionProviders: [device], graphOptimizationLevel: 'all', logSeverityLevel: ORT_LOG_SEVERITY, extra, ...override });
+  return ort.InferenceSession.create(model, {
+    executionProviders: [device],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: ORT_LOG_SEVERITY,
+    extra,
+    ...override,
+  });
 }
 
 export interface OpenOptions {

@@ -103,7 +103,10 @@ export class ModelService {
     const total = request.sentences.length;
     context.progress({ stage: 'tokenize', done: 0, total });
     const corpus = tokenizeCorpus(tokenizer, request.sentences, manifest.maxTokens);
-    assertFitsMemory(manifest, corpus.sentences.map((s) => s.ids.length));
+    assertFitsMemory(
+      manifest,
+      corpus.sentences.map((s) => s.ids.length),
+    );
     context.progress({ stage: 'tokenize', done: total, total });
     const t1 = performance.now();
 
@@ -187,7 +190,10 @@ export class ModelService {
     if (stored) {
       context.progress({ stage: 'download', done: 0, total: manifest.onnx.bytes });
       const bytes = await this.store.graph(stored);
-      if (bytes.byteLength !== manifest.onnx.bytes) throw new ModelFilesError(`The stored copy of ${manifest.name} is damaged (${bytes.byteLength} of ${manifest.onnx.bytes} bytes): delete it and open the model again.`);
+      if (bytes.byteLength !== manifest.onnx.bytes)
+        throw new ModelFilesError(
+          `The stored copy of ${manifest.name} is damaged (${bytes.byteLength} of ${manifest.onnx.bytes} bytes): delete it and open the model again.`,
+        );
       context.progress({ stage: 'download', done: bytes.byteLength, total: manifest.onnx.bytes });
       return bytes;
     }

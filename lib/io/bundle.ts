@@ -70,7 +70,9 @@ const bytesOf = (a: BundleTyped) => new Uint8Array(a.buffer, a.byteOffset, a.byt
 
 const replacer = (_key: string, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? { $number: String(value) } : value);
 const reviver = (_key: string, value: unknown) =>
-  value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { $number?: unknown }).$number === 'string' ? Number((value as { $number: string }).$number) : value;
+  value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { $number?: unknown }).$number === 'string'
+    ? Number((value as { $number: string }).$number)
+    : value;
 
 export function writeBundle(meta: object, arrays: BundleArray[]): Uint8Array {
   const infos: BundleArrayInfo[] = [];
@@ -110,10 +112,16 @@ export function readBundleHeader<M>(bytes: Uint8Array): BundleHeader<M> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (version !== BUNDLE_VERSION) {
-    throw new BundleError('version', version > BUNDLE_VERSION ? `This bundle is format ${version}, made by a newer QKViz; this page reads format ${BUNDLE_VERSION}. Update QKViz, or write the bundle again with this version.` : `This bundle is format ${version}, which this QKViz does not read (it reads format ${BUNDLE_VERSION}).`);
+    throw new BundleError(
+      'version',
+      version > BUNDLE_VERSION
+        ? `This bundle is format ${version}, made by a newer QKViz; this page reads format ${BUNDLE_VERSION}. Update QKViz, or write the bundle again with this version.`
+        : `This bundle is format ${version}, which this QKViz does not read (it reads format ${BUNDLE_VERSION}).`,
+    );
   }
   const length = view.getUint32(12, true);
-  if (PREAMBLE + length > bytes.byteLength) throw new BundleError('truncated', `This bundle is truncated: its header needs ${PREAMBLE + length} bytes, the file has ${bytes.byteLength}.`);
+  if (PREAMBLE + length > bytes.byteLength)
+    throw new BundleError('truncated', `This bundle is truncated: its header needs ${PREAMBLE + length} bytes, the file has ${bytes.byteLength}.`);
   const header = bytes.subarray(PREAMBLE, PREAMBLE + length);
   if (crc32(header) !== view.getUint32(16, true)) throw new BundleError('corrupt', 'This bundle is corrupt: its header does not match its checksum.');
   let parsed: { meta: M; arrays: BundleArrayInfo[] };
@@ -126,7 +134,10 @@ export function readBundleHeader<M>(bytes: Uint8Array): BundleHeader<M> {
 }
 
 function truncated(info: BundleArrayInfo, end: number, size: number): BundleError {
-  return new BundleError('truncated', `This bundle is truncated: ${info.name} runs to byte ${end.toLocaleString('en-US')}, the file has ${size.toLocaleString('en-US')} (an interrupted download or copy?).`);
+  return new BundleError(
+    'truncated',
+    `This bundle is truncated: ${info.name} runs to byte ${end.toLocaleString('en-US')}, the file has ${size.toLocaleString('en-US')} (an interrupted download or copy?).`,
+  );
 }
 
 /** One array from its bytes, checked against its checksum; a view of `raw` where aligned. */
@@ -136,7 +147,12 @@ function decodeArray(info: BundleArrayInfo, raw: Uint8Array): BundleArray {
   const aligned = raw.byteOffset % BYTES[info.dtype] === 0;
   const buffer = aligned ? raw.buffer : raw.slice().buffer;
   const at = aligned ? raw.byteOffset : 0;
-  const data = info.dtype === 'float32' ? new Float32Array(buffer, at, count) : info.dtype === 'float16' ? new Uint16Array(buffer, at, count) : new Int32Array(buffer, at, count);
+  const data =
+    info.dtype === 'float32'
+      ? new Float32Array(buffer, at, count)
+      : info.dtype === 'float16'
+        ? new Uint16Array(buffer, at, count)
+        : new Int32Array(buffer, at, count);
   return { name: info.name, dtype: info.dtype, shape: info.shape, data };
 }
 
@@ -178,7 +194,11 @@ export async function readSourceHeader<M>(source: ByteSource): Promise<BundleHea
 }
 
 /** Only the arrays `wanted` picks, each read by its own range: a part of a file larger than memory. */
-export async function readSourceArrays<M>(source: ByteSource, header: BundleHeader<M>, wanted: (info: BundleArrayInfo) => boolean): Promise<Map<string, BundleArray>> {
+export async function readSourceArrays<M>(
+  source: ByteSource,
+  header: BundleHeader<M>,
+  wanted: (info: BundleArrayInfo) => boolean,
+): Promise<Map<string, BundleArray>> {
   const arrays = new Map<string, BundleArray>();
   for (const info of header.infos) {
     if (!wanted(info)) continue;

@@ -29,7 +29,11 @@ export function decodeNpy(bytes: Uint8Array): { data: Float32Array; shape: numbe
   const header = new TextDecoder().decode(bytes.subarray(major === 1 ? 10 : 12, start));
   if (!/'descr':\s*'<f4'/.test(header)) throw new Error(`only little-endian float32 .npy is supported (header: ${header.trim()})`);
   if (/'fortran_order':\s*True/.test(header)) throw new Error('Fortran-ordered .npy is not supported');
-  const shape = (header.match(/'shape':\s*\(([^)]*)\)/)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = (header.match(/'shape':\s*\(([^)]*)\)/)?.[1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const raw = bytes.slice(start, start + count * 4);
   return { data: new Float32Array(raw.buffer, 0, count), shape };

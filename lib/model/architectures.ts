@@ -57,14 +57,53 @@ export function modelSpec(json: Record<string, unknown>): ModelSpec {
   };
   if (BERT_FAMILY.has(modelType)) {
     const c = wrap(() => parseBertConfig(json));
-    return { family: 'bert', modelType, architecture, layers: c.layers, heads: c.heads, kvHeads: c.heads, headDim: c.headDim, hidden: c.hidden, vocabSize: c.vocabSize, maxTokens: c.maxTokens, causal: false, rotary: false };
+    return {
+      family: 'bert',
+      modelType,
+      architecture,
+      layers: c.layers,
+      heads: c.heads,
+      kvHeads: c.heads,
+      headDim: c.headDim,
+      hidden: c.hidden,
+      vocabSize: c.vocabSize,
+      maxTokens: c.maxTokens,
+      causal: false,
+      rotary: false,
+    };
   }
   if (modelType === 'gpt2') {
     const c = wrap(() => parseGpt2Config(json));
-    return { family: 'gpt2', modelType, architecture, layers: c.layers, heads: c.heads, kvHeads: c.heads, headDim: c.headDim, hidden: c.hidden, vocabSize: c.vocabSize, maxTokens: Math.min(c.maxPositions, DECODER_MAX_TOKENS), causal: true, rotary: false };
+    return {
+      family: 'gpt2',
+      modelType,
+      architecture,
+      layers: c.layers,
+      heads: c.heads,
+      kvHeads: c.heads,
+      headDim: c.headDim,
+      hidden: c.hidden,
+      vocabSize: c.vocabSize,
+      maxTokens: Math.min(c.maxPositions, DECODER_MAX_TOKENS),
+      causal: true,
+      rotary: false,
+    };
   }
   const c = wrap(() => parseLlamaConfig(json));
-  return { family: 'llama', modelType, architecture, layers: c.layers, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, hidden: c.hidden, vocabSize: c.vocabSize, maxTokens: Math.min(c.maxPositions, DECODER_MAX_TOKENS), causal: true, rotary: true };
+  return {
+    family: 'llama',
+    modelType,
+    architecture,
+    layers: c.layers,
+    heads: c.heads,
+    kvHeads: c.kvHeads,
+    headDim: c.headDim,
+    hidden: c.hidden,
+    vocabSize: c.vocabSize,
+    maxTokens: Math.min(c.maxPositions, DECODER_MAX_TOKENS),
+    causal: true,
+    rotary: true,
+  };
 }
 
 /** config.json + the checkpoint's tensors (every shard's) → the ONNX graph QKViz runs. */

@@ -3,16 +3,7 @@
 // attention probabilities: what QKViz visualises. Sizes come from config.json.
 import { DataType, GraphBuilder } from '../onnx/graph';
 import type { BertConfig } from './config';
-import {
-  ATTENTION_MASK,
-  INPUT_IDS,
-  LAST_HIDDEN_STATE,
-  MASK_LOGIT,
-  TOKEN_TYPE_IDS,
-  attentionOutput,
-  keyOutput,
-  queryOutput,
-} from './outputs';
+import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, MASK_LOGIT, TOKEN_TYPE_IDS, attentionOutput, keyOutput, queryOutput } from './outputs';
 import type { SafeTensor } from './safetensors';
 
 export class ConversionError extends Error {}
@@ -80,11 +71,7 @@ export interface ConvertOptions {
 }
 
 /** Builds the ONNX bytes for `config` from a parsed safetensors checkpoint. */
-export function convertBertToOnnx(
-  config: BertConfig,
-  tensors: Map<string, SafeTensor>,
-  options: ConvertOptions = {},
-): Uint8Array {
+export function convertBertToOnnx(config: BertConfig, tensors: Map<string, SafeTensor>, options: ConvertOptions = {}): Uint8Array {
   const w = new WeightTable(tensors);
   const g = new GraphBuilder('qkviz_bert_encoder');
   const { hidden: H, heads: NH, headDim: D, intermediate: I, layers: L } = config;
@@ -106,8 +93,14 @@ export function convertBertToOnnx(
     );
 
   // Embeddings: word + position + token type, then LayerNorm.
-  const wordTable = g.floatTensor('embeddings.word_embeddings.weight', w.get('embeddings.word_embeddings.weight', [config.vocabSize, H]), [config.vocabSize, H]);
-  const posTable = g.floatTensor('embeddings.position_embeddings.weight', w.get('embeddings.position_embeddings.weight', [config.maxPositions, H]), [config.maxPositions, H]);
+  const wordTable = g.floatTensor('embeddings.word_embeddings.weight', w.get('embeddings.word_embeddings.weight', [config.vocabSize, H]), [
+    config.vocabSize,
+    H,
+  ]);
+  const posTable = g.floatTensor('embeddings.position_embeddings.weight', w.get('embeddings.position_embeddings.weight', [config.maxPositions, H]), [
+    config.maxPositions,
+    H,
+  ]);
   const typeTable = g.floatTensor('embeddings.token_type_embeddings.weight', w.tokenTypes(config.typeVocabSize, H), [config.typeVocabSize, H]);
   const seqLen = g.node('Gather', [g.node('Shape', [inputIds]), g.int64Tensor('const.one_index', [1], [])], { axis: 0 });
   const posStart = g.int64Tensor('const.position_offset', [config.positionOffset], []);

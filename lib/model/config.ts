@@ -28,7 +28,10 @@ const OFFSET_POSITIONS = new Set(['roberta', 'xlm-roberta', 'camembert']);
 export class ModelConfigError extends Error {}
 
 /** Reads numbers from a config.json: `fallback` where the key is absent, else an error naming it. */
-export function configNumbers(json: Record<string, unknown>, error: new (message: string) => Error = ModelConfigError): (key: string, fallback?: number) => number {
+export function configNumbers(
+  json: Record<string, unknown>,
+  error: new (message: string) => Error = ModelConfigError,
+): (key: string, fallback?: number) => number {
   return (key, fallback) => {
     const v = json[key];
     if (typeof v === 'number' && Number.isFinite(v)) return v;
@@ -49,7 +52,12 @@ const DISTILBERT_KEYS: Record<string, string> = {
 export function parseBertConfig(source: Record<string, unknown>): BertConfig {
   const json =
     source.model_type === 'distilbert'
-      ? { ...source, ...Object.fromEntries(Object.entries(DISTILBERT_KEYS).map(([bert, distil]) => [bert, source[distil]])), type_vocab_size: 1, layer_norm_eps: 1e-12 }
+      ? {
+          ...source,
+          ...Object.fromEntries(Object.entries(DISTILBERT_KEYS).map(([bert, distil]) => [bert, source[distil]])),
+          type_vocab_size: 1,
+          layer_norm_eps: 1e-12,
+        }
       : source;
   const num = configNumbers(json);
   const modelType = String(json.model_type ?? 'bert');

@@ -5,7 +5,12 @@ import { CancelledError } from '../engine/extract';
 import { ModelFilesError } from './catalog';
 import type { ModelManifest } from './manifest';
 
-export async function fetchModelBytes(url: string, manifest: ModelManifest, onBytes: (done: number, total: number) => void, signal: AbortSignal): Promise<Uint8Array> {
+export async function fetchModelBytes(
+  url: string,
+  manifest: ModelManifest,
+  onBytes: (done: number, total: number) => void,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url, { signal });
@@ -22,7 +27,8 @@ export async function fetchModelBytes(url: string, manifest: ModelManifest, onBy
   for (;;) {
     const chunk = await reader.read();
     if (chunk.done) break;
-    if (done + chunk.value.byteLength > total) throw new ModelFilesError(`${url} is larger than its manifest says (${total} bytes): convert it again with \`npm run setup:model -- --force\``);
+    if (done + chunk.value.byteLength > total)
+      throw new ModelFilesError(`${url} is larger than its manifest says (${total} bytes): convert it again with \`npm run setup:model -- --force\``);
     bytes.set(chunk.value, done);
     done += chunk.value.byteLength;
     onBytes(done, total);
@@ -31,7 +37,8 @@ export async function fetchModelBytes(url: string, manifest: ModelManifest, onBy
   if (globalThis.crypto?.subtle) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
     const hex = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-    if (hex !== manifest.onnx.sha256) throw new ModelFilesError(`${url} is corrupt (its SHA-256 does not match the manifest). Convert it again with \`npm run setup:model -- --force\``);
+    if (hex !== manifest.onnx.sha256)
+      throw new ModelFilesError(`${url} is corrupt (its SHA-256 does not match the manifest). Convert it again with \`npm run setup:model -- --force\``);
   }
   return bytes;
 }

@@ -73,7 +73,10 @@ export function convertGpt2ToOnnx(config: Gpt2Config, tensors: Map<string, SafeT
   const zero = g.int64Tensor('const.zero', [0], []);
   const one = g.int64Tensor('const.one', [1], []);
   const positions = g.node('Range', [zero, seqLen, one]);
-  let x = g.node('Add', [g.node('Gather', [tensor('wte.weight', [config.vocabSize, H]), inputIds]), g.node('Gather', [tensor('wpe.weight', [config.maxPositions, H]), positions])]);
+  let x = g.node('Add', [
+    g.node('Gather', [tensor('wte.weight', [config.vocabSize, H]), inputIds]),
+    g.node('Gather', [tensor('wpe.weight', [config.maxPositions, H]), positions]),
+  ]);
 
   // Additive mask [batch, 1, seq, seq]: MASK_LOGIT above the diagonal (a query sees only the
   // tokens up to it) and on padded keys.

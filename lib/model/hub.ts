@@ -23,7 +23,8 @@ const ATTEMPTS = 4;
  */
 export const MAX_GRAPH_BYTES = 1.5 * 2 ** 30;
 
-export type HubErrorCode = 'not-found' | 'gated' | 'revision' | 'no-config' | 'no-weights' | 'no-tokenizer' | 'unsupported' | 'network' | 'truncated' | 'too-large' | 'http';
+export type HubErrorCode =
+  'not-found' | 'gated' | 'revision' | 'no-config' | 'no-weights' | 'no-tokenizer' | 'unsupported' | 'network' | 'truncated' | 'too-large' | 'http';
 
 export class HubError extends ModelFilesError {
   constructor(
@@ -120,8 +121,14 @@ function refusal(res: Response, ref: HubRef, file: string): HubError {
   }
   if (code === 'GatedRepo' || res.status === 401 || res.status === 403) {
     return ref.token
-      ? new HubError('gated', `The access token has no access to "${ref.repo}" (HTTP ${res.status}): accept the model's terms on its hub page with the account the token belongs to, or use another token.`)
-      : new HubError('gated', `"${ref.repo}" is gated: accept its terms on its hub page, then give an access token (it is kept for this session only and sent only to ${where}).`);
+      ? new HubError(
+          'gated',
+          `The access token has no access to "${ref.repo}" (HTTP ${res.status}): accept the model's terms on its hub page with the account the token belongs to, or use another token.`,
+        )
+      : new HubError(
+          'gated',
+          `"${ref.repo}" is gated: accept its terms on its hub page, then give an access token (it is kept for this session only and sent only to ${where}).`,
+        );
   }
   if (code === 'RevisionNotFound') return new HubError('revision', `"${ref.repo}" has no revision "${revision}" (a branch, tag or commit).`);
   if (res.status === 404 && file === 'config.json') {
@@ -144,7 +151,10 @@ async function request(url: string, ref: HubRef, file: string, init: RequestInit
     res = await doFetch(url, { ...init, signal: options.signal });
   } catch (e) {
     if (options.signal?.aborted) throw new CancelledError();
-    throw new HubError('network', `could not reach ${ref.endpoint.replace(/\/+$/, '')} for ${ref.repo}/${file} (${(e as Error).message}): check the connection and the endpoint.`);
+    throw new HubError(
+      'network',
+      `could not reach ${ref.endpoint.replace(/\/+$/, '')} for ${ref.repo}/${file} (${(e as Error).message}): check the connection and the endpoint.`,
+    );
   }
   return res;
 }
@@ -214,7 +224,10 @@ async function fetchText(ref: HubRef, commit: string, file: string, options: Opt
 async function commitFromApi(endpoint: string, ref: HubRef, revision: string, options: Options): Promise<string | null> {
   if (/^[0-9a-f]{40}$/.test(revision)) return revision;
   try {
-    const res = await (options.fetch ?? fetch)(`${endpoint}/api/models/${ref.repo}/revision/${encodeURIComponent(revision)}`, { headers: headersFor(ref), signal: options.signal });
+    const res = await (options.fetch ?? fetch)(`${endpoint}/api/models/${ref.repo}/revision/${encodeURIComponent(revision)}`, {
+      headers: headersFor(ref),
+      signal: options.signal,
+    });
     if (!res.ok) return null;
     const sha = ((await res.json()) as { sha?: unknown }).sha;
     return typeof sha === 'string' && /^[0-9a-f]{40}$/.test(sha) ? sha : null;
@@ -260,7 +273,10 @@ export async function planHubModel(ref: HubRef, options: Options = {}): Promise<
   else {
     const index = await fetchText(pinned, commit, SHARD_INDEX, options);
     if (index === null) {
-      throw new HubError('no-weights', `"${ref.repo}" has no safetensors weights (neither ${SINGLE_WEIGHTS} nor ${SHARD_INDEX}); QKViz reads safetensors only, not PyTorch .bin files.`);
+      throw new HubError(
+        'no-weights',
+        `"${ref.repo}" has no safetensors weights (neither ${SINGLE_WEIGHTS} nor ${SHARD_INDEX}); QKViz reads safetensors only, not PyTorch .bin files.`,
+      );
     }
     let shards: string[];
     try {
@@ -285,7 +301,21 @@ export async function planHubModel(ref: HubRef, options: Options = {}): Promise<
   }
   const downloadBytes = weights.reduce((a, w) => a + w.bytes, 0);
   const { graphBytes, memoryBytes } = memoryFor(parameters, downloadBytes);
-  const plan: HubPlan = { endpoint, repo: ref.repo, revision, commit, spec, config, weights, tokenizerFiles, downloadBytes, parameters, dtypes, graphBytes, memoryBytes };
+  const plan: HubPlan = {
+    endpoint,
+    repo: ref.repo,
+    revision,
+    commit,
+    spec,
+    config,
+    weights,
+    tokenizerFiles,
+    downloadBytes,
+    parameters,
+    dtypes,
+    graphBytes,
+    memoryBytes,
+  };
   const refused = graphRefusal(ref.repo, parameters, downloadBytes);
   if (refused) plan.refusal = refused;
   return plan;
@@ -317,7 +347,13 @@ async function downloadFile(plan: HubPlan, ref: HubRef, file: HubFile, onBytes: 
   let got = 0;
   let lastError = '';
   for (let attempt = 0; attempt < ATTEMPTS && got < file.bytes; attempt++) {
-    const res = await request(fileUrl(plan.endpoint, plan.repo, plan.commit, file.name), ref, file.name, { headers: headersFor(ref, got ? { Range: `bytes=${got}-` } : {}) }, options);
+    const res = await request(
+      fileUrl(plan.endpoint, plan.repo, plan.commit, file.name),
+      ref,
+      file.name,
+      { headers: headersFor(ref, got ? { Range: `bytes=${got}-` } : {}) },
+      options,
+    );
     if (!res.ok) throw refusal(res, ref, file.name);
     if (got && res.status !== 206) {
       // The server ignored the Range: start the file over.
@@ -329,7 +365,11 @@ async function downloadFile(plan: HubPlan, ref: HubRef, file: HubFile, onBytes: 
       for (;;) {
         const chunk = await reader.read();
         if (chunk.done) break;
-        if (got + chunk.value.byteLength > file.bytes) throw new HubError('truncated', `${plan.repo}/${file.name} is larger than its ${file.bytes} bytes: the repository changed during the download; look it up again.`);
+        if (got + chunk.value.byteLength > file.bytes)
+          throw new HubError(
+            'truncated',
+            `${plan.repo}/${file.name} is larger than its ${file.bytes} bytes: the repository changed during the download; look it up again.`,
+          );
         out.set(chunk.value, got);
         got += chunk.value.byteLength;
         onBytes(chunk.value.byteLength);
@@ -350,7 +390,12 @@ async function downloadFile(plan: HubPlan, ref: HubRef, file: HubFile, onBytes: 
 }
 
 /** Fetches what a plan names (weights last, with progress over their bytes). */
-export async function downloadHubModel(plan: HubPlan, token: string | undefined, onProgress: (done: number, total: number) => void, options: Options = {}): Promise<HubFiles> {
+export async function downloadHubModel(
+  plan: HubPlan,
+  token: string | undefined,
+  onProgress: (done: number, total: number) => void,
+  options: Options = {},
+): Promise<HubFiles> {
   const ref: HubRef = { endpoint: plan.endpoint, repo: plan.repo, revision: plan.commit, token };
   const text = async (file: string) => {
     const t = await fetchText(ref, plan.commit, file, options);
@@ -364,10 +409,16 @@ export async function downloadHubModel(plan: HubPlan, token: string | undefined,
   const weights: Uint8Array[] = [];
   for (const file of plan.weights) {
     weights.push(
-      await downloadFile(plan, ref, file, (n) => {
-        done += n;
-        onProgress(done, plan.downloadBytes);
-      }, options),
+      await downloadFile(
+        plan,
+        ref,
+        file,
+        (n) => {
+          done += n;
+          onProgress(done, plan.downloadBytes);
+        },
+        options,
+      ),
     );
   }
   return { config: plan.config, tokenizer, tokenizerConfig, weights };

@@ -54,7 +54,13 @@ export function parseLlamaConfig(json: Record<string, unknown>): LlamaConfig {
   if (type !== 'default' && type !== 'llama3') throw new ConversionError(`rope scaling "${type}" is not supported (default, llama3)`);
   const rope: RopeScaling =
     type === 'llama3'
-      ? { type, factor: Number(params.factor), lowFreqFactor: Number(params.low_freq_factor), highFreqFactor: Number(params.high_freq_factor), originalMaxPositions: Number(params.original_max_position_embeddings) }
+      ? {
+          type,
+          factor: Number(params.factor),
+          lowFreqFactor: Number(params.low_freq_factor),
+          highFreqFactor: Number(params.high_freq_factor),
+          originalMaxPositions: Number(params.original_max_position_embeddings),
+        }
       : { type };
   return {
     modelType,
@@ -178,7 +184,12 @@ export function convertLlamaToOnnx(config: LlamaConfig, tensors: Map<string, Saf
     const kr = rotate(k);
     g.node('Reshape', [qr, qFlat], undefined, [queryOutput(l)]);
     g.node('Reshape', [kr, kvFlat], undefined, [keyOutput(l)]);
-    for (const [name, size] of [[queryPreOutput(l), NH * D], [keyPreOutput(l), KV * D], [queryOutput(l), NH * D], [keyOutput(l), KV * D]] as const) {
+    for (const [name, size] of [
+      [queryPreOutput(l), NH * D],
+      [keyPreOutput(l), KV * D],
+      [queryOutput(l), NH * D],
+      [keyOutput(l), KV * D],
+    ] as const) {
       g.output(name, DataType.FLOAT, ['batch', 'sequence', size]);
     }
     // Query heads grouped by their key head: [b, KV, G, seq, D] against keys [b, KV, 1, D, seq].
@@ -201,6 +212,14 @@ export function convertLlamaToOnnx(config: LlamaConfig, tensors: Map<string, Saf
   return g.toBytes({
     producer: 'qkviz',
     docString: `${config.modelType} decoder with per-layer query/key (before and after the rotary embedding) and causal attention probabilities as outputs`,
-    metadata: { source: options.sourceName ?? 'unknown', layers: String(L), heads: String(NH), kv_heads: String(KV), head_dim: String(D), causal: 'true', rotary: 'true' },
+    metadata: {
+      source: options.sourceName ?? 'unknown',
+      layers: String(L),
+      heads: String(NH),
+      kv_heads: String(KV),
+      head_dim: String(D),
+      causal: 'true',
+      rotary: 'true',
+    },
   });
 }

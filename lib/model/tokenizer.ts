@@ -18,7 +18,8 @@ export async function loadTokenizer(source: TokenizerSource): Promise<PreTrained
     // AutoTokenizer.from_pretrained's choice: tokenizer_class without "Fast", else the base class.
     const name = String(source.config.tokenizer_class ?? '').replace(/Fast$/, '');
     const named = (transformers as unknown as Record<string, unknown>)[name];
-    const isTokenizer = typeof named === 'function' && (named === transformers.PreTrainedTokenizer || named.prototype instanceof transformers.PreTrainedTokenizer);
+    const isTokenizer =
+      typeof named === 'function' && (named === transformers.PreTrainedTokenizer || named.prototype instanceof transformers.PreTrainedTokenizer);
     const Class = (isTokenizer ? named : transformers.PreTrainedTokenizer) as new (json: object, config: object) => PreTrainedTokenizer;
     return new Class(source.tokenizer, source.config);
   }

@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import type { ModelSpec } from '../model/architectures';
 import { formatBytes } from '../engine/memory';
 import { DEFAULT_HUB_ENDPOINT, type HubFiles, type HubPlan, describePlan, downloadHubModel, planHubModel } from '../model/hub';
-import { CONVERTER_VERSION, MANIFEST_FILE, MODEL_FILE, type ModelManifest, type ModelSource, convertCheckpoint, describeSource, manifestFor } from '../model/manifest';
+import {
+  CONVERTER_VERSION,
+  MANIFEST_FILE,
+  MODEL_FILE,
+  type ModelManifest,
+  type ModelSource,
+  convertCheckpoint,
+  describeSource,
+  manifestFor,
+} from '../model/manifest';
 
 export interface SourceFiles {
   config: string;
@@ -32,7 +41,12 @@ export function isConvertedFolder(dir: string): boolean {
   try {
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as ModelManifest;
     const onnx = join(dir, manifest.onnx.file);
-    return manifest.converterVersion === CONVERTER_VERSION && existsSync(onnx) && statSync(onnx).size === manifest.onnx.bytes && existsSync(join(dir, 'tokenizer.json'));
+    return (
+      manifest.converterVersion === CONVERTER_VERSION &&
+      existsSync(onnx) &&
+      statSync(onnx).size === manifest.onnx.bytes &&
+      existsSync(join(dir, 'tokenizer.json'))
+    );
   } catch {
     return false;
   }

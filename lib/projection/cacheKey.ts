@@ -15,7 +15,8 @@ export async function corpusHash(sentences: readonly string[]): Promise<string> 
 export const modelId = (name: string, sha256: string) => `${name}@${sha256.slice(0, 16)}`;
 
 /** A run's model as caches know it: a rotary model's unrotated vectors are another result. */
-export const runModelId = (manifest: { name: string; onnx: { sha256: string } }, rotary?: 'post' | 'pre') => `${modelId(manifest.name, manifest.onnx.sha256)}${rotary === 'pre' ? '+pre' : ''}`;
+export const runModelId = (manifest: { name: string; onnx: { sha256: string } }, rotary?: 'post' | 'pre') =>
+  `${modelId(manifest.name, manifest.onnx.sha256)}${rotary === 'pre' ? '+pre' : ''}`;
 
 /** Bump when what a run holds (or how the analysis computes it) changes. */
 export const RUN_FORMAT_VERSION = 2;

@@ -8,8 +8,36 @@ export interface UmapExports {
   powForTest(x: number, b: number): number;
   /** The SGD's tabulated coefficient at d² (which 0: attracting, 1: repelling). */
   coefficientForTest(d2: number, a: number, b: number, gamma: number, which: number): number;
-  nnDescent(x: number, n: number, d: number, k: number, idx: number, dist: number, isNew: number, scratch: number, C: number, maxIters: number, delta: number): number;
-  sgdEpoch(epoch: number, edges: number, head: number, tail: number, eps: number, next: number, epsNeg: number, nextNeg: number, emb: number, nVertices: number, dim: number, a: number, b: number, gamma: number, alpha: number): void;
+  nnDescent(
+    x: number,
+    n: number,
+    d: number,
+    k: number,
+    idx: number,
+    dist: number,
+    isNew: number,
+    scratch: number,
+    C: number,
+    maxIters: number,
+    delta: number,
+  ): number;
+  sgdEpoch(
+    epoch: number,
+    edges: number,
+    head: number,
+    tail: number,
+    eps: number,
+    next: number,
+    epsNeg: number,
+    nextNeg: number,
+    emb: number,
+    nVertices: number,
+    dim: number,
+    a: number,
+    b: number,
+    gamma: number,
+    alpha: number,
+  ): void;
 }
 
 export const umapWasmAvailable = (): boolean => wasmAvailable(UMAP_WASM_BASE64);

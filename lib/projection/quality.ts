@@ -34,7 +34,10 @@ export function trustworthiness(
     order.sort((a, b) => dist[a] - dist[b]);
     order.forEach((j, r) => (rank[j] = r)); // rank 0 is i itself
     for (let j = 0; j < n; j++) dist[j] = j === i ? -1 : sqDist(layout, i, j, dims);
-    const nearest = order.slice().sort((a, b) => dist[a] - dist[b]).slice(1, k + 1);
+    const nearest = order
+      .slice()
+      .sort((a, b) => dist[a] - dist[b])
+      .slice(1, k + 1);
     for (const j of nearest) if (rank[j] > k) penalty += rank[j] - k;
   }
   return 1 - (2 / (k * (2 * n - 3 * k - 1))) * (penalty / sample.length) * 1;

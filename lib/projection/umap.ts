@@ -157,7 +157,7 @@ export function fuzzySimplicialSet(knn: Knn): { rows: Int32Array; cols: Int32Arr
       rowA[y + 1] = va;
       rowB[y + 1] = vb;
     }
-    for (let x = 0; x < m; ) {
+    for (let x = 0; x < m;) {
       const c = rowCol[x];
       let va = 0;
       let vb = 0;
@@ -172,7 +172,6 @@ export function fuzzySimplicialSet(knn: Knn): { rows: Int32Array; cols: Int32Arr
   }
   return { rows: rows.subarray(0, out), cols: cols.subarray(0, out), vals: vals.subarray(0, out) };
 }
-
 
 function edgesFor(set: ReturnType<typeof fuzzySimplicialSet>, nEpochs: number): Graph {
   let max = 0;
@@ -206,7 +205,8 @@ export class UmapLayout {
   /** The layout so far, [n][dims]; lives in the WebAssembly memory on that path. */
   readonly embedding: Float64Array;
   private epoch = 0;
-  private wasm: { arena: WasmArena<UmapExports>; head: number; tail: number; eps: number; next: number; epsNeg: number; nextNeg: number; emb: number } | undefined;
+  private wasm:
+    { arena: WasmArena<UmapExports>; head: number; tail: number; eps: number; next: number; epsNeg: number; nextNeg: number; emb: number } | undefined;
   private graph: Graph;
   private epochsPerSample: Float64Array;
   private epochOfNextSample: Float64Array;
@@ -289,7 +289,24 @@ export class UmapLayout {
   step(): void {
     if (this.done) return;
     const w = this.wasm;
-    if (w) w.arena.exports.sgdEpoch(this.epoch, this.graph.head.length, w.head, w.tail, w.eps, w.next, w.epsNeg, w.nextNeg, w.emb, this.embedding.length / this.options.dims, this.options.dims, this.a, this.b, this.options.repulsionStrength ?? 1, this.alpha);
+    if (w)
+      w.arena.exports.sgdEpoch(
+        this.epoch,
+        this.graph.head.length,
+        w.head,
+        w.tail,
+        w.eps,
+        w.next,
+        w.epsNeg,
+        w.nextNeg,
+        w.emb,
+        this.embedding.length / this.options.dims,
+        this.options.dims,
+        this.a,
+        this.b,
+        this.options.repulsionStrength ?? 1,
+        this.alpha,
+      );
     else this.stepJs();
     this.alpha = (this.options.learningRate ?? 1) * (1.0 - this.epoch / this.nEpochs);
     this.epoch++;

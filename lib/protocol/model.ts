@@ -34,7 +34,14 @@ export function stageLabel(stage: RunStage, device?: Device): string {
 }
 
 /** The unit a stage counts in; null where it has no meaningful count (one opaque step). */
-export const STAGE_UNITS: Record<RunStage, string | null> = { tokenize: 'sentences', download: 'MB', compile: null, warmup: null, extract: 'tokens', analyze: 'heads' };
+export const STAGE_UNITS: Record<RunStage, string | null> = {
+  tokenize: 'sentences',
+  download: 'MB',
+  compile: null,
+  warmup: null,
+  extract: 'tokens',
+  analyze: 'heads',
+};
 
 export interface RunProgress {
   stage: RunStage;

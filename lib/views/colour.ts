@@ -129,13 +129,23 @@ export function legendFor(table: TokenTable, mode: ColourMode, palette: PaletteN
   const ramps = (title: string, low: string, high: string): Legend => ({ type: 'ramps', title, low, high, query: p.queryRamp, key: p.keyRamp });
   switch (mode) {
     case 'kind':
-      return { type: 'swatches', items: [{ label: 'query', colour: p.query }, { label: 'key', colour: p.key }] };
+      return {
+        type: 'swatches',
+        items: [
+          { label: 'query', colour: p.query },
+          { label: 'key', colour: p.key },
+        ],
+      };
     case 'mod5':
       return { type: 'swatches', items: p.categories.map((colour, i) => ({ label: `position mod 5 = ${i}`, colour })) };
     case 'punctuation':
       return {
         type: 'swatches',
-        items: [{ label: 'punctuation', colour: p.punctuation }, { label: 'word (query)', colour: p.query }, { label: 'word (key)', colour: p.key }],
+        items: [
+          { label: 'punctuation', colour: p.punctuation },
+          { label: 'word (query)', colour: p.query },
+          { label: 'word (key)', colour: p.key },
+        ],
       };
     case 'position':
       return ramps('Position in sentence', 'first', 'last');

@@ -5,7 +5,8 @@ import type { Analysis, HeadReport } from '../analysis/analyze';
 import { NORMALIZATION_MODES, type NormalizationMode } from '../analysis/normalize';
 import type { Rgb } from './colour';
 
-export type HeadFigure = 'weightedCorrelation' | 'distanceCorrelation' | 'seedCorrelation' | 'argmaxDistanceRatio' | 'weightedDistanceRatio' | 'entropy' | 'specialShare';
+export type HeadFigure =
+  'weightedCorrelation' | 'distanceCorrelation' | 'seedCorrelation' | 'argmaxDistanceRatio' | 'weightedDistanceRatio' | 'entropy' | 'specialShare';
 
 export interface HeadFigureSpec {
   key: HeadFigure;
@@ -25,13 +26,76 @@ export interface HeadFigureSpec {
 }
 
 export const HEAD_FIGURES: HeadFigureSpec[] = [
-  { key: 'weightedCorrelation', menu: 'Attention-weighted correlation', label: 'Distance–attention correlation (attention-weighted)', short: 'weighted corr', perMode: true, reading: 'low: attended keys are near', better: 'lower', range: [-1, 1] },
-  { key: 'distanceCorrelation', menu: 'Distance–dot correlation', label: 'Distance–dot correlation (per query)', short: 'dist–dot corr', perMode: true, reading: 'low: distance tracks q·k', better: 'lower', range: [-1, 1] },
-  { key: 'seedCorrelation', menu: 'Seed correlation', label: 'Seed: corr(q·k, cosine distance)', short: 'seed corr', perMode: true, reading: 'low: distance tracks q·k', better: 'lower', range: [-1, 1] },
-  { key: 'argmaxDistanceRatio', menu: 'Top-key distance ÷ chance', label: 'Distance to most-attended key ÷ chance', short: 'argmax ÷ chance', perMode: true, reading: 'low: top key sits close', better: 'lower', range: [0, null] },
-  { key: 'weightedDistanceRatio', menu: 'Weighted distance ÷ chance', label: 'Attention-weighted distance ÷ chance', short: 'weighted ÷ chance', perMode: true, reading: 'low: attended keys sit close', better: 'lower', range: [0, null] },
-  { key: 'entropy', menu: 'Attention entropy', label: 'Attention entropy (nats)', short: 'entropy', perMode: false, reading: 'low: sharp attention', better: null, range: [0, null] },
-  { key: 'specialShare', menu: '[CLS]/[SEP] share', label: 'Share of attention on [CLS]/[SEP]', short: '[CLS]/[SEP] share', perMode: false, reading: 'high: attends to special tokens', better: null, range: [0, 1] },
+  {
+    key: 'weightedCorrelation',
+    menu: 'Attention-weighted correlation',
+    label: 'Distance–attention correlation (attention-weighted)',
+    short: 'weighted corr',
+    perMode: true,
+    reading: 'low: attended keys are near',
+    better: 'lower',
+    range: [-1, 1],
+  },
+  {
+    key: 'distanceCorrelation',
+    menu: 'Distance–dot correlation',
+    label: 'Distance–dot correlation (per query)',
+    short: 'dist–dot corr',
+    perMode: true,
+    reading: 'low: distance tracks q·k',
+    better: 'lower',
+    range: [-1, 1],
+  },
+  {
+    key: 'seedCorrelation',
+    menu: 'Seed correlation',
+    label: 'Seed: corr(q·k, cosine distance)',
+    short: 'seed corr',
+    perMode: true,
+    reading: 'low: distance tracks q·k',
+    better: 'lower',
+    range: [-1, 1],
+  },
+  {
+    key: 'argmaxDistanceRatio',
+    menu: 'Top-key distance ÷ chance',
+    label: 'Distance to most-attended key ÷ chance',
+    short: 'argmax ÷ chance',
+    perMode: true,
+    reading: 'low: top key sits close',
+    better: 'lower',
+    range: [0, null],
+  },
+  {
+    key: 'weightedDistanceRatio',
+    menu: 'Weighted distance ÷ chance',
+    label: 'Attention-weighted distance ÷ chance',
+    short: 'weighted ÷ chance',
+    perMode: true,
+    reading: 'low: attended keys sit close',
+    better: 'lower',
+    range: [0, null],
+  },
+  {
+    key: 'entropy',
+    menu: 'Attention entropy',
+    label: 'Attention entropy (nats)',
+    short: 'entropy',
+    perMode: false,
+    reading: 'low: sharp attention',
+    better: null,
+    range: [0, null],
+  },
+  {
+    key: 'specialShare',
+    menu: '[CLS]/[SEP] share',
+    label: 'Share of attention on [CLS]/[SEP]',
+    short: '[CLS]/[SEP] share',
+    perMode: false,
+    reading: 'high: attends to special tokens',
+    better: null,
+    range: [0, 1],
+  },
 ];
 
 export const figureSpec = (figure: HeadFigure) => HEAD_FIGURES.find((f) => f.key === figure)!;
@@ -96,9 +160,16 @@ export function headFiguresCsv(analysis: Analysis): string {
     h.head,
     h.attention.entropy,
     h.attention.specialShare,
-    ...NORMALIZATION_MODES.flatMap((m) => [...perMode.map((f) => h.metrics[m][f.key as keyof HeadReport['metrics'][NormalizationMode]] as number), h.metrics[m].normalization.translationNorm, h.metrics[m].normalization.scale]),
+    ...NORMALIZATION_MODES.flatMap((m) => [
+      ...perMode.map((f) => h.metrics[m][f.key as keyof HeadReport['metrics'][NormalizationMode]] as number),
+      h.metrics[m].normalization.translationNorm,
+      h.metrics[m].normalization.scale,
+    ]),
   ]);
-  return [header.join(','), ...rows.map((r) => r.map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(8) : String(v))).join(','))].join('\n') + '\n';
+  return (
+    [header.join(','), ...rows.map((r) => r.map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(8) : String(v))).join(','))].join('\n') +
+    '\n'
+  );
 }
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

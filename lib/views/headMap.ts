@@ -40,7 +40,9 @@ function knnOf(distances: HeadDistances, k: number): Knn {
   const indices = new Int32Array(n * k);
   const out = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
-    const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => (a === i ? -1 : b === i ? 1 : distances.values[i * n + a] - distances.values[i * n + b] || a - b));
+    const order = Array.from({ length: n }, (_, j) => j).sort((a, b) =>
+      a === i ? -1 : b === i ? 1 : distances.values[i * n + a] - distances.values[i * n + b] || a - b,
+    );
     for (let j = 0; j < k; j++) {
       indices[i * k + j] = order[j];
       out[i * k + j] = distances.values[i * n + order[j]];

@@ -54,16 +54,29 @@ describe('qkviz extract', () => {
 
   it('projects an extraction (coords.npy [layers, heads, 2N, dims] in the unit ball, projection.json) and scores it (figures CSV)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qkviz-cli-'));
-    writeFileSync(join(dir, 'c.txt'), 'The brown capybara is sleeping now.\nShe fed it a slice of melon.\nWhy?\nThe cat sat on the mat, and the dog sat on the rug.\n');
+    writeFileSync(
+      join(dir, 'c.txt'),
+      'The brown capybara is sleeping now.\nShe fed it a slice of melon.\nWhy?\nThe cat sat on the mat, and the dog sat on the rug.\n',
+    );
     const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), ...args, '--quiet'], { encoding: 'utf8' });
     expect(cli('extract', '--input', join(dir, 'c.txt'), '--out', join(dir, 'x')).status).toBe(0);
-    for (const [method, dims] of [['pca', '2'], ['umap', '3']]) {
+    for (const [method, dims] of [
+      ['pca', '2'],
+      ['umap', '3'],
+    ]) {
       const out = join(dir, `${method}${dims}`);
       const run = cli('project', '--in', join(dir, 'x'), '--method', method, '--dims', dims, '--mode', 'optimized', '--seed', '3', '--out', out);
       expect(run.status, run.stderr).toBe(0);
-      const py = spawnSync('python3', ['-c', `import json, numpy as np
+      const py = spawnSync(
+        'python3',
+        [
+          '-c',
+          `import json, numpy as np
 c = np.load("${out}/coords.npy"); j = json.load(open("${out}/projection.json"))
-print(json.dumps({"shape": list(c.shape), "dtype": str(c.dtype), "maxnorm": float(np.linalg.norm(c, axis=-1).max()), "method": j["method"], "dims": j["dims"], "mode": j["mode"], "seed": j["seed"], "heads": len(j["heads"])}))`], { encoding: 'utf8' });
+print(json.dumps({"shape": list(c.shape), "dtype": str(c.dtype), "maxnorm": float(np.linalg.norm(c, axis=-1).max()), "method": j["method"], "dims": j["dims"], "mode": j["mode"], "seed": j["seed"], "heads": len(j["heads"])}))`,
+        ],
+        { encoding: 'utf8' },
+      );
       expect(py.status, py.stderr).toBe(0);
       const r = JSON.parse(py.stdout);
       expect(r).toMatchObject({ shape: [6, 12, 2 * 43, Number(dims)], dtype: 'float32', method, dims: Number(dims), mode: 'optimized', seed: 3, heads: 72 });
@@ -71,12 +84,21 @@ print(json.dumps({"shape": list(c.shape), "dtype": str(c.dtype), "maxnorm": floa
       expect(r.maxnorm).toBeGreaterThan(0.99);
     }
     // figures: the CSV the app exports, and a summary whose counts the CSV's columns reproduce.
-    const figures = spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'figures', '--in', join(dir, 'x'), '--out', join(dir, 'f.csv')], { encoding: 'utf8' });
+    const figures = spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'figures', '--in', join(dir, 'x'), '--out', join(dir, 'f.csv')], {
+      encoding: 'utf8',
+    });
     expect(figures.status, figures.stderr).toBe(0);
     const summary = figures.stdout.match(/weightedDistanceRatio\toptimized\t(\d+)\/72/);
-    const py = spawnSync('python3', ['-c', `import csv
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        `import csv
 rows = list(csv.DictReader(open("${join(dir, 'f.csv')}")))
-print(len(rows), sum(float(r["optimized_weighted_distance_ratio"]) < float(r["raw_weighted_distance_ratio"]) for r in rows))`], { encoding: 'utf8' });
+print(len(rows), sum(float(r["optimized_weighted_distance_ratio"]) < float(r["raw_weighted_distance_ratio"]) for r in rows))`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(py.status, py.stderr).toBe(0);
     expect(py.stdout.trim()).toBe(`72 ${summary![1]}`);
 
@@ -88,11 +110,17 @@ print(len(rows), sum(float(r["optimized_weighted_distance_ratio"]) < float(r["ra
   it('fails with a clear message on an empty corpus and on a missing model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qkviz-cli-'));
     writeFileSync(join(dir, 'empty.txt'), '\n\n');
-    const empty = spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'extract', '--input', join(dir, 'empty.txt'), '--out', join(dir, 'o')], { encoding: 'utf8' });
+    const empty = spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'extract', '--input', join(dir, 'empty.txt'), '--out', join(dir, 'o')], {
+      encoding: 'utf8',
+    });
     expect(empty.status).toBe(1);
     expect(empty.stderr).toMatch(/the corpus is empty/);
     writeFileSync(join(dir, 'one.txt'), 'Hello.\n');
-    const missing = spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'extract', '--input', join(dir, 'one.txt'), '--out', join(dir, 'o'), '--model', join(dir, 'nope')], { encoding: 'utf8' });
+    const missing = spawnSync(
+      process.execPath,
+      [join(ROOT, 'scripts', 'qkviz.mjs'), 'extract', '--input', join(dir, 'one.txt'), '--out', join(dir, 'o'), '--model', join(dir, 'nope')],
+      { encoding: 'utf8' },
+    );
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/qkviz-model\.json is missing or unreadable.*npm run setup/);
   });

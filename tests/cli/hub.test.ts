@@ -62,7 +62,10 @@ beforeAll(async () => {
 afterAll(() => hub?.close());
 
 const cli = (...args: string[]) =>
-  run(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), ...args], { env: { ...process.env, HF_ENDPOINT: hub.url, QKVIZ_HUB_CACHE: cache }, encoding: 'utf8' }).then(
+  run(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), ...args], {
+    env: { ...process.env, HF_ENDPOINT: hub.url, QKVIZ_HUB_CACHE: cache },
+    encoding: 'utf8',
+  }).then(
     (r) => ({ code: 0, stderr: r.stderr }),
     (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
   );
@@ -88,7 +91,17 @@ describe('qkviz extract --model-id', () => {
     expect(post.above).toBe(0);
     expect(post.soft).toBeLessThan(1e-5);
 
-    const second = await cli('extract', '--model-id', 'qkviz-test/tiny-llama', '--rotary', 'pre', '--input', join(work, 'corpus.txt'), '--out', join(work, 'pre'));
+    const second = await cli(
+      'extract',
+      '--model-id',
+      'qkviz-test/tiny-llama',
+      '--rotary',
+      'pre',
+      '--input',
+      join(work, 'corpus.txt'),
+      '--out',
+      join(work, 'pre'),
+    );
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toMatch(/converted copy in/);
     expect(second.stderr).not.toMatch(/downloading/);

@@ -22,7 +22,9 @@ describe('bad input', () => {
     const { page } = browser();
     await openApp(page, baseURL);
     await page.getByRole('radio', { name: 'Upload', exact: true }).check();
-    await page.getByLabel('Corpus file').setInputFiles({ name: 'photo.txt', mimeType: 'text/plain', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0x49]) });
+    await page
+      .getByLabel('Corpus file')
+      .setInputFiles({ name: 'photo.txt', mimeType: 'text/plain', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0x49]) });
     expect(await page.getByRole('alert').filter({ hasText: 'photo.txt' }).textContent()).toMatch(/Cannot read photo\.txt: it is not (UTF-8 )?text/);
   });
 
@@ -91,7 +93,11 @@ describe('bad input', () => {
       const garbage = Buffer.alloc(4096, 7);
       const serveManifest = (sha256: string) =>
         context.route(MANIFEST, (route) =>
-          route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...manifest, onnx: { ...manifest.onnx, bytes: garbage.length, sha256 } }) }),
+          route.fulfill({
+            status: 200,
+            contentType: 'application/json',
+            body: JSON.stringify({ ...manifest, onnx: { ...manifest.onnx, bytes: garbage.length, sha256 } }),
+          }),
         );
       await context.unroute(MODEL);
       await context.route(MODEL, (route) => route.fulfill({ status: 200, body: garbage }));
@@ -109,7 +115,9 @@ describe('bad input', () => {
 
   it('reports a crashed worker and runs again afterwards', async () => {
     const { page, context } = browser();
-    await context.route(/turbopack-worker.*\.js/, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: 'throw new Error("simulated crash")' }));
+    await context.route(/turbopack-worker.*\.js/, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/javascript', body: 'throw new Error("simulated crash")' }),
+    );
     await openApp(page, baseURL, '?device=wasm');
     await pasteCorpus(page, 'Hello there.');
     await expect(runToEnd(page, 60_000)).rejects.toThrow(/The model worker crashed .*Press Run to start again/);
@@ -126,7 +134,9 @@ describe('without WebGPU', () => {
       await openApp(plain.page, baseURL);
       await pasteCorpus(plain.page, 'Hello there.');
       await runToEnd(plain.page);
-      expect(await plain.page.getByLabel('Run summary').getByTestId('device-badge').textContent()).toMatch(/^WASM · \d+ threads? \((no WebGPU adapter is available|this browser has no WebGPU)/);
+      expect(await plain.page.getByLabel('Run summary').getByTestId('device-badge').textContent()).toMatch(
+        /^WASM · \d+ threads? \((no WebGPU adapter is available|this browser has no WebGPU)/,
+      );
     } finally {
       await plain.close();
     }

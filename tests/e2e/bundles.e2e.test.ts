@@ -25,7 +25,19 @@ let serverUrl = '';
 
 beforeAll(async () => {
   writeFileSync(join(dir, 'capybaras.txt'), `${defaultSentences().slice(0, 20).join('\n')}\n`);
-  await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'bundle', '--input', join(dir, 'capybaras.txt'), '--out', BUNDLE, '--methods', 'pca', '--dims', '3', '--quiet']);
+  await promisify(execFile)(process.execPath, [
+    join(ROOT, 'scripts', 'qkviz.mjs'),
+    'bundle',
+    '--input',
+    join(dir, 'capybaras.txt'),
+    '--out',
+    BUNDLE,
+    '--methods',
+    'pca',
+    '--dims',
+    '3',
+    '--quiet',
+  ]);
   const bytes = readFileSync(BUNDLE);
   writeFileSync(join(dir, 'cut.qkviz'), bytes.subarray(0, bytes.length - 5000));
   const flipped = Buffer.from(bytes);
@@ -50,7 +62,10 @@ async function matrixDrawn(page: import('playwright-core').Page): Promise<void> 
   await expect.poll(() => projectionStatus(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
   await settled(page);
   const cells = await matrixCells(page, 6, 12);
-  const pixels = await canvasPixels(page, cells.map((c) => c.rect));
+  const pixels = await canvasPixels(
+    page,
+    cells.map((c) => c.rect),
+  );
   expect(cells.filter((_, i) => pixels[i].query < 5 || pixels[i].key < 5).map((c) => c.label)).toEqual([]);
 }
 
@@ -73,7 +88,8 @@ describe('bundles', () => {
     const saved = join(dir, 'saved.qkviz');
     await download.saveAs(saved);
     const again = await readRunBundle(new Uint8Array(readFileSync(saved)));
-    for (const key of ['queries', 'keys', 'attention'] as const) expect(bytesOf(again.result.data[key]).equals(bytesOf(original.result.data[key])), key).toBe(true);
+    for (const key of ['queries', 'keys', 'attention'] as const)
+      expect(bytesOf(again.result.data[key]).equals(bytesOf(original.result.data[key])), key).toBe(true);
     expect(again.layouts.length).toBeGreaterThanOrEqual(1);
     expect(again.result.analysis.heads).toEqual(original.result.analysis.heads);
     expect(errors).toEqual([]);
@@ -103,11 +119,23 @@ describe('bundles', () => {
     const corpus = readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8').trim();
     writeFileSync(join(dir, 'big.txt'), `${Array(20).fill(corpus).join('\n')}\n`);
     const big = join(dir, 'big.qkviz');
-    await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'bundle', '--input', join(dir, 'big.txt'), '--out', big, '--contents', 'views', '--quiet']);
+    await promisify(execFile)(process.execPath, [
+      join(ROOT, 'scripts', 'qkviz.mjs'),
+      'bundle',
+      '--input',
+      join(dir, 'big.txt'),
+      '--out',
+      big,
+      '--contents',
+      'views',
+      '--quiet',
+    ]);
     await openApp(page, baseURL);
     await page.getByTestId('bundle-file').setInputFiles(big);
     await expect.poll(() => page.getByTestId('summary-size').textContent(), { timeout: 120_000 }).toMatch(/104,060 tokens · 7,500 sentences · 72 heads/);
-    expect(await page.getByTestId('bundle-views-only').textContent()).toMatch(/holds the layouts, figures and head similarities of 104,060 tokens, 6 × 12 heads, not the queries, keys and attention/);
+    expect(await page.getByTestId('bundle-views-only').textContent()).toMatch(
+      /holds the layouts, figures and head similarities of 104,060 tokens, 6 × 12 heads, not the queries, keys and attention/,
+    );
     await matrixDrawn(page);
     const matrix = page.getByTestId('matrix-view');
     // 15M points: the level of detail draws a budget's worth of each head (every cell has its sample).
@@ -121,7 +149,16 @@ describe('bundles', () => {
     await page.getByRole('button', { name: 'Go to head' }).click();
     await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L3 H4');
     expect(await page.getByLabel('Diagnostics').textContent()).toMatch(/need this run’s queries and keys/);
-    await expect.poll(() => page.getByTestId('similar-heads').getByRole('button', { name: /^Go to L\d H\d+$/ }).count(), { timeout: 30_000 }).toBe(6);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('similar-heads')
+            .getByRole('button', { name: /^Go to L\d H\d+$/ })
+            .count(),
+        { timeout: 30_000 },
+      )
+      .toBe(6);
     expect(errors).toEqual([]);
   }, 400_000);
 

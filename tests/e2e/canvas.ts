@@ -23,7 +23,11 @@ export interface PixelCounts {
 type CanvasQuestion = { rects: Rect[] | null } | { queryDot: true } | { extent: true };
 
 /** Reads the view's canvas as drawn (via a PNG of it) and answers one question in the page. */
-function askCanvas(page: Page, view: string, question: CanvasQuestion): Promise<PixelCounts[] | { x: number; y: number } | { width: number; height: number } | null> {
+function askCanvas(
+  page: Page,
+  view: string,
+  question: CanvasQuestion,
+): Promise<PixelCounts[] | { x: number; y: number } | { width: number; height: number } | null> {
   return page.evaluate(
     async ([testId, q]) => {
       const canvas = document.querySelector(`[data-testid="${testId}"] canvas`) as HTMLCanvasElement;
@@ -152,8 +156,18 @@ export async function matrixCells(page: Page, layers: number, heads: number): Pr
   const cells = [];
   if ((await view.locator('.cell-labels').getAttribute('data-labels')) === 'none') {
     // Row labels sit level with their row's centres, column labels above their column's.
-    const rows = await view.locator('.axis-layer').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { i: Number((e as HTMLElement).dataset.layer), y: r.y + r.height / 2, shown: getComputedStyle(e).visibility !== 'hidden' }; }));
-    const columns = await view.locator('.axis-head').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { i: Number((e as HTMLElement).dataset.head), x: r.x + r.width / 2, shown: getComputedStyle(e).visibility !== 'hidden' }; }));
+    const rows = await view.locator('.axis-layer').evaluateAll((els) =>
+      els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { i: Number((e as HTMLElement).dataset.layer), y: r.y + r.height / 2, shown: getComputedStyle(e).visibility !== 'hidden' };
+      }),
+    );
+    const columns = await view.locator('.axis-head').evaluateAll((els) =>
+      els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { i: Number((e as HTMLElement).dataset.head), x: r.x + r.width / 2, shown: getComputedStyle(e).visibility !== 'hidden' };
+      }),
+    );
     expect(rows.filter((r) => r.shown).length, 'row labels shown').toBeGreaterThan(1);
     expect(columns.filter((c) => c.shown).length, 'column labels shown').toBeGreaterThan(1);
     const unit = (columns[1].x - columns[0].x) / 2.4;

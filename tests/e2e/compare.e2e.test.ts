@@ -107,7 +107,10 @@ describe('compare, diagnostics and export', () => {
     const fit = (await page.getByTestId('scatter-fit').textContent())!;
     const r = Number(fit.match(/r = (-?[\d.]+)/)![1]);
     // The same figure as the table's seed row for the current (optimized) vectors.
-    const seedRow = await diagnostics.getByRole('row', { name: /seed corr/ }).locator('td').allTextContents();
+    const seedRow = await diagnostics
+      .getByRole('row', { name: /seed corr/ })
+      .locator('td')
+      .allTextContents();
     expect(r).toBeCloseTo(Number(seedRow[2]), 3);
     expect(errors).toEqual([]);
   });

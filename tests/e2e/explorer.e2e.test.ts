@@ -24,7 +24,9 @@ async function layout(page: Page) {
       return { x: r.x, y: r.y, width: r.width, height: r.height };
     };
     const byName = (role: string, name: string) =>
-      [...document.querySelectorAll(role === 'radio' ? 'input[type=radio]' : role)].find((el) => (el.closest('label')?.textContent ?? el.getAttribute('aria-label') ?? '').trim() === name) ?? null;
+      [...document.querySelectorAll(role === 'radio' ? 'input[type=radio]' : role)].find(
+        (el) => (el.closest('label')?.textContent ?? el.getAttribute('aria-label') ?? '').trim() === name,
+      ) ?? null;
     const controls: Record<string, Element | null> = {
       run: [...document.querySelectorAll('button')].find((b) => b.textContent === 'Run') ?? null,
       pca: byName('radio', 'PCA'),
@@ -72,7 +74,8 @@ function layoutProblems(l: Awaited<ReturnType<typeof layout>>): string[] {
   const share = (c.width * c.height) / (l.viewport.width * l.viewport.height);
   const problems: string[] = [];
   if (l.pageScrolls) problems.push('the page scrolls');
-  if (!(c.x >= 0 && c.y >= 0 && c.x + c.width <= l.viewport.width + 0.5 && c.y + c.height <= l.viewport.height + 0.5)) problems.push('the canvas is off screen');
+  if (!(c.x >= 0 && c.y >= 0 && c.x + c.width <= l.viewport.width + 0.5 && c.y + c.height <= l.viewport.height + 0.5))
+    problems.push('the canvas is off screen');
   if (share < 0.5) problems.push(`the canvas covers ${(100 * share).toFixed(0)}% of the window`);
   for (const [control, shown] of Object.entries(l.visible)) if (!shown) problems.push(`control ${control} is not visible`);
   return problems;
@@ -81,9 +84,7 @@ function layoutProblems(l: Awaited<ReturnType<typeof layout>>): string[] {
 /** The canvas covers most of the window, on screen with every control, without page scrolling (once the canvas has resized). */
 async function expectExplorerLayout(page: Page, when: string): Promise<number> {
   let last: Awaited<ReturnType<typeof layout>> | null = null;
-  await expect
-    .poll(async () => layoutProblems((last = await layout(page))), { timeout: 5000, message: when })
-    .toEqual([]);
+  await expect.poll(async () => layoutProblems((last = await layout(page))), { timeout: 5000, message: when }).toEqual([]);
   const c = last!.canvas!;
   return (c.width * c.height) / (last!.viewport.width * last!.viewport.height);
 }
@@ -119,13 +120,48 @@ describe('the explorer', () => {
           ['2D', () => page.getByRole('radio', { name: '2D' }).check()],
           ['3D', () => page.getByRole('radio', { name: '3D' }).check()],
           ['Paper', () => page.getByRole('radio', { name: 'Paper' }).check()],
-          ['compare', () => page.getByLabel('Compare').selectOption('projection').then(() => {})],
-          ['compare off', () => page.getByLabel('Compare').selectOption('off').then(() => {})],
-          ['colour', () => page.getByLabel('Colour by').selectOption('position').then(() => {})],
+          [
+            'compare',
+            () =>
+              page
+                .getByLabel('Compare')
+                .selectOption('projection')
+                .then(() => {}),
+          ],
+          [
+            'compare off',
+            () =>
+              page
+                .getByLabel('Compare')
+                .selectOption('off')
+                .then(() => {}),
+          ],
+          [
+            'colour',
+            () =>
+              page
+                .getByLabel('Colour by')
+                .selectOption('position')
+                .then(() => {}),
+          ],
           ['palette', () => page.getByRole('radio', { name: 'Colour-blind' }).check()],
-          ['cell colour', () => page.getByLabel('Cell colour').selectOption('entropy').then(() => {})],
+          [
+            'cell colour',
+            () =>
+              page
+                .getByLabel('Cell colour')
+                .selectOption('entropy')
+                .then(() => {}),
+          ],
           ['search', () => page.getByLabel('Search tokens').fill('the')],
-          ['dot size', () => page.getByLabel('Dot size').focus().then(() => page.keyboard.press('ArrowRight'))],
+          [
+            'dot size',
+            () =>
+              page
+                .getByLabel('Dot size')
+                .focus()
+                .then(() => page.keyboard.press('ArrowRight')),
+          ],
         ];
         for (const [name, change] of changes) {
           await change();
@@ -145,7 +181,9 @@ describe('the explorer', () => {
         await settled(page);
         shares.push(await expectExplorerLayout(page, 'after a fly-in from the table'));
         const extent = await cloudExtent(page);
-        console.log(`[qkviz] ${viewport.width}×${viewport.height}: canvas covers ${(100 * Math.min(...shares)).toFixed(0)}–${(100 * Math.max(...shares)).toFixed(0)}% of the window; ${first} fills ${(100 * extent.width).toFixed(0)}% × ${(100 * extent.height).toFixed(0)}% of it`);
+        console.log(
+          `[qkviz] ${viewport.width}×${viewport.height}: canvas covers ${(100 * Math.min(...shares)).toFixed(0)}–${(100 * Math.max(...shares)).toFixed(0)}% of the window; ${first} fills ${(100 * extent.width).toFixed(0)}% × ${(100 * extent.height).toFixed(0)}% of it`,
+        );
         expect(Math.max(extent.width, extent.height)).toBeGreaterThan(0.7);
         await page.screenshot({ path: `test-results/explorer-${viewport.width}x${viewport.height}.png` });
         expect(errors).toEqual([]);
@@ -158,10 +196,14 @@ describe('the explorer', () => {
       await openApp(page, baseURL);
       expect(await page.getByRole('radio', { name: 'Auto' }).isChecked()).toBe(true);
       const ready = page.getByTestId('prepared-device');
-      await expect.poll(() => ready.textContent(), { timeout: 120_000 }).toMatch(/WASM · \d+ threads? \(WebGPU adapter is a software renderer \(google swiftshader\), slower than WASM/);
+      await expect
+        .poll(() => ready.textContent(), { timeout: 120_000 })
+        .toMatch(/WASM · \d+ threads? \(WebGPU adapter is a software renderer \(google swiftshader\), slower than WASM/);
       await pasteCorpus(page, 'The brown capybara is sleeping now.');
       await runToEnd(page);
-      expect(await page.getByLabel('Run summary').getByTestId('device-badge').textContent()).toMatch(/^WASM · \d+ threads? \(WebGPU adapter is a software renderer/);
+      expect(await page.getByLabel('Run summary').getByTestId('device-badge').textContent()).toMatch(
+        /^WASM · \d+ threads? \(WebGPU adapter is a software renderer/,
+      );
 
       await page.getByRole('radio', { name: 'WASM' }).check();
       await expect.poll(() => page.url()).toContain('device=wasm');
@@ -180,7 +222,12 @@ describe('the explorer', () => {
       await settled(page);
       const cells = async () => {
         const all = await matrixCells(page, 6, 12);
-        return (await canvasPixels(page, all.map((c) => c.rect))).filter((p) => p.query > 10 && p.key > 10).length;
+        return (
+          await canvasPixels(
+            page,
+            all.map((c) => c.rect),
+          )
+        ).filter((p) => p.query > 10 && p.key > 10).length;
       };
       expect(await cells()).toBe(72);
 
@@ -289,7 +336,10 @@ describe('the explorer', () => {
       await page.evaluate(() => {
         const w = window as unknown as { qkvizLongest: number };
         w.qkvizLongest = 0;
-        new PerformanceObserver((list) => list.getEntries().forEach((e) => (w.qkvizLongest = Math.max(w.qkvizLongest, e.duration)))).observe({ type: 'longtask', buffered: false });
+        new PerformanceObserver((list) => list.getEntries().forEach((e) => (w.qkvizLongest = Math.max(w.qkvizLongest, e.duration)))).observe({
+          type: 'longtask',
+          buffered: false,
+        });
       });
       const big = Array.from({ length: 40 }, () => defaultSentences().join(' ').slice(0, 8000)).join('\n');
       await pasteCorpus(page, big);

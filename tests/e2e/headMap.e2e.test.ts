@@ -14,36 +14,39 @@ const browser = browserForFile();
 
 /** The head map's points as the canvas shows them: blobs of non-background pixels (centre, area), in CSS pixels. */
 async function mapBlobs(page: Page): Promise<{ x: number; y: number; area: number }[]> {
-  return page.getByTestId('head-map').locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
-    const { width, height } = canvas;
-    const px = canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
-    const ratio = width / canvas.clientWidth;
-    const ink = (i: number) => Math.abs(px[4 * i] - 0x11) + Math.abs(px[4 * i + 1] - 0x14) + Math.abs(px[4 * i + 2] - 0x1a) > 40;
-    const seen = new Uint8Array(width * height);
-    const blobs: { x: number; y: number; area: number }[] = [];
-    for (let start = 0; start < width * height; start++) {
-      if (seen[start] || !ink(start)) continue;
-      const stack = [start];
-      seen[start] = 1;
-      let [sx, sy, n] = [0, 0, 0];
-      while (stack.length) {
-        const i = stack.pop()!;
-        const x = i % width;
-        const y = (i - x) / width;
-        sx += x;
-        sy += y;
-        n++;
-        for (const j of [x > 0 ? i - 1 : -1, x < width - 1 ? i + 1 : -1, y > 0 ? i - width : -1, y < height - 1 ? i + width : -1]) {
-          if (j >= 0 && !seen[j] && ink(j)) {
-            seen[j] = 1;
-            stack.push(j);
+  return page
+    .getByTestId('head-map')
+    .locator('canvas')
+    .evaluate((canvas: HTMLCanvasElement) => {
+      const { width, height } = canvas;
+      const px = canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+      const ratio = width / canvas.clientWidth;
+      const ink = (i: number) => Math.abs(px[4 * i] - 0x11) + Math.abs(px[4 * i + 1] - 0x14) + Math.abs(px[4 * i + 2] - 0x1a) > 40;
+      const seen = new Uint8Array(width * height);
+      const blobs: { x: number; y: number; area: number }[] = [];
+      for (let start = 0; start < width * height; start++) {
+        if (seen[start] || !ink(start)) continue;
+        const stack = [start];
+        seen[start] = 1;
+        let [sx, sy, n] = [0, 0, 0];
+        while (stack.length) {
+          const i = stack.pop()!;
+          const x = i % width;
+          const y = (i - x) / width;
+          sx += x;
+          sy += y;
+          n++;
+          for (const j of [x > 0 ? i - 1 : -1, x < width - 1 ? i + 1 : -1, y > 0 ? i - width : -1, y < height - 1 ? i + width : -1]) {
+            if (j >= 0 && !seen[j] && ink(j)) {
+              seen[j] = 1;
+              stack.push(j);
+            }
           }
         }
+        if (n >= 4) blobs.push({ x: sx / n / ratio, y: sy / n / ratio, area: n / ratio / ratio });
       }
-      if (n >= 4) blobs.push({ x: sx / n / ratio, y: sy / n / ratio, area: n / ratio / ratio });
-    }
-    return blobs;
-  });
+      return blobs;
+    });
 }
 
 describe('head map', () => {

@@ -20,7 +20,9 @@ describe('home page', () => {
     expect(await page.getByTestId('model-name').textContent()).toBe('all-MiniLM-L6-v2');
     expect(await page.getByTestId('model-shape').textContent()).toMatch(/BERT · 6 layers × 12 heads · head size 32/);
 
-    const lines = readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8').split('\n').filter((l) => l.trim());
+    const lines = readFileSync(join(ROOT, 'public', 'corpus', 'default.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     expect(await page.getByTestId('corpus-sentences').textContent()).toBe(lines.length.toLocaleString('en-US'));
 
     // The browser tokenizes with the self-hosted tokenizer files; Node's count is the yardstick.
@@ -31,7 +33,9 @@ describe('home page', () => {
     // measured this device, how long it takes here.
     const welcome = page.getByTestId('welcome');
     expect(await welcome.textContent()).toContain(`72 heads (6 layers × 12)`);
-    await expect.poll(() => page.getByTestId('welcome-estimate').textContent(), { timeout: 120_000 }).toMatch(/^About (\d+ min )?\d+ s on (WASM|WebGPU) here: extraction (\d+ min )?\d+ s at [\d,]+ tokens\/s/);
+    await expect
+      .poll(() => page.getByTestId('welcome-estimate').textContent(), { timeout: 120_000 })
+      .toMatch(/^About (\d+ min )?\d+ s on (WASM|WebGPU) here: extraction (\d+ min )?\d+ s at [\d,]+ tokens\/s/);
 
     await page.screenshot({ path: join(ROOT, 'test-results', 'home.png') });
     expect(errors).toEqual([]);

@@ -69,13 +69,17 @@ async function downloadAndRun(page: Page, name: string, timeout = 240_000): Prom
   await page.waitForFunction(
     (model) =>
       !!document.querySelector('[data-testid="run-error"], [data-testid="model-picker-error"]') ||
-      (document.querySelector('[data-testid="model-name"]')?.textContent === model && !!document.querySelector('[aria-label="Run summary"]') && !document.querySelector('[aria-label="Run progress"]')),
+      (document.querySelector('[data-testid="model-name"]')?.textContent === model &&
+        !!document.querySelector('[aria-label="Run summary"]') &&
+        !document.querySelector('[aria-label="Run progress"]')),
     name,
     { timeout, polling: 200 },
   );
   const error = page.locator('[data-testid="run-error"], [data-testid="model-picker-error"]');
   if (await error.count()) throw new Error(`opening ${name} failed: ${await error.first().textContent()}`);
-  await page.waitForFunction(() => /PCA \d+\/\d+ heads/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? ''), null, { timeout: 60_000 });
+  await page.waitForFunction(() => /PCA \d+\/\d+ heads/.test(document.querySelector('[data-testid="projection-status"]')?.textContent ?? ''), null, {
+    timeout: 60_000,
+  });
   return page.getByLabel('Run summary').innerText();
 }
 
@@ -85,7 +89,10 @@ async function everyCellDrawn(page: Page, layers: number, heads: number): Promis
   await settled(page);
   const cells = await matrixCells(page, layers, heads);
   expect(cells).toHaveLength(layers * heads);
-  const pixels = await canvasPixels(page, cells.map((c) => c.rect));
+  const pixels = await canvasPixels(
+    page,
+    cells.map((c) => c.rect),
+  );
   const empty = cells.filter((_, i) => pixels[i].query + pixels[i].key < 10).map((c) => c.label);
   expect(empty, 'cells without points').toEqual([]);
   expect(pixels.filter((p) => p.query > 2 && p.key > 2).length, 'cells with both colours').toBeGreaterThan(0.8 * cells.length);
@@ -108,7 +115,12 @@ describe('models by hub id', () => {
     // Unrotated vectors: another run, and the summary says why attention is not checked.
     const before = await page.getByLabel('Run summary').getAttribute('data-result-id');
     await page.getByRole('radio', { name: 'Unrotated' }).check();
-    await page.waitForFunction((id) => document.querySelector('[aria-label="Run summary"]')?.getAttribute('data-result-id') !== id && !document.querySelector('[aria-label="Run progress"]'), before, { timeout: 120_000 });
+    await page.waitForFunction(
+      (id) =>
+        document.querySelector('[aria-label="Run summary"]')?.getAttribute('data-result-id') !== id && !document.querySelector('[aria-label="Run progress"]'),
+      before,
+      { timeout: 120_000 },
+    );
     expect(await page.getByTestId('attention-error').textContent()).toMatch(/not applicable: unrotated vectors/);
     expect(await page.getByTestId('rotary-note').textContent()).toMatch(/Before the rotary rotation/);
     await page.getByRole('radio', { name: 'Rotated', exact: true }).check();
@@ -165,7 +177,14 @@ describe('models by hub id', () => {
     await pasteCorpus(page, CORPUS);
     await pointAtHub(page);
     await page.getByTestId('model-folder').setInputFiles(join(FIXTURES, 'tiny-gpt2'));
-    await page.waitForFunction(() => document.querySelector('[data-testid="model-name"]')?.textContent === 'tiny-gpt2' && !!document.querySelector('[aria-label="Run summary"]') && !document.querySelector('[aria-label="Run progress"]'), null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="model-name"]')?.textContent === 'tiny-gpt2' &&
+        !!document.querySelector('[aria-label="Run summary"]') &&
+        !document.querySelector('[aria-label="Run progress"]'),
+      null,
+      { timeout: 120_000 },
+    );
     expect(await page.getByTestId('model-shape').textContent()).toMatch(/GPT-2 · 2 layers × 4 heads · head size 8 · causal/);
     expect(await shownAttentionError(page)).toBeLessThanOrEqual(1e-5);
     await everyCellDrawn(page, 2, 4);
@@ -185,7 +204,9 @@ describe('models by hub id', () => {
     expect(await lookUp(page, 'qkviz-test/gated')).toMatch(/"qkviz-test\/gated" is gated: accept its terms .* access token/);
     expect(await lookUp(page, 'qkviz-test/gated', 'hf_wrong')).toMatch(/token has no access/);
     expect(await lookUp(page, 'qkviz-test/gated', 'hf_secret')).toMatch(/GPT2Model · 2 layers × 4 heads/);
-    expect(await lookUp(page, 'qkviz-test/t5')).toMatch(/model_type "t5" \(T5ForConditionalGeneration\) is not supported\. QKViz converts: bert, roberta, .*distilbert, gpt2, llama, qwen2, qwen3\./);
+    expect(await lookUp(page, 'qkviz-test/t5')).toMatch(
+      /model_type "t5" \(T5ForConditionalGeneration\) is not supported\. QKViz converts: bert, roberta, .*distilbert, gpt2, llama, qwen2, qwen3\./,
+    );
     expect(await lookUp(page, 'qkviz-test/cut', '')).toMatch(/GPT2Model/);
     await picker(page).getByRole('button', { name: 'Download and open' }).click();
     const error = picker(page).getByTestId('model-picker-error');

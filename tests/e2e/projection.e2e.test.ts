@@ -17,7 +17,10 @@ const status = projectionStatus;
 
 async function cellPixels(page: Page) {
   const cells = await matrixCells(page, 6, 12);
-  const pixels = await canvasPixels(page, cells.map((c) => c.rect));
+  const pixels = await canvasPixels(
+    page,
+    cells.map((c) => c.rect),
+  );
   return cells.map((c, i) => ({ label: c.label, ...pixels[i] }));
 }
 

@@ -17,8 +17,14 @@ describe('a run in the browser', () => {
     await corpusCounted(page);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     // The pipeline is visible while it runs, with its throughput and the time left.
-    await page.getByTestId('progress-text').filter({ hasText: /Extract Q\/K: [\d,]+ \/ 5,203 tokens/ }).waitFor({ timeout: 120_000 });
-    await page.getByTestId('progress-eta').filter({ hasText: /about \d+ s left/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByTestId('progress-text')
+      .filter({ hasText: /Extract Q\/K: [\d,]+ \/ 5,203 tokens/ })
+      .waitFor({ timeout: 120_000 });
+    await page
+      .getByTestId('progress-eta')
+      .filter({ hasText: /about \d+ s left/ })
+      .waitFor({ timeout: 60_000 });
     await page.locator('[aria-label="Run summary"][data-result-id]').waitFor({ timeout: 240_000 });
     expect(await page.getByTestId('summary-size').textContent()).toBe('5,203 tokens · 375 sentences · 72 heads (6 layers × 12)');
     expect(await page.getByLabel('Run summary').getByTestId('device-badge').textContent()).toMatch(/^WASM · \d+ threads?/);
@@ -43,7 +49,17 @@ describe('a run in the browser', () => {
     await openApp(page, baseURL, '?device=webgpu');
     await pasteCorpus(page, FEW);
     const stages: string[] = [];
-    const watch = setInterval(() => void page.getByTestId('progress-text').textContent().then((t) => t && stages.push(t), () => {}), 200);
+    const watch = setInterval(
+      () =>
+        void page
+          .getByTestId('progress-text')
+          .textContent()
+          .then(
+            (t) => t && stages.push(t),
+            () => {},
+          ),
+      200,
+    );
     try {
       await runToEnd(page);
     } finally {
@@ -90,7 +106,10 @@ describe('a run in the browser', () => {
     await useDefaultCorpus(page);
     await corpusCounted(page);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await page.getByTestId('progress-text').filter({ hasText: /Extract Q\/K: [1-9][\d,]* \/ 5,203 tokens/ }).waitFor({ timeout: 120_000 });
+    await page
+      .getByTestId('progress-text')
+      .filter({ hasText: /Extract Q\/K: [1-9][\d,]* \/ 5,203 tokens/ })
+      .waitFor({ timeout: 120_000 });
     // Measured inside the page, from the click to the message a person reads.
     const elapsed = await page.evaluate(
       () =>

@@ -27,7 +27,10 @@ describe('views', () => {
     await settled(page);
 
     const cells = await matrixCells(page, 6, 12);
-    const pixels = await canvasPixels(page, cells.map((c) => c.rect));
+    const pixels = await canvasPixels(
+      page,
+      cells.map((c) => c.rect),
+    );
     cells.forEach((cell, i) => {
       expect(pixels[i].query, `${cell.label} query pixels`).toBeGreaterThan(10);
       expect(pixels[i].key, `${cell.label} key pixels`).toBeGreaterThan(10);
@@ -54,7 +57,9 @@ describe('views', () => {
     await expect.poll(async () => Number(await matrix.getAttribute('data-frames'))).toBeGreaterThan(frames + 3);
     expect(Number(await matrix.getAttribute('data-uploads'))).toBe(uploads);
     expect(Number(await matrix.getAttribute('data-draw-calls'))).toBeLessThanOrEqual(3);
-    console.log(`[qkviz] points drawn while orbiting: ${Math.min(...drawnWhileMoving.slice(2)).toLocaleString('en-US')} of ${total.toLocaleString('en-US')}; frame ${await matrix.getAttribute('data-frame-ms')} ms`);
+    console.log(
+      `[qkviz] points drawn while orbiting: ${Math.min(...drawnWhileMoving.slice(2)).toLocaleString('en-US')} of ${total.toLocaleString('en-US')}; frame ${await matrix.getAttribute('data-frame-ms')} ms`,
+    );
     expect(Math.max(...drawnWhileMoving.slice(2))).toBeLessThan(total);
     await expect.poll(async () => Number(await matrix.getAttribute('data-drawn-points')), { timeout: 10_000 }).toBe(total);
     await page.screenshot({ path: 'test-results/views-matrix-orbited.png' });
@@ -79,7 +84,9 @@ describe('views', () => {
     await expect.poll(async () => Number(await matrix.getAttribute('data-drawn-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(total);
     await settled(page);
     const [still] = await canvasPixels(page);
-    console.log(`[qkviz] search matches (${matches} a head) while moving: ${moving!.query + moving!.key} px of ${still.query + still.key} px at rest; ${moving!.drawnPoints.toLocaleString('en-US')} points drawn`);
+    console.log(
+      `[qkviz] search matches (${matches} a head) while moving: ${moving!.query + moving!.key} px of ${still.query + still.key} px at rest; ${moving!.drawnPoints.toLocaleString('en-US')} points drawn`,
+    );
     expect(moving!.query + moving!.key).toBeGreaterThan(0.9 * (still.query + still.key));
     await page.getByLabel('Search tokens').fill('');
     await expect.poll(async () => Number(await matrix.getAttribute('data-always-drawn'))).toBe(0);
@@ -129,7 +136,7 @@ describe('views', () => {
 
     // Click a query point: its sentence is highlighted and its links drawn.
     const dot = (await findQueryDot(page))!;
-    await page.mouse.click(...Object.values(await canvasPoint(page, dot)) as [number, number]);
+    await page.mouse.click(...(Object.values(await canvasPoint(page, dot)) as [number, number]));
     const selection = page.getByTestId('selection');
     await selection.waitFor();
     expect(await selection.textContent()).toMatch(/\(query\), sentence \d+/);

@@ -66,7 +66,13 @@ export async function startHubServer(repos: Record<string, HubRepo>): Promise<Hu
       }
     }
     const body = bytes.subarray(start, end + 1);
-    const headers: Record<string, string> = { ...CORS, 'Content-Length': String(body.byteLength), 'Accept-Ranges': 'bytes', 'X-Repo-Commit': commit, 'Content-Type': 'application/octet-stream' };
+    const headers: Record<string, string> = {
+      ...CORS,
+      'Content-Length': String(body.byteLength),
+      'Accept-Ranges': 'bytes',
+      'X-Repo-Commit': commit,
+      'Content-Type': 'application/octet-stream',
+    };
     if (range) headers['Content-Range'] = `bytes ${start}-${end}/${bytes.byteLength}`;
     res.writeHead(range ? 206 : 200, headers);
     if (req.method === 'HEAD') return void res.end();

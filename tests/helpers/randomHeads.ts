@@ -15,9 +15,17 @@ export function randomData(seed: number, logitFactor = 1): QueryKeyData {
   const keys = Float32Array.from({ length: queries.length }, () => 3 * gauss() - 1.2);
   const attention = new Float32Array(layers * heads * layout.attentionSize);
   const data: QueryKeyData = {
-    model: 'random', layers, heads, headDim, tokenCount: N,
+    model: 'random',
+    layers,
+    heads,
+    headDim,
+    tokenCount: N,
     sentences: lengths.map((n, s) => ({ text: `s${s}`, ids: new Array(n).fill(1), tokens: new Array(n).fill('x'), start: layout.sentenceStarts[s] })),
-    sentenceStarts: layout.sentenceStarts, attentionStarts: layout.attentionStarts, queries, keys, attention,
+    sentenceStarts: layout.sentenceStarts,
+    attentionStarts: layout.attentionStarts,
+    queries,
+    keys,
+    attention,
   };
   for (let l = 0; l < layers; l++) {
     for (let h = 0; h < heads; h++) {

@@ -10,7 +10,11 @@ function readNpy64(path: string): { data: Float64Array; shape: number[] } {
   const headerLength = bytes.readUInt16LE(8);
   const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
   if (!/'descr':\s*'<f8'/.test(header)) throw new Error(`${path}: not float64 (${header.trim()})`);
-  const shape = (header.match(/'shape':\s*\(([^)]*)\)/)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = (header.match(/'shape':\s*\(([^)]*)\)/)?.[1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const start = 10 + headerLength;
   const data = new Float64Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + shape.reduce((a, b) => a * b, 1) * 8));
   return { data, shape };
@@ -36,7 +40,9 @@ export interface Reference {
 export function readReference(dir: string): Reference {
   const ref = join(dir, 'reference');
   const tokens = JSON.parse(readFileSync(join(ref, 'tokens.json'), 'utf8')) as { sentences: string[]; ids: number[][] };
-  const arrays = Object.fromEntries(['q_pre', 'k_pre', 'q_post', 'k_post', 'attention'].filter((n) => existsSync(join(ref, `${n}.npy`))).map((n) => [n, readNpy64(join(ref, `${n}.npy`))]));
+  const arrays = Object.fromEntries(
+    ['q_pre', 'k_pre', 'q_post', 'k_post', 'attention'].filter((n) => existsSync(join(ref, `${n}.npy`))).map((n) => [n, readNpy64(join(ref, `${n}.npy`))]),
+  );
   const [layers, heads, N, headDim] = arrays.q_pre.shape;
   const kvHeads = arrays.k_pre.shape[1];
   const rowStart: number[] = [];
@@ -49,7 +55,8 @@ export function readReference(dir: string): Reference {
     rows += ids.length;
     blocks += ids.length * ids.length;
   }
-  const vector = (name: string, l: number, h: number, s: number, t: number, d: number, count: number) => arrays[name].data[((l * count + h) * N + rowStart[s] + t) * headDim + d];
+  const vector = (name: string, l: number, h: number, s: number, t: number, d: number, count: number) =>
+    arrays[name].data[((l * count + h) * N + rowStart[s] + t) * headDim + d];
   return {
     sentences: tokens.sentences,
     ids: tokens.ids,

@@ -66,7 +66,7 @@ export function referenceBertForward(tensors: Map<string, SafeTensor>, cfg: Refe
       }
       return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
     }
-    return Math.sign(x) * (1 - Math.exp(-t * t) / (t * Math.sqrt(Math.PI)) * (1 - 1 / (2 * t * t)));
+    return Math.sign(x) * (1 - (Math.exp(-t * t) / (t * Math.sqrt(Math.PI))) * (1 - 1 / (2 * t * t)));
   };
 
   const word = get('embeddings.word_embeddings.weight');
@@ -110,12 +110,18 @@ export function referenceBertForward(tensors: Map<string, SafeTensor>, cfg: Refe
     out.attention.push(layerAttention);
     const x1 = context.map((c, t) => {
       const a = linear(c, `${pre}.attention.output.dense`, H, H);
-      return layerNorm(a.map((v, i) => v + x[t][i]), `${pre}.attention.output.LayerNorm`);
+      return layerNorm(
+        a.map((v, i) => v + x[t][i]),
+        `${pre}.attention.output.LayerNorm`,
+      );
     });
     x = x1.map((v) => {
       const inter = linear(v, `${pre}.intermediate.dense`, H, cfg.intermediate).map((z) => 0.5 * z * (1 + erf(z / Math.SQRT2)));
       const o = linear(inter, `${pre}.output.dense`, cfg.intermediate, H);
-      return layerNorm(o.map((z, i) => z + v[i]), `${pre}.output.LayerNorm`);
+      return layerNorm(
+        o.map((z, i) => z + v[i]),
+        `${pre}.output.LayerNorm`,
+      );
     });
   }
   out.hidden = x;

@@ -28,13 +28,23 @@ export function shapedDecoder(shape: DecoderShape, seed = 7): Map<string, Uint8A
   const hidden = shape.heads * shape.headDim;
   const inner = 2 * hidden;
   const kv = shape.kvHeads * shape.headDim;
-  Object.assign(config, { num_hidden_layers: shape.layers, num_attention_heads: shape.heads, num_key_value_heads: shape.kvHeads, head_dim: shape.headDim, hidden_size: hidden, intermediate_size: inner });
+  Object.assign(config, {
+    num_hidden_layers: shape.layers,
+    num_attention_heads: shape.heads,
+    num_key_value_heads: shape.kvHeads,
+    head_dim: shape.headDim,
+    hidden_size: hidden,
+    intermediate_size: inner,
+  });
   if (Array.isArray(config.layer_types)) config.layer_types = Array(shape.layers).fill('full_attention');
   const random = seededRandom(seed);
   const matrix = (rows: number, cols: number) => ({ shape: [rows, cols], data: Float32Array.from({ length: rows * cols }, () => (random() * 2 - 1) * 0.3) });
   const vector = (n: number, value?: number) => ({ shape: [n], data: Float32Array.from({ length: n }, () => value ?? (random() * 2 - 1) * 0.1) });
   const biases = shape.base === 'tiny-qwen2';
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = { 'embed_tokens.weight': matrix(config.vocab_size, hidden), 'norm.weight': vector(hidden, 1) };
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {
+    'embed_tokens.weight': matrix(config.vocab_size, hidden),
+    'norm.weight': vector(hidden, 1),
+  };
   for (let l = 0; l < shape.layers; l++) {
     const p = `layers.${l}`;
     tensors[`${p}.input_layernorm.weight`] = vector(hidden, 1);

@@ -9,9 +9,12 @@ const isPunctuation = (ch: string): boolean => {
 
 export function referenceWordPiece(text: string, vocab: Map<string, number>): string[] {
   const cleaned = Array.from(text)
-    .filter((ch) => ch !== '\u0000' && ch !== '\ufffd' && !/\p{Cc}/u.test(ch) || /\s/.test(ch))
+    .filter((ch) => (ch !== '\u0000' && ch !== '\ufffd' && !/\p{Cc}/u.test(ch)) || /\s/.test(ch))
     .join('');
-  const lowered = cleaned.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '');
+  const lowered = cleaned
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/\p{Mn}/gu, '');
   const words: string[] = [];
   for (const chunk of lowered.split(/\s+/).filter(Boolean)) {
     let current = '';

@@ -40,7 +40,10 @@ function directGeometry(data: QueryKeyData, a: number, b: number): number {
   const D = data.headDim;
   const joint = (c: number) => {
     const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
-    const rows = [...Array.from({ length: data.tokenCount }, (_, t) => Array.from(q.subarray(t * D, t * D + D))), ...Array.from({ length: data.tokenCount }, (_, t) => Array.from(k.subarray(t * D, t * D + D)))];
+    const rows = [
+      ...Array.from({ length: data.tokenCount }, (_, t) => Array.from(q.subarray(t * D, t * D + D))),
+      ...Array.from({ length: data.tokenCount }, (_, t) => Array.from(k.subarray(t * D, t * D + D))),
+    ];
     const mean = Array.from({ length: D }, (_, d) => rows.reduce((s, r) => s + r[d], 0) / rows.length);
     return rows.map((r) => r.map((v, d) => v - mean[d]));
   };

@@ -52,7 +52,10 @@ describe('normalization on random data', () => {
     const data = randomData(9);
     const { q, k } = headVectors(data, 1, 2);
     const norm = paperNormalization(q, k, data.headDim);
-    const out = normalizeAll(data, Array.from({ length: 6 }, () => norm));
+    const out = normalizeAll(
+      data,
+      Array.from({ length: 6 }, () => norm),
+    );
     const { q: qn, k: kn } = headVectors({ ...data, queries: out.queries, keys: out.keys }, 1, 2);
     const D = data.headDim;
     const n = data.tokenCount;

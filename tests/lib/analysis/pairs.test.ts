@@ -99,7 +99,13 @@ function directFigures(d: QueryKeyData, layer: number, head: number, norm: HeadN
   });
   const selfDots = Array.from({ length: n }, (_, r) => dotOf(qRow(r), kRow(r)));
   const cosines = selfDots.map((v, r) => 1 - v / Math.sqrt(dotOf(qRow(r), qRow(r)) * dotOf(kRow(r), kRow(r))));
-  return { distance: plain / correlated, weighted: weighted / correlated, argmaxRatio: argmax / chance, weightedRatio: attended / chance, seed: pearson(selfDots, cosines) };
+  return {
+    distance: plain / correlated,
+    weighted: weighted / correlated,
+    argmaxRatio: argmax / chance,
+    weightedRatio: attended / chance,
+    seed: pearson(selfDots, cosines),
+  };
 }
 
 describe('the fast analysis on real heads', () => {
@@ -159,7 +165,9 @@ describe('dot products where the attention is not softmax(q·k/√d)', () => {
   it('computes them exactly, so the figures stay right, and the check says the attention differs', async () => {
     const data = randomData(5, 0.5);
     const { q, k } = headVectors(data, 1, 2);
-    const pairs = new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, 1, 2), { logitScale: 1 / Math.sqrt(data.headDim) });
+    const pairs = new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, 1, 2), {
+      logitScale: 1 / Math.sqrt(data.headDim),
+    });
     expect(pairs.derived).toBe(false);
     const exact = new HeadPairs(q, k, data.headDim, data.sentenceStarts, data.attentionStarts, headAttention(data, 1, 2));
     expect(Array.from(pairs.qk)).toEqual(Array.from(exact.qk));
@@ -242,12 +250,25 @@ describe('head-parallel analysis', () => {
   });
 
   it('makes the PCA layouts the projection worker makes', async () => {
-    const withLayouts = await analyzeHeads(data, { helpers: [inProcess], pca: [{ mode: 'optimized', dims: 3 }, { mode: 'raw', dims: 2 }] });
-    expect(withLayouts.layouts?.map((l) => l.view)).toEqual([{ mode: 'optimized', dims: 3 }, { mode: 'raw', dims: 2 }]);
+    const withLayouts = await analyzeHeads(data, {
+      helpers: [inProcess],
+      pca: [
+        { mode: 'optimized', dims: 3 },
+        { mode: 'raw', dims: 2 },
+      ],
+    });
+    expect(withLayouts.layouts?.map((l) => l.view)).toEqual([
+      { mode: 'optimized', dims: 3 },
+      { mode: 'raw', dims: 2 },
+    ]);
     for (const [layer, head] of HEADS) {
       const cell = layer * data.heads + head;
       for (const l of withLayouts.layouts!) {
-        const want = projectHead(jointVectors(data, layer, head, analysis.params[l.view.mode][cell]), data.headDim, { ...DEFAULT_PROJECTION, method: 'pca', dims: l.view.dims }).coords;
+        const want = projectHead(jointVectors(data, layer, head, analysis.params[l.view.mode][cell]), data.headDim, {
+          ...DEFAULT_PROJECTION,
+          method: 'pca',
+          dims: l.view.dims,
+        }).coords;
         expect(Array.from(l.heads[cell])).toEqual(Array.from(want));
       }
     }
@@ -260,8 +281,14 @@ describe('the WebAssembly passes (wasm/analysis.ts)', () => {
       disableWasm(off);
       try {
         const { q, k } = headVectors(d, layer, head);
-        const pairs = new HeadPairs(q, k, d.headDim, d.sentenceStarts, d.attentionStarts, headAttention(d, layer, head), { logitScale: 1 / Math.sqrt(d.headDim) });
-        return { pairs, figures: [pairs.figuresAlong(0, 1), pairs.figuresAlong(1, pairs.paperScale()), pairs.figuresAlong(0.6, 1.3)], check: pairs.attentionCheck(1 / Math.sqrt(d.headDim)) };
+        const pairs = new HeadPairs(q, k, d.headDim, d.sentenceStarts, d.attentionStarts, headAttention(d, layer, head), {
+          logitScale: 1 / Math.sqrt(d.headDim),
+        });
+        return {
+          pairs,
+          figures: [pairs.figuresAlong(0, 1), pairs.figuresAlong(1, pairs.paperScale()), pairs.figuresAlong(0.6, 1.3)],
+          check: pairs.attentionCheck(1 / Math.sqrt(d.headDim)),
+        };
       } finally {
         disableWasm(false);
       }
@@ -269,20 +296,23 @@ describe('the WebAssembly passes (wasm/analysis.ts)', () => {
     return { wasm: make(false), js: make(true) };
   };
 
-  it.each([...HEADS.map(([l, h]) => [l, h, false] as const), [1, 2, true] as const])('give the JavaScript passes’ figures and check (L%i H%i, random heads: %s)', (layer, head, random) => {
-    const d = random ? randomData(5, 0.5) : data;
-    const { wasm, js } = both(d, layer, head);
-    expect(wasm.pairs.derived).toBe(js.pairs.derived);
-    expect(wasm.pairs.derived).toBe(!random);
-    const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(b)));
-    close(wasm.pairs.entropy, js.pairs.entropy);
-    close(wasm.pairs.specialShare, js.pairs.specialShare);
-    close(wasm.pairs.attendedDot, js.pairs.attendedDot);
-    for (let p = 0; p < js.pairs.qk.length; p++) close(wasm.pairs.qk[p], js.pairs.qk[p]);
-    wasm.figures.forEach((f, m) => {
-      for (const key of Object.keys(f) as (keyof PairFigures)[]) close(f[key], js.figures[m][key]);
-    });
-    close(wasm.check.maxAbsError, js.check.maxAbsError);
-    close(wasm.check.maxRelError, js.check.maxRelError);
-  });
+  it.each([...HEADS.map(([l, h]) => [l, h, false] as const), [1, 2, true] as const])(
+    'give the JavaScript passes’ figures and check (L%i H%i, random heads: %s)',
+    (layer, head, random) => {
+      const d = random ? randomData(5, 0.5) : data;
+      const { wasm, js } = both(d, layer, head);
+      expect(wasm.pairs.derived).toBe(js.pairs.derived);
+      expect(wasm.pairs.derived).toBe(!random);
+      const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(b)));
+      close(wasm.pairs.entropy, js.pairs.entropy);
+      close(wasm.pairs.specialShare, js.pairs.specialShare);
+      close(wasm.pairs.attendedDot, js.pairs.attendedDot);
+      for (let p = 0; p < js.pairs.qk.length; p++) close(wasm.pairs.qk[p], js.pairs.qk[p]);
+      wasm.figures.forEach((f, m) => {
+        for (const key of Object.keys(f) as (keyof PairFigures)[]) close(f[key], js.figures[m][key]);
+      });
+      close(wasm.check.maxAbsError, js.check.maxAbsError);
+      close(wasm.check.maxRelError, js.check.maxRelError);
+    },
+  );
 });

@@ -43,6 +43,11 @@ describe('corpus facts before a run', () => {
     }
     expect(facts.refusal).toBe(thrown);
     expect(facts.refusal).toMatch(/6,000 sentences, 96,000 tokens\) would need about [\d.]+ GB/);
-    expect(corpusFacts(Array.from({ length: 20_001 }, () => 3), shape).refusal).toMatch(/20,001 sentences; QKViz takes at most 20,000/);
+    expect(
+      corpusFacts(
+        Array.from({ length: 20_001 }, () => 3),
+        shape,
+      ).refusal,
+    ).toMatch(/20,001 sentences; QKViz takes at most 20,000/);
   });
 });

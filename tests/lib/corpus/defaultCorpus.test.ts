@@ -28,7 +28,9 @@ describe('default corpus', () => {
   it('is about 5,000 tokens with the model’s tokenizer, no sentence near the 512 limit', () => {
     const lengths = sentences.map((s) => tokenizer.encode(s).length);
     const total = lengths.reduce((a, b) => a + b, 0);
-    console.log(`[qkviz] default corpus: ${sentences.length} sentences, ${total} tokens with [CLS]/[SEP] (${total - 2 * sentences.length} without), longest ${Math.max(...lengths)}`);
+    console.log(
+      `[qkviz] default corpus: ${sentences.length} sentences, ${total} tokens with [CLS]/[SEP] (${total - 2 * sentences.length} without), longest ${Math.max(...lengths)}`,
+    );
     expect(total).toBeGreaterThan(4500);
     expect(total).toBeLessThan(5600);
     expect(Math.max(...lengths)).toBeLessThan(128);

@@ -24,7 +24,11 @@ describe('decoders through the engine', () => {
   it.each(['tiny-gpt2', 'tiny-llama', 'tiny-qwen3'])('%s: per-query-head keys, causal attention check, tokenizer files', async (name) => {
     const dir = join(FIXTURES, name);
     const ref = readReference(dir);
-    const { spec, onnx } = convertCheckpoint(readFileSync(join(dir, 'config.json'), 'utf8'), new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), name);
+    const { spec, onnx } = convertCheckpoint(
+      readFileSync(join(dir, 'config.json'), 'utf8'),
+      new Uint8Array(readFileSync(join(dir, 'model.safetensors'))),
+      name,
+    );
     expect(spec.causal).toBe(true);
     expect(spec.kvHeads).toBe(ref.kvHeads);
     const tokenizer = await loadTokenizer({

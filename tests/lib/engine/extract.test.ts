@@ -64,7 +64,17 @@ describe('extractQueryKeys on the default corpus', () => {
 
   it('gives a sentence the same Q/K alone as inside a padded batch (≤ 1e-5)', async () => {
     const picks = [0, 7, 183];
-    const alone = await extractQueryKeys(model.runner, 'x', model.manifest, tokenizeCorpus(model.tokenizer, picks.map((i) => sentences[i]), 512), { maxBatch: 1 });
+    const alone = await extractQueryKeys(
+      model.runner,
+      'x',
+      model.manifest,
+      tokenizeCorpus(
+        model.tokenizer,
+        picks.map((i) => sentences[i]),
+        512,
+      ),
+      { maxBatch: 1 },
+    );
     let maxDiff = 0;
     picks.forEach((sentence, p) => {
       const n = alone.sentences[p].ids.length;
@@ -73,8 +83,8 @@ describe('extractQueryKeys on the default corpus', () => {
           const batched = headVectors(data, l, h);
           const single = headVectors(alone, l, h);
           for (let t = 0; t < n * 32; t++) {
-            const a = (data.sentenceStarts[sentence] * 32) + t;
-            const b = (alone.sentenceStarts[p] * 32) + t;
+            const a = data.sentenceStarts[sentence] * 32 + t;
+            const b = alone.sentenceStarts[p] * 32 + t;
             maxDiff = Math.max(maxDiff, Math.abs(batched.q[a] - single.q[b]), Math.abs(batched.k[a] - single.k[b]));
           }
         }
@@ -121,7 +131,9 @@ describe('planBatches and the memory guard', () => {
   it('refuses a corpus that would exhaust a tab’s memory, with the numbers', () => {
     const lengths = Array.from({ length: 120_000 }, () => 30);
     expect(() => assertFitsMemory({ layers: 6, heads: 12, headDim: 32 }, lengths)).toThrow(CorpusTooLargeError);
-    expect(() => assertFitsMemory({ layers: 6, heads: 12, headDim: 32 }, lengths)).toThrow(/3,600,000 tokens\) would need about [\d.]+ GB .* at most about [\d,]+ tokens/);
+    expect(() => assertFitsMemory({ layers: 6, heads: 12, headDim: 32 }, lengths)).toThrow(
+      /3,600,000 tokens\) would need about [\d.]+ GB .* at most about [\d,]+ tokens/,
+    );
     expect(assertFitsMemory({ layers: 6, heads: 12, headDim: 32 }, [20, 30]).bytes).toBeGreaterThan(0);
   });
 });

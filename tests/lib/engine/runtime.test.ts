@@ -18,7 +18,10 @@ function fakeOrt(opened: string[]): OrtModule {
 }
 
 function withAdapter(info: AdapterInfo | null) {
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => (info ? { info } : null) }, hardwareConcurrency: 2 }, configurable: true });
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { gpu: { requestAdapter: async () => (info ? { info } : null) }, hardwareConcurrency: 2 },
+    configurable: true,
+  });
 }
 
 const SWIFTSHADER: AdapterInfo = { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true };
@@ -57,7 +60,9 @@ describe('device choice', () => {
     withAdapter(REAL_GPU);
     opened = [];
     const auto = devicePlan('auto');
-    expect((await openModel(fakeOrt(opened), new Uint8Array(1), auto.candidates, { allowSoftwareAdapter: auto.allowSoftwareAdapter })).report.device).toBe('webgpu');
+    expect((await openModel(fakeOrt(opened), new Uint8Array(1), auto.candidates, { allowSoftwareAdapter: auto.allowSoftwareAdapter })).report.device).toBe(
+      'webgpu',
+    );
   });
 
   it('falls back to WASM without an adapter, and skips WebGPU altogether for WASM', async () => {

@@ -13,13 +13,26 @@ import { jointVectors, projectHead, DEFAULT_PROJECTION } from '../../../lib/proj
 import type { RunResult } from '../../../lib/protocol/model';
 import { randomData } from '../../helpers/randomHeads';
 
-const same = (a: ArrayBufferView, b: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const same = (a: ArrayBufferView, b: ArrayBufferView) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 async function fixtureRun() {
   const data = randomData(21);
   const analysis = await analyzeHeads(data);
   const result: RunResult = {
-    manifest: { name: 'random', source: { kind: 'dir', path: '/x' }, modelType: 'bert', layers: data.layers, heads: data.heads, headDim: data.headDim, hidden: 24, vocabSize: 10, maxTokens: 512, onnx: { file: 'model.onnx', bytes: 1, sha256: 'ab'.repeat(32), opset: 17 }, converterVersion: 3 },
+    manifest: {
+      name: 'random',
+      source: { kind: 'dir', path: '/x' },
+      modelType: 'bert',
+      layers: data.layers,
+      heads: data.heads,
+      headDim: data.headDim,
+      hidden: 24,
+      vocabSize: 10,
+      maxTokens: 512,
+      onnx: { file: 'model.onnx', bytes: 1, sha256: 'ab'.repeat(32), opset: 17 },
+      converterVersion: 3,
+    },
     device: { device: 'cpu' },
     data,
     analysis,
@@ -32,7 +45,15 @@ async function fixtureRun() {
     mode: 'optimized',
     method,
     dims: 3,
-    heads: Array.from({ length: cells }, (_, c) => projectHead(jointVectors(data, Math.floor(c / data.heads), c % data.heads, analysis.params.optimized[c]), data.headDim, { ...DEFAULT_PROJECTION, method, epochs: 20 }).coords),
+    heads: Array.from(
+      { length: cells },
+      (_, c) =>
+        projectHead(jointVectors(data, Math.floor(c / data.heads), c % data.heads, analysis.params.optimized[c]), data.headDim, {
+          ...DEFAULT_PROJECTION,
+          method,
+          epochs: 20,
+        }).coords,
+    ),
   }));
   return { result, layouts, similarities: [attentionDistances(data), geometryDistances(data, analysis.params.paper)] };
 }
@@ -40,9 +61,13 @@ async function fixtureRun() {
 describe('bundles', () => {
   it('round-trip every array bit for bit, and the figures, normalizations and model card', async () => {
     const { result, layouts, similarities } = await fixtureRun();
-    const bytes = runBundleBytes({ result, label: 'Pasted text', sentences: result.data.sentences.map((s) => s.text), layouts, similarities }, { createdBy: 'test' });
+    const bytes = runBundleBytes(
+      { result, label: 'Pasted text', sentences: result.data.sentences.map((s) => s.text), layouts, similarities },
+      { createdBy: 'test' },
+    );
     const back = await readRunBundle(bytes);
-    for (const key of ['queries', 'keys', 'attention', 'sentenceStarts', 'attentionStarts'] as const) expect(same(back.result.data[key], result.data[key]), key).toBe(true);
+    for (const key of ['queries', 'keys', 'attention', 'sentenceStarts', 'attentionStarts'] as const)
+      expect(same(back.result.data[key], result.data[key]), key).toBe(true);
     back.layouts.forEach((l, i) => {
       expect({ mode: l.mode, method: l.method, dims: l.dims }).toEqual({ mode: layouts[i].mode, method: layouts[i].method, dims: layouts[i].dims });
       l.heads.forEach((c, cell) => expect(same(c, layouts[i].heads[cell]), `layout ${i} head ${cell}`).toBe(true));
@@ -69,7 +94,12 @@ describe('bundles', () => {
     // A limit that holds the layouts (and similarities and tokens) but not the vectors.
     const cells = result.data.layers * result.data.heads;
     const limit = layoutBytes + 2 * cells * cells * 4 + 64 * result.data.tokenCount + 100;
-    expect(limit).toBeLessThan(estimateRunBytes(result.data, result.data.sentences.map((s) => s.ids.length)).bytes);
+    expect(limit).toBeLessThan(
+      estimateRunBytes(
+        result.data,
+        result.data.sentences.map((s) => s.ids.length),
+      ).bytes,
+    );
     for (const [bytes, why] of [
       [views, /not the queries, keys and attention \(written with --contents views\)/],
       [full, /needs about .* with its queries, keys and attention, over the .* a tab can safely hold/],
@@ -85,7 +115,9 @@ describe('bundles', () => {
   });
 
   it('keep non-finite numbers in the description', () => {
-    const bytes = writeBundle({ a: NaN, b: [Infinity, -Infinity, 1.5], c: { $number: 3 } }, [{ name: 'x', dtype: 'int32', shape: [2], data: Int32Array.of(-7, 9) }]);
+    const bytes = writeBundle({ a: NaN, b: [Infinity, -Infinity, 1.5], c: { $number: 3 } }, [
+      { name: 'x', dtype: 'int32', shape: [2], data: Int32Array.of(-7, 9) },
+    ]);
     const back = readBundle<{ a: number; b: number[]; c: unknown }>(bytes);
     expect(back.meta.a).toBeNaN();
     expect(back.meta.b).toEqual([Infinity, -Infinity, 1.5]);
@@ -95,7 +127,9 @@ describe('bundles', () => {
 
   it('store float16 vectors exactly as float16, within half precision of the run', async () => {
     const { result } = await fixtureRun();
-    const back = await readRunBundle(runBundleBytes({ result, label: 'x', sentences: [], layouts: [], similarities: [] }, { createdBy: 'test', float16: true }));
+    const back = await readRunBundle(
+      runBundleBytes({ result, label: 'x', sentences: [], layouts: [], similarities: [] }, { createdBy: 'test', float16: true }),
+    );
     expect(same(back.result.data.queries, fromFloat16(toFloat16(result.data.queries)))).toBe(true);
     for (let i = 0; i < result.data.queries.length; i++) {
       const want = result.data.queries[i];

@@ -41,7 +41,8 @@ describe('all-MiniLM-L6-v2 as converted', () => {
     const ids = tokenizer.encode('The brown capybara is sleeping now.');
     const ref = referenceBertForward(tensors, { layers: 6, heads: 12, hidden: 384, intermediate: 1536, eps: 1e-12 }, ids);
     const { outputs } = await runBatch(session, [ids]);
-    const maxDiff = (got: Float32Array, want: Float64Array[]) => Math.max(...want.flatMap((row, t) => Array.from(row, (v, i) => Math.abs(got[t * 384 + i] - v))));
+    const maxDiff = (got: Float32Array, want: Float64Array[]) =>
+      Math.max(...want.flatMap((row, t) => Array.from(row, (v, i) => Math.abs(got[t * 384 + i] - v))));
     expect(maxDiff(outputs[LAST_HIDDEN_STATE].data as Float32Array, ref.hidden)).toBeLessThan(1e-4);
     for (let l = 0; l < 6; l++) {
       expect(maxDiff(outputs[queryOutput(l)].data as Float32Array, ref.queries[l])).toBeLessThan(1e-4);
@@ -50,7 +51,9 @@ describe('all-MiniLM-L6-v2 as converted', () => {
   });
 
   it('gives attention equal to softmax(q·k/√d + mask) recomputed from its own Q/K, every layer and head (≤ 1e-5)', async () => {
-    const corpus = readFileSync(join(__dirname, '..', '..', '..', 'public', 'corpus', 'default.txt'), 'utf8').split('\n').filter(Boolean);
+    const corpus = readFileSync(join(__dirname, '..', '..', '..', 'public', 'corpus', 'default.txt'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     // The shortest, the longest and four in between in one batch, so padding and the mask are exercised.
     const byLength = corpus.map((s) => tokenizer.encode(s)).sort((x, y) => x.length - y.length);
     const batch = [0, 0.2, 0.4, 0.6, 0.8, 1].map((f) => byLength[Math.round(f * (byLength.length - 1))]);
@@ -84,7 +87,9 @@ describe('all-MiniLM-L6-v2 as converted', () => {
         }
       });
     }
-    console.log(`[qkviz] max |attention recomputed − attention| over 6 layers × 12 heads × ${batch.length} sentences (padded to ${seq}): ${maxError.toExponential(2)}`);
+    console.log(
+      `[qkviz] max |attention recomputed − attention| over 6 layers × 12 heads × ${batch.length} sentences (padded to ${seq}): ${maxError.toExponential(2)}`,
+    );
     expect(maxError).toBeLessThanOrEqual(1e-5);
     expect(maxPaddedWeight).toBe(0);
   });

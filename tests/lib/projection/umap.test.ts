@@ -136,7 +136,11 @@ describe('WebAssembly kernels', () => {
       const d2 = 2 ** e;
       const attract = (-2 * a * b * d2 ** (b - 1)) / (a * d2 ** b + 1);
       const repel = (2 * gamma * b) / ((0.001 + d2) * (a * d2 ** b + 1));
-      worst = Math.max(worst, Math.abs(exports.coefficientForTest(d2, a, b, gamma, 0) / attract - 1), Math.abs(exports.coefficientForTest(d2, a, b, gamma, 1) / repel - 1));
+      worst = Math.max(
+        worst,
+        Math.abs(exports.coefficientForTest(d2, a, b, gamma, 0) / attract - 1),
+        Math.abs(exports.coefficientForTest(d2, a, b, gamma, 1) / repel - 1),
+      );
     }
     expect(worst).toBeLessThan(1e-5);
   });

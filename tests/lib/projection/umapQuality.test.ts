@@ -27,7 +27,9 @@ describe('UMAP faithfulness on real heads', () => {
     const d = data.headDim;
     const n = joint.length / d;
     const ours = projectHead(joint, d, { ...DEFAULT_PROJECTION, method: 'umap', dims: 3, seed: 1 });
-    const reference = new UMAP({ nComponents: 3, random: seededRandom(1) }).fit(Array.from({ length: n }, (_, i) => Array.from(joint.subarray(i * d, (i + 1) * d))));
+    const reference = new UMAP({ nComponents: 3, random: seededRandom(1) }).fit(
+      Array.from({ length: n }, (_, i) => Array.from(joint.subarray(i * d, (i + 1) * d))),
+    );
     const tOurs = trustworthiness(joint, d, ours.coords, 3, 10, 400);
     const tRef = trustworthiness(joint, d, Float64Array.from(reference.flat()), 3, 10, 400);
     console.log(`[qkviz] L${layer} H${head} (${n} points): trustworthiness ours ${tOurs.toFixed(4)} vs umap-js ${tRef.toFixed(4)}`);

@@ -7,7 +7,7 @@ describe('head framing', () => {
     // 1,000 points on a 0.6 × 0.2 rectangle centred at (0.1, -0.2), and one far outlier.
     const n = 1000;
     const coords = new Float32Array((n + 1) * 3);
-    for (let i = 0; i < n; i++) coords.set([0.1 + 0.6 * (i / (n - 1) - 0.5), -0.2 + 0.2 * ((i * 7) % n) / (n - 1) - 0.1, 0.3 * ((i % 10) / 9)], i * 3);
+    for (let i = 0; i < n; i++) coords.set([0.1 + 0.6 * (i / (n - 1) - 0.5), -0.2 + (0.2 * ((i * 7) % n)) / (n - 1) - 0.1, 0.3 * ((i % 10) / 9)], i * 3);
     coords.set([1, 1, 1], n * 3);
     const f = headFrame(coords, 3);
     expect(f.x).toBeCloseTo(0.1, 2);

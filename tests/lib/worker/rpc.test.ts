@@ -2,7 +2,16 @@
 // (structured clone and transfer as a browser does them): results, progress, errors with
 // their kind, cancel (confirmed, and forced after the grace period), a crash, a respawn.
 import { describe, expect, it } from 'vitest';
-import { CallCancelledError, RpcError, type ScopeLike, WorkerClient, type WorkerLike, WorkerCrashedError, WorkerRestartedError, serve } from '../../../lib/worker/rpc';
+import {
+  CallCancelledError,
+  RpcError,
+  type ScopeLike,
+  WorkerClient,
+  type WorkerLike,
+  WorkerCrashedError,
+  WorkerRestartedError,
+  serve,
+} from '../../../lib/worker/rpc';
 
 type TestApi = {
   square: { args: { values: Float32Array }; result: { values: Float32Array }; progress: { done: number } };
