@@ -1,7 +1,7 @@
 'use client';
 // The canvas before any result: what a run will show, and how long it will take on this
 // device, from the corpus's token count and the throughput measured here.
-import { formatDuration } from '@/lib/engine/progress';
+import { formatDuration } from '@/lib/util/format';
 import { useApp } from '../state/appStore';
 import { Progress, progressText } from '../panels/RunSection';
 import { runCorpus } from './runs';

@@ -3,7 +3,7 @@
 // as one. A bundle that cannot be opened says why and leaves what is on screen alone.
 import type { HeadSimilarityKind } from '@/lib/analysis/headSimilarity';
 import { type BundleLayout, openRunBundle, runBundleBytes } from '@/lib/engine/bundleRun';
-import { formatBytes } from '@/lib/engine/memory';
+import { formatBytes } from '@/lib/util/format';
 import { hasVectors } from '@/lib/engine/layout';
 import { BundleError, type ByteSource, bytesSource } from '@/lib/io/bundle';
 import { corpusHash } from '@/lib/projection/cacheKey';

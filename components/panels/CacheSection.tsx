@@ -1,6 +1,6 @@
 'use client';
 // What the browser keeps between visits, and a control to drop it.
-import { formatBytes } from '@/lib/engine/memory';
+import { formatBytes } from '@/lib/util/format';
 import { clearAllCaches } from '../app/runs';
 import { useApp } from '../state/appStore';
 

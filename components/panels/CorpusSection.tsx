@@ -3,8 +3,8 @@
 // what it holds before anything runs: sentences, tokens counted with the model's tokenizer (in
 // a worker, so a large paste never freezes the page), the memory a run needs and, where the
 // tab could not hold it, the refusal with its numbers.
-import { formatBytes } from '@/lib/engine/memory';
-import { formatDuration } from '@/lib/engine/progress';
+import { formatBytes } from '@/lib/util/format';
+import { formatDuration } from '@/lib/util/format';
 import { modelId } from '@/lib/projection/cacheKey';
 import { readUpload, setDraft } from '../app/corpus';
 import { showCachedRun } from '../app/runs';

@@ -3,7 +3,7 @@
 // how to change it: a Hugging Face id looked up (size and memory first) and downloaded, a
 // local folder, or a model already stored in this browser or served by this site.
 import { useRef } from 'react';
-import { formatBytes } from '@/lib/engine/memory';
+import { formatBytes } from '@/lib/util/format';
 import type { InstallProgress } from '@/lib/engine/install';
 import { describePlan } from '@/lib/model/hub';
 import { describeSource } from '@/lib/model/manifest';

@@ -3,7 +3,7 @@
 // count, the throughput and time left; a warning with a one-click switch when WebGPU runs
 // slower than WASM measured here; and errors in words. The result on screen stays until a
 // run has succeeded.
-import { formatDuration } from '@/lib/engine/progress';
+import { formatDuration } from '@/lib/util/format';
 import { DEVICE_PREFERENCES, type DevicePreference, RUN_STAGES, STAGE_UNITS, type RunProgress, stageLabel } from '@/lib/protocol/model';
 import { cancelRun, runCorpus, setDevice, setRotary, switchToWasmAndRerun } from '../app/runs';
 import { useApp } from '../state/appStore';

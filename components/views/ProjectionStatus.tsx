@@ -4,7 +4,7 @@
 // what came from the cache; and, in the head view, that its layout is on its way. Only this
 // text re-renders as layouts and epoch ticks arrive.
 import { useSyncExternalStore } from 'react';
-import { formatDuration } from '@/lib/engine/progress';
+import { formatDuration } from '@/lib/util/format';
 import type { LayoutStore, LayoutView } from '../projection/LayoutStore';
 import { viewSlot } from '../projection/LayoutStore';
 import type { ProjectionScheduler } from '../projection/ProjectionScheduler';

@@ -3,7 +3,7 @@
 // once (from the attention, see pairs.ts), a closed-form search for the optimized mode, one
 // pass per mode for its figures, and the attention check on a sample of query rows. Heads
 // are independent: helper workers take shares of them (head-parallel).
-import { CancelledError } from '../engine/extract';
+import { throwIfAborted } from '../util/cancel';
 import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
 import { type AttentionFigures, type HeadMetrics, headMetrics } from './metrics';
 import { DEFAULT_PROJECTION, projectHead } from '../projection/project';
@@ -168,7 +168,7 @@ export async function analyzeSlice(
   const pairs = slice.attentionStarts[slice.attentionStarts.length - 1];
   const out: HeadAnalysis[] = [];
   for (let i = 0; i < slice.cells.length; i++) {
-    if (options.signal?.aborted) throw new CancelledError();
+    throwIfAborted(options.signal);
     const at = (a: Float32Array, size: number) => a.subarray(i * size, (i + 1) * size);
     out.push(
       analyzeHead(
@@ -219,7 +219,7 @@ export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions =
   };
   const here = async () => {
     while (queue.length) {
-      if (options.signal?.aborted) throw new CancelledError();
+      throwIfAborted(options.signal);
       const c = queue.pop()!;
       const [layer, head] = [Math.floor(c / data.heads), c % data.heads];
       const { q, k } = headVectors(data, layer, head);

@@ -2,7 +2,7 @@
 // how many tokens after splitting long sentences, the longest, the memory a run needs, and
 // whether the run would be refused (the same figures the model worker checks).
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
-import { CancelledError } from '../engine/extract';
+import { throwIfAborted } from '../util/cancel';
 import type { ModelShape } from '../engine/layout';
 import { type MemoryEstimate, estimateRunBytes, memoryRefusal, sentenceCountRefusal } from '../engine/memory';
 import { partLengths } from '../engine/tokens';
@@ -21,7 +21,7 @@ export async function countTokens(
     if ((i + 1) % COUNT_CHUNK === 0 || i === sentences.length - 1) {
       options.onProgress?.(i + 1, sentences.length);
       await new Promise((resolve) => setTimeout(resolve, 0));
-      if (options.signal?.aborted) throw new CancelledError();
+      throwIfAborted(options.signal);
     }
   }
   return lengths;

@@ -21,7 +21,8 @@ import { fromFloat16, toFloat16 } from '../io/float16';
 import type { RunResult } from '../protocol/model';
 import type { ProjectionMethod } from '../projection/project';
 import { type QueryKeyData, corpusLayout, hasVectors } from './layout';
-import { estimateRunBytes, formatBytes } from './memory';
+import { estimateRunBytes } from './memory';
+import { formatBytes } from '../util/format';
 import { MAX_RESULT_BYTES } from './limits';
 
 export const BUNDLE_KIND = 'qkviz-run';

@@ -1,17 +1,11 @@
 // Runs a tokenized corpus through the model in length-sorted, padded batches and gathers
 // every layer's and head's query and key vectors and attention blocks into flat arrays.
+import { throwIfAborted } from '../util/cancel';
 import { ATTENTION_MASK, INPUT_IDS, TOKEN_TYPE_IDS, attentionOutput, keyOutput, keyPreOutput, queryOutput, queryPreOutput } from '../model/outputs';
 import { type CorpusLayout, type ModelShape, type QueryKeyData, type RotaryVectors, corpusLayout } from './layout';
 import { BATCH_ATTENTION_BUDGET, BATCH_TOKEN_BUDGET, MAX_BATCH_SENTENCES } from './limits';
 import type { Feeds, ModelRunner } from './runtime';
 import type { TokenizedCorpus } from './tokens';
-
-export class CancelledError extends Error {
-  constructor() {
-    super('cancelled');
-    this.name = 'CancelledError';
-  }
-}
 
 export interface ExtractProgress {
   sentences: number;
@@ -153,10 +147,10 @@ export async function extractQueryKeys(
   // Batches run one after another: submitting the next batch before copying this one out
   // was measured slower on 2 cores (the copy then competes with the model's threads).
   for (const batch of planBatches(lengths, options.maxBatch)) {
-    if (options.signal?.aborted) throw new CancelledError();
+    throwIfAborted(options.signal);
     const { feeds, seq } = batchFeeds(corpus, batch, options.padId, runner.inputNames);
     const result = await runner.run(feeds, outputs);
-    if (options.signal?.aborted) throw new CancelledError();
+    throwIfAborted(options.signal);
     for (let l = 0; l < L; l++) {
       scatterLayer(result[qName(l)], result[kName(l)], result[attentionOutput(l)], l, batch, seq, layout, shape, queries, keys, attention);
     }

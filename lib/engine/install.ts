@@ -11,9 +11,9 @@ import { type ModelManifest, type ModelSource, convertCheckpoint, describeSource
 import { SafetensorsError, parameterCounts, readSafetensorsHeader } from '../model/safetensors';
 import { type ModelStore, type StoredEntry, type StoredFiles, folderStoreKey, hubStoreKey } from '../model/store';
 import type { CallContext } from '../worker/rpc';
-import { CancelledError } from './extract';
+import { CancelledError, throwIfAborted } from '../util/cancel';
 import { yieldToEvents } from '../worker/yield';
-import { everyMegabyte } from './progress';
+import { everyMegabyte } from '../util/throttle';
 
 export type InstallRequest =
   | { kind: 'hub'; plan: HubPlan; token?: string }
@@ -95,7 +95,7 @@ async function readFolder(files: PickedFile[], context: CallContext<InstallProgr
     weights.push(new Uint8Array(await f.arrayBuffer()));
     done += f.size;
     context.progress({ stage: 'read', done, total });
-    if (context.signal.aborted) throw new CancelledError();
+    throwIfAborted(context.signal);
   }
   const tokenizerConfig = pick(files, 'tokenizer_config.json');
   const fingerprint = weightFiles.map((f) => `${f.size}-${f.lastModified}`).join('+');
@@ -141,12 +141,12 @@ export async function installModel(request: InstallRequest, context: CallContext
       );
       if (refused) throw new ModelFilesError(refused);
     }
-    if (context.signal.aborted) throw new CancelledError();
+    throwIfAborted(context.signal);
     context.progress({ stage: 'convert', done: 0, total: 1 });
     await yieldToEvents();
     const { spec, onnx } = convertCheckpoint(checkpoint.files.config, checkpoint.weights, describeSource(checkpoint.source));
     checkpoint.weights.length = 0;
-    if (context.signal.aborted) throw new CancelledError();
+    throwIfAborted(context.signal);
     context.progress({ stage: 'store', done: 0, total: 1 });
     const manifest: ModelManifest = {
       ...manifestFor(checkpoint.name, checkpoint.source, spec, { bytes: onnx.byteLength, sha256: await sha256Hex(onnx) }),

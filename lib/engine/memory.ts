@@ -1,5 +1,6 @@
 // Estimates the memory a run needs before it starts, so a corpus too large for the
 // browser is refused with numbers instead of crashing the tab half-way.
+import { formatBytes } from '../util/format';
 import type { ModelShape } from './layout';
 import { MAX_RESULT_BYTES, MAX_SENTENCES } from './limits';
 
@@ -25,9 +26,6 @@ export function estimateRunBytes(shape: ModelShape, lengths: readonly number[]):
 }
 
 export class CorpusTooLargeError extends Error {}
-
-export const formatBytes = (b: number): string =>
-  b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(2)} GB` : b >= 1024 ** 2 ? `${(b / 1024 ** 2).toFixed(0)} MB` : `${(b / 1024).toFixed(0)} KB`;
 
 /** Why a corpus of this many sentences cannot run; null when it can. */
 export function sentenceCountRefusal(sentences: number): string | null {

@@ -60,21 +60,3 @@ export function estimateRun(size: RunSize, rates: { extract: number; analyze?: n
   };
 }
 
-/** "4 s", "1 min 20 s". */
-export function formatDuration(ms: number): string {
-  const s = Math.max(1, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
-}
-
-/** Byte progress reported at most once a MiB (and at the end), so a download does not flood its listener. */
-export function everyMegabyte(report: (done: number, total: number) => void): (done: number, total: number) => void {
-  const megabyte = 1 << 20;
-  let last = -megabyte;
-  return (done, total) => {
-    if (done - last < megabyte && done !== total) return;
-    last = done;
-    report(done, total);
-  };
-}

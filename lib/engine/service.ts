@@ -12,12 +12,13 @@ import { type ModelStore, NO_MODEL_STORE, storedKeyOf } from '../model/store';
 import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult } from '../protocol/model';
 import { transferablesOf } from '../protocol/model';
 import type { CallContext } from '../worker/rpc';
-import { CancelledError, extractQueryKeys } from './extract';
+import { extractQueryKeys } from './extract';
+import { CancelledError, throwIfAborted } from '../util/cancel';
 import { CorpusTooLargeError, assertFitsMemory, sentenceCountRefusal } from './memory';
 import { type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from './runtime';
 import { type TokenizedCorpus, tokenizeCorpus } from './tokens';
 import { yieldToEvents } from '../worker/yield';
-import { everyMegabyte } from './progress';
+import { everyMegabyte } from '../util/throttle';
 
 type Context = CallContext<RunProgress>;
 type Tokenizer = Awaited<ReturnType<typeof loadTokenizer>>;
@@ -172,7 +173,7 @@ export class ModelService {
     await this.session?.runner.release().catch(() => {});
     this.session = undefined;
     const bytes = await this.graphBytes(request, manifest, context);
-    if (context.signal.aborted) throw new CancelledError();
+    throwIfAborted(context.signal);
     context.progress({ stage: 'compile', done: 0, total: 1 });
     const plan = devicePlan(request.device);
     const runner = await openModel(this.ort, bytes, plan.candidates, { allowSoftwareAdapter: plan.allowSoftwareAdapter });

@@ -1,7 +1,7 @@
 // Downloads a converted model's ONNX file with byte progress and checks it against its
 // manifest (size, SHA-256), so a truncated or corrupt file is named as such, not left to
 // fail somewhere inside onnxruntime.
-import { CancelledError } from '../engine/extract';
+import { throwIfAborted } from '../util/cancel';
 import { ModelFilesError } from './catalog';
 import type { ModelManifest } from './manifest';
 
@@ -15,7 +15,7 @@ export async function fetchModelBytes(
   try {
     res = await fetch(url, { signal });
   } catch (e) {
-    if (signal.aborted) throw new CancelledError();
+    throwIfAborted(signal);
     throw new ModelFilesError(`could not download ${url}: ${(e as Error).message}`);
   }
   if (res.status === 404) throw new ModelFilesError(`${url} is missing: run \`npm run setup:model\``);

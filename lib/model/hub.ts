@@ -3,8 +3,8 @@
 // headers (a few KB through Range requests) to say what a download costs before it starts,
 // then fetches the files with byte progress, cancel and Range resume. Every refusal is a
 // HubError whose message says what happened in words.
-import { CancelledError } from '../engine/extract';
-import { formatBytes } from '../engine/memory';
+import { throwIfAborted } from '../util/cancel';
+import { formatBytes } from '../util/format';
 import { type ModelSpec, modelSpec } from './architectures';
 import { ModelFilesError } from './catalog';
 import { SafetensorsError, parameterCounts, readSafetensorsHeader, safetensorsHeaderLength } from './safetensors';
@@ -150,7 +150,7 @@ async function request(url: string, ref: HubRef, file: string, init: RequestInit
   try {
     res = await doFetch(url, { ...init, signal: options.signal });
   } catch (e) {
-    if (options.signal?.aborted) throw new CancelledError();
+    throwIfAborted(options.signal);
     throw new HubError(
       'network',
       `could not reach ${ref.endpoint.replace(/\/+$/, '')} for ${ref.repo}/${file} (${(e as Error).message}): check the connection and the endpoint.`,
@@ -232,7 +232,7 @@ async function commitFromApi(endpoint: string, ref: HubRef, revision: string, op
     const sha = ((await res.json()) as { sha?: unknown }).sha;
     return typeof sha === 'string' && /^[0-9a-f]{40}$/.test(sha) ? sha : null;
   } catch {
-    if (options.signal?.aborted) throw new CancelledError();
+    throwIfAborted(options.signal);
     return null;
   }
 }
@@ -375,7 +375,7 @@ async function downloadFile(plan: HubPlan, ref: HubRef, file: HubFile, onBytes: 
         onBytes(chunk.value.byteLength);
       }
     } catch (e) {
-      if (options.signal?.aborted) throw new CancelledError();
+      throwIfAborted(options.signal);
       if (e instanceof HubError) throw e;
       lastError = (e as Error).message;
     }

@@ -1,6 +1,7 @@
 // Time-left estimates from measured throughput, and when WebGPU should give way to WASM.
 import { describe, expect, it } from 'vitest';
-import { StageClock, estimateRun, formatDuration, slowerThanWasm } from '../../../lib/engine/progress';
+import { StageClock, estimateRun, slowerThanWasm } from '../../../lib/engine/progress';
+import { formatDuration } from '../../../lib/util/format';
 
 describe('run progress', () => {
   it('estimates the time left from the rate measured in the stage, using a prior until there is one', () => {

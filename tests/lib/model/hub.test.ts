@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CancelledError } from '../../../lib/engine/extract';
+import { CancelledError } from '../../../lib/util/cancel';
 import { HubError, downloadHubModel, planHubModel } from '../../../lib/model/hub';
 import { convertCheckpoint } from '../../../lib/model/manifest';
 import { ROOT } from '../../helpers/models';
