@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { benchmarkExtraction, formatExtractionBenchmark, forwardPass } from '../lib/bench/extraction';
 import { parseCorpus } from '../lib/corpus/parse';
 import { type ModelRunner, type OrtModule, openModel } from '../lib/engine/runtime';
-import { type TokenizedCorpus, tokenizeCorpus } from '../lib/engine/tokens';
+import { type TokenizedCorpus, tokenizeCorpus } from '../lib/corpus/tokenize';
 import { openNodeModel } from '../lib/node/model';
 import { LAST_HIDDEN_STATE, attentionOutput, keyOutput, queryOutput } from '../lib/model/outputs';
 import { keepOnlyOutputs } from '../lib/onnx/prune';

@@ -19,8 +19,8 @@ import { HeadPairs } from '../lib/analysis/pairs';
 import { identityNormalization, type NormalizationMode } from '../lib/analysis/normalize';
 import { parseCorpus } from '../lib/corpus/parse';
 import { extractQueryKeys } from '../lib/engine/extract';
-import type { QueryKeyData } from '../lib/engine/layout';
-import { tokenizeCorpus } from '../lib/engine/tokens';
+import { type QueryKeyData, attentionVectors } from '../lib/data/layout';
+import { tokenizeCorpus } from '../lib/corpus/tokenize';
 import { openNodeModel } from '../lib/node/model';
 import { DEFAULT_PROJECTION, type ProjectionParams, jointVectors, projectHead, umapEpochs } from '../lib/projection/project';
 import { defaultEpochs } from '../lib/projection/umap';
@@ -169,14 +169,18 @@ console.log(`  ours ≥ umap-js − 0.005 on ${asGood}/${sample.length} heads`);
 // Normalization effect in the projection: distance to the most-attended key ÷ chance.
 const ratioOf = (coords: Float32Array, i: number) => {
   const half = coords.length / 2;
-  return new HeadPairs(coords.subarray(0, half), coords.subarray(half), 3, data.sentenceStarts, data.attentionStarts, analysisAttention(i)).figures(
-    identityNormalization(3),
-  ).argmaxRatio;
+  // The attention that picks each query's most-attended key is the head's own (recomputed from its Q/K).
+  const { layer, head } = heads[i];
+  const own = attentionVectors(data, layer, head);
+  const pairs = new HeadPairs(coords.subarray(0, half), coords.subarray(half), 3, data.sentenceStarts, {
+    spec: data.attention[layer],
+    causal: data.causal,
+    attentionVectors: { ...own, dim: data.headDim },
+  });
+  const ratio = pairs.figures(identityNormalization(3)).argmaxRatio;
+  pairs.release();
+  return ratio;
 };
-function analysisAttention(i: number): Float32Array {
-  const size = data.attentionStarts[data.sentences.length];
-  return data.attention.subarray(i * size, (i + 1) * size);
-}
 const pcaRaw = heads.map((_, i) => ratioOf(projectHead(joint(i, 'raw'), d, { ...DEFAULT_PROJECTION, method: 'pca' }).coords, i));
 for (const mode of ['paper', 'optimized'] as const) {
   const pcaMode = heads.map((_, i) => ratioOf(projectHead(joint(i, mode), d, { ...DEFAULT_PROJECTION, method: 'pca' }).coords, i));

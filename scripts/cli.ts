@@ -1,32 +1,33 @@
 // The qkviz command line: the same lib/ engine as the browser, on onnxruntime-node.
-//   qkviz extract --input corpus.txt --out DIR [--model DIR | --model-id ID [--revision REV]] [--rotary post|pre]
+//   qkviz extract --input corpus.txt --out DIR [--model DIR | --model-id ID [--revision REV]] [--rotary post|pre] [--attention]
 //   qkviz bundle --input corpus.txt --out NAME.qkviz [--model DIR | --model-id ID] [--methods pca,umap] [--dims 2,3]
 //   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized --out DIR
 //   qkviz figures --in DIR [--out figures.csv]
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkAttention } from '../lib/engine/attentionCheck';
-import { extractionFiles } from '../lib/engine/exportFiles';
+import { analyzeCorpus, prepareCorpus } from '../lib/run/pipeline';
+import { formatCount } from '../lib/util/format';
+import { checkAttention } from '../lib/analysis/attentionCheck';
+import { extractionFiles } from '../lib/run/exportFiles';
 import { extractQueryKeys } from '../lib/engine/extract';
-import { assertFitsMemory } from '../lib/engine/memory';
-import { tokenizeCorpus } from '../lib/engine/tokens';
 import { corpusFormatOf, parseCorpus } from '../lib/corpus/parse';
 import { openNodeModel } from '../lib/node/model';
 import { hubModelFolder } from '../lib/node/hub';
 import { normalizeRepoId } from '../lib/model/hub';
-import type { RotaryVectors } from '../lib/engine/layout';
+import type { RotaryVectors } from '../lib/data/layout';
 import { analyzeHeads, improvementSummary } from '../lib/analysis/analyze';
 import { attentionDistances, geometryDistances } from '../lib/analysis/headSimilarity';
-import { type BundleLayout, runBundleBytes } from '../lib/engine/bundleRun';
-import { estimateRunBytes } from '../lib/engine/memory';
+import { type BundleLayout, runBundleBytes } from '../lib/run/bundleRun';
+import { estimateRunBytes } from '../lib/run/plan';
 import { formatBytes } from '../lib/util/format';
 import { MAX_RESULT_BYTES } from '../lib/engine/limits';
-import type { RunResult } from '../lib/protocol/model';
+import type { RunResult } from '../lib/run/types';
 import { headPairsOf } from '../lib/analysis/headPairs';
 import { headFiguresCsv } from '../lib/views/headFigures';
-import { NORMALIZATION_MODES, type NormalizationMode, normalizationsFor } from '../lib/analysis/normalize';
-import { readExtractionFiles } from '../lib/engine/exportFiles';
+import { NORMALIZATION_MODES, type NormalizationMode } from '../lib/analysis/normalize';
+import { normalizationsFor } from '../lib/analysis/optimize';
+import { readExtractionFiles } from '../lib/run/exportFiles';
 import { COORDS_LAYOUT, coordsNpy } from '../lib/io/coords';
 import { decodeNpy, encodeNpy } from '../lib/io/npy';
 import type { Metric } from '../lib/projection/knn';
@@ -40,13 +41,15 @@ const HUB_CACHE = process.env.QKVIZ_HUB_CACHE ?? join(ROOT, '.cache', 'hub');
 
 const USAGE = `usage:
   qkviz extract --input corpus.txt|corpus.jsonl --out DIR [--model DIR | --model-id ID [--revision REV]]
-                [--rotary post|pre] [--quiet]
-      Writes tokens.json, queries.npy, keys.npy, attention.npy to DIR (see README). --model-id
-      fetches a Hugging Face model (HF_ENDPOINT, HF_TOKEN honoured; cached under .cache/hub).
-      Rotary models: vectors after the rotation by default, --rotary pre for before it.
+                [--rotary post|pre] [--attention] [--quiet]
+      Writes tokens.json, queries.npy, keys.npy to DIR (see README); --attention adds attention.npy,
+      the model's own attention for every sentence (otherwise it is asked for on a sample, to
+      check the attention recomputed from Q/K). --model-id fetches a Hugging Face model
+      (HF_ENDPOINT, HF_TOKEN honoured; cached under .cache/hub). Rotary models: vectors after the
+      rotation by default, --rotary pre for before it (the rotated ones go to rotated_*.npy).
   qkviz bundle --input corpus.txt --out NAME.qkviz [--model DIR | --model-id ID] [--methods pca,umap]
                [--dims 2,3] [--mode optimized] [--float16] [--contents full|views] [--quiet]
-      One file the page opens with no model run: tokens, Q/K, attention, figures, layouts, head
+      One file the page opens with no model run: tokens, Q/K, figures, layouts, head
       similarities, the model card (see README, "Bundles").
   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized [--seed N]
                 [--metric euclidean|cosine] [--epochs N] --out DIR [--quiet]
@@ -74,8 +77,8 @@ interface ModelValues {
   quiet?: boolean;
 }
 
-/** Reads the corpus, opens the model and extracts every head's queries, keys and attention. */
-async function extractCorpus(values: ModelValues, log: (m: string) => void) {
+/** Reads the corpus and opens the model; the corpus as the model reads it (the page's own checks, without its memory limit). */
+async function openCorpus(values: ModelValues, log: (m: string) => void) {
   if (values.model && values['model-id']) throw new Error('give --model DIR or --model-id ID, not both');
   if (values.rotary !== 'post' && values.rotary !== 'pre') throw new Error(`--rotary must be post or pre, not ${values.rotary}`);
   const rotary = values.rotary as RotaryVectors;
@@ -89,33 +92,35 @@ async function extractCorpus(values: ModelValues, log: (m: string) => void) {
   const { manifest } = model;
   if (rotary === 'pre' && !manifest.rotary)
     throw new Error(`--rotary pre needs a model with rotary positions; ${manifest.name} (${manifest.architecture ?? manifest.modelType}) has none`);
-  const corpus = tokenizeCorpus(model.tokenizer, parsed.sentences, manifest.maxTokens);
+  const corpus = prepareCorpus(model.tokenizer, parsed.sentences, manifest, Number.POSITIVE_INFINITY);
   corpus.notices.forEach(log);
-  assertFitsMemory(
-    manifest,
-    corpus.sentences.map((s) => s.ids.length),
-    Number.POSITIVE_INFINITY,
-  );
   log(`${manifest.name}: ${corpus.sentences.length} sentences, ${corpus.tokenCount} tokens on ${model.runner.report.device}`);
-  const started = performance.now();
-  const data = await extractQueryKeys(model.runner, manifest.name, manifest, corpus, { rotary: manifest.rotary ? rotary : undefined });
-  const extractMs = performance.now() - started;
-  const seconds = extractMs / 1000;
-  const timing = `extracted in ${seconds.toFixed(2)} s (${Math.round(corpus.tokenCount / seconds)} tokens/s)`;
-  if (data.rotary === 'pre') log(`${timing}; unrotated vectors: attention is not softmax(q·k/√d) of these, so it is not checked`);
-  else log(`${timing}; max |attention from Q/K − model attention| = ${checkAttention(data).maxAbsError.toExponential(2)}`);
-  await model.runner.release();
-  return { model, manifest, corpus, data, extractMs, sentences: parsed.sentences };
+  return { model, manifest, corpus, rotary: manifest.rotary ? rotary : undefined, sentences: parsed.sentences };
 }
 
+/** "extracted in 2.1 s (2,480 tokens/s)". */
+const rateOf = (tokens: number, ms: number) => `${(ms / 1000).toFixed(2)} s (${formatCount(Math.round(tokens / (ms / 1000)))} tokens/s)`;
+
 async function extract(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...MODEL_OPTIONS, out: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { ...MODEL_OPTIONS, out: { type: 'string' }, attention: { type: 'boolean', default: false } } });
   if (!values.input || !values.out) throw new Error(`extract needs --input and --out\n${USAGE}`);
   const log = (m: string) => !values.quiet && console.error(`[qkviz] ${m}`);
-  const { manifest, data } = await extractCorpus(values, log);
+  const { model, manifest, corpus, rotary } = await openCorpus(values, log);
+  const started = performance.now();
+  // --attention: the model's own attention for every sentence (attention.npy); else for the checked sample.
+  const sample = values.attention ? Int32Array.from(corpus.sentences, (_, s) => s) : undefined;
+  const data = await extractQueryKeys(model.runner, manifest.name, manifest, corpus, { rotary, sample });
+  const extractMs = performance.now() - started;
+  await model.runner.release();
+  const check = checkAttention(data);
+  log(
+    `extracted in ${rateOf(corpus.tokenCount, extractMs)}; max |attention from Q/K − model attention| = ${check.maxAbsError.toExponential(2)} ` +
+      `over ${data.attentionSample.sentences.length} sentence(s)${data.rotary === 'pre' ? ' (from the rotated vectors, rotated_*.npy)' : ''}`,
+  );
   mkdirSync(values.out, { recursive: true });
-  for (const [name, bytes] of Object.entries(extractionFiles(data, manifest.architecture ?? manifest.modelType))) writeFileSync(join(values.out, name), bytes);
-  log(`wrote tokens.json, queries.npy, keys.npy, attention.npy to ${resolve(values.out)}`);
+  const files = extractionFiles(data, manifest.architecture ?? manifest.modelType);
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(values.out, name), bytes);
+  log(`wrote ${Object.keys(files).join(', ')} to ${resolve(values.out)}`);
 }
 
 async function bundle(argv: string[]): Promise<void> {
@@ -140,26 +145,33 @@ async function bundle(argv: string[]): Promise<void> {
   const mode = values.mode as NormalizationMode;
   if (values.contents !== 'full' && values.contents !== 'views') throw new Error(`--contents must be full or views, not ${values.contents}`);
   const log = (m: string) => !values.quiet && console.error(`[qkviz] ${m}`);
-  const { manifest, data, corpus, extractMs, sentences } = await extractCorpus(values, log);
-  let t = performance.now();
-  const analysis = await analyzeHeads(data);
-  const analyzeMs = performance.now() - t;
-  log(`scored ${data.layers * data.heads} heads in ${(analyzeMs / 1000).toFixed(1)} s`);
+  const { model, manifest, corpus, rotary, sentences } = await openCorpus(values, log);
+  const views = (methods as ProjectionMethod[]).flatMap((method) => (dims as (2 | 3)[]).map((d) => ({ method, dims: d })));
+  // The run's own pipeline makes the PCA layouts; UMAP ones are made here after it.
+  const pca = views.filter((v) => v.method === 'pca').map((v) => ({ mode, dims: v.dims }));
+  const { data, analysis, layouts: pcaMade, extractMs, analyzeMs } = await analyzeCorpus(model.runner, manifest, corpus, { rotary, pca });
+  await model.runner.release();
+  log(
+    `extracted in ${rateOf(corpus.tokenCount, extractMs)}; scored ${data.layers * data.heads} heads and made ${pca.length} PCA layout(s) in ${(analyzeMs / 1000).toFixed(1)} s`,
+  );
   const cells = data.layers * data.heads;
   const layouts: BundleLayout[] = [];
-  for (const method of methods as ProjectionMethod[]) {
-    for (const d of dims as (2 | 3)[]) {
-      t = performance.now();
-      const params: ProjectionParams = { ...DEFAULT_PROJECTION, method, dims: d };
-      const heads = Array.from(
-        { length: cells },
-        (_, c) => projectHead(jointVectors(data, Math.floor(c / data.heads), c % data.heads, analysis.params[mode][c]), data.headDim, params).coords,
-      );
-      layouts.push({ mode, method, dims: d, heads });
-      log(`${method.toUpperCase()} ${d}D of every head in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  for (const view of views) {
+    const made = pcaMade.find((l) => view.method === 'pca' && l.view.dims === view.dims);
+    if (made) {
+      layouts.push({ mode, method: 'pca', dims: view.dims, heads: made.heads });
+      continue;
     }
+    const t = performance.now();
+    const params: ProjectionParams = { ...DEFAULT_PROJECTION, method: view.method, dims: view.dims };
+    const heads = Array.from(
+      { length: cells },
+      (_, c) => projectHead(jointVectors(data, Math.floor(c / data.heads), c % data.heads, analysis.params[mode][c]), data.headDim, params).coords,
+    );
+    layouts.push({ mode, method: view.method, dims: view.dims, heads });
+    log(`${view.method.toUpperCase()} ${view.dims}D of every head in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
-  t = performance.now();
+  let t = performance.now();
   const similarities = [attentionDistances(data), geometryDistances(data, analysis.params.paper)];
   log(`head similarities in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const result: RunResult = {
@@ -169,7 +181,7 @@ async function bundle(argv: string[]): Promise<void> {
     analysis,
     notices: corpus.notices,
     timings: { tokenizeMs: 0, loadMs: 0, warmupMs: 0, extractMs, analyzeMs },
-    attentionError: data.rotary === 'pre' ? NaN : analysis.attentionCheck.maxAbsError,
+    attentionError: analysis.attentionCheck.maxAbsError,
   };
   const bytes = runBundleBytes(
     { result, label: basename(values.input), sentences, layouts, similarities },
@@ -181,7 +193,7 @@ async function bundle(argv: string[]): Promise<void> {
   );
   const fits =
     estimateRunBytes(
-      data,
+      { ...data, rotaryPre: data.rotary === 'pre' },
       data.sentences.map((s) => s.ids.length),
     ).bytes <= MAX_RESULT_BYTES;
   if (!fits && values.contents === 'full')
@@ -192,6 +204,15 @@ async function bundle(argv: string[]): Promise<void> {
 
 function readNpy(path: string): Float32Array {
   return decodeNpy(new Uint8Array(readFileSync(path))).data;
+}
+
+/** An extract DIR read back: tokens.json, queries.npy, keys.npy, and attention.npy / rotated_*.npy where written. */
+function readExtractDir(dir: string) {
+  const at = (name: string) => join(dir, name);
+  return readExtractionFiles(readFileSync(at('tokens.json'), 'utf8'), readNpy(at('queries.npy')), readNpy(at('keys.npy')), {
+    attention: existsSync(at('attention.npy')) ? readNpy(at('attention.npy')) : undefined,
+    rotated: existsSync(at('rotated_queries.npy')) ? { queries: readNpy(at('rotated_queries.npy')), keys: readNpy(at('rotated_keys.npy')) } : undefined,
+  });
 }
 
 async function project(argv: string[]): Promise<void> {
@@ -216,12 +237,7 @@ async function project(argv: string[]): Promise<void> {
   if (!(NORMALIZATION_MODES as string[]).includes(values.mode!)) throw new Error(`--mode must be raw, paper or optimized, not ${values.mode}`);
   if (!['euclidean', 'cosine'].includes(values.metric!)) throw new Error(`--metric must be euclidean or cosine, not ${values.metric}`);
   const dir = values.in;
-  const data = readExtractionFiles(
-    readFileSync(join(dir, 'tokens.json'), 'utf8'),
-    readNpy(join(dir, 'queries.npy')),
-    readNpy(join(dir, 'keys.npy')),
-    readNpy(join(dir, 'attention.npy')),
-  );
+  const data = readExtractDir(dir);
   const params: ProjectionParams = {
     ...DEFAULT_PROJECTION,
     method: values.method as ProjectionMethod,
@@ -232,8 +248,8 @@ async function project(argv: string[]): Promise<void> {
   };
   const mode = values.mode as NormalizationMode;
   const started = performance.now();
-  // Derived dot products, as the app's analysis uses: the same constants as the page's.
-  const norms = normalizationsFor(data, mode, (l, h) => headPairsOf(data, l, h, 1 / Math.sqrt(data.headDim)));
+  // The same constants as the page's analysis finds.
+  const norms = normalizationsFor(data, mode, (l, h) => headPairsOf(data, l, h));
   const normalizeMs = performance.now() - started;
   const points = 2 * data.tokenCount;
   const layouts: Float32Array[] = [];
@@ -276,12 +292,7 @@ async function figures(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { in: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean', default: false } } });
   if (!values.in) throw new Error(`figures needs --in\n${USAGE}`);
   const dir = values.in;
-  const data = readExtractionFiles(
-    readFileSync(join(dir, 'tokens.json'), 'utf8'),
-    readNpy(join(dir, 'queries.npy')),
-    readNpy(join(dir, 'keys.npy')),
-    readNpy(join(dir, 'attention.npy')),
-  );
+  const data = readExtractDir(dir);
   const analysis = await analyzeHeads(data);
   if (values.out) writeFileSync(values.out, headFiguresCsv(analysis));
   if (values.quiet) return;

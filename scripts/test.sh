@@ -32,8 +32,13 @@ stage "chromium" ensure_chromium
 stage "numpy" ensure_numpy
 stage "model and assets setup" ensure_setup || finish
 stage "type-check (tsc --noEmit)" npx tsc --noEmit -p . && passed=$((passed + 1))
-# lib/ runs in Node and in workers: compiled without the DOM library, a DOM use there fails.
+# lib/ runs in Node and in workers: compiled without the DOM library, a DOM use there fails
+# (lib/browser, the IndexedDB and Origin Private File System stores, is the one folder that needs it).
 stage "type-check lib/ without the DOM (tsconfig.lib.json)" npx tsc --noEmit -p tsconfig.lib.json && passed=$((passed + 1))
+# The floors of lib/ (each imports only those below; protocol/ is the roof), no import circles,
+# no React folder in workers (.dependency-cruiser.cjs).
+stage "dependency rules (depcruise)" npm run --silent deps && passed=$((passed + 1))
+stage "formatting (prettier --check)" npx prettier --check --log-level warn . && passed=$((passed + 1))
 
 # Adds a vitest JSON report's counts to the totals; a missing report is one failure.
 count() {

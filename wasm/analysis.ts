@@ -1,15 +1,11 @@
 // AssemblyScript source of QKViz's per-head analysis kernels (compiled by
 // scripts/build-wasm.mjs into lib/analysis/analysisWasm.ts): the passes of
-// lib/analysis/pairs.ts over every (query, key) pair of a sentence — q·k derived from the
-// attention, one normalization's figures, the attention check — operation for operation as
-// the JavaScript there, dot products in f64x2 lanes. The caller lays every array out in this
+// lib/analysis/pairs.ts over every (query, key) pair of a sentence — q·k and the attention
+// recomputed from it, one normalization's figures — operation for operation as the
+// JavaScript in lib/analysis/pairsJs.ts, dot products in f64x2 lanes. The caller lays every array out in this
 // module's memory and passes byte offsets.
 
-import { fastLog } from './fastmath';
-
-const LOG_FLOOR: f64 = 1e-30;
-const DERIVED_TOLERANCE: f64 = 1e-4;
-const REL_ERROR_FLOOR: f64 = 1e-3;
+import { fastExp } from './fastmath';
 
 @inline
 function f64At(p: usize, i: i32): f64 {
@@ -55,16 +51,19 @@ function dot(x: usize, a: i32, y: usize, b: i32, d: i32): f64 {
 }
 
 /**
- * HeadPairs.pairDots: fills qk (f64 [P]), keyWeight/rowWeight (f64 [n]), argmaxKey (i32 [n])
- * and out[0..3) = attendedDot, entropy, special share sums. scale > 0 derives q·k from ln A
- * (returns 0 if the relation fails for some query); scale 0 computes every dot product.
- * causal: a query's keys are the tokens up to it (the block's lower triangle).
- * exactAt is scratch (i32 [longest sentence]).
+ * HeadPairs' pair pass: for every query of every sentence, q·k with each of its keys (exact,
+ * f64x2 lanes) into qk (f64 [P]), and its attention recomputed as the model computes it —
+ * softmax over the keys of scale · (qa·ka), soft-capped as cap·tanh(logit/cap) when cap > 0,
+ * keys past the query masked when causal, keys `window` or more behind it masked when window
+ * > 0 — into att (f32 [P], 0 where masked). qa/ka are the vectors attention is computed from:
+ * q/k themselves, or a rotary model's rotated vectors when q/k are the unrotated ones (dimA
+ * is their size). Also keyWeight/rowWeight (f64 [n]: attention a key receives, a row's sum),
+ * argmaxKey (i32 [n]) and out[0..3) = Σ A·q·k, Σ row entropy (nats), Σ attention on each
+ * sentence's first (and, non-causal, last) token. logits is scratch (f64 [longest sentence]).
  */
-export function pairDots(S: i32, starts: usize, blocks: usize, q: usize, k: usize, dim: i32, att: usize, qk: usize, keyWeight: usize, rowWeight: usize, argmaxKey: usize, n: i32, scale: f64, causal: i32, exactAt: usize, out: usize): i32 {
+export function pairAttention(S: i32, starts: usize, blocks: usize, q: usize, k: usize, dim: i32, qa: usize, ka: usize, dimA: i32, att: usize, qk: usize, keyWeight: usize, rowWeight: usize, argmaxKey: usize, n: i32, scale: f64, cap: f64, window: i32, causal: i32, logits: usize, out: usize): void {
   memory.fill(keyWeight, 0, <usize>n << 3);
-  const derive = scale > 0;
-  const inverse: f64 = derive ? 1.0 / scale : 0;
+  const same = qa == q && ka == k;
   let attendedDot: f64 = 0;
   let entropy: f64 = 0;
   let special: f64 = 0;
@@ -74,66 +73,59 @@ export function pairDots(S: i32, starts: usize, blocks: usize, q: usize, k: usiz
     const block = i32At(blocks, s);
     for (let i = 0; i < len; i++) {
       const rowStart = block + i * len;
-      let best = 0;
-      let bestA: f64 = -1;
-      let far = -1;
-      let farA: f64 = Infinity;
+      const last = causal ? i + 1 : len;
+      const first = window > 0 && i - window + 1 > 0 ? i - window + 1 : 0;
+      let max: f64 = -Infinity;
+      for (let j = first; j < last; j++) {
+        const d = dot(q, row0 + i, k, row0 + j, dim);
+        setF64(qk, rowStart + j, d);
+        let z = (same ? d : dot(qa, row0 + i, ka, row0 + j, dimA)) * scale;
+        if (cap > 0) z = cap * Math.tanh(z / cap);
+        setF64(logits, j, z);
+        if (z > max) max = z;
+      }
+      // Keys the mask hides still get their q·k (the figures' pairs are every key up to the query).
+      for (let j = 0; j < first; j++) setF64(qk, rowStart + j, dot(q, row0 + i, k, row0 + j, dim));
+      // The row's entropy without a logarithm a pair: −Σ a ln a = max + ln Σe − Σ e·z / Σe.
+      let total: f64 = 0;
+      let ez: f64 = 0;
+      for (let j = first; j < last; j++) {
+        const z = f64At(logits, j);
+        const e = fastExp(z - max);
+        setF64(logits, j, e);
+        total += e;
+        ez += e * z;
+      }
+      const inverse = 1.0 / total;
+      entropy += max + Math.log(total) - ez * inverse;
       let rowSum: f64 = 0;
-      let weightedLog: f64 = 0;
-      let exactCount = 0;
-      let exactMass: f64 = 0;
-      const keys = causal ? i + 1 : len;
-      for (let j = 0; j < keys; j++) {
-        const a = f32At(att, rowStart + j);
+      let best = first;
+      let bestA: f64 = -1;
+      for (let j = 0; j < len; j++) {
+        const a32 = j >= first && j < last ? <f32>(f64At(logits, j) * inverse) : <f32>0;
+        store<f32>(att + (<usize>(rowStart + j) << 2), a32);
+        if (j >= last) {
+          // Past a causal query: no pair (0, so the memory holds no earlier head's values).
+          setF64(qk, rowStart + j, 0);
+          continue;
+        }
+        const a = <f64>a32;
         rowSum += a;
         setF64(keyWeight, row0 + j, f64At(keyWeight, row0 + j) + a);
+        attendedDot += a * f64At(qk, rowStart + j);
         if (a > bestA) {
           best = j;
           bestA = a;
-        }
-        if (a >= LOG_FLOOR && derive) {
-          if (a < farA) {
-            far = j;
-            farA = a;
-          }
-          const lg = fastLog(a);
-          entropy -= a * lg;
-          const scaled = lg * inverse;
-          setF64(qk, rowStart + j, scaled);
-          weightedLog += a * scaled;
-        } else {
-          if (a > 0) entropy -= a * Math.log(a); // below the floor: may be subnormal
-          store<i32>(exactAt + (<usize>exactCount << 2), j);
-          exactCount++;
-          exactMass += a;
         }
       }
       setF64(rowWeight, row0 + i, rowSum);
       store<i32>(argmaxKey + (<usize>(row0 + i) << 2), row0 + best);
       special += f32At(att, rowStart) + (!causal && len > 1 ? f32At(att, rowStart + len - 1) : 0);
-      if (derive) {
-        const exact = dot(q, row0 + i, k, row0 + best, dim);
-        const offset = exact - f64At(qk, rowStart + best);
-        if (far != best) {
-          const check = dot(q, row0 + i, k, row0 + far, dim);
-          if (!(Math.abs(f64At(qk, rowStart + far) + offset - check) <= DERIVED_TOLERANCE * (1 + Math.abs(check) + Math.abs(exact)))) return 0;
-        }
-        for (let j = rowStart, end = rowStart + keys; j < end; j++) setF64(qk, j, f64At(qk, j) + offset);
-        attendedDot += weightedLog + offset * (rowSum - exactMass);
-        setF64(qk, rowStart + best, exact);
-      }
-      for (let e = 0; e < exactCount; e++) {
-        const j = load<i32>(exactAt + (<usize>e << 2));
-        const d = dot(q, row0 + i, k, row0 + j, dim);
-        setF64(qk, rowStart + j, d);
-        attendedDot += f32At(att, rowStart + j) * d;
-      }
     }
   }
   setF64(out, 0, attendedDot);
   setF64(out, 1, entropy);
   setF64(out, 2, special);
-  return 1;
 }
 
 @inline
@@ -210,45 +202,6 @@ export function figuresPass(S: i32, starts: usize, blocks: usize, qk: usize, att
   setF64(out, 3, sumPlain);
   setF64(out, 4, sumWeighted);
   setF64(out, 5, count);
-}
-
-/**
- * HeadPairs.attentionCheck: softmax(q·k·scale) against the attention over every
- * `every`-th query row (causal: softmax over the keys up to the query, 0 after it); out[0..2) = max abs error, max relative error (weights ≥ 1e-3).
- * logits is scratch (f64 [longest sentence]).
- */
-export function attentionCheck(S: i32, starts: usize, blocks: usize, q: usize, k: usize, dim: i32, att: usize, scale: f64, every: i32, causal: i32, logits: usize, out: usize): void {
-  let maxAbs: f64 = 0;
-  let maxRel: f64 = 0;
-  for (let s = 0; s < S; s++) {
-    const row0 = i32At(starts, s);
-    const len = i32At(starts, s + 1) - row0;
-    const block = i32At(blocks, s);
-    for (let i = (every - (row0 % every)) % every; i < len; i += every) {
-      const keys = causal ? i + 1 : len;
-      let max: f64 = -Infinity;
-      for (let j = 0; j < keys; j++) {
-        const l = dot(q, row0 + i, k, row0 + j, dim) * scale;
-        setF64(logits, j, l);
-        if (l > max) max = l;
-      }
-      let total: f64 = 0;
-      for (let j = 0; j < keys; j++) {
-        const e = Math.exp(f64At(logits, j) - max);
-        setF64(logits, j, e);
-        total += e;
-      }
-      for (let j = 0; j < len; j++) {
-        const want = f32At(att, block + i * len + j);
-        // A causal row's weights past the query must be 0: its error there is the weight.
-        const err = j < keys ? Math.abs(f64At(logits, j) / total - want) : Math.abs(want);
-        if (err > maxAbs) maxAbs = err;
-        if (want >= REL_ERROR_FLOOR && err / want > maxRel) maxRel = err / want;
-      }
-    }
-  }
-  setF64(out, 0, maxAbs);
-  setF64(out, 1, maxRel);
 }
 
 /** First byte free for the caller's arrays. */

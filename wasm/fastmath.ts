@@ -41,3 +41,17 @@ export function fastPow(x: f64, b: f64): f64 {
   const u = (y - <f64>t * 0.00390625) * LN2;
   return load<f64>(EXP2_T + (<usize>(t & 255) << 3)) * (1.0 + u * (1.0 + u * (0.5 + u * 0.16666666666666666))) * reinterpret<f64>(<u64>((t >> 8) + 1023) << 52);
 }
+
+/**
+ * e^x within ~1e-11 relative for x ≥ −708 (0 below: a softmax weight under 1e-307 is 0 to
+ * float32 anyway): 2^(x·log2 e) = 2^k · 2^(j/256) · e^u, 0 ≤ u < ln2/256, four terms of e^u.
+ */
+// @ts-ignore: decorator
+@inline
+export function fastExp(x: f64): f64 {
+  if (x < -708.0) return 0;
+  const y = x * INV_LN2;
+  const t = <i64>Math.floor(y * 256.0);
+  const u = (y - <f64>t * 0.00390625) * LN2;
+  return load<f64>(EXP2_T + (<usize>(t & 255) << 3)) * (1.0 + u * (1.0 + u * (0.5 + u * (0.16666666666666666 + u * 0.041666666666666664)))) * reinterpret<f64>(<u64>((t >> 8) + 1023) << 52);
+}

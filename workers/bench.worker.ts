@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { benchmarkExtraction } from '../lib/bench/extraction';
 import { parseCorpus } from '../lib/corpus/parse';
 import { type OrtModule, openModel } from '../lib/engine/runtime';
-import { tokenizeCorpus } from '../lib/engine/tokens';
+import { tokenizeCorpus } from '../lib/corpus/tokenize';
 import { fetchManifest, modelBaseUrl } from '../lib/model/catalog';
 import { fetchModelBytes } from '../lib/model/download';
 import { LAST_HIDDEN_STATE } from '../lib/model/outputs';

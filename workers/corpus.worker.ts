@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { countTokens } from '../lib/corpus/count';
 import { loadTokenizer, tokenizerOfFiles } from '../lib/model/tokenizer';
 import { storedKeyOf } from '../lib/model/store';
-import { browserModelStore } from '../components/cache/modelStore';
+import { browserModelStore } from '../lib/browser/modelStore';
 import type { CorpusApi } from '../lib/protocol/corpus';
 import { configureOrtWeb } from '../lib/runtime/ort';
 import { type ScopeLike, serve } from '../lib/worker/rpc';

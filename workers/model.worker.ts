@@ -1,9 +1,9 @@
 // Model worker: serves lib's ModelService (prepare, run) and model installs through the shared RPC runtime.
 import * as ort from 'onnxruntime-web/webgpu';
 import type { OrtModule } from '../lib/engine/runtime';
-import { ModelService, errorKind } from '../lib/engine/service';
-import { installModel } from '../lib/engine/install';
-import { browserModelStore } from '../components/cache/modelStore';
+import { ModelService, errorKind } from '../lib/run/service';
+import { installModel } from '../lib/run/install';
+import { browserModelStore } from '../lib/browser/modelStore';
 import type { ModelApi } from '../lib/protocol/model';
 import { configureOrtWeb } from '../lib/runtime/ort';
 import { type ScopeLike, WorkerClient, serve } from '../lib/worker/rpc';

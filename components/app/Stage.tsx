@@ -3,7 +3,7 @@
 // the shown result with its toolbar, legend and projection status on top; before any result,
 // what a run will show and how long it will take here.
 import { useMemo, useRef } from 'react';
-import type { RunResult } from '@/lib/protocol/model';
+import type { RunResult } from '@/lib/run/types';
 import { coordsNpy } from '@/lib/io/coords';
 import { headFiguresCsv } from '@/lib/views/headFigures';
 import { writeViewState } from '@/lib/views/urlState';

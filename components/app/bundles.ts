@@ -2,11 +2,11 @@
 // — matrix, layouts, figures, head similarities — with no model run; or save the run on screen
 // as one. A bundle that cannot be opened says why and leaves what is on screen alone.
 import type { HeadSimilarityKind } from '@/lib/analysis/headSimilarity';
-import { type BundleLayout, openRunBundle, runBundleBytes } from '@/lib/engine/bundleRun';
+import { type BundleLayout, openRunBundle, runBundleBytes } from '@/lib/run/bundleRun';
 import { formatBytes } from '@/lib/util/format';
-import { hasVectors } from '@/lib/engine/layout';
+import { hasVectors } from '@/lib/data/layout';
 import { BundleError, type ByteSource, bytesSource } from '@/lib/io/bundle';
-import { corpusHash } from '@/lib/projection/cacheKey';
+import { corpusHash } from '@/lib/run/cacheKey';
 import { appStore } from '../state/appStore';
 import { setDraft } from './corpus';
 import { headMapStore } from './headMap';
@@ -41,8 +41,9 @@ async function open(source: ByteSource, name: string): Promise<void> {
   // The bundle's first layout is what the view shows.
   const first = bundle.layouts[0];
   if (first) setView({ mode: first.mode, method: first.method, dims: first.dims });
-  // The corpus card holds the bundle's sentences: Run runs them on this page's model.
-  setDraft({ source: 'paste', pasted: bundle.sentences.join('\n') });
+  // The corpus card holds the bundle's sentences exactly as given (a sentence may hold a
+  // newline or edge spaces, which pasted text would split or trim): Run runs them on this page's model.
+  setDraft({ source: 'upload', upload: { name: `${name} (its corpus)`, text: '', sentences: bundle.sentences }, uploadError: null });
   set({ bundleStatus: null });
 }
 

@@ -3,10 +3,11 @@
 // corpus run by itself, or the model prepared and measured for a first run.
 import { parseCorpus } from '@/lib/corpus/parse';
 import { fetchManifest, fetchModelsIndex } from '@/lib/model/catalog';
-import { corpusHash, modelId } from '@/lib/projection/cacheKey';
-import { DEVICE_PREFERENCES, type DevicePreference } from '@/lib/protocol/model';
+import { corpusHash, modelId } from '@/lib/run/cacheKey';
+import { type DevicePreference } from '@/lib/run/types';
+import { DEVICE_PREFERENCES } from '@/lib/engine/runtime';
 import { readViewState, sameCorpus } from '@/lib/views/urlState';
-import { findRun, loadRun } from '../cache/runCache';
+import { findRun, loadRun } from '../../lib/browser/runCache';
 import { appStore } from '../state/appStore';
 import { storedDevice } from '../state/prefs';
 import { setPanels } from '../state/viewStore';

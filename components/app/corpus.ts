@@ -1,9 +1,9 @@
 // Choosing the corpus: the draft (default, pasted or uploaded text) parsed into sentences and
 // hashed at once, and counted with the model's tokenizer in the corpus worker once typing pauses,
 // which gives the corpus card its tokens, memory estimate and refusal before any run.
-import { corpusFacts } from '@/lib/corpus/count';
+import { corpusFacts } from '@/lib/run/plan';
 import { CorpusError, corpusFormatOf, parseCorpus } from '@/lib/corpus/parse';
-import { corpusHash } from '@/lib/projection/cacheKey';
+import { corpusHash } from '@/lib/run/cacheKey';
 import { type CorpusDraft, appStore } from '../state/appStore';
 import { WorkerRestartedError } from '@/lib/worker/rpc';
 import { MODELS_URL, corpusClient } from './workers';
@@ -26,7 +26,10 @@ export function setDraft(patch: Partial<CorpusDraft>): void {
   if (draft.source === 'upload' && draft.uploadError) problem = draft.uploadError;
   else if (text !== null) {
     try {
-      const parsed = parseCorpus(text, draft.source === 'upload' && draft.upload ? corpusFormatOf(draft.upload.name) : 'txt');
+      const given = draft.source === 'upload' ? draft.upload?.sentences : undefined;
+      const parsed = given
+        ? { sentences: given, blankLines: 0, rejected: [] }
+        : parseCorpus(text, draft.source === 'upload' && draft.upload ? corpusFormatOf(draft.upload.name) : 'txt');
       const label = draft.source === 'default' ? 'Default corpus' : draft.source === 'paste' ? 'Pasted text' : (draft.upload?.name ?? '');
       corpus = { label, sentences: parsed.sentences, blankLines: parsed.blankLines, rejected: parsed.rejected.length, hash: null };
     } catch (e) {

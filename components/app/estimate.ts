@@ -2,7 +2,7 @@
 // How long a run of the chosen corpus should take on this device, before it runs: its token
 // count and the throughput measured here (just now by the model worker, or stored from an
 // earlier visit or run).
-import { estimateRun } from '@/lib/engine/progress';
+import { estimateRun } from '@/lib/run/progress';
 import { useApp } from '../state/appStore';
 import { storedThroughput } from '../state/prefs';
 

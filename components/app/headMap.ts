@@ -9,7 +9,7 @@ import type { HeadMapMethod } from '@/lib/views/headMap';
 import type { HeadFigure } from '@/lib/views/headFigures';
 import { RpcError } from '@/lib/worker/rpc';
 import { appStore } from '../state/appStore';
-import { hasVectors } from '@/lib/engine/layout';
+import { hasVectors } from '@/lib/data/layout';
 import { headsClient } from './workers';
 
 export type HeadMapColour = 'layer' | HeadFigure;

@@ -4,15 +4,15 @@
 // Opening a model shows its cached run of the current corpus, or runs the corpus on it.
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { InstallProgress } from '@/lib/engine/install';
+import type { InstallProgress } from '@/lib/run/install';
 import { fetchManifest } from '@/lib/model/catalog';
 import { DEFAULT_HUB_ENDPOINT, type HubPlan, isRepoId, normalizeRepoId, planHubModel } from '@/lib/model/hub';
 import type { ModelManifest } from '@/lib/model/manifest';
 import type { StoredEntry } from '@/lib/model/store';
-import { deleteModel, listModels } from '../cache/modelStore';
-import { modelId } from '@/lib/projection/cacheKey';
+import { deleteModel, listModels } from '../../lib/browser/modelStore';
+import { modelId } from '@/lib/run/cacheKey';
 import { CallCancelledError, RpcError, WorkerCrashedError } from '@/lib/worker/rpc';
-import { findRun, loadRun } from '../cache/runCache';
+import { findRun, loadRun } from '../../lib/browser/runCache';
 import { appStore } from '../state/appStore';
 import { scheduleCount } from './corpus';
 import { showResult, syncUrlSoon } from './result';

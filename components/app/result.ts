@@ -1,8 +1,8 @@
 // Showing a result (from a run or the cache): its layout store and projection scheduler, a
 // shared link's view applied to the first one, and afterwards the projections and the address
 // bar following the view.
-import type { PcaView } from '@/lib/analysis/analyze';
-import { runModelId } from '@/lib/projection/cacheKey';
+import type { PcaView } from '@/lib/projection/pcaViews';
+import { runModelId } from '@/lib/run/cacheKey';
 import { sameCorpus, writeViewState } from '@/lib/views/urlState';
 import { LayoutStore, type LayoutView } from '../projection/LayoutStore';
 import { ProjectionScheduler } from '../projection/ProjectionScheduler';
@@ -42,9 +42,9 @@ export function showResult(next: Omit<ShownResult, 'id'>, extraLayouts: { view: 
   const layouts = new LayoutStore(data.layers, data.heads);
   const scheduler = new ProjectionScheduler(shown.result, layouts, runModelId(manifest, data.rotary), shown.hash);
   // Layouts the run computed with its analysis go to the layout store (and its cache), not the run's record.
-  const computed = shown.result.analysis.layouts;
+  const computed = shown.result.layouts;
   if (computed) {
-    delete shown.result.analysis.layouts;
+    delete shown.result.layouts;
     scheduler.seed(computed);
   }
   scheduler.seedViews(extraLayouts, false);

@@ -1,12 +1,12 @@
 // Preparing the model and measuring this device before a run, running and cancelling (the
 // result on screen stays until a run succeeds), the WebGPU-slower-than-WASM switch, and the
 // browser cache of finished runs.
-import { StageClock, slowerThanWasm } from '@/lib/engine/progress';
-import { corpusHash } from '@/lib/projection/cacheKey';
-import type { DevicePreference, RunProgress } from '@/lib/protocol/model';
-import type { RotaryVectors } from '@/lib/engine/layout';
+import { StageClock, slowerThanWasm } from '@/lib/run/progress';
+import { corpusHash } from '@/lib/run/cacheKey';
+import type { DevicePreference, RunProgress } from '@/lib/run/types';
+import type { RotaryVectors } from '@/lib/data/layout';
 import { CallCancelledError, RpcError, WorkerCrashedError } from '@/lib/worker/rpc';
-import { type CachedRunInfo, cacheUsage, clearCache, loadRun, saveRun } from '../cache/runCache';
+import { type CachedRunInfo, cacheUsage, clearCache, loadRun, saveRun } from '../../lib/browser/runCache';
 import { appStore } from '../state/appStore';
 import { storeDevice, storeThroughput, storedThroughput } from '../state/prefs';
 import { firstPcaViews, showResult, syncUrlSoon } from './result';

@@ -5,10 +5,10 @@
 // tab could not hold it, the refusal with its numbers.
 import { formatBytes } from '@/lib/util/format';
 import { formatDuration } from '@/lib/util/format';
-import { modelId } from '@/lib/projection/cacheKey';
+import { modelId } from '@/lib/run/cacheKey';
 import { readUpload, setDraft } from '../app/corpus';
 import { showCachedRun } from '../app/runs';
-import { isRunOf } from '../cache/runCache';
+import { isRunOf } from '../../lib/browser/runCache';
 import { useEstimate } from '../app/estimate';
 import { type CorpusSource, useApp } from '../state/appStore';
 import { Segmented } from '../ui/Segmented';

@@ -2,7 +2,7 @@
 // The head under the pointer (in the matrix) or flown into: every registered figure for the
 // current vectors, each with its colour on the heads' shared scale and its rank among heads.
 import { useMemo } from 'react';
-import type { RunResult } from '@/lib/protocol/model';
+import type { RunResult } from '@/lib/run/types';
 import { HEAD_FIGURES, figureScale, headFigure } from '@/lib/views/headFigures';
 import { cssColour } from '@/lib/views/colour';
 import { useView } from '../state/viewStore';

@@ -4,7 +4,7 @@
 // local folder, or a model already stored in this browser or served by this site.
 import { useRef } from 'react';
 import { formatBytes } from '@/lib/util/format';
-import type { InstallProgress } from '@/lib/engine/install';
+import type { InstallProgress } from '@/lib/run/install';
 import { describePlan } from '@/lib/model/hub';
 import { describeSource } from '@/lib/model/manifest';
 import { cancelInstall, installFolder, installPlanned, lookUp, openBuiltIn, openModel, removeStored, setForm, setPickerOpen, usePicker } from '../app/models';

@@ -4,7 +4,9 @@
 // slower than WASM measured here; and errors in words. The result on screen stays until a
 // run has succeeded.
 import { formatDuration } from '@/lib/util/format';
-import { DEVICE_PREFERENCES, type DevicePreference, RUN_STAGES, STAGE_UNITS, type RunProgress, stageLabel } from '@/lib/protocol/model';
+import { type DevicePreference, RUN_STAGES, type RunProgress } from '@/lib/run/types';
+import { DEVICE_PREFERENCES } from '@/lib/engine/runtime';
+import { STAGE_UNITS, stageLabel } from '../app/stages';
 import { cancelRun, runCorpus, setDevice, setRotary, switchToWasmAndRerun } from '../app/runs';
 import { useApp } from '../state/appStore';
 import { Segmented } from '../ui/Segmented';
@@ -100,7 +102,7 @@ export function RunSection() {
               disabled={running}
               options={[
                 { value: 'post', label: 'Rotated', title: 'Q and K after the rotary position rotation: what attention is computed from' },
-                { value: 'pre', label: 'Unrotated', title: 'Q and K before the rotation: no positions mixed in; attention is not their softmax' },
+                { value: 'pre', label: 'Unrotated', title: 'Q and K before the rotation: no positions mixed in; attention comes from the rotated ones' },
               ]}
               onChange={setRotary}
             />
@@ -108,7 +110,7 @@ export function RunSection() {
           <p className="line small muted" data-testid="rotary-note">
             {vectors === 'post'
               ? 'After the rotary rotation (what attention uses): only here does the key translation leave attention unchanged, and attention is checked.'
-              : 'Before the rotary rotation: positions are not mixed in, so attention is not softmax(q·k/√d) of these vectors; the attention check does not apply.'}
+              : 'Before the rotary rotation: positions are not mixed in. Attention is not softmax(q·k/√d) of these vectors: links, figures and the check use the rotated ones, kept beside them; the normalizations’ key translation does not leave it unchanged here.'}
           </p>
         </>
       )}

@@ -42,13 +42,18 @@ export function RunSummary() {
           <DeviceBadge device={shown.result.device} />
         </dd>
         <dt>Attention check</dt>
-        <dd data-testid="attention-error" title="max |softmax(q·k/√d) − the model's attention| over every layer, head and sentence (every 8th query of each)">
-          {data.rotary === 'pre' ? (
-            'not applicable: unrotated vectors (attention is computed after the rotation)'
+        <dd
+          data-testid="attention-error"
+          title="max |softmax(q·k/√d) recomputed from the extracted Q/K − the model's own attention|, over every layer, head and row of the sentences the model was asked for its attention"
+        >
+          {Number.isNaN(shown.result.attentionError) ? (
+            'not checked: no sentence was short enough to ask the model for its attention'
           ) : (
             <>
               max error {shown.result.attentionError.toExponential(2)}
-              {shown.result.attentionError <= 1e-5 ? ' ✓' : ' — larger than expected'}
+              {shown.result.attentionError <= 1e-5 ? ' ✓' : ' — larger than expected'} on {data.attentionSample.sentences.length} sampled sentence
+              {data.attentionSample.sentences.length === 1 ? '' : 's'}
+              {data.rotary === 'pre' && ' (from the rotated vectors kept beside the unrotated ones)'}
             </>
           )}
         </dd>

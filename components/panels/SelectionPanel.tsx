@@ -1,7 +1,7 @@
 'use client';
 // The selected token of the focused head: what it is, its sentence's attention links on the
 // canvas (how many per query, from what weight) and the sentence view.
-import type { RunResult } from '@/lib/protocol/model';
+import type { RunResult } from '@/lib/run/types';
 import { MAX_LINK_K } from '../canvas/sceneObjects';
 import { setView, useView } from '../state/viewStore';
 import { SentenceView } from '../views/SentenceView';

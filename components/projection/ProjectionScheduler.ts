@@ -4,15 +4,15 @@
 // a background UMAP task if every worker is busy with one — taking
 // layouts from the browser cache where it has them. Switching views drops queued work the
 // new view does not need; finished layouts are kept, so switching back recomputes nothing.
-import type { PcaLayouts } from '@/lib/analysis/analyze';
+import type { PcaLayouts } from '@/lib/projection/pcaViews';
 import type { NormalizationMode } from '@/lib/analysis/normalize';
-import { projectionKey } from '@/lib/projection/cacheKey';
-import { hasVectors } from '@/lib/engine/layout';
+import { projectionKey } from '@/lib/run/cacheKey';
+import { hasVectors } from '@/lib/data/layout';
 import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors } from '@/lib/projection/project';
 import type { ProjectionApi } from '@/lib/protocol/projection';
-import type { RunResult } from '@/lib/protocol/model';
+import type { RunResult } from '@/lib/run/types';
 import { CallCancelledError, WorkerClient } from '@/lib/worker/rpc';
-import { loadHeads, saveHead } from '../cache/layoutCache';
+import { loadHeads, saveHead } from '../../lib/browser/layoutCache';
 import type { Cell } from '../state/viewStore';
 import { type LayoutStore, type LayoutView, viewSlot } from './LayoutStore';
 

@@ -3,12 +3,12 @@
 // result on screen, which only a successful run or a cache hit replaces.
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { CorpusFacts } from '@/lib/corpus/count';
+import type { CorpusFacts } from '@/lib/run/plan';
 import type { ModelManifest } from '@/lib/model/manifest';
-import type { RotaryVectors } from '@/lib/engine/layout';
-import type { DevicePreference, ErrorKind, Preparation, RunProgress, RunResult } from '@/lib/protocol/model';
+import type { RotaryVectors } from '@/lib/data/layout';
+import type { DevicePreference, ErrorKind, Preparation, RunProgress, RunResult } from '@/lib/run/types';
 import type { ViewState as LinkState } from '@/lib/views/urlState';
-import type { CachedRunInfo } from '../cache/runCache';
+import type { CachedRunInfo } from '../../lib/browser/runCache';
 import type { LayoutStore } from '../projection/LayoutStore';
 import type { ProjectionScheduler } from '../projection/ProjectionScheduler';
 
@@ -17,7 +17,8 @@ export type CorpusSource = 'default' | 'paste' | 'upload';
 export interface CorpusDraft {
   source: CorpusSource;
   pasted: string;
-  upload: { name: string; text: string } | null;
+  /** An uploaded file; `sentences` when they come already split (a bundle's corpus, exactly as it was given). */
+  upload: { name: string; text: string; sentences?: string[] } | null;
   uploadError: string | null;
 }
 

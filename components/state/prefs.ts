@@ -2,8 +2,8 @@
 // throughput measured per model and device, so a reload neither forgets the choice nor
 // has to measure again before it can say how long a run will take. Storage may be
 // unavailable (private windows, quotas): every read then falls back, every write is skipped.
-import type { DevicePreference } from '@/lib/protocol/model';
-import { DEVICE_PREFERENCES } from '@/lib/protocol/model';
+import type { DevicePreference } from '@/lib/run/types';
+import { DEVICE_PREFERENCES } from '@/lib/engine/runtime';
 
 const DEVICE_KEY = 'qkviz.device';
 const THROUGHPUT_KEY = 'qkviz.throughput.v2';

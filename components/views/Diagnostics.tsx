@@ -6,9 +6,8 @@
 import { useMemo } from 'react';
 import { NORMALIZATION_MODES, type NormalizationMode } from '@/lib/analysis/normalize';
 import { leastSquares, seedScatter } from '@/lib/analysis/scatter';
-import { checkAttention } from '@/lib/engine/attentionCheck';
-import { hasVectors } from '@/lib/engine/layout';
-import type { RunResult } from '@/lib/protocol/model';
+import { hasVectors } from '@/lib/data/layout';
+import type { RunResult } from '@/lib/run/types';
 import { HEAD_FIGURES } from '@/lib/views/headFigures';
 import { MODE_LABELS, MODE_SHORT } from './modes';
 
@@ -38,7 +37,7 @@ function HeadDiagnostics({ result, layer, head, mode }: { result: RunResult; lay
   const { data, analysis } = result;
   const cell = layer * data.heads + head;
   const report = analysis.heads[cell];
-  const error = useMemo(() => checkAttention(data, data.queries, data.keys, { layer, head }).maxAbsError, [data, layer, head]);
+  const error = report.check.maxAbsError;
   const scatter = useMemo(() => seedScatter(data, layer, head, analysis.params[mode][cell]), [data, layer, head, analysis, mode, cell]);
   const fit = useMemo(() => leastSquares(scatter.dot, scatter.cosineDistance), [scatter]);
   const perMode = HEAD_FIGURES.filter((f) => f.perMode);
@@ -117,7 +116,11 @@ function HeadDiagnostics({ result, layer, head, mode }: { result: RunResult; lay
             <dt>[CLS]/[SEP] share</dt>
             <dd>{(100 * report.attention.specialShare).toFixed(1)}%</dd>
             <dt>Attention check</dt>
-            <dd data-testid="head-attention-error">max |softmax(q·k/√d) − model| = {error.toExponential(2)}</dd>
+            <dd data-testid="head-attention-error">
+              {Number.isNaN(error)
+                ? 'not checked: no sentence of this corpus was short enough to ask the model for its attention'
+                : `max |softmax(q·k/√d) − model| = ${error.toExponential(2)} (${data.attentionSample.sentences.length} sampled sentences)`}
+            </dd>
           </dl>
         </div>
         <figure className="scatter">

@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { SIMILARITY_DESCRIPTIONS, type HeadDistances, nearestHeads } from '@/lib/analysis/headSimilarity';
 import { cssColour, type Rgb } from '@/lib/views/colour';
 import { HEAD_FIGURES, VIRIDIS_CSS, figureScale, headFigure, viridis } from '@/lib/views/headFigures';
-import type { RunResult } from '@/lib/protocol/model';
+import type { RunResult } from '@/lib/run/types';
 import { type HeadMapColour, ensureLayout, layoutKey, setHeadMap, useHeadMap } from '../app/headMap';
 import type { LayoutStore, LayoutView } from '../projection/LayoutStore';
 import { flyTo, useView } from '../state/viewStore';

@@ -4,14 +4,14 @@
 // ramps and the matrix overlay. Each piece is recomputed only when what it depends on changes.
 import { useCallback, useMemo } from 'react';
 import type { NormalizationMode } from '@/lib/analysis/normalize';
-import type { RunResult } from '@/lib/protocol/model';
+import type { RunResult } from '@/lib/run/types';
 import { seededRandom } from '@/lib/util/random';
 import { PALETTES, colourValueText, legendFor, pointColours } from '@/lib/views/colour';
 import { overlayColours } from '@/lib/views/headFigures';
 import { labelPriority, shuffledPoints } from '@/lib/views/labels';
 import { sampleOrder } from '@/lib/views/lod';
 import { sentenceBlock, topKLinks } from '@/lib/views/links';
-import { hasVectors } from '@/lib/engine/layout';
+import { hasVectors } from '@/lib/data/layout';
 import { type PointNorms, pointNorms } from '@/lib/views/norms';
 import { type TokenTable, pointToken, searchTokens, tokenTable } from '@/lib/views/tokens';
 import { STATE } from '../canvas/pointMaterial';

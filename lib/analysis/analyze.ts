@@ -1,13 +1,15 @@
-// Scores every head of an extraction under the three normalization modes: finds each
-// head's normalization constants and the SPEC §3 figures. Per head: the pairs' dot products
-// once (from the attention, see pairs.ts), a closed-form search for the optimized mode, one
-// pass per mode for its figures, and the attention check on a sample of query rows. Heads
-// are independent: helper workers take shares of them (head-parallel).
+// Scores every head of an extraction under the three normalization modes: finds each head's
+// normalization constants and the SPEC §3 figures. Per head: one pass over its pairs for q·k
+// and the attention recomputed from them (pairs.ts), a closed-form search for the optimized
+// mode, one pass per mode for its figures, and the check of the recomputed attention against
+// the model's own on the sampled sentences. Heads are independent: helper workers take shares
+// of them (head-parallel).
+import type { AttentionSpec } from '../data/attention';
+import { type QueryKeyData, attentionVectors, headVectors, sampleOf } from '../data/layout';
 import { throwIfAborted } from '../util/cancel';
-import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
 import { type AttentionFigures, type HeadMetrics, headMetrics } from './metrics';
-import { DEFAULT_PROJECTION, projectHead } from '../projection/project';
-import { type Along, type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode, applyNormalization, optimizedAlong } from './normalize';
+import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode } from './normalize';
+import { type Along, optimizedAlong } from './optimize';
 import { type AttentionCheck, HeadPairs, releasePairsMemory } from './pairs';
 
 export interface HeadReport {
@@ -15,22 +17,16 @@ export interface HeadReport {
   head: number;
   metrics: Record<NormalizationMode, HeadMetrics>;
   attention: AttentionFigures;
+  /** This head's recomputed attention against the model's on the sampled sentences. */
+  check: AttentionCheck;
 }
 
 export interface Analysis {
   heads: HeadReport[];
   /** Per mode, one normalization per head (index layer * heads + head). */
   params: Record<NormalizationMode, HeadNormalization[]>;
-  /** softmax(q·k/√d) from the extracted vectors against the model's own attention, every head (CHECK_EVERY-th query rows). */
+  /** softmax of the extracted Q/K against the model's own attention, on the sampled sentences of every head (worst head). */
   attentionCheck: AttentionCheck;
-  /** PCA layouts computed with the analysis (the page moves them into its layout store and drops them here). */
-  layouts?: PcaLayouts[];
-}
-
-/** A PCA layout the analysis computes with the figures (the view the page shows first). */
-export interface PcaView {
-  mode: NormalizationMode;
-  dims: 2 | 3;
 }
 
 /** One head's share of an analysis: what a helper worker sends back. */
@@ -40,28 +36,34 @@ export interface HeadAnalysis {
   attention: AttentionFigures;
   params: Record<NormalizationMode, HeadNormalization>;
   check: AttentionCheck;
-  /** One PCA layout per requested view, as projectHead gives it. */
-  layouts: Float32Array[];
 }
 
-/** Every head's PCA layout of one view (index layer * heads + head). */
-export interface PcaLayouts {
-  view: PcaView;
-  heads: Float32Array[];
+/** What one head's analysis reads besides its vectors. */
+export interface HeadInputs {
+  headDim: number;
+  sentenceStarts: Int32Array;
+  spec: AttentionSpec;
+  causal: boolean;
+  /** The rotated vectors attention is computed from, for a run of unrotated ones. */
+  attentionVectors?: { q: Float32Array; k: Float32Array };
+  /** The sampled sentences and the model's attention on them, for this head. */
+  sample: { sentences: Int32Array; values: Float32Array };
 }
 
-/** Some heads' vectors and attention packed on their own ([head][token][dim], [head][pairs]), to send to a helper. */
+/** Some heads' inputs packed on their own ([head][token][dim]…), to send to a helper. */
 export interface HeadSlice {
   cells: number[];
-  pca: PcaView[];
-  vectors: HeadVectorKind;
   headDim: number;
-  tokenCount: number;
+  causal: boolean;
   sentenceStarts: Int32Array;
-  attentionStarts: Int32Array;
+  specs: AttentionSpec[];
   queries: Float32Array;
   keys: Float32Array;
-  attention: Float32Array;
+  /** Rotated vectors, for a run of unrotated ones. */
+  rotated?: { queries: Float32Array; keys: Float32Array };
+  sampleSentences: Int32Array;
+  /** [head][sample values]. */
+  sample: Float32Array;
 }
 
 /** Analyses a slice of heads (`cells`, in its order); awaited by the caller beside its own share. */
@@ -74,41 +76,14 @@ export interface AnalyzeOptions {
   afterHead?: () => Promise<void>;
   /** Workers that take a share of the heads (head-parallel); none: every head here. */
   helpers?: AnalysisHelper[];
-  /** PCA layouts to compute with the figures, while each head's vectors are at hand. */
-  pca?: PcaView[];
 }
 
-/**
- * What a run's vectors are: a decoder's keys are the tokens up to each query (causal); a
- * rotary model's vectors before the rotation (rotaryPre) do not give the attention, so q·k
- * is computed, not derived from it, and the attention check does not apply (NaN).
- */
-export interface HeadVectorKind {
-  causal?: boolean;
-  rotaryPre?: boolean;
-}
-
-export const vectorKind = (data: Pick<QueryKeyData, 'causal' | 'rotary'>): HeadVectorKind => ({
-  causal: data.causal ?? false,
-  rotaryPre: data.rotary === 'pre',
-});
-
-/** One head: its dot products, the attention check, each mode's normalization and figures. */
-export function analyzeHead(
-  cell: number,
-  q: Float32Array,
-  k: Float32Array,
-  attention: Float32Array,
-  headDim: number,
-  sentenceStarts: Int32Array,
-  attentionStarts: Int32Array,
-  pca: PcaView[] = [],
-  kind: HeadVectorKind = {},
-): HeadAnalysis {
-  const logitScale = 1 / Math.sqrt(headDim);
-  const pairs = new HeadPairs(q, k, headDim, sentenceStarts, attentionStarts, attention, {
-    logitScale: kind.rotaryPre ? undefined : logitScale,
-    causal: kind.causal,
+/** One head: its pairs, the attention check, each mode's normalization and figures. */
+export function analyzeHead(cell: number, q: Float32Array, k: Float32Array, inputs: HeadInputs): HeadAnalysis {
+  const pairs = new HeadPairs(q, k, inputs.headDim, inputs.sentenceStarts, {
+    spec: inputs.spec,
+    causal: inputs.causal,
+    attentionVectors: inputs.attentionVectors,
   });
   // Every mode translates keys along t0 = mean Q − mean K: raw by 0, paper by all of it.
   const along: Record<NormalizationMode, Along> = {
@@ -123,65 +98,80 @@ export function analyzeHead(
     params[mode] = { translation: pairs.t0.map((v) => v * alpha), scale };
     metrics[mode] = headMetrics(pairs.figuresAlong(alpha, scale), params[mode]);
   }
-  const layouts = pca.map(({ mode, dims }) => {
-    const joint = new Float32Array(2 * q.length);
-    applyNormalization(q, k, headDim, params[mode], joint.subarray(0, q.length), joint.subarray(q.length));
-    return projectHead(joint, headDim, { ...DEFAULT_PROJECTION, method: 'pca', dims }).coords;
-  });
-  const check = kind.rotaryPre ? { maxAbsError: NaN, maxRelError: NaN } : pairs.attentionCheck(logitScale);
+  const check = pairs.attentionCheck(inputs.sample.sentences, inputs.sample.values);
   const figures = { entropy: pairs.entropy, specialShare: pairs.specialShare };
   pairs.release();
-  return { cell, metrics, params, attention: figures, check, layouts };
+  return { cell, metrics, params, attention: figures, check };
+}
+
+/** What analyzeHead reads for one cell of an extraction, besides the vectors. */
+export function headInputs(data: QueryKeyData, cell: number): HeadInputs {
+  const [layer, head] = [Math.floor(cell / data.heads), cell % data.heads];
+  return {
+    headDim: data.headDim,
+    sentenceStarts: data.sentenceStarts,
+    spec: data.attention[layer],
+    causal: data.causal ?? false,
+    attentionVectors: data.rotated ? attentionVectors(data, layer, head) : undefined,
+    sample: { sentences: data.attentionSample.sentences, values: sampleOf(data.attentionSample, cell) },
+  };
 }
 
 /** Copies some heads out of an extraction, for a helper worker. */
-export function headSlice(data: QueryKeyData, cells: number[], pca: PcaView[] = []): HeadSlice {
-  const vectors = data.tokenCount * data.headDim;
-  const pairs = data.attentionStarts[data.sentences.length];
+export function headSlice(data: QueryKeyData, cells: number[]): HeadSlice {
+  const rows = data.tokenCount * data.headDim;
+  const sampleSize = data.attentionSample.blocks[data.attentionSample.blocks.length - 1];
   const slice: HeadSlice = {
     cells,
-    pca,
-    vectors: vectorKind(data),
     headDim: data.headDim,
-    tokenCount: data.tokenCount,
+    causal: data.causal ?? false,
     sentenceStarts: data.sentenceStarts.slice(),
-    attentionStarts: data.attentionStarts.slice(),
-    queries: new Float32Array(cells.length * vectors),
-    keys: new Float32Array(cells.length * vectors),
-    attention: new Float32Array(cells.length * pairs),
+    specs: cells.map((c) => data.attention[Math.floor(c / data.heads)]),
+    queries: new Float32Array(cells.length * rows),
+    keys: new Float32Array(cells.length * rows),
+    rotated: data.rotated ? { queries: new Float32Array(cells.length * rows), keys: new Float32Array(cells.length * rows) } : undefined,
+    sampleSentences: data.attentionSample.sentences.slice(),
+    sample: new Float32Array(cells.length * sampleSize),
   };
   cells.forEach((c, i) => {
-    const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
-    slice.queries.set(q, i * vectors);
-    slice.keys.set(k, i * vectors);
-    slice.attention.set(headAttention(data, Math.floor(c / data.heads), c % data.heads), i * pairs);
+    const [layer, head] = [Math.floor(c / data.heads), c % data.heads];
+    const { q, k } = headVectors(data, layer, head);
+    slice.queries.set(q, i * rows);
+    slice.keys.set(k, i * rows);
+    if (slice.rotated) {
+      const a = attentionVectors(data, layer, head);
+      slice.rotated.queries.set(a.q, i * rows);
+      slice.rotated.keys.set(a.k, i * rows);
+    }
+    slice.sample.set(sampleOf(data.attentionSample, c), i * sampleSize);
   });
   return slice;
 }
+
+/** The buffers a slice travels with (moved, not copied). */
+export const sliceTransfer = (slice: HeadSlice): ArrayBuffer[] =>
+  [slice.queries, slice.keys, slice.sample, ...(slice.rotated ? [slice.rotated.queries, slice.rotated.keys] : [])].map((a) => a.buffer as ArrayBuffer);
 
 /** A helper's side: every head of a slice, in order. */
 export async function analyzeSlice(
   slice: HeadSlice,
   options: { signal?: AbortSignal; onHead?: () => void; afterHead?: () => Promise<void> } = {},
 ): Promise<HeadAnalysis[]> {
-  const vectors = slice.tokenCount * slice.headDim;
-  const pairs = slice.attentionStarts[slice.attentionStarts.length - 1];
+  const rows = slice.sentenceStarts[slice.sentenceStarts.length - 1] * slice.headDim;
+  const sampleSize = slice.sample.length / Math.max(1, slice.cells.length);
   const out: HeadAnalysis[] = [];
   for (let i = 0; i < slice.cells.length; i++) {
     throwIfAborted(options.signal);
     const at = (a: Float32Array, size: number) => a.subarray(i * size, (i + 1) * size);
     out.push(
-      analyzeHead(
-        slice.cells[i],
-        at(slice.queries, vectors),
-        at(slice.keys, vectors),
-        at(slice.attention, pairs),
-        slice.headDim,
-        slice.sentenceStarts,
-        slice.attentionStarts,
-        slice.pca,
-        slice.vectors,
-      ),
+      analyzeHead(slice.cells[i], at(slice.queries, rows), at(slice.keys, rows), {
+        headDim: slice.headDim,
+        sentenceStarts: slice.sentenceStarts,
+        spec: slice.specs[i],
+        causal: slice.causal,
+        attentionVectors: slice.rotated ? { q: at(slice.rotated.queries, rows), k: at(slice.rotated.keys, rows) } : undefined,
+        sample: { sentences: slice.sampleSentences, values: at(slice.sample, sampleSize) },
+      }),
     );
     options.onHead?.();
     await options.afterHead?.();
@@ -190,7 +180,7 @@ export async function analyzeSlice(
   return out;
 }
 
-/** Most bytes of vectors and attention one helper call carries (a transient copy). */
+/** Most bytes of vectors one helper call carries (a transient copy). */
 const HELPER_SLICE_BYTES = 64 << 20;
 
 export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions = {}): Promise<Analysis> {
@@ -199,7 +189,7 @@ export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions =
   // One queue of heads: helpers take slices from the front, this worker single heads from the
   // back, so all end together; a slice is small enough that its copy stays bounded.
   const queue = Array.from({ length: total }, (_, c) => c);
-  const headBytes = 4 * (2 * data.tokenCount * data.headDim + data.attentionStarts[data.sentences.length]);
+  const headBytes = 4 * 2 * data.tokenCount * data.headDim * (data.rotated ? 2 : 1);
   const perCall = Math.max(1, Math.min(Math.floor(HELPER_SLICE_BYTES / headBytes), Math.ceil(total / (4 * (helpers.length + 1)))));
   let done = 0;
   const headDone = () => options.onHead?.(++done, total);
@@ -208,7 +198,7 @@ export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions =
     while (queue.length) {
       const cells = queue.splice(0, perCall);
       try {
-        results.push(...(await helper(headSlice(data, cells, options.pca), headDone, options.signal)));
+        results.push(...(await helper(headSlice(data, cells), headDone, options.signal)));
       } catch (error) {
         if (options.signal?.aborted) throw error;
         // A helper that crashed gives its heads back (done here, slower, not lost) and takes no more.
@@ -221,11 +211,8 @@ export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions =
     while (queue.length) {
       throwIfAborted(options.signal);
       const c = queue.pop()!;
-      const [layer, head] = [Math.floor(c / data.heads), c % data.heads];
-      const { q, k } = headVectors(data, layer, head);
-      results.push(
-        analyzeHead(c, q, k, headAttention(data, layer, head), data.headDim, data.sentenceStarts, data.attentionStarts, options.pca, vectorKind(data)),
-      );
+      const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
+      results.push(analyzeHead(c, q, k, headInputs(data, c)));
       headDone();
       await options.afterHead?.();
     }
@@ -238,21 +225,25 @@ export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions =
   // Heads a helper gave back after this worker's queue ran dry.
   await here();
   releasePairsMemory();
-  return assemble(results, data.layers, data.heads, options.pca ?? []);
+  return assemble(results, data.layers, data.heads);
 }
 
-function assemble(results: HeadAnalysis[], layers: number, heads: number, pca: PcaView[]): Analysis {
+function assemble(results: HeadAnalysis[], layers: number, heads: number): Analysis {
   const byCell = [...results].sort((a, b) => a.cell - b.cell);
   if (byCell.length !== layers * heads || byCell.some((r, i) => r.cell !== i)) throw new Error('the analysis is missing heads');
-  const analysis: Analysis = { heads: [], params: { raw: [], paper: [], optimized: [] }, attentionCheck: { maxAbsError: 0, maxRelError: 0 } };
+  const analysis: Analysis = { heads: [], params: { raw: [], paper: [], optimized: [] }, attentionCheck: worstCheck(byCell.map((r) => r.check)) };
   for (const r of byCell) {
-    analysis.heads.push({ layer: Math.floor(r.cell / heads), head: r.cell % heads, metrics: r.metrics, attention: r.attention });
+    analysis.heads.push({ layer: Math.floor(r.cell / heads), head: r.cell % heads, metrics: r.metrics, attention: r.attention, check: r.check });
     for (const mode of NORMALIZATION_MODES) analysis.params[mode].push(r.params[mode]);
-    analysis.attentionCheck.maxAbsError = Math.max(analysis.attentionCheck.maxAbsError, r.check.maxAbsError);
-    analysis.attentionCheck.maxRelError = Math.max(analysis.attentionCheck.maxRelError, r.check.maxRelError);
   }
-  if (pca.length) analysis.layouts = pca.map((view, v) => ({ view, heads: byCell.map((r) => r.layouts[v]) }));
   return analysis;
+}
+
+/** The worst of some heads' checks (NaN when none checked anything). */
+export function worstCheck(checks: AttentionCheck[]): AttentionCheck {
+  const checked = checks.filter((c) => !Number.isNaN(c.maxAbsError));
+  if (!checked.length) return { maxAbsError: NaN, maxRelError: NaN };
+  return { maxAbsError: Math.max(...checked.map((c) => c.maxAbsError)), maxRelError: Math.max(...checked.map((c) => c.maxRelError)) };
 }
 
 /** How many heads a mode improves over raw on a figure where lower is better. */

@@ -12,7 +12,8 @@
 //
 // Both compare every pair of heads, so a budget of operations picks how many query rows
 // (attention) or tokens (geometry) the comparison reads; the result says how many.
-import { type QueryKeyData, headAttention, headVectors } from '../engine/layout';
+import { type QueryKeyData, attentionVectors, headVectors } from '../data/layout';
+import { attentionRow } from './attention';
 import { type HeadNormalization, applyNormalization } from './normalize';
 
 export type HeadSimilarityKind = 'attention' | 'geometry';
@@ -42,21 +43,22 @@ export const SIMILARITY_DESCRIPTIONS: Record<HeadSimilarityKind, string> = {
 
 const pairs = (cells: number) => (cells * (cells - 1)) / 2;
 
-/** Every `stride`-th query row of the corpus: (row start in a head's attention, row length). */
-function attentionRows(data: QueryKeyData, stride: number): { starts: Int32Array; lengths: Int32Array; total: number } {
-  const starts: number[] = [];
+/** Every `stride`-th query row of the corpus: its sentence, its position there, and how many keys it has. */
+function attentionRows(data: QueryKeyData, stride: number): { sentence: Int32Array; position: Int32Array; lengths: Int32Array; total: number } {
+  const sentence: number[] = [];
+  const position: number[] = [];
   const lengths: number[] = [];
   let row = 0;
-  data.sentences.forEach((sentence, s) => {
-    const n = sentence.ids.length;
-    const block = data.attentionStarts[s];
+  data.sentences.forEach((s, si) => {
+    const n = s.ids.length;
     for (let i = 0; i < n; i++, row++) {
       if (row % stride !== 0) continue;
-      starts.push(block + i * n);
+      sentence.push(si);
+      position.push(i);
       lengths.push(data.causal ? i + 1 : n);
     }
   });
-  return { starts: Int32Array.from(starts), lengths: Int32Array.from(lengths), total: row };
+  return { sentence: Int32Array.from(sentence), position: Int32Array.from(position), lengths: Int32Array.from(lengths), total: row };
 }
 
 export function attentionDistances(data: QueryKeyData, budget = ATTENTION_BUDGET): HeadDistances {
@@ -66,20 +68,26 @@ export function attentionDistances(data: QueryKeyData, budget = ATTENTION_BUDGET
   const stride = Math.max(1, Math.ceil((entries * pairs(cells)) / budget));
   const rows = stride === 1 ? all : attentionRows(data, stride);
   const width = rows.lengths.reduce((a, n) => a + n, 0);
-  // Each head's sampled rows, laid end to end, and the sum of their entropies (bits).
+  // Each head's sampled rows (recomputed from its Q/K), laid end to end, and the sum of their entropies (bits).
   const gathered = new Float64Array(cells * width);
   const entropy = new Float64Array(cells);
+  const longest = Math.max(1, ...data.sentences.map((s) => s.ids.length));
+  const row = new Float64Array(longest);
+  const logits = new Float64Array(longest);
   for (let c = 0; c < cells; c++) {
-    const attention = headAttention(data, Math.floor(c / data.heads), c % data.heads);
+    const [layer, head] = [Math.floor(c / data.heads), c % data.heads];
+    const { q, k } = attentionVectors(data, layer, head);
     let at = c * width;
     let h = 0;
-    for (let r = 0; r < rows.starts.length; r++) {
-      const start = rows.starts[r];
-      // Renormalised over the keys a query has (attention to padding or past a causal query is 0 anyway).
+    for (let r = 0; r < rows.sentence.length; r++) {
+      const s = rows.sentence[r];
+      const row0 = data.sentenceStarts[s];
+      attentionRow(q, k, data.headDim, row0, data.sentenceStarts[s + 1] - row0, rows.position[r], data.attention[layer], data.causal ?? false, row, logits);
+      // Renormalised over the keys a query has (past a causal query the weights are 0 anyway).
       let sum = 0;
-      for (let j = 0; j < rows.lengths[r]; j++) sum += attention[start + j];
+      for (let j = 0; j < rows.lengths[r]; j++) sum += row[j];
       for (let j = 0; j < rows.lengths[r]; j++, at++) {
-        const p = sum > 0 ? attention[start + j] / sum : 1 / rows.lengths[r];
+        const p = sum > 0 ? row[j] / sum : 1 / rows.lengths[r];
         gathered[at] = p;
         if (p > 0) h -= p * Math.log2(p);
       }
@@ -87,7 +95,7 @@ export function attentionDistances(data: QueryKeyData, budget = ATTENTION_BUDGET
     entropy[c] = h;
   }
   const values = new Float32Array(cells * cells);
-  const count = rows.starts.length;
+  const count = rows.sentence.length;
   for (let a = 0; a < cells; a++) {
     for (let b = a + 1; b < cells; b++) {
       // JSD = H((P + Q) / 2) − (H(P) + H(Q)) / 2, summed over rows.

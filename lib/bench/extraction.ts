@@ -2,9 +2,9 @@
 // from a corpus vs a plain forward pass of the same model whose graph declares only
 // last_hidden_state, on the same backend, same batches, in the same run.
 import { extractQueryKeys, planBatches, batchFeeds } from '../engine/extract';
-import type { ModelShape } from '../engine/layout';
+import type { ModelShape } from '../data/layout';
 import type { ModelRunner } from '../engine/runtime';
-import type { TokenizedCorpus } from '../engine/tokens';
+import type { TokenizedCorpus } from '../corpus/tokenize';
 import { LAST_HIDDEN_STATE } from '../model/outputs';
 
 export interface ExtractionBenchmark {

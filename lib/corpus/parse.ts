@@ -36,7 +36,9 @@ export function parseCorpus(text: string, format: CorpusFormat = 'txt'): ParsedC
     try {
       const record = JSON.parse(line) as unknown;
       const value = (record as { text?: unknown } | null)?.text;
-      if (typeof value === 'string' && value.trim()) out.sentences.push(value.trim());
+      // A .jsonl text is taken as written: its newlines and edge spaces are the author's (a
+      // byte-level tokenizer reads " word" and "word" differently).
+      if (typeof value === 'string' && value.trim()) out.sentences.push(value);
       else out.rejected.push({ line: i + 1, reason: 'no non-empty "text" field' });
     } catch {
       out.rejected.push({ line: i + 1, reason: 'not valid JSON' });

@@ -1,11 +1,23 @@
-// Runs a tokenized corpus through the model in length-sorted, padded batches and gathers
-// every layer's and head's query and key vectors and attention blocks into flat arrays.
-import { throwIfAborted } from '../util/cancel';
+// Runs a tokenized corpus through the model and hands every layer's and head's query and key
+// vectors to a sink, window by window: a window is a run of whole sentences in corpus order,
+// extracted in length-sorted padded batches and then given as [cell][row][dim] blocks, so a
+// store writes each head's rows of the window in one piece. The model's own attention is
+// requested only for a sample of sentences spread over the corpus (what the attention
+// recomputed from Q/K is checked against); attention is never stored.
+import { plainAttention } from '../data/attention';
+import { type AttentionSample, type ModelShape, type QueryKeyData, type RotaryVectors, corpusLayout, kvHeadsOf } from '../data/layout';
+import type { AttentionSpec } from '../data/attention';
 import { ATTENTION_MASK, INPUT_IDS, TOKEN_TYPE_IDS, attentionOutput, keyOutput, keyPreOutput, queryOutput, queryPreOutput } from '../model/outputs';
-import { type CorpusLayout, type ModelShape, type QueryKeyData, type RotaryVectors, corpusLayout } from './layout';
-import { BATCH_ATTENTION_BUDGET, BATCH_TOKEN_BUDGET, MAX_BATCH_SENTENCES } from './limits';
+import { throwIfAborted } from '../util/cancel';
+import type { TokenizedCorpus } from '../corpus/tokenize';
+import { ATTENTION_SAMPLE_BYTES, ATTENTION_SAMPLE_SENTENCES, BATCH_ATTENTION_BUDGET, BATCH_TOKEN_BUDGET, MAX_BATCH_SENTENCES, WINDOW_BYTES } from './limits';
 import type { Feeds, ModelRunner } from './runtime';
-import type { TokenizedCorpus } from './tokens';
+
+/** What extraction needs to know of the model. */
+export interface ExtractionShape extends ModelShape {
+  /** How each layer computes attention (absent: softmax(q·k/√d) everywhere). */
+  attention?: AttentionSpec[];
+}
 
 export interface ExtractProgress {
   sentences: number;
@@ -13,6 +25,25 @@ export interface ExtractProgress {
   totalSentences: number;
   totalTokens: number;
 }
+
+/**
+ * One window of the corpus: sentences [sentenceStart, sentenceEnd), token rows
+ * [rowStart, rowStart + rows). Arrays are [cell][row][dim] with cell = layer × heads + head
+ * (keys: layer × kvHeads + key head); they are reused for the next window, so a sink copies
+ * what it keeps before its promise resolves.
+ */
+export interface ExtractedWindow {
+  sentenceStart: number;
+  sentenceEnd: number;
+  rowStart: number;
+  rows: number;
+  queries: Float32Array;
+  keys: Float32Array;
+  /** A run of unrotated vectors: the rotated ones attention is computed from. */
+  rotated?: { queries: Float32Array; keys: Float32Array };
+}
+
+export type WindowSink = (window: ExtractedWindow) => void | Promise<void>;
 
 export interface ExtractOptions {
   signal?: AbortSignal;
@@ -24,11 +55,15 @@ export interface ExtractOptions {
   afterBatch?: () => Promise<void>;
   /** A rotary model's vectors to keep: after the rotation (default, what attention uses) or before it. */
   rotary?: RotaryVectors;
+  /** Sentences whose attention the model is asked for (default: sampleSentences of the corpus). */
+  sample?: Int32Array;
+  /** Bytes of Q/K a window holds (default WINDOW_BYTES; tests make windows small). */
+  windowBytes?: number;
 }
 
 /** Groups sentence indices into batches of similar length within the call budgets. */
-export function planBatches(lengths: readonly number[], maxBatch = MAX_BATCH_SENTENCES): number[][] {
-  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
+export function planBatches(lengths: readonly number[], maxBatch = MAX_BATCH_SENTENCES, among?: readonly number[]): number[][] {
+  const order = (among ?? lengths.map((_, i) => i)).slice().sort((a, b) => lengths[b] - lengths[a] || a - b);
   const batches: number[][] = [];
   let current: number[] = [];
   let width = 0;
@@ -50,6 +85,32 @@ export function planBatches(lengths: readonly number[], maxBatch = MAX_BATCH_SEN
   return batches;
 }
 
+/**
+ * The sentences whose attention a run asks the model for: spread evenly over the corpus, at
+ * most ATTENTION_SAMPLE_SENTENCES, and no more than ATTENTION_SAMPLE_BYTES of attention over
+ * every head (so a large model's sample stays small). Ascending.
+ */
+export function sampleSentences(lengths: readonly number[], cells: number, budget = ATTENTION_SAMPLE_BYTES): Int32Array {
+  const S = lengths.length;
+  const want = Math.min(S, ATTENTION_SAMPLE_SENTENCES);
+  const chosen: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < want; i++) {
+    const s = Math.floor(((i + 0.5) * S) / want);
+    const cost = lengths[s] * lengths[s] * cells * 4;
+    if (bytes + cost > budget) continue;
+    chosen.push(s);
+    bytes += cost;
+  }
+  // Long sentences everywhere: the shortest one, if it fits at all.
+  if (!chosen.length && S) {
+    let shortest = 0;
+    for (let s = 1; s < S; s++) if (lengths[s] < lengths[shortest]) shortest = s;
+    if (lengths[shortest] ** 2 * cells * 4 <= budget) chosen.push(shortest);
+  }
+  return Int32Array.from(chosen);
+}
+
 /** Right-padded input tensors for one batch of sentences, and the padded length; only `inputs` when given (a decoder has no token types). */
 export function batchFeeds(corpus: TokenizedCorpus, batch: readonly number[], padId = 0, inputs?: readonly string[]): { feeds: Feeds; seq: number } {
   const seq = Math.max(...batch.map((s) => corpus.sentences[s].ids.length));
@@ -69,111 +130,190 @@ export function batchFeeds(corpus: TokenizedCorpus, batch: readonly number[], pa
   return { seq, feeds };
 }
 
+/** Windows of whole sentences in corpus order, each at most `rows` token rows (a longer sentence alone). */
+export function planWindows(lengths: readonly number[], rows: number): { sentenceStart: number; sentenceEnd: number }[] {
+  const windows: { sentenceStart: number; sentenceEnd: number }[] = [];
+  let start = 0;
+  let count = 0;
+  lengths.forEach((n, s) => {
+    if (s > start && count + n > rows) {
+      windows.push({ sentenceStart: start, sentenceEnd: s });
+      start = s;
+      count = 0;
+    }
+    count += n;
+  });
+  if (lengths.length > start) windows.push({ sentenceStart: start, sentenceEnd: lengths.length });
+  return windows;
+}
+
 /**
- * Copies one layer's batch outputs into the corpus-wide arrays: Q/K rows [b, t, h·D..] to
- * [l, h, row, ..] by index loops (a head's row is only D values; with grouped keys, query head
- * h takes key head ⌊h / group⌋'s row), attention rows [b, h, i, 0..n)
- * to each sentence's block by TypedArray.set (element by element this was a third of a
- * long-sentence extraction in Node).
+ * Copies one layer's batch output [b, t, heads·D] into a window's [cell][row][dim] block
+ * (`heads` per layer: query heads, or key heads).
  */
-function scatterLayer(
-  q: Float32Array,
-  k: Float32Array,
-  a: Float32Array,
-  l: number,
+function scatterVectors(
+  out: Float32Array,
+  into: Float32Array,
+  layer: number,
+  heads: number,
+  D: number,
   batch: readonly number[],
   seq: number,
-  layout: CorpusLayout,
-  shape: ModelShape,
-  queries: Float32Array,
-  keys: Float32Array,
-  attention: Float32Array,
+  starts: Int32Array,
+  rowStart: number,
+  rows: number,
 ): void {
-  const { heads: NH, headDim: D } = shape;
-  const KV = shape.kvHeads ?? NH;
-  const group = NH / KV;
-  const N = layout.tokenCount;
-  const S = layout.attentionSize;
   for (let b = 0; b < batch.length; b++) {
     const s = batch[b];
-    const row0 = layout.sentenceStarts[s];
-    const n = layout.sentenceStarts[s + 1] - row0;
-    for (let t = 0; t < n; t++) {
-      const qRow = (b * seq + t) * NH * D;
-      const kRow = (b * seq + t) * KV * D;
-      for (let h = 0; h < NH; h++) {
-        const dst = ((l * NH + h) * N + row0 + t) * D;
-        const qFrom = qRow + h * D;
-        const kFrom = kRow + Math.floor(h / group) * D;
-        for (let d = 0; d < D; d++) {
-          queries[dst + d] = q[qFrom + d];
-          keys[dst + d] = k[kFrom + d];
-        }
-      }
-    }
-    const block = layout.attentionStarts[s];
-    for (let h = 0; h < NH; h++) {
-      const base = (l * NH + h) * S + block;
-      for (let i = 0; i < n; i++) {
-        const from = ((b * NH + h) * seq + i) * seq;
-        const to = base + i * n;
-        attention.set(a.subarray(from, from + n), to);
+    const first = starts[s] - rowStart;
+    const n = starts[s + 1] - starts[s];
+    for (let h = 0; h < heads; h++) {
+      const cellBase = (layer * heads + h) * rows;
+      // A row is only D values: an index loop beats TypedArray.set's call overhead here.
+      for (let t = 0; t < n; t++) {
+        const from = ((b * seq + t) * heads + h) * D;
+        const to = (cellBase + first + t) * D;
+        for (let d = 0; d < D; d++) into[to + d] = out[from + d];
       }
     }
   }
 }
 
+/** Extracts every window of the corpus into `sink`; returns the model's attention on the sampled sentences. */
+export async function extractWindows(
+  runner: ModelRunner,
+  shape: ExtractionShape,
+  corpus: TokenizedCorpus,
+  sink: WindowSink,
+  options: ExtractOptions = {},
+): Promise<AttentionSample> {
+  const { layers: L, heads: H, headDim: D } = shape;
+  const KV = kvHeadsOf(shape);
+  const lengths = corpus.sentences.map((s) => s.ids.length);
+  const { sentenceStarts } = corpusLayout(lengths);
+  const pre = options.rotary === 'pre';
+  const [qName, kName] = pre ? [queryPreOutput, keyPreOutput] : [queryOutput, keyOutput];
+  const cells = L * H;
+  const sample = options.sample ?? sampleSentences(lengths, cells);
+  const inSample = new Set(sample);
+  const sampleLayout = corpusLayout(Array.from(sample, (s) => lengths[s]));
+  const sampleValues = new Float32Array(cells * sampleLayout.pairCount);
+  const sampleIndex = new Map(Array.from(sample, (s, i) => [s, i]));
+
+  const bytesPerRow = (L * H + L * KV) * D * 4 * (pre ? 2 : 1);
+  const longest = Math.max(1, ...lengths);
+  const windowRows = Math.max(longest, Math.floor((options.windowBytes ?? WINDOW_BYTES) / bytesPerRow));
+  const windows = planWindows(lengths, windowRows);
+  const capacity = Math.max(0, ...windows.map((w) => sentenceStarts[w.sentenceEnd] - sentenceStarts[w.sentenceStart]));
+  const qBuffer = new Float32Array(L * H * capacity * D);
+  const kBuffer = new Float32Array(L * KV * capacity * D);
+  const rotatedBuffers = pre ? { queries: new Float32Array(qBuffer.length), keys: new Float32Array(kBuffer.length) } : undefined;
+
+  const progress: ExtractProgress = { sentences: 0, tokens: 0, totalSentences: lengths.length, totalTokens: sentenceStarts[lengths.length] };
+  for (const w of windows) {
+    const rowStart = sentenceStarts[w.sentenceStart];
+    const rows = sentenceStarts[w.sentenceEnd] - rowStart;
+    const ids = Array.from({ length: w.sentenceEnd - w.sentenceStart }, (_, i) => w.sentenceStart + i);
+    const sampled = ids.filter((s) => inSample.has(s));
+    const rest = ids.filter((s) => !inSample.has(s));
+    const queries = qBuffer.subarray(0, L * H * rows * D);
+    const keys = kBuffer.subarray(0, L * KV * rows * D);
+    const rotated = rotatedBuffers && { queries: rotatedBuffers.queries.subarray(0, queries.length), keys: rotatedBuffers.keys.subarray(0, keys.length) };
+    // Sampled sentences run in batches of their own, the only ones that ask for attention.
+    const batches = [
+      ...planBatches(lengths, options.maxBatch, sampled).map((b) => ({ b, attention: true })),
+      ...planBatches(lengths, options.maxBatch, rest).map((b) => ({ b, attention: false })),
+    ];
+    for (const { b: batch, attention } of batches) {
+      throwIfAborted(options.signal);
+      const { feeds, seq } = batchFeeds(corpus, batch, options.padId, runner.inputNames);
+      const outputs: string[] = [];
+      for (let l = 0; l < L; l++) {
+        outputs.push(qName(l), kName(l));
+        if (pre) outputs.push(queryOutput(l), keyOutput(l));
+        if (attention) outputs.push(attentionOutput(l));
+      }
+      const result = await runner.run(feeds, outputs);
+      throwIfAborted(options.signal);
+      for (let l = 0; l < L; l++) {
+        scatterVectors(result[qName(l)], queries, l, H, D, batch, seq, sentenceStarts, rowStart, rows);
+        scatterVectors(result[kName(l)], keys, l, KV, D, batch, seq, sentenceStarts, rowStart, rows);
+        if (rotated) {
+          scatterVectors(result[queryOutput(l)], rotated.queries, l, H, D, batch, seq, sentenceStarts, rowStart, rows);
+          scatterVectors(result[keyOutput(l)], rotated.keys, l, KV, D, batch, seq, sentenceStarts, rowStart, rows);
+        }
+        if (attention) {
+          const a = result[attentionOutput(l)];
+          batch.forEach((s, b) => {
+            const n = lengths[s];
+            const i = sampleIndex.get(s)!;
+            for (let h = 0; h < H; h++) {
+              const to = (l * H + h) * sampleLayout.pairCount + sampleLayout.pairStarts[i];
+              for (let r = 0; r < n; r++) {
+                const from = ((b * H + h) * seq + r) * seq;
+                sampleValues.set(a.subarray(from, from + n), to + r * n);
+              }
+            }
+          });
+        }
+      }
+      progress.sentences += batch.length;
+      progress.tokens += batch.reduce((sum, s) => sum + lengths[s], 0);
+      options.onProgress?.({ ...progress });
+      await options.afterBatch?.();
+    }
+    await sink({ sentenceStart: w.sentenceStart, sentenceEnd: w.sentenceEnd, rowStart, rows, queries, keys, rotated });
+  }
+  return { sentences: sample, blocks: sampleLayout.pairStarts, values: sampleValues };
+}
+
+/** A whole corpus's extraction in memory ([cell][token][dim] arrays), as the CLI, tests and small runs hold it. */
 export async function extractQueryKeys(
   runner: ModelRunner,
   model: string,
-  shape: ModelShape,
+  shape: ExtractionShape,
   corpus: TokenizedCorpus,
   options: ExtractOptions = {},
 ): Promise<QueryKeyData> {
-  const { layers: L, heads: NH, headDim: D } = shape;
-  const lengths = corpus.sentences.map((s) => s.ids.length);
-  const layout = corpusLayout(lengths);
+  const { layers: L, heads: H, headDim: D } = shape;
+  const KV = kvHeadsOf(shape);
+  const layout = corpusLayout(corpus.sentences.map((s) => s.ids.length));
   const N = layout.tokenCount;
-  const S = layout.attentionSize;
-  const queries = new Float32Array(L * NH * N * D);
-  const keys = new Float32Array(L * NH * N * D);
-  const attention = new Float32Array(L * NH * S);
-  const pre = options.rotary === 'pre';
-  const [qName, kName] = pre ? [queryPreOutput, keyPreOutput] : [queryOutput, keyOutput];
-  const outputs: string[] = [];
-  for (let l = 0; l < L; l++) outputs.push(qName(l), kName(l), attentionOutput(l));
-  const progress: ExtractProgress = { sentences: 0, tokens: 0, totalSentences: lengths.length, totalTokens: N };
-
-  // Batches run one after another: submitting the next batch before copying this one out
-  // was measured slower on 2 cores (the copy then competes with the model's threads).
-  for (const batch of planBatches(lengths, options.maxBatch)) {
-    throwIfAborted(options.signal);
-    const { feeds, seq } = batchFeeds(corpus, batch, options.padId, runner.inputNames);
-    const result = await runner.run(feeds, outputs);
-    throwIfAborted(options.signal);
-    for (let l = 0; l < L; l++) {
-      scatterLayer(result[qName(l)], result[kName(l)], result[attentionOutput(l)], l, batch, seq, layout, shape, queries, keys, attention);
-    }
-    progress.sentences += batch.length;
-    progress.tokens += batch.reduce((sum, s) => sum + lengths[s], 0);
-    options.onProgress?.({ ...progress });
-    await options.afterBatch?.();
-  }
-
+  const queries = new Float32Array(L * H * N * D);
+  const keys = new Float32Array(L * KV * N * D);
+  const rotated = options.rotary === 'pre' ? { queries: new Float32Array(queries.length), keys: new Float32Array(keys.length) } : undefined;
+  const place = (from: Float32Array, to: Float32Array, cells: number, w: ExtractedWindow) => {
+    for (let c = 0; c < cells; c++) to.set(from.subarray(c * w.rows * D, (c + 1) * w.rows * D), (c * N + w.rowStart) * D);
+  };
+  const attentionSample = await extractWindows(
+    runner,
+    shape,
+    corpus,
+    (w) => {
+      place(w.queries, queries, L * H, w);
+      place(w.keys, keys, L * KV, w);
+      if (rotated && w.rotated) {
+        place(w.rotated.queries, rotated.queries, L * H, w);
+        place(w.rotated.keys, rotated.keys, L * KV, w);
+      }
+    },
+    options,
+  );
   return {
     model,
     layers: L,
-    heads: NH,
+    heads: H,
     headDim: D,
-    kvHeads: shape.kvHeads ?? NH,
+    kvHeads: KV,
     causal: shape.causal ?? false,
     ...(options.rotary ? { rotary: options.rotary } : {}),
     tokenCount: N,
     sentences: corpus.sentences,
     sentenceStarts: layout.sentenceStarts,
-    attentionStarts: layout.attentionStarts,
     queries,
     keys,
-    attention,
+    ...(rotated ? { rotated } : {}),
+    attention: shape.attention ?? plainAttention(L, D),
+    attentionSample,
   };
 }

@@ -4,9 +4,12 @@
 // times slower than WASM); an explicit WebGPU choice may. It reports the device that ran
 // and why another was not used, and if WebGPU fails mid-run it reopens on WASM and retries.
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import type { DevicePreference } from '../protocol/model';
 
 export type Device = 'webgpu' | 'wasm' | 'cpu';
+
+/** What a person picks: Auto (WebGPU on a hardware adapter, else WASM), or one of them. */
+export type DevicePreference = 'auto' | 'webgpu' | 'wasm';
+export const DEVICE_PREFERENCES: DevicePreference[] = ['auto', 'webgpu', 'wasm'];
 
 /** The part of an onnxruntime module (onnxruntime-web or onnxruntime-node) the engine uses. */
 export interface OrtModule {

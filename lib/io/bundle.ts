@@ -14,7 +14,9 @@
 // {"$number": "NaN" | "Infinity" | "-Infinity"} and restored on reading.
 
 export const BUNDLE_MAGIC = 'QKVZBNDL';
-export const BUNDLE_VERSION = 1;
+/** The format this code writes; it reads every version from OLDEST_READABLE_VERSION up. */
+export const BUNDLE_VERSION = 2;
+export const OLDEST_READABLE_VERSION = 1;
 const PREAMBLE = 24;
 
 export type BundleDtype = 'float32' | 'float16' | 'int32';
@@ -74,7 +76,7 @@ const reviver = (_key: string, value: unknown) =>
     ? Number((value as { $number: string }).$number)
     : value;
 
-export function writeBundle(meta: object, arrays: BundleArray[]): Uint8Array {
+export function writeBundle(meta: object, arrays: BundleArray[], version = BUNDLE_VERSION): Uint8Array {
   const infos: BundleArrayInfo[] = [];
   let offset = 0;
   for (const a of arrays) {
@@ -89,7 +91,7 @@ export function writeBundle(meta: object, arrays: BundleArray[]): Uint8Array {
   const out = new Uint8Array(dataStart + offset);
   out.set(new TextEncoder().encode(BUNDLE_MAGIC), 0);
   const view = new DataView(out.buffer);
-  view.setUint32(8, BUNDLE_VERSION, true);
+  view.setUint32(8, version, true);
   view.setUint32(12, header.byteLength, true);
   view.setUint32(16, crc32(header), true);
   out.set(header, PREAMBLE);
@@ -111,12 +113,12 @@ export function readBundleHeader<M>(bytes: Uint8Array): BundleHeader<M> {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== BUNDLE_VERSION) {
+  if (version < OLDEST_READABLE_VERSION || version > BUNDLE_VERSION) {
     throw new BundleError(
       'version',
       version > BUNDLE_VERSION
         ? `This bundle is format ${version}, made by a newer QKViz; this page reads format ${BUNDLE_VERSION}. Update QKViz, or write the bundle again with this version.`
-        : `This bundle is format ${version}, which this QKViz does not read (it reads format ${BUNDLE_VERSION}).`,
+        : `This bundle is format ${version}, which this QKViz does not read (it reads formats ${OLDEST_READABLE_VERSION} to ${BUNDLE_VERSION}).`,
     );
   }
   const length = view.getUint32(12, true);

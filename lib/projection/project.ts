@@ -3,7 +3,7 @@
 // then the N keys.
 import type { HeadNormalization } from '../analysis/normalize';
 import { applyNormalization } from '../analysis/normalize';
-import { type QueryKeyData, headVectors } from '../engine/layout';
+import { type QueryKeyData, headVectors } from '../data/layout';
 import { seededRandom } from '../util/random';
 import { fitToUnitBall } from './fit';
 import { umapWasmAvailable } from './kernels';

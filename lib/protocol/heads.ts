@@ -3,7 +3,7 @@
 // sent once (copied: the page keeps its own) and kept for the calls that name its id.
 import type { HeadDistances, HeadSimilarityKind } from '../analysis/headSimilarity';
 import type { HeadNormalization } from '../analysis/normalize';
-import type { QueryKeyData } from '../engine/layout';
+import type { QueryKeyData } from '../data/layout';
 import type { HeadMapMethod } from '../views/headMap';
 
 export interface HeadsRun {

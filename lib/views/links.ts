@@ -1,7 +1,8 @@
-// Attention read back for the views: the top-k links from each query of a sentence in one
+// Attention for the views, recomputed from Q/K: the top-k links from each query of a sentence in one
 // head (drawn as lines between the query and key points), and a sentence's attention
 // matrix with special tokens optionally hidden and the remaining weights renormalised.
-import { type QueryKeyData, headAttention } from '../engine/layout';
+import { runSentenceAttention } from '../analysis/attention';
+import type { QueryKeyData } from '../data/layout';
 
 /** The reference tool's link defaults: two strongest keys per query, nothing below 0.05. */
 export const DEFAULT_LINK_K = 2;
@@ -14,11 +15,9 @@ export interface Links {
   weight: Float32Array;
 }
 
-/** A sentence's [n, n] attention block in one head (rows = queries), a view. */
+/** A sentence's [n, n] attention in one head (rows = queries), recomputed from its queries and keys. */
 export function sentenceBlock(data: QueryKeyData, layer: number, head: number, sentence: number): Float32Array {
-  const n = data.sentenceStarts[sentence + 1] - data.sentenceStarts[sentence];
-  const start = data.attentionStarts[sentence];
-  return headAttention(data, layer, head).subarray(start, start + n * n);
+  return runSentenceAttention(data, layer, head, sentence);
 }
 
 /** For every query of the sentence, its k strongest keys with weight ≥ threshold. */

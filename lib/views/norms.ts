@@ -2,7 +2,7 @@
 // sizing by norm: raw values (tooltips) and values scaled to 0…1 within each head (the
 // ramp), laid out [layer][head][point] like the matrix geometry.
 import type { HeadNormalization } from '../analysis/normalize';
-import type { QueryKeyData } from '../engine/layout';
+import type { QueryKeyData } from '../data/layout';
 import { jointVectors } from '../projection/project';
 
 export interface PointNorms {

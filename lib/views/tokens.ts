@@ -1,7 +1,7 @@
 // What the views need to know about each token, computed once per run: its display text,
 // sentence, position, and the per-token figures points can be coloured by. A head's points
 // are its N queries (point i = token row i) then its N keys (point N + i).
-import type { QueryKeyData } from '../engine/layout';
+import type { QueryKeyData } from '../data/layout';
 
 export interface TokenTable {
   count: number;

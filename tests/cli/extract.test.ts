@@ -1,5 +1,5 @@
-// `qkviz extract` writes files numpy can load with the documented shapes, and numpy's own
-// softmax of the written Q/K reproduces the written attention.
+// `qkviz extract --attention` writes files numpy can load with the documented shapes, and
+// numpy's own softmax of the written Q/K reproduces the model's attention it wrote.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,12 +32,14 @@ print(json.dumps({"q": list(q.shape), "k": list(k.shape), "a": list(a.shape), "d
 `;
 
 describe('qkviz extract', () => {
-  it('writes tokens.json, queries.npy, keys.npy and attention.npy that numpy loads with the documented shapes', () => {
+  it('writes tokens.json, queries.npy, keys.npy and (--attention) attention.npy that numpy loads with the documented shapes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qkviz-cli-'));
     const input = join(dir, 'corpus.txt');
     writeFileSync(input, 'The brown capybara is sleeping now.\n\nShe fed it a slice of melon.\nWhy?\n');
     const out = join(dir, 'out');
-    const cli = spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'extract', '--input', input, '--out', out], { encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, [join(ROOT, 'scripts', 'qkviz.mjs'), 'extract', '--attention', '--input', input, '--out', out], {
+      encoding: 'utf8',
+    });
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stderr).toMatch(/skipped 1 blank line/);
     const py = spawnSync('python3', ['-c', CHECK, out], { encoding: 'utf8' });

@@ -1,8 +1,9 @@
 // `qkviz extract --model-id` through a local hub (HF_ENDPOINT): a Llama with grouped keys is
 // fetched, converted and extracted, and numpy compares the files with Hugging Face
-// transformers' own float64 vectors — rotated by default, unrotated with --rotary pre — checks
-// that keys repeat their group for each query head, that attention is zero above the diagonal
-// and equals the causal softmax of the written Q/K. A second run reuses the cached conversion;
+// transformers' own float64 vectors — rotated by default, unrotated with --rotary pre (with
+// the rotated ones beside them) — with keys per key head, and checks that the model's own
+// attention (--attention) is zero above the diagonal and equals the causal softmax of the
+// written (rotated) Q/K. A second run reuses the cached conversion;
 // an unsupported architecture fails in words.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,8 +28,13 @@ qr = np.load(f"{ref}/q_{tag}.npy"); kr = np.load(f"{ref}/k_{tag}.npy")
 L, H, N, D = qr.shape; KV = kr.shape[1]
 rel = lambda want, got: float((np.abs(got - want) / np.maximum(np.abs(want), 1)).max())
 q_err = rel(qr, q)
-k_err = max(rel(kr[:, h // (H // KV)], k[:, h]) for h in range(H))
-above = 0.0; soft = 0.0
+k_err = rel(kr, k)
+own = (q, k)
+# Attention comes from the rotated vectors: an unrotated extraction writes them beside its own.
+if not post:
+    q = np.load(f"{out}/rotated_queries.npy").astype(np.float64); k = np.load(f"{out}/rotated_keys.npy").astype(np.float64)
+    q_err = max(q_err, rel(np.load(f"{ref}/q_post.npy"), q)); k_err = max(k_err, rel(np.load(f"{ref}/k_post.npy"), k))
+above = 0.0; soft = 0.0; soft_own = 0.0
 for l in range(L):
     for h in range(H):
         off = 0
@@ -36,12 +42,15 @@ for l in range(L):
             n, st = len(s["ids"]), s["start"]
             block = a[l, h, off:off + n * n].reshape(n, n).astype(np.float64)
             above = max(above, float(np.abs(np.triu(block, 1)).max()) if n > 1 else 0.0)
-            z = q[l, h, st:st + n] @ k[l, h, st:st + n].T / np.sqrt(D)
-            z = np.where(np.tril(np.ones((n, n))) > 0, z, -np.inf)
-            p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
-            soft = max(soft, float(np.abs(p - block).max()))
+            for qq, kk, which in ((q, k, "soft"), (own[0], own[1], "own")):
+                z = qq[l, h, st:st + n] @ kk[l, h // (H // KV), st:st + n].T / np.sqrt(D)
+                z = np.where(np.tril(np.ones((n, n))) > 0, z, -np.inf)
+                p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+                e = float(np.abs(p - block).max())
+                if which == "soft": soft = max(soft, e)
+                else: soft_own = max(soft_own, e)
             off += n * n
-print(json.dumps({"shape": list(q.shape), "kshape": list(k.shape), "q_err": q_err, "k_err": k_err, "above": above, "soft": soft,
+print(json.dumps({"shape": list(q.shape), "kshape": list(k.shape), "q_err": q_err, "k_err": k_err, "above": above, "soft": soft, "soft_own": soft_own,
                   "meta": {key: meta.get(key) for key in ["model", "architecture", "heads", "kvHeads", "causal", "rotary"]},
                   "ids": [s["ids"] for s in meta["sentences"]]}))
 `;
@@ -78,14 +87,14 @@ async function check(out: string, rotary: 'post' | 'pre') {
 describe('qkviz extract --model-id', () => {
   it('fetches, converts and extracts a Llama with grouped keys: rotated by default, unrotated with --rotary pre', async () => {
     const ref = JSON.parse(readFileSync(join(LLAMA, 'reference', 'tokens.json'), 'utf8')) as { ids: number[][] };
-    const first = await cli('extract', '--model-id', 'qkviz-test/tiny-llama', '--input', join(work, 'corpus.txt'), '--out', join(work, 'post'));
+    const first = await cli('extract', '--model-id', 'qkviz-test/tiny-llama', '--attention', '--input', join(work, 'corpus.txt'), '--out', join(work, 'post'));
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/LlamaModel · 2 layers × 4 heads \(2 key heads\)/);
     const post = await check(join(work, 'post'), 'post');
     expect(post.meta).toEqual({ model: 'qkviz-test/tiny-llama', architecture: 'LlamaModel', heads: 4, kvHeads: 2, causal: true, rotary: 'post' });
     expect(post.ids).toEqual(ref.ids);
     expect(post.shape).toEqual([2, 4, 57, 8]);
-    expect(post.kshape).toEqual([2, 4, 57, 8]);
+    expect(post.kshape).toEqual([2, 2, 57, 8]);
     expect(post.q_err).toBeLessThan(1e-4);
     expect(post.k_err).toBeLessThan(1e-4);
     expect(post.above).toBe(0);
@@ -97,6 +106,7 @@ describe('qkviz extract --model-id', () => {
       'qkviz-test/tiny-llama',
       '--rotary',
       'pre',
+      '--attention',
       '--input',
       join(work, 'corpus.txt'),
       '--out',
@@ -109,8 +119,9 @@ describe('qkviz extract --model-id', () => {
     expect(pre.meta.rotary).toBe('pre');
     expect(pre.q_err).toBeLessThan(1e-4);
     expect(pre.k_err).toBeLessThan(1e-4);
-    // Unrotated vectors do not reproduce attention: the check must see that.
-    expect(pre.soft).toBeGreaterThan(1e-3);
+    // The rotated vectors written beside them reproduce the model's attention; the unrotated ones do not.
+    expect(pre.soft).toBeLessThan(1e-5);
+    expect(pre.soft_own).toBeGreaterThan(1e-3);
   });
 
   it('refuses an unsupported architecture and an unknown repository in words', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readRunBundle } from '../../lib/engine/bundleRun';
+import { readRunBundle } from '../../lib/run/bundleRun';
 import { defaultSentences } from '../helpers/extraction';
 import { ROOT } from '../helpers/models';
 import { browserForFile } from './browser';
@@ -44,7 +44,7 @@ beforeAll(async () => {
   flipped[flipped.length - 64] ^= 0x10;
   writeFileSync(join(dir, 'changed.qkviz'), flipped);
   const newer = Buffer.from(bytes);
-  newer.writeUInt32LE(2, 8);
+  newer.writeUInt32LE(3, 8);
   writeFileSync(join(dir, 'newer.qkviz'), newer);
   writeFileSync(join(dir, 'notes.qkviz'), 'these are my notes, not a bundle');
   server = createServer((req, res) => {
@@ -88,8 +88,9 @@ describe('bundles', () => {
     const saved = join(dir, 'saved.qkviz');
     await download.saveAs(saved);
     const again = await readRunBundle(new Uint8Array(readFileSync(saved)));
-    for (const key of ['queries', 'keys', 'attention'] as const)
-      expect(bytesOf(again.result.data[key]).equals(bytesOf(original.result.data[key])), key).toBe(true);
+    for (const key of ['queries', 'keys'] as const) expect(bytesOf(again.result.data[key]).equals(bytesOf(original.result.data[key])), key).toBe(true);
+    expect(bytesOf(again.result.data.attentionSample.values).equals(bytesOf(original.result.data.attentionSample.values))).toBe(true);
+    expect(again.sentences).toEqual(original.sentences);
     expect(again.layouts.length).toBeGreaterThanOrEqual(1);
     expect(again.result.analysis.heads).toEqual(original.result.analysis.heads);
     expect(errors).toEqual([]);
@@ -103,7 +104,7 @@ describe('bundles', () => {
     for (const [file, message] of [
       ['cut.qkviz', /cut\.qkviz: This bundle is truncated: .* runs to byte [\d,]+, the file has [\d,]+/],
       ['changed.qkviz', /changed\.qkviz: This bundle is corrupt: .* does not match its checksum/],
-      ['newer.qkviz', /newer\.qkviz: This bundle is format 2, made by a newer QKViz; this page reads format 1/],
+      ['newer.qkviz', /newer\.qkviz: This bundle is format 3, made by a newer QKViz; this page reads format 2/],
       ['notes.qkviz', /notes\.qkviz: This is not a QKViz bundle/],
     ] as const) {
       await page.getByTestId('bundle-file').setInputFiles(join(dir, file));

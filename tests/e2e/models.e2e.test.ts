@@ -112,7 +112,7 @@ describe('models by hub id', () => {
     await everyCellDrawn(page, 2, 4);
     expect(await page.getByTestId('rotary-note').textContent()).toMatch(/After the rotary rotation/);
 
-    // Unrotated vectors: another run, and the summary says why attention is not checked.
+    // Unrotated vectors: another run; attention is checked from the rotated vectors kept beside them.
     const before = await page.getByLabel('Run summary').getAttribute('data-result-id');
     await page.getByRole('radio', { name: 'Unrotated' }).check();
     await page.waitForFunction(
@@ -121,7 +121,9 @@ describe('models by hub id', () => {
       before,
       { timeout: 120_000 },
     );
-    expect(await page.getByTestId('attention-error').textContent()).toMatch(/not applicable: unrotated vectors/);
+    expect(await page.getByTestId('attention-error').textContent()).toMatch(
+      /max error .* ✓ on \d+ sampled sentences \(from the rotated vectors kept beside the unrotated ones\)/,
+    );
     expect(await page.getByTestId('rotary-note').textContent()).toMatch(/Before the rotary rotation/);
     await page.getByRole('radio', { name: 'Rotated', exact: true }).check();
     await expect.poll(() => page.getByTestId('attention-error').textContent(), { timeout: 120_000 }).toMatch(/max error/);

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCorpus } from '../../lib/corpus/parse';
 import { extractQueryKeys } from '../../lib/engine/extract';
-import type { QueryKeyData } from '../../lib/engine/layout';
-import { tokenizeCorpus } from '../../lib/engine/tokens';
+import type { QueryKeyData } from '../../lib/data/layout';
+import { tokenizeCorpus } from '../../lib/corpus/tokenize';
 import { openNodeModel } from '../../lib/node/model';
 import { DEFAULT_MODEL_DIR, ROOT } from './models';
 

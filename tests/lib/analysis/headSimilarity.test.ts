@@ -5,16 +5,17 @@
 // and — both being metrics — satisfy the triangle inequality on random heads.
 import { describe, expect, it } from 'vitest';
 import { attentionDistances, geometryDistances, nearestHeads } from '../../../lib/analysis/headSimilarity';
-import { type QueryKeyData, headAttention, headVectors } from '../../../lib/engine/layout';
+import { type QueryKeyData, corpusLayout, headVectors, sampleOf } from '../../../lib/data/layout';
 import { seededRandom } from '../../../lib/util/random';
 import { randomData } from '../../helpers/randomHeads';
 
 const cellsOf = (data: QueryKeyData) => data.layers * data.heads;
 
-/** √(mean over rows of JSD₂), directly. */
+/** √(mean over rows of JSD₂), directly, from the test's own softmax of every sentence (randomData's attention). */
 function directAttention(data: QueryKeyData, a: number, b: number): number {
-  const A = headAttention(data, Math.floor(a / data.heads), a % data.heads);
-  const B = headAttention(data, Math.floor(b / data.heads), b % data.heads);
+  const A = sampleOf(data.attentionSample, a);
+  const B = sampleOf(data.attentionSample, b);
+  const blocks = corpusLayout(data.sentences.map((s) => s.ids.length)).pairStarts;
   let total = 0;
   let rows = 0;
   data.sentences.forEach((s, si) => {
@@ -22,8 +23,8 @@ function directAttention(data: QueryKeyData, a: number, b: number): number {
     for (let i = 0; i < n; i++) {
       let jsd = 0;
       for (let j = 0; j < n; j++) {
-        const p = A[data.attentionStarts[si] + i * n + j];
-        const q = B[data.attentionStarts[si] + i * n + j];
+        const p = A[blocks[si] + i * n + j];
+        const q = B[blocks[si] + i * n + j];
         const m = (p + q) / 2;
         if (p > 0) jsd += 0.5 * p * Math.log2(p / m);
         if (q > 0) jsd += 0.5 * q * Math.log2(q / m);
@@ -58,9 +59,9 @@ function directGeometry(data: QueryKeyData, a: number, b: number): number {
   return Math.acos(Math.min(1, cka)) / (Math.PI / 2);
 }
 
-/** `data` with head `to` replaced by head `from`'s vectors (rotated by `rotation` and scaled) and attention. */
+/** `data` with head `to` replaced by head `from`'s vectors (rotated by `rotation` and scaled); attention follows from them. */
 function copyHead(data: QueryKeyData, from: number, to: number, rotation?: number[][], scale = 1): QueryKeyData {
-  const out = { ...data, queries: data.queries.slice(), keys: data.keys.slice(), attention: data.attention.slice() };
+  const out = { ...data, queries: data.queries.slice(), keys: data.keys.slice() };
   const D = data.headDim;
   const src = headVectors(data, Math.floor(from / data.heads), from % data.heads);
   const dst = headVectors(out, Math.floor(to / data.heads), to % data.heads);
@@ -74,7 +75,6 @@ function copyHead(data: QueryKeyData, from: number, to: number, rotation?: numbe
       }
     }
   }
-  headAttention(out, Math.floor(to / data.heads), to % data.heads).set(headAttention(data, Math.floor(from / data.heads), from % data.heads));
   return out;
 }
 
@@ -116,12 +116,14 @@ describe('head similarities', () => {
   });
 
   it('put a head and its copy 0 apart; a rotated, scaled copy 0 apart in geometry', () => {
+    const copy = copyHead(randomData(5), 1, 4);
+    expect(attentionDistances(copy).values[1 * cellsOf(copy) + 4]).toBe(0);
+    expect(geometryDistances(copy, undefined, 1e12).values[1 * cellsOf(copy) + 4]).toBeLessThan(1e-6);
     const data = copyHead(randomData(5), 1, 4, randomRotation(8, 9), 2.5);
     const cells = cellsOf(data);
     const geometry = geometryDistances(data, undefined, 1e12);
     const attention = attentionDistances(data);
     expect(geometry.values[1 * cells + 4]).toBeLessThan(1e-3);
-    expect(attention.values[1 * cells + 4]).toBe(0);
     // Any other pair of random heads is well apart.
     expect(geometry.values[0 * cells + 2]).toBeGreaterThan(0.05);
     expect(attention.values[0 * cells + 2]).toBeGreaterThan(0.05);

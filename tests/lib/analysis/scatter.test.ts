@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeHeads, type Analysis } from '../../../lib/analysis/analyze';
 import { leastSquares, seedScatter } from '../../../lib/analysis/scatter';
-import type { QueryKeyData } from '../../../lib/engine/layout';
-import { headVectors } from '../../../lib/engine/layout';
+import type { QueryKeyData } from '../../../lib/data/layout';
+import { headVectors } from '../../../lib/data/layout';
 import { encodeNpy } from '../../../lib/io/npy';
 import { defaultSentences, extractDefault } from '../../helpers/extraction';
 

@@ -3,9 +3,10 @@
 // figures tokenizeCorpus and the model worker's memory check arrive at on their own.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corpusFacts, countTokens } from '../../../lib/corpus/count';
-import { CorpusTooLargeError, assertFitsMemory, estimateRunBytes } from '../../../lib/engine/memory';
-import { tokenizeCorpus } from '../../../lib/engine/tokens';
+import { countTokens } from '../../../lib/corpus/count';
+import { corpusFacts } from '../../../lib/run/plan';
+import { CorpusTooLargeError, assertFitsMemory, estimateRunBytes } from '../../../lib/run/plan';
+import { tokenizeCorpus } from '../../../lib/corpus/tokenize';
 import { loadTokenizer } from '../../../lib/model/tokenizer';
 import { DEFAULT_MODEL, MODELS_DIR } from '../../helpers/models';
 import { defaultSentences } from '../../helpers/extraction';

@@ -11,6 +11,8 @@ describe('parseCorpus', () => {
   it('reads the "text" field of .jsonl lines and reports the lines it could not use', () => {
     const c = parseCorpus('{"text": "Hello there."}\nnot json\n{"id": 3}\n{"text": "Bye."}', corpusFormatOf('x.JSONL'));
     expect(c.sentences).toEqual(['Hello there.', 'Bye.']);
+    // A .jsonl text is kept as written: a newline inside it and spaces at its edges are content.
+    expect(parseCorpus('{"text": "  two\\nlines "}', 'jsonl').sentences).toEqual(['  two\nlines ']);
     expect(c.rejected).toEqual([
       { line: 2, reason: 'not valid JSON' },
       { line: 3, reason: 'no non-empty "text" field' },

@@ -1,18 +1,19 @@
 // The engine on decoders, against Hugging Face transformers' own float64 vectors: a GPT-2 and
 // a Llama with grouped keys (tiny random checkpoints from scripts/make-reference-models.sh)
-// go through the converter, onnxruntime-node and extractQueryKeys. Keys must repeat their
-// group for every query head, rotary runs keep either the rotated or the unrotated vectors,
-// and the causal attention check (softmax over the keys up to each query, zero past it) holds
-// on both the JavaScript check and the analysis passes; read as an encoder's, it must fail.
+// go through the converter, onnxruntime-node and extractQueryKeys. Keys come per key head (a
+// query head reads its group's), rotary runs keep either the rotated or the unrotated vectors
+// (and, unrotated, the rotated ones beside them), and the causal attention check (softmax
+// over the keys up to each query against the model's own, on the sampled sentences) holds on
+// both the JavaScript check and the analysis passes; read as an encoder's, it must fail.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { analyzeHeads } from '../../../lib/analysis/analyze';
-import { checkAttention } from '../../../lib/engine/attentionCheck';
+import { checkAttention } from '../../../lib/analysis/attentionCheck';
 import { extractQueryKeys } from '../../../lib/engine/extract';
 import { type OrtModule, openModel } from '../../../lib/engine/runtime';
-import { tokenizeCorpus } from '../../../lib/engine/tokens';
+import { tokenizeCorpus } from '../../../lib/corpus/tokenize';
 import { convertCheckpoint } from '../../../lib/model/manifest';
 import { loadTokenizer } from '../../../lib/model/tokenizer';
 import { ROOT } from '../../helpers/models';
@@ -43,21 +44,35 @@ describe('decoders through the engine', () => {
       for (const rotary of spec.rotary ? (['post', 'pre'] as const) : [undefined]) {
         const data = await extractQueryKeys(runner, name, spec, corpus, { rotary });
         const post = spec.rotary && rotary !== 'pre';
+        const kv = spec.kvHeads ?? spec.heads;
+        expect(data.keys.length).toBe(spec.layers * kv * data.tokenCount * spec.headDim);
         let worst = 0;
+        let rotatedWorst = 0;
         for (let l = 0; l < spec.layers; l++) {
           for (let h = 0; h < spec.heads; h++) {
+            const g = Math.floor(h / (spec.heads / kv));
             ref.ids.forEach((ids, s) => {
               for (let t = 0; t < ids.length; t++) {
                 for (let d = 0; d < spec.headDim; d++) {
-                  const at = ((l * spec.heads + h) * data.tokenCount + data.sentenceStarts[s] + t) * spec.headDim + d;
-                  worst = Math.max(worst, ref.relative(ref.q(l, h, s, t, d, post), data.queries[at]), ref.relative(ref.k(l, h, s, t, d, post), data.keys[at]));
+                  const row = data.sentenceStarts[s] + t;
+                  const q = ((l * spec.heads + h) * data.tokenCount + row) * spec.headDim + d;
+                  const k = ((l * kv + g) * data.tokenCount + row) * spec.headDim + d;
+                  worst = Math.max(worst, ref.relative(ref.q(l, h, s, t, d, post), data.queries[q]), ref.relative(ref.k(l, h, s, t, d, post), data.keys[k]));
+                  // An unrotated run keeps the rotated vectors beside its own.
+                  if (data.rotated)
+                    rotatedWorst = Math.max(
+                      rotatedWorst,
+                      ref.relative(ref.q(l, h, s, t, d, true), data.rotated.queries[q]),
+                      ref.relative(ref.k(l, h, s, t, d, true), data.rotated.keys[k]),
+                    );
                 }
               }
             });
           }
         }
         expect(worst).toBeLessThan(1e-4);
-        if (rotary === 'pre') continue;
+        expect(rotatedWorst).toBeLessThan(1e-4);
+        expect(!!data.rotated).toBe(rotary === 'pre');
         expect(checkAttention(data).maxAbsError).toBeLessThan(1e-5);
         expect((await analyzeHeads(data)).attentionCheck.maxAbsError).toBeLessThan(1e-5);
         expect(checkAttention({ ...data, causal: false }).maxAbsError).toBeGreaterThan(1e-3);

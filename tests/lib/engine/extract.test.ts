@@ -1,16 +1,18 @@
-// The engine on the real default model in Node: every layer, head and sentence of the
-// default corpus has attention equal to softmax(QKᵀ/√d) of the extracted Q/K; a sentence's
-// Q/K do not depend on the batch it was padded into; long sentences are split visibly.
+// The engine on the real default model in Node: asked for the model's attention on every
+// sentence, every layer, head and sentence of the default corpus has attention equal to
+// softmax(QKᵀ/√d) of the extracted Q/K; by default it asks only for a sample spread over the
+// corpus; the window a sentence falls in and the batch it was padded into do not change its
+// Q/K; long sentences are split visibly.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCorpus } from '../../../lib/corpus/parse';
-import { checkAttention } from '../../../lib/engine/attentionCheck';
-import { extractQueryKeys, planBatches } from '../../../lib/engine/extract';
-import { type QueryKeyData, headAttention, headVectors } from '../../../lib/engine/layout';
+import { checkAttention } from '../../../lib/analysis/attentionCheck';
+import { extractQueryKeys, planBatches, planWindows, sampleSentences } from '../../../lib/engine/extract';
+import { type QueryKeyData, headVectors, sampleOf } from '../../../lib/data/layout';
 import { BATCH_ATTENTION_BUDGET, BATCH_TOKEN_BUDGET } from '../../../lib/engine/limits';
-import { CorpusTooLargeError, assertFitsMemory } from '../../../lib/engine/memory';
-import { tokenizeCorpus } from '../../../lib/engine/tokens';
+import { CorpusTooLargeError, assertFitsMemory } from '../../../lib/run/plan';
+import { tokenizeCorpus } from '../../../lib/corpus/tokenize';
 import { type NodeModel, openNodeModel } from '../../../lib/node/model';
 import { softmaxBlock } from '../../helpers/attention';
 import { DEFAULT_MODEL_DIR, ROOT } from '../../helpers/models';
@@ -21,7 +23,10 @@ const sentences = parseCorpus(readFileSync(join(ROOT, 'public', 'corpus', 'defau
 
 beforeAll(async () => {
   model = await openNodeModel(DEFAULT_MODEL_DIR);
-  data = await extractQueryKeys(model.runner, model.manifest.name, model.manifest, tokenizeCorpus(model.tokenizer, sentences, 512));
+  // The model's attention for every sentence, as `qkviz extract --attention` asks for it.
+  data = await extractQueryKeys(model.runner, model.manifest.name, model.manifest, tokenizeCorpus(model.tokenizer, sentences, 512), {
+    sample: Int32Array.from(sentences, (_, i) => i),
+  });
 });
 afterAll(async () => {
   await model?.runner.release();
@@ -41,25 +46,72 @@ describe('extractQueryKeys on the default corpus', () => {
 
   it('gives attention equal to softmax(q·k/√d) of the extracted Q/K for every layer, head and sentence (≤ 1e-5)', () => {
     let maxError = 0;
+    const blocks = data.attentionSample.blocks;
     for (let l = 0; l < data.layers; l++) {
       for (let h = 0; h < data.heads; h++) {
         const { q, k } = headVectors(data, l, h);
-        const a = headAttention(data, l, h);
+        const a = sampleOf(data.attentionSample, l * data.heads + h);
         data.sentences.forEach((s, si) => {
           const n = s.ids.length;
           const rows = softmaxBlock(q, k, data.headDim, data.sentenceStarts[si], n);
-          const block = data.attentionStarts[si];
-          for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) maxError = Math.max(maxError, Math.abs(rows[i][j] - a[block + i * n + j]));
+          for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) maxError = Math.max(maxError, Math.abs(rows[i][j] - a[blocks[si] + i * n + j]));
         });
       }
     }
     console.log(`[qkviz] Node (onnxruntime-node, cpu): max attention error over the default corpus = ${maxError.toExponential(2)}`);
     expect(maxError).toBeLessThanOrEqual(1e-5);
-    // lib's own check (shown in the UI) agrees, and notices a corrupted query.
+    // lib's own check (printed by the CLI) agrees, and notices a corrupted query.
     expect(checkAttention(data).maxAbsError).toBeCloseTo(maxError, 7);
     const queries = data.queries.slice();
     queries[5 * 32 + 3] += 0.5;
-    expect(checkAttention(data, queries).maxAbsError).toBeGreaterThan(1e-3);
+    expect(checkAttention({ ...data, queries }).maxAbsError).toBeGreaterThan(1e-3);
+  });
+
+  it('asks the model for attention on a sample spread over the corpus by default, the same values as for the whole corpus', async () => {
+    const some = sentences.slice(0, 120);
+    const sampled = await extractQueryKeys(model.runner, 'x', model.manifest, tokenizeCorpus(model.tokenizer, some, 512));
+    const chosen = Array.from(sampled.attentionSample.sentences);
+    expect(chosen).toEqual(
+      Array.from(
+        sampleSentences(
+          some.map((_, i) => data.sentences[i].ids.length),
+          72,
+        ),
+      ),
+    );
+    expect(chosen.length).toBe(24);
+    expect(chosen[0]).toBeLessThan(5);
+    expect(chosen[23]).toBeGreaterThan(110);
+    // Only the sample's attention is held: Σ n² of 24 sentences, not of 120.
+    const squares = chosen.reduce((n, s) => n + data.sentences[s].ids.length ** 2, 0);
+    expect(sampled.attentionSample.values.length).toBe(72 * squares);
+    const cell = 4 * 12 + 7;
+    const mine = sampleOf(sampled.attentionSample, cell);
+    const all = sampleOf(data.attentionSample, cell);
+    const s = chosen[5];
+    const n = data.sentences[s].ids.length;
+    const at = sampled.attentionSample.blocks[5];
+    for (let p = 0; p < n * n; p++) expect(Math.abs(mine[at + p] - all[data.attentionSample.blocks[s] + p])).toBeLessThan(1e-5);
+    expect(checkAttention(sampled).maxAbsError).toBeLessThan(1e-5);
+  });
+
+  it('gives the same Q/K whatever window a sentence falls in', async () => {
+    const some = sentences.slice(0, 50);
+    const corpus = tokenizeCorpus(model.tokenizer, some, 512);
+    // 200 tokens of Q/K a window here: the 50 sentences (~700 tokens) go in several.
+    const windowBytes = 200 * (72 + 72) * 32 * 4;
+    expect(
+      planWindows(
+        corpus.sentences.map((s) => s.ids.length),
+        200,
+      ).length,
+    ).toBeGreaterThan(3);
+    const windowed = await extractQueryKeys(model.runner, 'x', model.manifest, corpus, { windowBytes });
+    const whole = await extractQueryKeys(model.runner, 'x', model.manifest, corpus);
+    let maxDiff = 0;
+    for (let i = 0; i < whole.queries.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(whole.queries[i] - windowed.queries[i]), Math.abs(whole.keys[i] - windowed.keys[i]));
+    expect(maxDiff).toBeLessThanOrEqual(1e-5);
   });
 
   it('gives a sentence the same Q/K alone as inside a padded batch (≤ 1e-5)', async () => {
@@ -134,6 +186,8 @@ describe('planBatches and the memory guard', () => {
     expect(() => assertFitsMemory({ layers: 6, heads: 12, headDim: 32 }, lengths)).toThrow(
       /3,600,000 tokens\) would need about [\d.]+ GB .* at most about [\d,]+ tokens/,
     );
+    // No attention is held: about 40k tokens of 30-token sentences fit where ~15k did.
+    expect(assertFitsMemory({ layers: 6, heads: 12, headDim: 32 }, lengths.slice(0, 1300)).bytes).toBeLessThan(1.5 * 1024 ** 3);
     expect(assertFitsMemory({ layers: 6, heads: 12, headDim: 32 }, [20, 30]).bytes).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,6 @@
 // Time-left estimates from measured throughput, and when WebGPU should give way to WASM.
 import { describe, expect, it } from 'vitest';
-import { StageClock, estimateRun, slowerThanWasm } from '../../../lib/engine/progress';
+import { StageClock, estimateRun, slowerThanWasm } from '../../../lib/run/progress';
 import { formatDuration } from '../../../lib/util/format';
 
 describe('run progress', () => {

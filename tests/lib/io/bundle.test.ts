@@ -1,23 +1,26 @@
-// Bundles: a run written and read back keeps every array bit for bit (queries, keys, attention,
-// layouts, head similarities) and its figures and normalizations; float16 bundles keep the
-// float16 values exactly; and a changed byte, a cut file, another format version, a foreign
-// file and a run too large for a tab are each refused with their own message.
+// Bundles: a run written and read back keeps every array bit for bit (queries, keys per key
+// head, rotated vectors, the model's sampled attention, layouts, head similarities), its
+// figures and normalizations and the corpus exactly as given; float16 bundles keep the
+// float16 values exactly; a format-1 file (keys per query head, every sentence's attention)
+// still opens; and a changed byte, a cut file, another format version, a foreign file and a
+// run too large for a tab are each refused with their own message.
 import { describe, expect, it } from 'vitest';
 import { analyzeHeads } from '../../../lib/analysis/analyze';
 import { attentionDistances, geometryDistances } from '../../../lib/analysis/headSimilarity';
-import { type BundleLayout, readRunBundle, runBundleBytes } from '../../../lib/engine/bundleRun';
+import { type BundleLayout, readRunBundle, runBundleBytes } from '../../../lib/run/bundleRun';
 import { BundleError, readBundle, writeBundle } from '../../../lib/io/bundle';
-import { estimateRunBytes } from '../../../lib/engine/memory';
+import { corpusLayout, headVectors, sampleOf } from '../../../lib/data/layout';
+import { estimateRunBytes } from '../../../lib/run/plan';
 import { floatToHalf, fromFloat16, halfToFloat, toFloat16 } from '../../../lib/io/float16';
 import { jointVectors, projectHead, DEFAULT_PROJECTION } from '../../../lib/projection/project';
-import type { RunResult } from '../../../lib/protocol/model';
+import type { RunResult } from '../../../lib/run/types';
 import { randomData } from '../../helpers/randomHeads';
 
 const same = (a: ArrayBufferView, b: ArrayBufferView) =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-async function fixtureRun() {
-  const data = randomData(21);
+async function fixtureRun(options: Parameters<typeof randomData>[1] = 1) {
+  const data = randomData(21, options);
   const analysis = await analyzeHeads(data);
   const result: RunResult = {
     manifest: {
@@ -66,8 +69,10 @@ describe('bundles', () => {
       { createdBy: 'test' },
     );
     const back = await readRunBundle(bytes);
-    for (const key of ['queries', 'keys', 'attention', 'sentenceStarts', 'attentionStarts'] as const)
-      expect(same(back.result.data[key], result.data[key]), key).toBe(true);
+    for (const key of ['queries', 'keys', 'sentenceStarts'] as const) expect(same(back.result.data[key], result.data[key]), key).toBe(true);
+    for (const key of ['values', 'sentences', 'blocks'] as const)
+      expect(same(back.result.data.attentionSample[key], result.data.attentionSample[key]), key).toBe(true);
+    expect(back.result.data.attention).toEqual(result.data.attention);
     back.layouts.forEach((l, i) => {
       expect({ mode: l.mode, method: l.method, dims: l.dims }).toEqual({ mode: layouts[i].mode, method: layouts[i].method, dims: layouts[i].dims });
       l.heads.forEach((c, cell) => expect(same(c, layouts[i].heads[cell]), `layout ${i} head ${cell}`).toBe(true));
@@ -101,8 +106,8 @@ describe('bundles', () => {
       ).bytes,
     );
     for (const [bytes, why] of [
-      [views, /not the queries, keys and attention \(written with --contents views\)/],
-      [full, /needs about .* with its queries, keys and attention, over the .* a tab can safely hold/],
+      [views, /not the queries and keys \(written with --contents views\)/],
+      [full, /needs about .* with its queries and keys, over the .* a tab can safely hold/],
     ] as const) {
       const back = await readRunBundle(bytes, limit);
       expect(back.viewsOnly).toMatch(why);
@@ -112,6 +117,81 @@ describe('bundles', () => {
       back.similarities.forEach((d, i) => expect(same(d.values, similarities[i].values)).toBe(true));
     }
     expect((await readRunBundle(full)).viewsOnly).toBeNull();
+  });
+
+  it('keep the corpus exactly as given: a sentence with a newline or spaces at its edges comes back the same', async () => {
+    const { result } = await fixtureRun();
+    const corpus = ['  leading spaces', 'a line\nwith a newline inside', 'trailing tab\t', 'plain', ' both '];
+    const back = await readRunBundle(runBundleBytes({ result, label: 'x', sentences: corpus, layouts: [], similarities: [] }, { createdBy: 'test' }));
+    expect(back.sentences).toEqual(corpus);
+  });
+
+  it('keep grouped keys per key head and a run of unrotated vectors’ rotated ones', async () => {
+    const { result } = await fixtureRun({ heads: 4, kvHeads: 2, causal: true });
+    result.data.rotated = { queries: result.data.queries.map((v) => v + 1), keys: result.data.keys.map((v) => v - 1) };
+    result.data.rotary = 'pre';
+    const back = await readRunBundle(runBundleBytes({ result, label: 'x', sentences: [], layouts: [], similarities: [] }, { createdBy: 'test' }));
+    expect(back.result.data.keys.length).toBe(result.data.layers * 2 * result.data.tokenCount * result.data.headDim);
+    expect(same(back.result.data.keys, result.data.keys)).toBe(true);
+    expect(same(back.result.data.rotated!.queries, result.data.rotated.queries)).toBe(true);
+    expect(same(back.result.data.rotated!.keys, result.data.rotated.keys)).toBe(true);
+    expect(back.result.data.causal).toBe(true);
+    expect(back.result.data.rotary).toBe('pre');
+  });
+
+  it('open a format-1 bundle: keys per query head become per key head, every sentence’s attention becomes the sample', async () => {
+    const { result } = await fixtureRun({ heads: 4, kvHeads: 2 });
+    const d = result.data;
+    const rows = d.tokenCount * d.headDim;
+    // Format 1 as the CLI wrote it: keys repeated for each query head, attention of every sentence.
+    const repeated = new Float32Array(d.layers * d.heads * rows);
+    for (let l = 0; l < d.layers; l++) for (let h = 0; h < d.heads; h++) repeated.set(headVectors(d, l, h).k, (l * d.heads + h) * rows);
+    const lengths = d.sentences.map((s) => s.ids.length);
+    const pairs = corpusLayout(lengths).pairCount;
+    const meta = {
+      kind: 'qkviz-run',
+      createdAt: 'then',
+      createdBy: 'qkviz 0.1.0 (CLI)',
+      label: 'old',
+      manifest: result.manifest,
+      device: result.device,
+      timings: result.timings,
+      attentionError: 1e-7,
+      notices: [],
+      data: {
+        model: d.model,
+        layers: d.layers,
+        heads: d.heads,
+        headDim: d.headDim,
+        kvHeads: 2,
+        sentences: d.sentences.map((s) => ({ text: s.text, tokens: s.tokens, ids: s.ids })),
+      },
+      analysis: { heads: result.analysis.heads, params: { raw: [], paper: [], optimized: [] }, attentionCheck: result.analysis.attentionCheck },
+      vectors: 'float32',
+      contents: 'full',
+      layouts: [],
+      similarities: [],
+    };
+    meta.analysis.params = Object.fromEntries(
+      (['raw', 'paper', 'optimized'] as const).map((m) => [
+        m,
+        result.analysis.params[m].map((p) => ({ translation: Array.from(p.translation), scale: p.scale })),
+      ]),
+    ) as never;
+    const bytes = writeBundle(
+      meta,
+      [
+        { name: 'queries', dtype: 'float32', shape: [d.layers, d.heads, d.tokenCount, d.headDim], data: d.queries },
+        { name: 'keys', dtype: 'float32', shape: [d.layers, d.heads, d.tokenCount, d.headDim], data: repeated },
+        { name: 'attention', dtype: 'float32', shape: [d.layers, d.heads, pairs], data: d.attentionSample.values },
+      ],
+      1,
+    );
+    const back = await readRunBundle(bytes);
+    expect(same(back.result.data.keys, d.keys)).toBe(true);
+    expect(back.result.data.attentionSample.sentences.length).toBe(d.sentences.length);
+    expect(same(sampleOf(back.result.data.attentionSample, 5), sampleOf(d.attentionSample, 5))).toBe(true);
+    expect(back.sentences).toEqual(d.sentences.map((s) => s.text));
   });
 
   it('keep non-finite numbers in the description', () => {
@@ -167,14 +247,14 @@ describe('bundles', () => {
     };
     const flipped = bytes.slice();
     flipped[flipped.length - 10] ^= 0x01;
-    expect((await error(flipped)).message).toMatch(/corrupt: attention does not match its checksum/);
+    expect((await error(flipped)).message).toMatch(/corrupt: attention-sample does not match its checksum/);
     const header = bytes.slice();
     header[40] ^= 0x20;
     expect((await error(header)).message).toMatch(/corrupt: its header/);
-    expect((await error(bytes.slice(0, bytes.length - 100))).message).toMatch(/truncated: attention runs to byte [\d,]+, the file has [\d,]+/);
+    expect((await error(bytes.slice(0, bytes.length - 100))).message).toMatch(/truncated: attention-sample runs to byte [\d,]+, the file has [\d,]+/);
     const newer = bytes.slice();
-    new DataView(newer.buffer).setUint32(8, 2, true);
-    expect((await error(newer)).message).toMatch(/format 2, made by a newer QKViz; this page reads format 1/);
+    new DataView(newer.buffer).setUint32(8, 3, true);
+    expect((await error(newer)).message).toMatch(/format 3, made by a newer QKViz; this page reads format 2/);
     expect((await error(new TextEncoder().encode('{"not": "a bundle"} padding padding'))).code).toBe('not-a-bundle');
     expect((await error(bytes, 1000)).message).toMatch(/layouts alone \(.* tokens, 2 × 3 heads\) need about .* over the 1 KB a browser tab can safely hold/);
   });

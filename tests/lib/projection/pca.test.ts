@@ -4,7 +4,7 @@
 import { PCA } from 'ml-pca';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { paperNormalization, identityNormalization } from '../../../lib/analysis/normalize';
-import { headVectors, type QueryKeyData } from '../../../lib/engine/layout';
+import { headVectors, type QueryKeyData } from '../../../lib/data/layout';
 import { pca, symmetricEigen } from '../../../lib/projection/pca';
 import { jointVectors } from '../../../lib/projection/project';
 import { seededRandom } from '../../../lib/util/random';

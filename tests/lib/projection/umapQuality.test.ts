@@ -4,7 +4,7 @@
 import { UMAP } from 'umap-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { paperNormalization } from '../../../lib/analysis/normalize';
-import { type QueryKeyData, headVectors } from '../../../lib/engine/layout';
+import { type QueryKeyData, headVectors } from '../../../lib/data/layout';
 import { projectHead, jointVectors, DEFAULT_PROJECTION } from '../../../lib/projection/project';
 import { trustworthiness } from '../../../lib/projection/quality';
 import { seededRandom } from '../../../lib/util/random';

@@ -2,7 +2,7 @@
 // which tokens a search finds, top-k attention links, hidden-token renormalisation, the
 // colour-by modes and non-overlapping label placement.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { QueryKeyData } from '../../../lib/engine/layout';
+import type { QueryKeyData } from '../../../lib/data/layout';
 import { PALETTES, pointColours, rampValue } from '../../../lib/views/colour';
 import { type LabelBox, placeLabels } from '../../../lib/views/labels';
 import { sentenceAttention, sentenceBlock, topKLinks } from '../../../lib/views/links';

@@ -3,16 +3,9 @@
 // model allows is split into parts (each with the special tokens its tokenizer adds: BERT's
 // [CLS] … [SEP], a Llama BOS, none for GPT-2) and reported.
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import type { TokenizedSentence } from '../data/layout';
 
-export interface TokenizedSentence {
-  text: string;
-  ids: number[];
-  tokens: string[];
-  /** Row of this sentence's first token in the corpus-wide token arrays. */
-  start: number;
-  /** Set when this is one part of a sentence that was too long for the model. */
-  part?: { index: number; of: number; source: number };
-}
+export type { TokenizedSentence };
 
 export interface TokenizedCorpus {
   sentences: TokenizedSentence[];

@@ -1,8 +1,8 @@
 // Whole runs — tokens, raw queries and keys, attention, the normalization constants and
 // figures — cached under model hash + corpus hash + format version, so a reload or a shared
 // link for a corpus run before shows the full matrix without running the model again.
-import { runModelId, runKey } from '@/lib/projection/cacheKey';
-import type { RunResult } from '@/lib/protocol/model';
+import { runModelId, runKey } from '../run/cacheKey';
+import type { RunResult } from '../run/types';
 import { STORES, idbClear, idbGet, idbGetAll, idbWrite } from './idb';
 
 /** All cached runs together: several default-corpus runs (≈130 MB each); the oldest go first. */
@@ -25,7 +25,9 @@ const runModel = (result: RunResult) => runModelId(result.manifest, result.data.
 
 export function runBytes(result: RunResult): number {
   const d = result.data;
-  return d.queries.byteLength + d.keys.byteLength + d.attention.byteLength + d.sentenceStarts.byteLength + d.attentionStarts.byteLength;
+  return (
+    d.queries.byteLength + d.keys.byteLength + (d.rotated ? d.rotated.queries.byteLength + d.rotated.keys.byteLength : 0) + d.attentionSample.values.byteLength
+  );
 }
 
 export async function listRuns(): Promise<CachedRunInfo[]> {

@@ -2,7 +2,7 @@
 // dims and parameters give the same coordinates (projection is deterministic). A run: the
 // same model file and corpus give the same vectors and figures.
 import type { NormalizationMode } from '../analysis/normalize';
-import type { ProjectionParams } from './project';
+import type { ProjectionParams } from '../projection/project';
 
 /** SHA-256 prefix of the sentences as a JSON list: unambiguous (a sentence may itself hold a newline). */
 export async function corpusHash(sentences: readonly string[]): Promise<string> {

@@ -1,7 +1,7 @@
 // Time left in a run's current stage, from throughput measured as it goes (and, before the
 // first measurement, a rate measured earlier on this device), and a pre-run estimate of how
 // long a corpus will take.
-import type { RunProgress, RunStage } from '../protocol/model';
+import type { RunProgress, RunStage } from './types';
 
 export interface StageEstimate {
   /** Milliseconds left in this stage, or null when there is nothing to go on. */
@@ -59,4 +59,3 @@ export function estimateRun(size: RunSize, rates: { extract: number; analyze?: n
     analyzeMs: rates.analyze ? (size.headPairs / rates.analyze) * 1000 : null,
   };
 }
-

@@ -2,21 +2,22 @@
 // the model, open it on the chosen device, warm it up (WebGPU compiles its kernels on the
 // first batch), measure throughput, tokenize, extract and analyse — each stage reported
 // under its own name, cancellable between steps. workers/model.worker.ts serves it.
-import { type AnalysisHelper, analyzeHeads } from '../analysis/analyze';
+import type { AnalysisHelper } from '../analysis/analyze';
 import { CorpusError } from '../corpus/parse';
 import { ModelFilesError, fetchManifest, modelBaseUrl } from '../model/catalog';
 import { fetchModelBytes } from '../model/download';
 import type { ModelManifest } from '../model/manifest';
 import { loadTokenizer, tokenizerOfFiles } from '../model/tokenizer';
 import { type ModelStore, NO_MODEL_STORE, storedKeyOf } from '../model/store';
-import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult } from '../protocol/model';
-import { transferablesOf } from '../protocol/model';
+import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult } from './types';
 import type { CallContext } from '../worker/rpc';
-import { extractQueryKeys } from './extract';
+import { extractQueryKeys } from '../engine/extract';
 import { CancelledError, throwIfAborted } from '../util/cancel';
-import { CorpusTooLargeError, assertFitsMemory, sentenceCountRefusal } from './memory';
-import { type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from './runtime';
-import { type TokenizedCorpus, tokenizeCorpus } from './tokens';
+import { CorpusTooLargeError } from './plan';
+import { analyzeCorpus, prepareCorpus } from './pipeline';
+import { transferablesOf } from './transfer';
+import { type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from '../engine/runtime';
+import { type TokenizedCorpus, tokenizeCorpus } from '../corpus/tokenize';
 import { yieldToEvents } from '../worker/yield';
 import { everyMegabyte } from '../util/throttle';
 
@@ -95,56 +96,38 @@ export class ModelService {
   async run(request: ModelRef & RunOptions, context: Context): Promise<RunResult> {
     const { signal } = context;
     const t0 = performance.now();
-    if (request.sentences.length === 0) throw new CorpusError('the corpus is empty: give at least one sentence (one per line)');
-    const tooMany = sentenceCountRefusal(request.sentences.length);
-    if (tooMany) throw new CorpusTooLargeError(tooMany);
-
     // Tokenize and check the memory first: a refusal should not wait for the model download.
+    if (request.sentences.length === 0) throw new CorpusError('the corpus is empty: give at least one sentence (one per line)');
     const { manifest, tokenizer } = await this.modelOf(request);
     const total = request.sentences.length;
     context.progress({ stage: 'tokenize', done: 0, total });
-    const corpus = tokenizeCorpus(tokenizer, request.sentences, manifest.maxTokens);
-    assertFitsMemory(
-      manifest,
-      corpus.sentences.map((s) => s.ids.length),
-    );
+    const corpus = prepareCorpus(tokenizer, request.sentences, manifest);
     context.progress({ stage: 'tokenize', done: total, total });
     const t1 = performance.now();
 
     const opened = await this.open(request, manifest, context);
     const t2 = performance.now();
     const warmupMs = await this.warmUp(opened, manifest, corpus, context);
-    const t3 = performance.now();
 
     const device = () => opened.runner.report;
-    context.progress({ stage: 'extract', done: 0, total: corpus.tokenCount, device: device() });
-    const data = await extractQueryKeys(opened.runner, manifest.name, manifest, corpus, {
-      rotary: manifest.rotary ? (request.rotary ?? 'post') : undefined,
-      signal,
-      onProgress: (p) => context.progress({ stage: 'extract', done: p.tokens, total: p.totalTokens, device: device() }),
-      afterBatch: yieldToEvents,
-    });
-    const t4 = performance.now();
-
-    const heads = data.layers * data.heads;
     const helpers = this.helpers().slice(0, request.analysisThreads ? Math.max(0, request.analysisThreads - 1) : undefined);
-    const analysis = await analyzeHeads(data, {
-      signal,
-      onHead: (done) => context.progress({ stage: 'analyze', done, total: heads, device: device() }),
-      afterHead: yieldToEvents,
-      helpers,
+    const { data, analysis, layouts, extractMs, analyzeMs } = await analyzeCorpus(opened.runner, manifest, corpus, {
+      rotary: request.rotary,
       pca: request.pca,
+      helpers,
+      signal,
+      onProgress: (stage, done, total) => context.progress({ stage, done, total, device: device() }),
+      afterStep: yieldToEvents,
     });
-    const attentionError = analysis.attentionCheck.maxAbsError;
-    const t5 = performance.now();
     const result: RunResult = {
       manifest,
       device: device(),
       data,
       analysis,
+      layouts,
       notices: corpus.notices,
-      attentionError,
-      timings: { tokenizeMs: t1 - t0, loadMs: t2 - t1, warmupMs, extractMs: t4 - t3, analyzeMs: t5 - t4, analysisThreads: helpers.length + 1 },
+      attentionError: analysis.attentionCheck.maxAbsError,
+      timings: { tokenizeMs: t1 - t0, loadMs: t2 - t1, warmupMs, extractMs, analyzeMs, analysisThreads: helpers.length + 1 },
     };
     context.transfer(...transferablesOf(result));
     return result;
@@ -230,6 +213,8 @@ async function measure(runner: ModelRunner, manifest: ModelManifest, corpus: Tok
   let tokens = 0;
   try {
     await extractQueryKeys(runner, manifest.name, manifest, sample, {
+      // A run asks the model for attention on a few sentences only: none here.
+      sample: new Int32Array(0),
       signal: enough.signal,
       onProgress: (p) => {
         tokens = p.tokens;

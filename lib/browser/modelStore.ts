@@ -1,8 +1,8 @@
 // The browser's model store ('qkviz-models' in IndexedDB; lib/model/store says what it keeps
 // and under which key), used by the page (list, delete) and the model and corpus workers.
-import { ModelFilesError } from '../../lib/model/catalog';
-import { CONVERTER_VERSION } from '../../lib/model/manifest';
-import type { ModelStore, StoredEntry, StoredFiles } from '../../lib/model/store';
+import { ModelFilesError } from '../model/catalog';
+import { CONVERTER_VERSION } from '../model/manifest';
+import type { ModelStore, StoredEntry, StoredFiles } from '../model/store';
 import { database } from './database';
 
 const STORES = { entries: 'entries', files: 'files', graphs: 'graphs' } as const;

@@ -1,11 +1,17 @@
 // A run as a .qkviz bundle and back (lib/io/bundle is the container): the model card (its
-// manifest), the corpus's tokens, the queries, keys and attention, every head's figures and
-// normalizations, the layouts computed so far (any mode, method and dimension) and the head
-// similarities. The CLI writes them; the page opens them without running a model, and saves
-// its own run as one.
+// manifest), the corpus exactly as given and its tokens, the queries and keys, the model's
+// own attention on the sampled sentences, every head's figures and normalizations, the
+// layouts computed so far (any mode, method and dimension) and the head similarities. The
+// CLI writes them; the page opens them without running a model, and saves its own run as one.
+// Format 2 holds keys per key head and no attention (it is recomputed from Q/K); format 1
+// files (keys per query head, every sentence's attention) are still read.
 import type { Analysis } from '../analysis/analyze';
 import type { HeadDistances, HeadSimilarityKind } from '../analysis/headSimilarity';
 import { NORMALIZATION_MODES, type NormalizationMode } from '../analysis/normalize';
+import { type AttentionSpec, plainAttention } from '../data/attention';
+import { type AttentionSample, type QueryKeyData, type TokenizedSentence, corpusLayout, hasVectors, kvHeadsOf } from '../data/layout';
+import { sampleSentences } from '../engine/extract';
+import { MAX_RESULT_BYTES } from '../engine/limits';
 import {
   type BundleArray,
   type BundleArrayInfo,
@@ -18,12 +24,10 @@ import {
   writeBundle,
 } from '../io/bundle';
 import { fromFloat16, toFloat16 } from '../io/float16';
-import type { RunResult } from '../protocol/model';
 import type { ProjectionMethod } from '../projection/project';
-import { type QueryKeyData, corpusLayout, hasVectors } from './layout';
-import { estimateRunBytes } from './memory';
-import { formatBytes } from '../util/format';
-import { MAX_RESULT_BYTES } from './limits';
+import { formatBytes, formatCount } from '../util/format';
+import { estimateRunBytes } from './plan';
+import type { RunResult } from './types';
 
 export const BUNDLE_KIND = 'qkviz-run';
 
@@ -48,7 +52,7 @@ export interface RunBundle {
 }
 
 /** The arrays a "views" bundle leaves out (and a page leaves unread when they do not fit). */
-const VECTOR_ARRAYS = new Set(['queries', 'keys', 'attention']);
+const VECTOR_ARRAYS = new Set(['queries', 'keys', 'rotated-queries', 'rotated-keys', 'attention', 'attention-sample']);
 
 interface Meta {
   kind: typeof BUNDLE_KIND;
@@ -68,8 +72,13 @@ interface Meta {
     kvHeads?: number;
     causal?: boolean;
     rotary?: 'post' | 'pre';
-    sentences: { text: string; tokens: string[]; ids: number[] }[];
+    sentences: { text: string; tokens: string[]; ids: number[]; part?: TokenizedSentence['part'] }[];
+    /** Format 2: how each layer computes attention, and which sentences the model's attention was kept for. */
+    attention?: AttentionSpec[];
+    attentionSample?: number[];
   };
+  /** Format 2: the corpus as given, one entry per sentence (parts of a split sentence are one). */
+  corpus?: string[];
   analysis: {
     heads: Analysis['heads'];
     params: Record<NormalizationMode, { translation: number[]; scale: number }[]>;
@@ -83,9 +92,9 @@ interface Meta {
 }
 
 export interface BundleOptions {
-  /** Store queries, keys and attention as float16: half the size, ~3 significant digits. */
+  /** Store queries and keys as float16: half the size, ~3 significant digits. */
   float16?: boolean;
-  /** "views" leaves the queries, keys and attention out: layouts, figures, similarities and tokens only. */
+  /** "views" leaves the queries and keys out: layouts, figures, similarities and tokens only. */
   contents?: 'full' | 'views';
   createdBy: string;
 }
@@ -99,12 +108,17 @@ export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy'
   const vectors = (name: string, values: Float32Array, shape: number[]): BundleArray =>
     half ? { name, dtype: 'float16', shape, data: toFloat16(values) } : { name, dtype: 'float32', shape, data: values };
   const views = options.contents === 'views' || !hasVectors(data);
+  const KV = kvHeadsOf(data);
+  const qShape = [data.layers, data.heads, N, data.headDim];
+  const kShape = [data.layers, KV, N, data.headDim];
+  const sample = data.attentionSample;
   const arrays: BundleArray[] = views
     ? []
     : [
-        vectors('queries', data.queries, [data.layers, data.heads, N, data.headDim]),
-        vectors('keys', data.keys, [data.layers, data.heads, N, data.headDim]),
-        vectors('attention', data.attention, [data.layers, data.heads, data.attentionStarts[data.sentences.length]]),
+        vectors('queries', data.queries, qShape),
+        vectors('keys', data.keys, kShape),
+        ...(data.rotated ? [vectors('rotated-queries', data.rotated.queries, qShape), vectors('rotated-keys', data.rotated.keys, kShape)] : []),
+        { name: 'attention-sample', dtype: 'float32', shape: [data.layers, data.heads, sample.blocks[sample.blocks.length - 1]], data: sample.values },
       ];
   const layoutMeta = layouts.map((l, i) => {
     const name = `layout${i}`;
@@ -128,7 +142,10 @@ export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy'
     timings: result.timings,
     attentionError: result.attentionError,
     notices: result.notices,
+    corpus: bundle.sentences,
     data: {
+      attention: data.attention,
+      attentionSample: Array.from(sample.sentences),
       model: data.model,
       layers: data.layers,
       heads: data.heads,
@@ -136,7 +153,7 @@ export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy'
       kvHeads: data.kvHeads,
       causal: data.causal,
       rotary: data.rotary,
-      sentences: data.sentences.map((s) => ({ text: s.text, tokens: s.tokens, ids: s.ids })),
+      sentences: data.sentences.map((s) => ({ text: s.text, tokens: s.tokens, ids: s.ids, ...(s.part ? { part: s.part } : {}) })),
     },
     analysis: {
       heads: analysis.heads,
@@ -173,9 +190,10 @@ function describeBundle({ meta, infos }: BundleHeader<Meta>, limit: number): Bun
   if (meta?.kind !== BUNDLE_KIND) throw new BundleError('not-a-bundle', 'This bundle does not hold a QKViz run.');
   const lengths = meta.data.sentences.map((s) => s.ids.length);
   const tokens = lengths.reduce((a, b) => a + b, 0);
-  const memoryBytes = estimateRunBytes(meta.data, lengths).bytes;
+  // In the page the run holds its vectors as read (float16 widened), plus what a run's analysis works with.
+  const memoryBytes = estimateRunBytes({ ...meta.data, rotaryPre: infos.some((i) => i.name === 'rotated-queries') }, lengths).bytes;
   const viewsBytes = infos.filter((i) => !VECTOR_ARRAYS.has(i.name)).reduce((a, i) => a + readBytes(i), 0) + 64 * tokens;
-  const what = `${tokens.toLocaleString('en-US')} tokens, ${meta.data.layers} × ${meta.data.heads} heads`;
+  const what = `${formatCount(tokens)} tokens, ${meta.data.layers} × ${meta.data.heads} heads`;
   if (viewsBytes > limit) {
     throw new BundleError(
       'oversized',
@@ -185,9 +203,9 @@ function describeBundle({ meta, infos }: BundleHeader<Meta>, limit: number): Bun
   const held = meta.contents !== 'views';
   const fits = memoryBytes <= limit;
   const viewsOnly = !held
-    ? `This bundle holds the layouts, figures and head similarities of ${what}, not the queries, keys and attention (written with --contents views).`
+    ? `This bundle holds the layouts, figures and head similarities of ${what}, not the queries and keys (written with --contents views).`
     : !fits
-      ? `This run (${what}) needs about ${formatBytes(memoryBytes)} with its queries, keys and attention, over the ${formatBytes(limit)} a tab can safely hold: its layouts, figures and head similarities are shown (${formatBytes(viewsBytes)}), without the vectors.`
+      ? `This run (${what}) needs about ${formatBytes(memoryBytes)} with its queries and keys, over the ${formatBytes(limit)} a tab can safely hold: its layouts, figures and head similarities are shown (${formatBytes(viewsBytes)}), without the vectors.`
       : null;
   return { meta, lengths, memoryBytes, viewsBytes, vectors: held && fits, viewsOnly };
 }
@@ -209,7 +227,27 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
   };
   const layout = corpusLayout(lengths);
   const d = meta.data;
-  const none = new Float32Array(0);
+  const none: Float32Array = new Float32Array(0);
+  const KV = d.kvHeads ?? d.heads;
+  const N = layout.tokenCount;
+  let queries: Float32Array = none;
+  let keys: Float32Array = none;
+  let rotated: QueryKeyData['rotated'];
+  let attentionSample: AttentionSample = { sentences: new Int32Array(0), blocks: new Int32Array(1), values: none };
+  if (facts.vectors) {
+    queries = floats('queries');
+    keys = floats('keys');
+    if (arrays.has('rotated-queries')) rotated = { queries: floats('rotated-queries'), keys: floats('rotated-keys') };
+    // Format 1 repeated a group's keys for each of its query heads, and held every sentence's attention.
+    if (header.version === 1) keys = firstOfGroups(keys, d.layers, d.heads, KV, N * d.headDim);
+    attentionSample =
+      header.version === 1
+        ? sampleOfFullAttention(floats('attention'), lengths, d.layers * d.heads)
+        : sampleFrom(d.attentionSample ?? [], lengths, floats('attention-sample'));
+    const rows = N * d.headDim;
+    if (queries.length !== d.layers * d.heads * rows || keys.length !== d.layers * KV * rows)
+      throw new BundleError('corrupt', 'This bundle is corrupt: its arrays do not match its tokens.');
+  }
   const data: QueryKeyData = {
     model: d.model,
     layers: d.layers,
@@ -218,21 +256,21 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
     kvHeads: d.kvHeads,
     causal: d.causal,
     rotary: d.rotary,
-    tokenCount: layout.tokenCount,
-    sentences: d.sentences.map((s, i) => ({ text: s.text, tokens: s.tokens, ids: s.ids, start: layout.sentenceStarts[i] })),
+    tokenCount: N,
+    sentences: d.sentences.map((s, i) => ({
+      text: s.text,
+      tokens: s.tokens,
+      ids: s.ids,
+      start: layout.sentenceStarts[i],
+      ...(s.part ? { part: s.part } : {}),
+    })),
     sentenceStarts: layout.sentenceStarts,
-    attentionStarts: layout.attentionStarts,
-    queries: facts.vectors ? floats('queries') : none,
-    keys: facts.vectors ? floats('keys') : none,
-    attention: facts.vectors ? floats('attention') : none,
+    queries,
+    keys,
+    ...(rotated ? { rotated } : {}),
+    attention: d.attention ?? plainAttention(d.layers, d.headDim),
+    attentionSample,
   };
-  const expected = d.layers * d.heads * layout.tokenCount * d.headDim;
-  if (
-    facts.vectors &&
-    (data.queries.length !== expected || data.keys.length !== expected || data.attention.length !== d.layers * d.heads * layout.attentionSize)
-  ) {
-    throw new BundleError('corrupt', 'This bundle is corrupt: its arrays do not match its tokens.');
-  }
   const analysis: Analysis = {
     heads: meta.analysis.heads,
     params: Object.fromEntries(
@@ -255,7 +293,8 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
   return {
     result: { manifest: meta.manifest, device: meta.device, data, analysis, notices: meta.notices, timings: meta.timings, attentionError: meta.attentionError },
     label: meta.label,
-    sentences: d.sentences.map((s) => s.text),
+    // The corpus as it was given (format 1 kept only the sentences as the model read them).
+    sentences: meta.corpus ?? d.sentences.map((s) => s.text),
     layouts,
     similarities,
     createdAt: meta.createdAt,
@@ -266,3 +305,32 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
 
 /** A whole bundle in memory. */
 export const readRunBundle = (bytes: Uint8Array, limit = MAX_RESULT_BYTES) => openRunBundle(bytesSource(bytes), limit);
+
+/** Keys [layer][query head] with a group's keys repeated → [layer][key head] (the first of each group). */
+function firstOfGroups(keys: Float32Array, layers: number, heads: number, kvHeads: number, rows: number): Float32Array {
+  if (kvHeads === heads) return keys;
+  const out = new Float32Array(layers * kvHeads * rows);
+  const group = heads / kvHeads;
+  for (let l = 0; l < layers; l++)
+    for (let g = 0; g < kvHeads; g++) out.set(keys.subarray((l * heads + g * group) * rows, (l * heads + g * group + 1) * rows), (l * kvHeads + g) * rows);
+  return out;
+}
+
+/** A format-1 bundle's attention (every sentence) → the sample a run keeps. */
+function sampleOfFullAttention(attention: Float32Array, lengths: number[], cells: number): AttentionSample {
+  const full = corpusLayout(lengths);
+  const sentences = sampleSentences(lengths, cells);
+  const sampled = corpusLayout(Array.from(sentences, (s) => lengths[s]));
+  const values = new Float32Array(cells * sampled.pairCount);
+  for (let c = 0; c < cells; c++) {
+    sentences.forEach((s, i) => {
+      const from = c * full.pairCount + full.pairStarts[s];
+      values.set(attention.subarray(from, from + lengths[s] ** 2), c * sampled.pairCount + sampled.pairStarts[i]);
+    });
+  }
+  return { sentences, blocks: sampled.pairStarts, values };
+}
+
+function sampleFrom(sentences: number[], lengths: number[], values: Float32Array): AttentionSample {
+  return { sentences: Int32Array.from(sentences), blocks: corpusLayout(sentences.map((s) => lengths[s])).pairStarts, values };
+}

@@ -1,0 +1,124 @@
+// A run's data as the analysis, projection and views see it: queries and keys as flat
+// Float32Arrays laid out [layer][head][token][dim] over the whole corpus (keys per key head:
+// with grouped-query attention a query head reads its group's keys), the tokens, and the
+// model's own attention on a sample of sentences (what the recomputed attention is checked
+// against). Attention itself is not stored: it is softmax of the queries and keys, recomputed
+// where a figure or a view needs it (lib/analysis/attention.ts).
+import type { AttentionSpec } from './attention';
+
+export interface ModelShape {
+  layers: number;
+  /** Query heads. */
+  heads: number;
+  headDim: number;
+  /** Key heads the graph outputs (grouped-query attention); absent = heads. */
+  kvHeads?: number;
+  /** A decoder: a query's keys are the tokens up to it; attention is 0 past the query. */
+  causal?: boolean;
+}
+
+/** Which of a rotary model's vectors a run holds: after the rotation (what attention uses) or before. */
+export type RotaryVectors = 'post' | 'pre';
+
+export interface TokenizedSentence {
+  text: string;
+  ids: number[];
+  tokens: string[];
+  /** Row of this sentence's first token in the corpus-wide token arrays. */
+  start: number;
+  /** Set when this is one part of a sentence that was too long for the model. */
+  part?: { index: number; of: number; source: number };
+}
+
+/**
+ * The model's own attention probabilities for a few sentences spread over the corpus: the
+ * run requests them from the model for these sentences only, to check that softmax of the
+ * extracted Q/K is the model's attention.
+ */
+export interface AttentionSample {
+  /** Sentence indices, ascending. */
+  sentences: Int32Array;
+  /** Where each sampled sentence's n×n block starts within one cell's values (length sentences + 1). */
+  blocks: Int32Array;
+  /** [cell][blocks[last]]: row-major blocks, rows = queries; cell = layer × heads + head. */
+  values: Float32Array;
+}
+
+export const EMPTY_SAMPLE: AttentionSample = { sentences: new Int32Array(0), blocks: new Int32Array(1), values: new Float32Array(0) };
+
+export interface QueryKeyData extends ModelShape {
+  /** A rotary model's run: whether it holds the vectors after the rotation or before it. */
+  rotary?: RotaryVectors;
+  model: string;
+  tokenCount: number;
+  sentences: TokenizedSentence[];
+  /** Token rows: sentence s spans rows [sentenceStarts[s], sentenceStarts[s + 1]). */
+  sentenceStarts: Int32Array;
+  /** [layer][head][token][dim]. */
+  queries: Float32Array;
+  /** [layer][key head][token][dim]: query head h reads key head ⌊h / (heads / kvHeads)⌋. */
+  keys: Float32Array;
+  /**
+   * A run of unrotated vectors (rotary "pre"): the rotated ones, which attention is computed
+   * from, laid out as queries and keys. Absent otherwise (queries and keys are those vectors).
+   */
+  rotated?: { queries: Float32Array; keys: Float32Array };
+  /** How each layer computes attention from q·k (scale, soft-capping, a sliding window). */
+  attention: AttentionSpec[];
+  attentionSample: AttentionSample;
+}
+
+export interface CorpusLayout {
+  sentenceStarts: Int32Array;
+  /** Where sentence s's n×n block starts among a head's Σ n² query–key pairs. */
+  pairStarts: Int32Array;
+  tokenCount: number;
+  pairCount: number;
+}
+
+export function corpusLayout(lengths: ArrayLike<number>): CorpusLayout {
+  const sentenceStarts = new Int32Array(lengths.length + 1);
+  const pairStarts = new Int32Array(lengths.length + 1);
+  for (let s = 0; s < lengths.length; s++) {
+    sentenceStarts[s + 1] = sentenceStarts[s] + lengths[s];
+    pairStarts[s + 1] = pairStarts[s] + lengths[s] * lengths[s];
+  }
+  return { sentenceStarts, pairStarts, tokenCount: sentenceStarts[lengths.length], pairCount: pairStarts[lengths.length] };
+}
+
+/** Sentence lengths from token rows. */
+export const lengthsOf = (sentenceStarts: Int32Array): Int32Array =>
+  Int32Array.from({ length: sentenceStarts.length - 1 }, (_, s) => sentenceStarts[s + 1] - sentenceStarts[s]);
+
+/** Key heads of a shape (grouped-query attention), and the key head query head `head` reads. */
+export const kvHeadsOf = (shape: ModelShape): number => shape.kvHeads ?? shape.heads;
+export const keyHeadOf = (shape: ModelShape, head: number): number => Math.floor(head / (shape.heads / kvHeadsOf(shape)));
+
+/** One head's queries and keys ([token][dim]) as views, no copy. */
+export function headVectors(data: QueryKeyData, layer: number, head: number): { q: Float32Array; k: Float32Array } {
+  return vectorsOf(data, data.queries, data.keys, layer, head);
+}
+
+/** The vectors attention is computed from for one head: the rotated ones of a "pre" run, else the head's own. */
+export function attentionVectors(data: QueryKeyData, layer: number, head: number): { q: Float32Array; k: Float32Array } {
+  return data.rotated ? vectorsOf(data, data.rotated.queries, data.rotated.keys, layer, head) : headVectors(data, layer, head);
+}
+
+function vectorsOf(data: QueryKeyData, queries: Float32Array, keys: Float32Array, layer: number, head: number) {
+  const rows = data.tokenCount * data.headDim;
+  const q = (layer * data.heads + head) * rows;
+  const k = (layer * kvHeadsOf(data) + keyHeadOf(data, head)) * rows;
+  return { q: queries.subarray(q, q + rows), k: keys.subarray(k, k + rows) };
+}
+
+/** One cell's values of the attention sample, a view. */
+export function sampleOf(sample: AttentionSample, cell: number): Float32Array {
+  const size = sample.blocks[sample.blocks.length - 1];
+  return sample.values.subarray(cell * size, (cell + 1) * size);
+}
+
+/**
+ * Whether a run holds its queries and keys. A bundle opened "views only" (its vectors are
+ * not in it, or do not fit a tab) has layouts, figures and tokens without them.
+ */
+export const hasVectors = (data: QueryKeyData): boolean => data.queries.length > 0;

@@ -1,0 +1,50 @@
+// The PCA layouts a run hands over with its result: the views the page shows first, for
+// every head, so the matrix is whole the moment the run ends (other views are the
+// projection workers' job).
+import type { HeadNormalization, NormalizationMode } from '../analysis/normalize';
+import type { QueryKeyData } from '../data/layout';
+import { throwIfAborted } from '../util/cancel';
+import { DEFAULT_PROJECTION, jointVectors, projectHead } from './project';
+
+export interface PcaView {
+  mode: NormalizationMode;
+  dims: 2 | 3;
+}
+
+/** Every head's PCA layout of one view (index layer * heads + head). */
+export interface PcaLayouts {
+  view: PcaView;
+  heads: Float32Array[];
+}
+
+/** One head's layouts of `views`, from its normalizations. */
+export function headPcaLayouts(
+  data: QueryKeyData,
+  cell: number,
+  params: Record<NormalizationMode, readonly HeadNormalization[]>,
+  views: readonly PcaView[],
+): Float32Array[] {
+  const [layer, head] = [Math.floor(cell / data.heads), cell % data.heads];
+  const joints = new Map<NormalizationMode, Float32Array>();
+  return views.map(({ mode, dims }) => {
+    let joint = joints.get(mode);
+    if (!joint) joints.set(mode, (joint = jointVectors(data, layer, head, params[mode][cell])));
+    return projectHead(joint, data.headDim, { ...DEFAULT_PROJECTION, method: 'pca', dims }).coords;
+  });
+}
+
+/** Every head's layouts of `views` (cancellable between heads). */
+export async function pcaLayouts(
+  data: QueryKeyData,
+  params: Record<NormalizationMode, readonly HeadNormalization[]>,
+  views: readonly PcaView[],
+  options: { signal?: AbortSignal; afterHead?: () => Promise<void> } = {},
+): Promise<PcaLayouts[]> {
+  const out = views.map((view) => ({ view, heads: [] as Float32Array[] }));
+  for (let cell = 0; cell < data.layers * data.heads; cell++) {
+    throwIfAborted(options.signal);
+    headPcaLayouts(data, cell, params, views).forEach((coords, v) => out[v].heads.push(coords));
+    await options.afterHead?.();
+  }
+  return out;
+}
