@@ -135,7 +135,7 @@ describe('bundles', () => {
     await page.getByTestId('bundle-file').setInputFiles(big);
     await expect.poll(() => page.getByTestId('summary-size').textContent(), { timeout: 120_000 }).toMatch(/104,060 tokens · 7,500 sentences · 72 heads/);
     expect(await page.getByTestId('bundle-views-only').textContent()).toMatch(
-      /holds the layouts, figures and head similarities of 104,060 tokens, 6 × 12 heads, not the queries, keys and attention/,
+      /holds the layouts, figures and head similarities of 104,060 tokens, 6 × 12 heads, not the queries and keys/,
     );
     await matrixDrawn(page);
     const matrix = page.getByTestId('matrix-view');
