@@ -16,22 +16,21 @@ import { openNodeModel } from '../lib/node/model';
 import { hubModelFolder } from '../lib/node/hub';
 import { normalizeRepoId } from '../lib/model/hub';
 import type { RotaryVectors } from '../lib/data/layout';
-import { analyzeHeads, improvementSummary } from '../lib/analysis/analyze';
+import { analyzeHeads, headInputs, headSums, improvementSummary } from '../lib/analysis/analyze';
 import { attentionDistances, geometryDistances } from '../lib/analysis/headSimilarity';
 import { type BundleLayout, runBundleBytes } from '../lib/run/bundleRun';
 import { estimateRunBytes } from '../lib/run/plan';
 import { formatBytes } from '../lib/util/format';
 import { MAX_RESULT_BYTES } from '../lib/engine/limits';
 import type { RunResult } from '../lib/run/types';
-import { headPairsOf } from '../lib/analysis/headPairs';
 import { headFiguresCsv } from '../lib/views/headFigures';
 import { NORMALIZATION_MODES, type NormalizationMode } from '../lib/analysis/normalize';
-import { normalizationsFor } from '../lib/analysis/optimize';
 import { readExtractionFiles } from '../lib/run/exportFiles';
 import { COORDS_LAYOUT, coordsNpy } from '../lib/io/coords';
 import { decodeNpy, encodeNpy } from '../lib/io/npy';
 import type { Metric } from '../lib/projection/knn';
-import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors, projectHead, umapEpochs } from '../lib/projection/project';
+import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, projectHeadVectors, umapEpochs } from '../lib/projection/project';
+import { headVectors } from '../lib/data/layout';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -164,10 +163,10 @@ async function bundle(argv: string[]): Promise<void> {
     }
     const t = performance.now();
     const params: ProjectionParams = { ...DEFAULT_PROJECTION, method: view.method, dims: view.dims };
-    const heads = Array.from(
-      { length: cells },
-      (_, c) => projectHead(jointVectors(data, Math.floor(c / data.heads), c % data.heads, analysis.params[mode][c]), data.headDim, params).coords,
-    );
+    const heads = Array.from({ length: cells }, (_, c) => {
+      const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
+      return projectHeadVectors(q, k, data.headDim, analysis.params[mode][c], params).coords;
+    });
     layouts.push({ mode, method: view.method, dims: view.dims, heads });
     log(`${view.method.toUpperCase()} ${view.dims}D of every head in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
@@ -249,14 +248,18 @@ async function project(argv: string[]): Promise<void> {
   const mode = values.mode as NormalizationMode;
   const started = performance.now();
   // The same constants as the page's analysis finds.
-  const norms = normalizationsFor(data, mode, (l, h) => headPairsOf(data, l, h));
+  const norms = Array.from({ length: data.layers * data.heads }, (_, c) => {
+    const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
+    return headSums(q, k, headInputs(data, c)).params[mode];
+  });
   const normalizeMs = performance.now() - started;
   const points = 2 * data.tokenCount;
   const layouts: Float32Array[] = [];
   const heads: { layer: number; head: number; ms: number; explainedVariance?: number[] }[] = [];
   for (let l = 0; l < data.layers; l++) {
     for (let h = 0; h < data.heads; h++) {
-      const r = projectHead(jointVectors(data, l, h, norms[l * data.heads + h]), data.headDim, params);
+      const { q, k } = headVectors(data, l, h);
+      const r = projectHeadVectors(q, k, data.headDim, norms[l * data.heads + h], params);
       layouts.push(r.coords);
       heads.push({ layer: l, head: h, ms: Math.round(r.ms), explainedVariance: r.explainedVariance });
       log(`L${l} H${h}: ${params.method} in ${(r.ms / 1000).toFixed(2)} s`);

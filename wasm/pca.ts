@@ -32,6 +32,37 @@ export function covariance(x: usize, n: i32, d: i32, mean: usize, row: usize, ou
   }
 }
 
+/**
+ * Adds the rows of an [n][d] f32 array to running sums: sum (f64 [d]) += Σ x and out (f64
+ * [d][d], upper triangle and diagonal) += Σ x xᵀ — a head's moments, from which the
+ * covariance of any translation and scaling of its queries and keys follows.
+ */
+export function moments(x: usize, n: i32, d: i32, sum: usize, row: usize, out: usize): void {
+  for (let i = 0; i < n; i++) {
+    const src = x + ((<usize>i * <usize>d) << 2);
+    for (let c = 0; c < d; c++) {
+      const v = <f64>load<f32>(src + (<usize>c << 2));
+      store<f64>(row + (<usize>c << 3), v);
+      store<f64>(sum + (<usize>c << 3), load<f64>(sum + (<usize>c << 3)) + v);
+    }
+    for (let p = 0; p < d; p++) {
+      const xp = load<f64>(row + (<usize>p << 3));
+      const vp = f64x2.splat(xp);
+      const base = out + ((<usize>p * <usize>d) << 3);
+      // From the even column at or before the diagonal, two at a time (one entry below it, harmless).
+      let q = p & ~1;
+      for (; q + 2 <= d; q += 2) {
+        const at = base + (<usize>q << 3);
+        v128.store(at, f64x2.add(v128.load(at), f64x2.mul(vp, v128.load(row + (<usize>q << 3)))));
+      }
+      for (; q < d; q++) {
+        const at = base + (<usize>q << 3);
+        store<f64>(at, load<f64>(at) + xp * load<f64>(row + (<usize>q << 3)));
+      }
+    }
+  }
+}
+
 /** coords (f32 [n][dims]) = (x − μ) · componentsᵀ, components f64 [dims][d]. */
 export function project(x: usize, n: i32, d: i32, mean: usize, components: usize, dims: i32, coords: usize): void {
   for (let i = 0; i < n; i++) {

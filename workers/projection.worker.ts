@@ -1,11 +1,11 @@
-// Projection worker: projects whole heads with lib's projectHead and streams epoch progress.
+// Projection worker: projects whole heads with lib's projectHeadVectors and streams epoch progress.
 import { PROGRESS_EVERY_EPOCHS, type ProjectionApi } from '../lib/protocol/projection';
-import { projectHead } from '../lib/projection/project';
+import { projectHeadVectors } from '../lib/projection/project';
 import { type ScopeLike, serve } from '../lib/worker/rpc';
 
 serve<ProjectionApi>(self as unknown as ScopeLike, {
-  project: ({ joint, dim, params }, context) => {
-    const result = projectHead(joint, dim, params, (epoch, epochs) => {
+  project: ({ q, k, norm, dim, params }, context) => {
+    const result = projectHeadVectors(q, k, dim, norm, params, (epoch, epochs) => {
       if (epoch % PROGRESS_EVERY_EPOCHS === 0) context.progress({ epoch, epochs });
       return true;
     });

@@ -8,7 +8,8 @@ import type { PcaLayouts } from '@/lib/projection/pcaViews';
 import type { NormalizationMode } from '@/lib/analysis/normalize';
 import { projectionKey } from '@/lib/run/cacheKey';
 import { hasVectors } from '@/lib/data/layout';
-import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams, jointVectors } from '@/lib/projection/project';
+import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams } from '@/lib/projection/project';
+import { headVectors } from '@/lib/data/layout';
 import type { ProjectionApi } from '@/lib/protocol/projection';
 import type { RunResult } from '@/lib/run/types';
 import { CallCancelledError, WorkerClient } from '@/lib/worker/rpc';
@@ -215,12 +216,13 @@ export class ProjectionScheduler {
   private async project(task: Task, client: WorkerClient<ProjectionApi>): Promise<void> {
     const { data, analysis } = this.result;
     const norm = analysis.params[task.view.mode as NormalizationMode][task.layer * data.heads + task.head];
-    const joint = jointVectors(data, task.layer, task.head, norm);
+    const v = headVectors(data, task.layer, task.head);
+    const [q, k] = [v.q.slice(), v.k.slice()];
     try {
       const out = await client.call(
         'project',
-        { layer: task.layer, head: task.head, joint, dim: data.headDim, params: this.params(task.view) },
-        { transfer: [joint.buffer as ArrayBuffer], onProgress: (p) => this.layouts.tick(task.view, task.layer, task.head, p.epoch, p.epochs) },
+        { layer: task.layer, head: task.head, q, k, norm, dim: data.headDim, params: this.params(task.view) },
+        { transfer: [q.buffer, k.buffer] as ArrayBuffer[], onProgress: (p) => this.layouts.tick(task.view, task.layer, task.head, p.epoch, p.epochs) },
       );
       if (this.disposed) return;
       if (out.kernel) this.layouts.umapKernel = out.kernel;

@@ -1,16 +1,16 @@
 // Scores every head of an extraction under the three normalization modes: finds each head's
-// normalization constants and the SPEC §3 figures. Per head: one pass over its pairs for q·k
-// and the attention recomputed from them (pairs.ts), a closed-form search for the optimized
-// mode, one pass per mode for its figures, and the check of the recomputed attention against
-// the model's own on the sampled sentences. Heads are independent: helper workers take shares
-// of them (head-parallel).
+// normalization constants and the SPEC §3 figures. Per head: its sums (sums.ts: one pass over
+// its pairs for the attention recomputed from q·k, the optimized mode's closed form, the
+// check against the model's own attention on the sampled sentences), then one pass over its
+// pairs per mode for its figures (pairs.ts). Heads are independent: helper workers take
+// shares of them (head-parallel).
 import type { AttentionSpec } from '../data/attention';
 import { type QueryKeyData, attentionVectors, headVectors, sampleOf } from '../data/layout';
 import { throwIfAborted } from '../util/cancel';
 import { type AttentionFigures, type HeadMetrics, headMetrics } from './metrics';
 import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode } from './normalize';
-import { type Along, optimizedAlong } from './optimize';
 import { type AttentionCheck, HeadPairs, releasePairsMemory } from './pairs';
+import { type FinishedHead, HeadSums } from './sums';
 
 export interface HeadReport {
   layer: number;
@@ -78,30 +78,40 @@ export interface AnalyzeOptions {
   helpers?: AnalysisHelper[];
 }
 
-/** One head: its pairs, the attention check, each mode's normalization and figures. */
-export function analyzeHead(cell: number, q: Float32Array, k: Float32Array, inputs: HeadInputs): HeadAnalysis {
+/** A head's figures under given normalizations: one pass over its pairs, then one per mode. */
+export function scoreHead(
+  q: Float32Array,
+  k: Float32Array,
+  inputs: Omit<HeadInputs, 'sample'>,
+  params: Record<NormalizationMode, HeadNormalization>,
+): Record<NormalizationMode, HeadMetrics> {
   const pairs = new HeadPairs(q, k, inputs.headDim, inputs.sentenceStarts, {
     spec: inputs.spec,
     causal: inputs.causal,
     attentionVectors: inputs.attentionVectors,
   });
-  // Every mode translates keys along t0 = mean Q − mean K: raw by 0, paper by all of it.
-  const along: Record<NormalizationMode, Along> = {
-    raw: { alpha: 0, scale: 1 },
-    paper: { alpha: 1, scale: pairs.paperScale() },
-    optimized: optimizedAlong(pairs),
-  };
-  const metrics = {} as Record<NormalizationMode, HeadMetrics>;
-  const params = {} as Record<NormalizationMode, HeadNormalization>;
-  for (const mode of NORMALIZATION_MODES) {
-    const { alpha, scale } = along[mode];
-    params[mode] = { translation: pairs.t0.map((v) => v * alpha), scale };
-    metrics[mode] = headMetrics(pairs.figuresAlong(alpha, scale), params[mode]);
-  }
-  const check = pairs.attentionCheck(inputs.sample.sentences, inputs.sample.values);
-  const figures = { entropy: pairs.entropy, specialShare: pairs.specialShare };
+  const metrics = Object.fromEntries(NORMALIZATION_MODES.map((mode) => [mode, headMetrics(pairs.figures(params[mode]), params[mode])])) as Record<
+    NormalizationMode,
+    HeadMetrics
+  >;
   pairs.release();
-  return { cell, metrics, params, attention: figures, check };
+  return metrics;
+}
+
+/** A head's sums over all its rows at once (one window): normalizations, attention figures, the check. */
+export function headSums(q: Float32Array, k: Float32Array, inputs: HeadInputs): FinishedHead {
+  const sums = new HeadSums(inputs.headDim, inputs.spec, inputs.causal);
+  sums.add(
+    { q, k, qa: inputs.attentionVectors?.q, ka: inputs.attentionVectors?.k, sentenceStarts: inputs.sentenceStarts },
+    { sentences: Array.from(inputs.sample.sentences), values: inputs.sample.values },
+  );
+  return sums.finish(k);
+}
+
+/** One head: its normalizations and attention figures (sums.ts), then each mode's figures. */
+export function analyzeHead(cell: number, q: Float32Array, k: Float32Array, inputs: HeadInputs): HeadAnalysis {
+  const { params, attention, check } = headSums(q, k, inputs);
+  return { cell, metrics: scoreHead(q, k, inputs, params), params, attention, check };
 }
 
 /** What analyzeHead reads for one cell of an extraction, besides the vectors. */

@@ -1,11 +1,8 @@
 // The optimized normalization (normalize.ts explains the modes): the key translation α·t0
 // and the scale c that minimise the squared-distance ratio of attended to chance pairs, a
-// closed form in (α, c) from a head's pair sums (objective.ts), found by a grid and
+// closed form in (α, c) from a head's sums (objective.ts, sums.ts), found by a grid and
 // golden-section steps — microseconds a head.
-import { type QueryKeyData, headVectors } from '../data/layout';
-import { type HeadNormalization, type NormalizationMode, identityNormalization, paperNormalization } from './normalize';
-import { squaredRatio } from './objective';
-import type { HeadPairs } from './pairs';
+import { type SquaredTerms, squaredRatio } from './objective';
 
 /** How far the optimized search may move c from the balanced value, as a factor: far
  * enough for every head measured (optima sit well inside), near enough that both clouds
@@ -45,15 +42,10 @@ export interface Along {
 
 /**
  * Translation α·(mean Q − mean K) and scale c chosen to minimise the mean squared distance
- * of attended pairs over that of chance pairs (closed-form, so every evaluation is O(1)).
+ * of attended pairs over that of chance pairs (closed-form in the head's sums, so every
+ * evaluation is O(1)).
  */
-export function optimizedNormalization(pairs: HeadPairs): HeadNormalization {
-  const { alpha, scale } = optimizedAlong(pairs);
-  return { translation: pairs.t0.map((v) => v * alpha), scale };
-}
-
-export function optimizedAlong(pairs: HeadPairs): Along {
-  const terms = pairs.squaredTerms();
+export function optimizedAlong(terms: SquaredTerms): Along {
   const ratio = (alpha: number, logC: number) => squaredRatio(terms, alpha, Math.exp(logC));
   const span = Math.log(OPTIMIZE_SCALE_RANGE);
   // Start from the raw vectors (α = 0, c = 1), so the result is never worse than raw.
@@ -80,20 +72,4 @@ export function optimizedAlong(pairs: HeadPairs): Along {
     alphaStep /= 4;
   }
   return { alpha: best.alpha, scale: Math.exp(best.logC) };
-}
-
-/** One mode's normalization for every head (index layer * heads + head). */
-export function normalizationsFor(data: QueryKeyData, mode: NormalizationMode, pairsOf: (layer: number, head: number) => HeadPairs): HeadNormalization[] {
-  const out: HeadNormalization[] = [];
-  for (let l = 0; l < data.layers; l++) {
-    for (let h = 0; h < data.heads; h++) {
-      const { q, k } = headVectors(data, l, h);
-      if (mode === 'optimized') {
-        const pairs = pairsOf(l, h);
-        out.push(optimizedNormalization(pairs));
-        pairs.release();
-      } else out.push(mode === 'raw' ? identityNormalization(data.headDim) : paperNormalization(q, k, data.headDim));
-    }
-  }
-  return out;
 }

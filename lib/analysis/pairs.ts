@@ -43,9 +43,6 @@ const RANDOM_PAIRS_SEED = 1234;
 /** Sentences shorter than this give a trivial (±1) per-query correlation and are skipped. */
 const MIN_KEYS_FOR_CORRELATION = 3;
 
-/** Attention weights at least this large count in the relative error. */
-const REL_ERROR_FLOOR = 1e-3;
-
 export interface HeadPairsOptions {
   /** How this layer computes attention from q·k. */
   spec: AttentionSpec;
@@ -298,27 +295,5 @@ export class HeadPairs {
       }
     }
     return { seed: leastSquares(selfDot, cosine).correlation, ...figures };
-  }
-
-  /**
-   * The recomputed attention against the model's own on the sampled sentences: `sentences`
-   * (ascending indices) and `values`, their n×n blocks end to end for this head.
-   */
-  attentionCheck(sentences: Int32Array, values: Float32Array): AttentionCheck {
-    if (!sentences.length) return { maxAbsError: NaN, maxRelError: NaN };
-    let maxAbsError = 0;
-    let maxRelError = 0;
-    let at = 0;
-    for (const s of sentences) {
-      const len = this.sentenceStarts[s + 1] - this.sentenceStarts[s];
-      const block = this.pairStarts[s];
-      for (let p = 0; p < len * len; p++, at++) {
-        const want = values[at];
-        const err = Math.abs(this.att[block + p] - want);
-        if (err > maxAbsError) maxAbsError = err;
-        if (want >= REL_ERROR_FLOOR && err / want > maxRelError) maxRelError = err / want;
-      }
-    }
-    return { maxAbsError, maxRelError };
   }
 }

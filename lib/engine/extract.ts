@@ -151,7 +151,18 @@ export function planWindows(lengths: readonly number[], rows: number): { sentenc
  * Copies one layer's batch output [b, t, heads·D] into a window's [cell][row][dim] block
  * (`heads` per layer: query heads, or key heads).
  */
-function scatterVectors(out: Float32Array, into: Float32Array, layer: number, heads: number, D: number, batch: readonly number[], seq: number, starts: Int32Array, rowStart: number, rows: number): void {
+function scatterVectors(
+  out: Float32Array,
+  into: Float32Array,
+  layer: number,
+  heads: number,
+  D: number,
+  batch: readonly number[],
+  seq: number,
+  starts: Int32Array,
+  rowStart: number,
+  rows: number,
+): void {
   const cellBase = layer * heads * rows;
   for (let b = 0; b < batch.length; b++) {
     const s = batch[b];
@@ -162,7 +173,7 @@ function scatterVectors(out: Float32Array, into: Float32Array, layer: number, he
     for (let t = 0; t < n; t++) {
       let from = (b * seq + t) * heads * D;
       for (let h = 0; h < heads; h++, from += D) {
-        const to = ((cellBase + h * rows) + first + t) * D;
+        const to = (cellBase + h * rows + first + t) * D;
         for (let d = 0; d < D; d++) into[to + d] = out[from + d];
       }
     }

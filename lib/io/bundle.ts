@@ -38,6 +38,8 @@ export interface BundleArrayInfo {
   crc32: number;
 }
 
+import { crc32 } from './crc32';
+
 export type BundleErrorCode = 'not-a-bundle' | 'version' | 'truncated' | 'corrupt' | 'oversized';
 
 export class BundleError extends Error {
@@ -49,22 +51,7 @@ export class BundleError extends Error {
   }
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE, as zip and PNG use). */
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+export { crc32 } from './crc32';
 
 const BYTES: Record<BundleDtype, number> = { float32: 4, float16: 2, int32: 4 };
 const align8 = (n: number) => Math.ceil(n / 8) * 8;

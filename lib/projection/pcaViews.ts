@@ -2,9 +2,9 @@
 // every head, so the matrix is whole the moment the run ends (other views are the
 // projection workers' job).
 import type { HeadNormalization, NormalizationMode } from '../analysis/normalize';
-import type { QueryKeyData } from '../data/layout';
+import { type QueryKeyData, headVectors } from '../data/layout';
 import { throwIfAborted } from '../util/cancel';
-import { DEFAULT_PROJECTION, jointVectors, projectHead } from './project';
+import { headPcaLayout } from './pcaMoments';
 
 export interface PcaView {
   mode: NormalizationMode;
@@ -17,20 +17,15 @@ export interface PcaLayouts {
   heads: Float32Array[];
 }
 
-/** One head's layouts of `views`, from its normalizations. */
+/** One head's layouts of `views`, from its normalizations (its PCA from its moments, pcaMoments.ts). */
 export function headPcaLayouts(
   data: QueryKeyData,
   cell: number,
   params: Record<NormalizationMode, readonly HeadNormalization[]>,
   views: readonly PcaView[],
 ): Float32Array[] {
-  const [layer, head] = [Math.floor(cell / data.heads), cell % data.heads];
-  const joints = new Map<NormalizationMode, Float32Array>();
-  return views.map(({ mode, dims }) => {
-    let joint = joints.get(mode);
-    if (!joint) joints.set(mode, (joint = jointVectors(data, layer, head, params[mode][cell])));
-    return projectHead(joint, data.headDim, { ...DEFAULT_PROJECTION, method: 'pca', dims }).coords;
-  });
+  const { q, k } = headVectors(data, Math.floor(cell / data.heads), cell % data.heads);
+  return views.map(({ mode, dims }) => headPcaLayout(q, k, data.headDim, params[mode][cell], dims).coords);
 }
 
 /** Every head's layouts of `views` (cancellable between heads). */

@@ -9,6 +9,7 @@ import { fitToUnitBall } from './fit';
 import { umapWasmAvailable } from './kernels';
 import { type Metric, nnDescentKnn } from './knn';
 import { pca } from './pca';
+import { headPcaLayout } from './pcaMoments';
 import { UmapLayout, defaultEpochs } from './umap';
 
 export type ProjectionMethod = 'pca' | 'umap';
@@ -65,6 +66,28 @@ export interface HeadProjection {
 }
 
 export type UmapKernel = 'WebAssembly SIMD' | 'JavaScript';
+
+/**
+ * One head from its raw queries and keys and a normalization: PCA from the head's moments
+ * (pcaMoments.ts, the same layouts a run makes with its analysis), UMAP of the joint vectors.
+ */
+export function projectHeadVectors(
+  q: Float32Array,
+  k: Float32Array,
+  d: number,
+  norm: HeadNormalization,
+  params: ProjectionParams,
+  onEpoch?: (epoch: number, total: number) => boolean,
+): HeadProjection {
+  if (params.method !== 'pca') {
+    const joint = new Float32Array(q.length * 2);
+    applyNormalization(q, k, d, norm, joint.subarray(0, q.length), joint.subarray(q.length));
+    return projectHead(joint, d, params, onEpoch);
+  }
+  const started = performance.now();
+  const { coords, explainedVariance } = headPcaLayout(q, k, d, norm, params.dims);
+  return { coords, explainedVariance, ms: performance.now() - started };
+}
 
 /** `onEpoch` lets a worker report progress and stop between UMAP epochs (return false to stop). */
 export function projectHead(joint: Float32Array, d: number, params: ProjectionParams, onEpoch?: (epoch: number, total: number) => boolean): HeadProjection {

@@ -1,12 +1,15 @@
-// The projection worker's API: one whole head per call, its joint vectors transferred in and
-// its coordinates transferred back, with UMAP epoch progress.
+// The projection worker's API: one whole head per call, its raw queries and keys and its
+// normalization in, its coordinates transferred back, with UMAP epoch progress.
+import type { HeadNormalization } from '../analysis/normalize';
 import type { ProjectionParams, UmapKernel } from '../projection/project';
 
 export interface ProjectRequest {
   layer: number;
   head: number;
-  /** [2N][dim] normalized queries then keys. */
-  joint: Float32Array;
+  /** [N][dim] raw queries and the head's keys. */
+  q: Float32Array;
+  k: Float32Array;
+  norm: HeadNormalization;
   dim: number;
   params: ProjectionParams;
 }

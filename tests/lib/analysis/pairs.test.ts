@@ -15,7 +15,7 @@ import { HeadPairs, type PairFigures } from '../../../lib/analysis/pairs';
 import { leastSquares, seedScatter } from '../../../lib/analysis/scatter';
 import type { AttentionSpec } from '../../../lib/data/attention';
 import { type QueryKeyData, attentionVectors, headVectors, sampleOf } from '../../../lib/data/layout';
-import { DEFAULT_PROJECTION, jointVectors, projectHead } from '../../../lib/projection/project';
+import { DEFAULT_PROJECTION, jointVectors, projectHead, projectHeadVectors } from '../../../lib/projection/project';
 import { pcaLayouts } from '../../../lib/projection/pcaViews';
 import { seededRandom } from '../../../lib/util/random';
 import { disableWasm } from '../../../lib/wasm/arena';
@@ -329,7 +329,7 @@ describe('head-parallel analysis', () => {
     expect(await analyzeHeads(d, { helpers: [inProcess] })).toEqual(await analyzeHeads(d));
   });
 
-  it('makes the first views’ PCA layouts the projection worker makes', async () => {
+  it('makes the first views’ PCA layouts: the projection worker’s, and PCA of the joint vectors', async () => {
     const views = [
       { mode: 'optimized', dims: 3 },
       { mode: 'raw', dims: 2 },
@@ -338,13 +338,16 @@ describe('head-parallel analysis', () => {
     expect(layouts.map((l) => l.view)).toEqual(views);
     for (const [layer, head] of HEADS) {
       const cell = layer * data.heads + head;
+      const { q, k } = headVectors(data, layer, head);
       for (const l of layouts) {
-        const want = projectHead(jointVectors(data, layer, head, analysis.params[l.view.mode][cell]), data.headDim, {
-          ...DEFAULT_PROJECTION,
-          method: 'pca',
-          dims: l.view.dims,
-        }).coords;
-        expect(Array.from(l.heads[cell])).toEqual(Array.from(want));
+        const params = { ...DEFAULT_PROJECTION, method: 'pca' as const, dims: l.view.dims };
+        // What the projection worker makes for the same view.
+        expect(Array.from(l.heads[cell])).toEqual(Array.from(projectHeadVectors(q, k, data.headDim, analysis.params[l.view.mode][cell], params).coords));
+        // And an independent PCA (an eigendecomposition of the joint vectors' own covariance, checked against ml-pca).
+        const want = projectHead(jointVectors(data, layer, head, analysis.params[l.view.mode][cell]), data.headDim, params).coords;
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(l.heads[cell][i] - want[i]));
+        expect(worst).toBeLessThan(1e-4);
       }
     }
   });

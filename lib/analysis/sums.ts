@@ -1,0 +1,206 @@
+// What one head's analysis gathers as its rows arrive, window by window while the model runs:
+// one pass over each window's pairs (q·k and the attention recomputed from them, pairsWasm.ts)
+// leaves the attention-weighted sums the optimized normalization is closed-form in
+// (objective.ts), the attention figures (entropy, share on special tokens), the check against
+// the model's attention on sampled sentences, and the moments every PCA view is made from
+// (lib/projection/pcaMoments.ts). A sentence never spans two windows, so the sums are exact.
+// At the end one pass over the head's keys gives the paper scale; then every mode's
+// normalization follows without touching the pairs again.
+import type { AttentionSpec } from '../data/attention';
+import { corpusLayout } from '../data/layout';
+import { Moments } from './moments';
+import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode } from './normalize';
+import type { SquaredTerms } from './objective';
+import { optimizedAlong } from './optimize';
+import type { AttentionCheck } from './pairs';
+import { type PairArrays, pairAttentionJs } from './pairsJs';
+import { PairsMemory, pairsWasmAvailable } from './pairsWasm';
+import { dotProduct } from './stats';
+
+/** Attention weights at least this large count in the check's relative error. */
+const REL_ERROR_FLOOR = 1e-3;
+
+/** One head's rows of one window: [row][dim] views, and the window's sentences (rows relative to the window). */
+export interface HeadRows {
+  q: Float32Array;
+  k: Float32Array;
+  /** The vectors attention is computed from, when q/k are not those (a rotary run of unrotated vectors). */
+  qa?: Float32Array;
+  ka?: Float32Array;
+  sentenceStarts: Int32Array;
+}
+
+/** The model's attention for some sentences of a window: their index in the window's sentences, and their n×n blocks end to end. */
+export interface WindowSample {
+  sentences: number[];
+  values: Float32Array;
+}
+
+export interface FinishedHead {
+  params: Record<NormalizationMode, HeadNormalization>;
+  /** Mean entropy (nats) of the attention rows, and mean share on a sentence's first and last token. */
+  attention: { entropy: number; specialShare: number };
+  check: AttentionCheck;
+  /** Raw moments of the queries and keys (every PCA view's input). */
+  moments: { q: Moments; k: Moments };
+}
+
+export class HeadSums {
+  n = 0;
+  mass = 0;
+  qq = 0;
+  qqR = 0;
+  kk = 0;
+  kkW = 0;
+  qkA = 0;
+  qNorm = 0;
+  entropy = 0;
+  special = 0;
+  readonly sRq: Float64Array;
+  readonly sWk: Float64Array;
+  readonly q: Moments;
+  readonly k: Moments;
+  private maxAbs = NaN;
+  private maxRel = NaN;
+
+  constructor(
+    readonly dim: number,
+    readonly spec: AttentionSpec,
+    readonly causal: boolean,
+  ) {
+    this.sRq = new Float64Array(dim);
+    this.sWk = new Float64Array(dim);
+    this.q = new Moments(dim);
+    this.k = new Moments(dim);
+  }
+
+  /** Adds a window's rows of this head (and checks its sampled sentences against the model's attention). */
+  add(rows: HeadRows, sample?: WindowSample): void {
+    const { dim } = this;
+    const { q, k, sentenceStarts } = rows;
+    const qa = rows.qa ?? q;
+    const ka = rows.ka ?? k;
+    const n = q.length / dim;
+    if (!n) return;
+    const pairStarts = corpusLayout(Int32Array.from({ length: sentenceStarts.length - 1 }, (_, s) => sentenceStarts[s + 1] - sentenceStarts[s])).pairStarts;
+    const pairs = pairStarts[pairStarts.length - 1];
+    let memory: PairsMemory | undefined;
+    let arrays: PairArrays;
+    let sums;
+    if (pairsWasmAvailable()) {
+      memory = new PairsMemory(q, k, qa, ka, dim, dim, sentenceStarts, pairStarts, this.causal);
+      arrays = memory.arrays;
+      sums = memory.pairAttention(this.spec);
+    } else {
+      arrays = {
+        q,
+        k,
+        qa,
+        ka,
+        dim,
+        dimA: dim,
+        sentenceStarts,
+        pairStarts,
+        qk: new Float64Array(pairs),
+        att: new Float32Array(pairs),
+        keyWeight: new Float64Array(n),
+        rowWeight: new Float64Array(n),
+        argmaxKey: new Int32Array(n),
+        causal: this.causal,
+      };
+      sums = pairAttentionJs(arrays, this.spec);
+    }
+    this.qkA += sums.attendedDot;
+    this.entropy += sums.entropy;
+    this.special += sums.special;
+    const { keyWeight, rowWeight, att } = arrays;
+    for (let r = 0; r < n; r++) {
+      const o = r * dim;
+      const qq = dotProduct(q, o, q, o, dim);
+      const kk = dotProduct(k, o, k, o, dim);
+      const R = rowWeight[r];
+      const W = keyWeight[r];
+      this.mass += R;
+      this.qq += qq;
+      this.qqR += R * qq;
+      this.kk += kk;
+      this.kkW += W * kk;
+      this.qNorm += Math.sqrt(qq);
+      for (let d = 0; d < dim; d++) {
+        this.sRq[d] += R * q[o + d];
+        this.sWk[d] += W * k[o + d];
+      }
+    }
+    if (sample?.sentences.length) {
+      let at = 0;
+      if (Number.isNaN(this.maxAbs)) this.maxAbs = this.maxRel = 0;
+      for (const s of sample.sentences) {
+        const len = sentenceStarts[s + 1] - sentenceStarts[s];
+        for (let p = 0; p < len * len; p++, at++) {
+          const want = sample.values[at];
+          const err = Math.abs(att[pairStarts[s] + p] - want);
+          if (err > this.maxAbs) this.maxAbs = err;
+          if (want >= REL_ERROR_FLOOR && err / want > this.maxRel) this.maxRel = err / want;
+        }
+      }
+    }
+    memory?.release();
+    this.q.add(q);
+    this.k.add(k);
+    this.n += n;
+  }
+
+  /** t0 = mean Q − mean K. */
+  t0(): Float64Array {
+    return Float64Array.from(this.q.sum, (s, d) => (s - this.k.sum[d]) / this.n);
+  }
+
+  /** The closed-form sums of the squared-distance ratio, for translations along t0. */
+  squaredTerms(): SquaredTerms {
+    const t0 = this.t0();
+    const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
+    return {
+      n: this.n,
+      mass: this.mass,
+      qq: this.qq,
+      qqR: this.qqR,
+      kk: this.kk,
+      kkW: this.kkW,
+      qkA: this.qkA,
+      qk: dot(this.q.sum, this.k.sum),
+      qt0: dot(this.q.sum, t0),
+      qt0R: dot(this.sRq, t0),
+      kt0: dot(this.k.sum, t0),
+      kt0W: dot(this.sWk, t0),
+      tt: dot(t0, t0),
+    };
+  }
+
+  /**
+   * Every mode's normalization, given the head's keys ([token][dim], all of them) for the
+   * paper's scale √(mean ‖k + t0‖ / mean ‖q‖) — the one figure that needs a second pass.
+   */
+  finish(keys: Float32Array): FinishedHead {
+    const { dim } = this;
+    const t0 = this.t0();
+    let kNorm = 0;
+    for (let r = 0, n = keys.length / dim; r < n; r++) {
+      let s = 0;
+      for (let d = 0, o = r * dim; d < dim; d++) s += (keys[o + d] + t0[d]) ** 2;
+      kNorm += Math.sqrt(s);
+    }
+    const paper = this.qNorm > 0 ? Math.sqrt(kNorm / this.qNorm) : 1;
+    const optimized = optimizedAlong(this.squaredTerms());
+    const along: Record<NormalizationMode, { alpha: number; scale: number }> = { raw: { alpha: 0, scale: 1 }, paper: { alpha: 1, scale: paper }, optimized };
+    const params = Object.fromEntries(NORMALIZATION_MODES.map((m) => [m, { translation: t0.map((v) => v * along[m].alpha), scale: along[m].scale }])) as Record<
+      NormalizationMode,
+      HeadNormalization
+    >;
+    return {
+      params,
+      attention: { entropy: this.entropy / this.n, specialShare: this.special / this.n },
+      check: { maxAbsError: this.maxAbs, maxRelError: this.maxRel },
+      moments: { q: this.q, k: this.k },
+    };
+  }
+}

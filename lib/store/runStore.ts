@@ -1,0 +1,320 @@
+// A run's queries and keys on disk, one folder a run: the vectors per head ([cell][token][dim],
+// float32 or float16 by a setting), the model's attention on the sampled sentences, and
+// run.json — the tokens, the shape, a CRC-32 per head and whatever the caller records with the
+// run (its analysis, its model card). Vectors are written window by window as the extraction
+// goes (each head's rows of a window in one piece, in corpus order, so each head's checksum
+// runs along); run.json is written last, so a run cut off before it (tab closed, quota full,
+// crash) has none and never opens as if it were whole. Analysis, projection and the views read
+// one head, or one sentence of one head, at a time.
+import type { AttentionSpec } from '../data/attention';
+import { type AttentionSample, type ModelShape, type QueryKeyData, type RotaryVectors, type TokenizedSentence, corpusLayout, kvHeadsOf } from '../data/layout';
+import { CRC32_START, crc32Final, crc32Update } from '../io/crc32';
+import { fromFloat16, toFloat16 } from '../io/float16';
+import type { ReadableStoreFile, StoreFolder, StoreRoot, WritableStoreFile } from './files';
+
+export type VectorDtype = 'float32' | 'float16';
+export const STORE_FORMAT = 'qkviz-run-store';
+export const STORE_VERSION = 1;
+export const RECORD_FILE = 'run.json';
+
+/** The vector files of a run: the vectors, and a run of unrotated ones' rotated vectors. */
+export type VectorFile = 'queries' | 'keys' | 'rotated-queries' | 'rotated-keys';
+const SAMPLE_FILE = 'attention-sample';
+
+export interface StoredShape extends ModelShape {
+  model: string;
+  kvHeads: number;
+  causal: boolean;
+  rotary?: RotaryVectors;
+}
+
+/** run.json: everything but the vectors. `extra` is the caller's (the page's result, the CLI's). */
+export interface StoredRun<Extra = unknown> {
+  format: typeof STORE_FORMAT;
+  version: number;
+  complete: true;
+  id: string;
+  createdAt: string;
+  shape: StoredShape;
+  attention: AttentionSpec[];
+  dtype: VectorDtype;
+  tokenCount: number;
+  sentences: Omit<TokenizedSentence, 'start'>[];
+  /** Sentences whose attention the model gave (attention-sample.bin, float32, [cell][Σ n²]). */
+  sample: number[];
+  /** Each vector file's CRC-32 per cell (its [token][dim] rows). */
+  checksums: Partial<Record<VectorFile, number[]>>;
+  bytes: number;
+  extra: Extra;
+}
+
+/** The run was cut off before it was finished (or its record is damaged): it is not a run. */
+export class RunUnfinishedError extends Error {}
+/** A head's bytes do not match the checksum written with them. */
+export class RunCorruptError extends Error {}
+
+const BYTES: Record<VectorDtype, number> = { float32: 4, float16: 2 };
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+export interface RunPlan {
+  id: string;
+  shape: StoredShape;
+  attention: AttentionSpec[];
+  dtype: VectorDtype;
+  sentences: TokenizedSentence[];
+}
+
+/** What a window of extraction hands the writer (lib/engine/extract's ExtractedWindow, structurally). */
+export interface VectorWindow {
+  rowStart: number;
+  rows: number;
+  queries: Float32Array;
+  keys: Float32Array;
+  rotated?: { queries: Float32Array; keys: Float32Array };
+}
+
+export class RunWriter {
+  private readonly files = new Map<VectorFile, WritableStoreFile>();
+  private readonly crc = new Map<VectorFile, Uint32Array>();
+  private nextRow = 0;
+  private sampled: AttentionSample | null = null;
+  private written = 0;
+
+  private constructor(
+    private readonly folder: StoreFolder,
+    private readonly plan: RunPlan,
+    readonly tokenCount: number,
+  ) {}
+
+  /** A new folder for the run (an unfinished one of the same id is replaced). */
+  static async begin(root: StoreRoot, plan: RunPlan): Promise<RunWriter> {
+    await root.remove(plan.id).catch(() => {});
+    const folder = await root.folder(plan.id, { create: true });
+    if (!folder) throw new Error(`the store could not create ${plan.id}`);
+    const N = plan.sentences.reduce((n, s) => n + s.ids.length, 0);
+    const writer = new RunWriter(folder, plan, N);
+    const { layers, heads } = plan.shape;
+    const names: VectorFile[] = plan.shape.rotary === 'pre' ? ['queries', 'keys', 'rotated-queries', 'rotated-keys'] : ['queries', 'keys'];
+    for (const name of names) {
+      writer.files.set(name, await folder.create(`${name}.bin`));
+      const cells = layers * (name.endsWith('keys') ? kvHeadsOf(plan.shape) : heads);
+      writer.crc.set(name, new Uint32Array(cells).fill(CRC32_START));
+    }
+    return writer;
+  }
+
+  /** Writes a window's rows of every head; windows come in corpus order. */
+  async window(w: VectorWindow): Promise<void> {
+    if (w.rowStart !== this.nextRow) throw new Error(`windows out of order: rows from ${w.rowStart}, expected ${this.nextRow}`);
+    const parts: [VectorFile, Float32Array][] = [
+      ['queries', w.queries],
+      ['keys', w.keys],
+    ];
+    if (w.rotated) parts.push(['rotated-queries', w.rotated.queries], ['rotated-keys', w.rotated.keys]);
+    const D = this.plan.shape.headDim;
+    const size = BYTES[this.plan.dtype];
+    for (const [name, values] of parts) {
+      const file = this.files.get(name);
+      if (!file) throw new Error(`${name} is not part of this run`);
+      const crc = this.crc.get(name)!;
+      for (let c = 0; c < crc.length; c++) {
+        const rows = values.subarray(c * w.rows * D, (c + 1) * w.rows * D);
+        const bytes = bytesOf(this.plan.dtype === 'float16' ? toFloat16(rows) : rows);
+        crc[c] = crc32Update(crc[c], bytes);
+        await file.write(bytes, (c * this.tokenCount + w.rowStart) * D * size);
+        this.written += bytes.length;
+      }
+    }
+    this.nextRow += w.rows;
+  }
+
+  /** The model's attention on the sampled sentences. */
+  sample(sample: AttentionSample): void {
+    this.sampled = sample;
+  }
+
+  /** Closes the vector files and writes run.json: from now on the run opens. */
+  async finish<Extra>(extra: Extra): Promise<StoredRun<Extra>> {
+    if (this.nextRow !== this.tokenCount) throw new Error(`the run holds ${this.nextRow} of ${this.tokenCount} token rows`);
+    for (const f of this.files.values()) await f.close();
+    const sample = this.sampled ?? { sentences: new Int32Array(0), blocks: new Int32Array(1), values: new Float32Array(0) };
+    const sampleFile = await this.folder.create(`${SAMPLE_FILE}.bin`);
+    await sampleFile.write(bytesOf(sample.values), 0);
+    await sampleFile.close();
+    const { shape, attention, dtype, sentences, id } = this.plan;
+    const record: StoredRun<Extra> = {
+      format: STORE_FORMAT,
+      version: STORE_VERSION,
+      complete: true,
+      id,
+      createdAt: new Date().toISOString(),
+      shape,
+      attention,
+      dtype,
+      tokenCount: this.tokenCount,
+      sentences: sentences.map(({ start: _, ...s }) => s),
+      sample: Array.from(sample.sentences),
+      checksums: Object.fromEntries([...this.crc].map(([name, states]) => [name, Array.from(states, crc32Final)])),
+      bytes: this.written + sample.values.byteLength,
+      extra,
+    };
+    const file = await this.folder.create(RECORD_FILE);
+    await file.write(new TextEncoder().encode(JSON.stringify(record)), 0);
+    await file.close();
+    return record;
+  }
+
+  /** Drops what was written (a cancelled or failed run). */
+  async abort(root: StoreRoot): Promise<void> {
+    for (const f of this.files.values()) await Promise.resolve(f.close()).catch(() => {});
+    await root.remove(this.plan.id).catch(() => {});
+  }
+}
+
+/** Reads a finished run: its record at once, its vectors a head (or a sentence of a head) at a time. */
+export class RunReader<Extra = unknown> {
+  readonly sentenceStarts: Int32Array;
+  private readonly files = new Map<string, ReadableStoreFile>();
+
+  private constructor(
+    private readonly folder: StoreFolder,
+    readonly record: StoredRun<Extra>,
+  ) {
+    this.sentenceStarts = corpusLayout(record.sentences.map((s) => s.ids.length)).sentenceStarts;
+  }
+
+  /** Opens run `id`; RunUnfinishedError when it was never finished (or its record is damaged). */
+  static async open<Extra>(root: StoreRoot, id: string): Promise<RunReader<Extra>> {
+    const folder = await root.folder(id);
+    if (!folder) throw new RunUnfinishedError(`There is no run ${id} in this store.`);
+    const file = await folder.open(RECORD_FILE);
+    if (!file)
+      throw new RunUnfinishedError(
+        `Run ${id} was not finished (it was cut off while it was written: a closed tab, a full disk or a crash), so it is not shown. Run the corpus again.`,
+      );
+    let record: StoredRun<Extra>;
+    try {
+      record = JSON.parse(new TextDecoder().decode(await file.read(0, file.size)));
+    } catch {
+      throw new RunUnfinishedError(`Run ${id}'s record is damaged (not valid JSON), so it is not shown. Run the corpus again.`);
+    }
+    if (record.format !== STORE_FORMAT || !record.complete) throw new RunUnfinishedError(`Run ${id} is not a finished QKViz run.`);
+    if (record.version > STORE_VERSION)
+      throw new RunUnfinishedError(`Run ${id} was stored by a newer QKViz (format ${record.version}); this one reads format ${STORE_VERSION}.`);
+    return new RunReader(folder, record);
+  }
+
+  get shape(): StoredShape {
+    return this.record.shape;
+  }
+
+  private async file(name: string): Promise<ReadableStoreFile> {
+    let f = this.files.get(name);
+    if (!f) {
+      const opened = await this.folder.open(`${name}.bin`);
+      if (!opened) throw new RunCorruptError(`Run ${this.record.id} lacks its ${name} file.`);
+      this.files.set(name, (f = opened));
+    }
+    return f;
+  }
+
+  /** Rows [row0, row0 + n) of one cell of a vector file, as float32. */
+  private async rowsOf(name: VectorFile, cell: number, row0: number, n: number, verify: boolean): Promise<Float32Array> {
+    const { headDim: D } = this.record.shape;
+    const size = BYTES[this.record.dtype];
+    const start = (cell * this.record.tokenCount + row0) * D * size;
+    const bytes = await (await this.file(name)).read(start, start + n * D * size);
+    if (bytes.length !== n * D * size) throw new RunCorruptError(`Run ${this.record.id}'s ${name} file is cut short (head ${cell}).`);
+    if (verify) {
+      const want = this.record.checksums[name]?.[cell];
+      if (want !== undefined && crc32Final(crc32Update(CRC32_START, bytes)) !== want)
+        throw new RunCorruptError(`Run ${this.record.id}'s ${name} of head ${cell} does not match its checksum (a changed byte on disk).`);
+    }
+    // Copied out of the read buffer, aligned, so the caller may transfer it.
+    const aligned = bytes.slice();
+    return this.record.dtype === 'float16' ? fromFloat16(new Uint16Array(aligned.buffer, 0, n * D)) : new Float32Array(aligned.buffer, 0, n * D);
+  }
+
+  private keyCell(cell: number): number {
+    const { heads } = this.record.shape;
+    const kv = kvHeadsOf(this.record.shape);
+    return Math.floor(cell / heads) * kv + Math.floor((cell % heads) / (heads / kv));
+  }
+
+  /** One head's queries and its key head's keys ([token][dim]), checked against their checksums. */
+  async head(cell: number): Promise<{ q: Float32Array; k: Float32Array }> {
+    const N = this.record.tokenCount;
+    return { q: await this.rowsOf('queries', cell, 0, N, true), k: await this.rowsOf('keys', this.keyCell(cell), 0, N, true) };
+  }
+
+  /** The vectors attention is computed from for one head: the rotated ones of a run of unrotated vectors, else its own. */
+  async attentionHead(cell: number): Promise<{ q: Float32Array; k: Float32Array }> {
+    if (this.record.shape.rotary !== 'pre') return this.head(cell);
+    const N = this.record.tokenCount;
+    return { q: await this.rowsOf('rotated-queries', cell, 0, N, true), k: await this.rowsOf('rotated-keys', this.keyCell(cell), 0, N, true) };
+  }
+
+  /** One sentence's rows of a head (queries, keys, and the vectors attention is computed from). */
+  async sentence(cell: number, sentence: number): Promise<{ q: Float32Array; k: Float32Array; qa: Float32Array; ka: Float32Array }> {
+    const row0 = this.sentenceStarts[sentence];
+    const n = this.sentenceStarts[sentence + 1] - row0;
+    const q = await this.rowsOf('queries', cell, row0, n, false);
+    const k = await this.rowsOf('keys', this.keyCell(cell), row0, n, false);
+    if (this.record.shape.rotary !== 'pre') return { q, k, qa: q, ka: k };
+    return { q, k, qa: await this.rowsOf('rotated-queries', cell, row0, n, false), ka: await this.rowsOf('rotated-keys', this.keyCell(cell), row0, n, false) };
+  }
+
+  async attentionSample(): Promise<AttentionSample> {
+    const lengths = this.record.sample.map((s) => this.record.sentences[s].ids.length);
+    const blocks = corpusLayout(lengths).pairStarts;
+    const file = await this.file(SAMPLE_FILE);
+    const bytes = (await file.read(0, file.size)).slice();
+    return { sentences: Int32Array.from(this.record.sample), blocks, values: new Float32Array(bytes.buffer, 0, bytes.length / 4) };
+  }
+
+  /** The whole run in memory, as the analysis and the CLI take it (a small run; the page reads heads instead). */
+  async data(): Promise<QueryKeyData> {
+    const { shape, tokenCount: N } = this.record;
+    const rows = N * shape.headDim;
+    const cells = shape.layers * shape.heads;
+    const kvCells = shape.layers * shape.kvHeads;
+    const gather = async (name: VectorFile, count: number) => {
+      const out = new Float32Array(count * rows);
+      for (let c = 0; c < count; c++) out.set(await this.rowsOf(name, c, 0, N, true), c * rows);
+      return out;
+    };
+    const rotated = shape.rotary === 'pre' ? { queries: await gather('rotated-queries', cells), keys: await gather('rotated-keys', kvCells) } : undefined;
+    return {
+      model: shape.model,
+      layers: shape.layers,
+      heads: shape.heads,
+      headDim: shape.headDim,
+      kvHeads: shape.kvHeads,
+      causal: shape.causal,
+      ...(shape.rotary ? { rotary: shape.rotary } : {}),
+      tokenCount: N,
+      sentences: this.record.sentences.map((s, i) => ({ ...s, start: this.sentenceStarts[i] })),
+      sentenceStarts: this.sentenceStarts,
+      queries: await gather('queries', cells),
+      keys: await gather('keys', kvCells),
+      ...(rotated ? { rotated } : {}),
+      attention: this.record.attention,
+      attentionSample: await this.attentionSample(),
+    };
+  }
+}
+
+/** The finished runs of a store (newest first), and those cut off (which the caller may delete). */
+export async function listRuns<Extra>(root: StoreRoot): Promise<{ runs: StoredRun<Extra>[]; unfinished: string[] }> {
+  const runs: StoredRun<Extra>[] = [];
+  const unfinished: string[] = [];
+  for (const id of await root.folders()) {
+    try {
+      runs.push((await RunReader.open<Extra>(root, id)).record);
+    } catch (e) {
+      if (e instanceof RunUnfinishedError) unfinished.push(id);
+      else throw e;
+    }
+  }
+  return { runs: runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt)), unfinished };
+}
