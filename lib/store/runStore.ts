@@ -318,3 +318,47 @@ export async function listRuns<Extra>(root: StoreRoot): Promise<{ runs: StoredRu
   }
   return { runs: runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt)), unfinished };
 }
+
+/** Stores a run held in memory (the CLI's, a bundle's) as the extraction would have, in windows of `windowRows` rows. */
+export async function storeRun<Extra>(root: StoreRoot, id: string, data: QueryKeyData, dtype: VectorDtype, extra: Extra, windowRows = 4096): Promise<StoredRun<Extra>> {
+  const shape: StoredShape = {
+    model: data.model,
+    layers: data.layers,
+    heads: data.heads,
+    headDim: data.headDim,
+    kvHeads: kvHeadsOf(data),
+    causal: data.causal ?? false,
+    ...(data.rotary ? { rotary: data.rotary } : {}),
+  };
+  const writer = await RunWriter.begin(root, { id, shape, attention: data.attention, dtype, sentences: data.sentences });
+  const D = data.headDim;
+  const N = data.tokenCount;
+  const cut = (values: Float32Array, cells: number, r0: number, rows: number) => {
+    const out = new Float32Array(cells * rows * D);
+    for (let c = 0; c < cells; c++) out.set(values.subarray((c * N + r0) * D, (c * N + r0 + rows) * D), c * rows * D);
+    return out;
+  };
+  const cells = data.layers * data.heads;
+  const kvCells = data.layers * shape.kvHeads;
+  try {
+    for (let s = 0; s < data.sentences.length; ) {
+      const r0 = data.sentenceStarts[s];
+      let e = s + 1;
+      while (e < data.sentences.length && data.sentenceStarts[e + 1] - r0 <= windowRows) e++;
+      const rows = data.sentenceStarts[e] - r0;
+      await writer.window({
+        rowStart: r0,
+        rows,
+        queries: cut(data.queries, cells, r0, rows),
+        keys: cut(data.keys, kvCells, r0, rows),
+        rotated: data.rotated && { queries: cut(data.rotated.queries, cells, r0, rows), keys: cut(data.rotated.keys, kvCells, r0, rows) },
+      });
+      s = e;
+    }
+    writer.sample(data.attentionSample);
+    return await writer.finish(extra);
+  } catch (e) {
+    await writer.abort(root);
+    throw e;
+  }
+}
