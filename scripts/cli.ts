@@ -3,10 +3,11 @@
 //   qkviz bundle --input corpus.txt --out NAME.qkviz [--model DIR | --model-id ID] [--methods pca,umap] [--dims 2,3]
 //   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized --out DIR
 //   qkviz figures --in DIR [--out figures.csv]
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyzeCorpus, prepareCorpus } from '../lib/run/pipeline';
+import { prepareCorpus, runIntoStore } from '../lib/run/pipeline';
 import { formatCount } from '../lib/util/format';
 import { checkAttention } from '../lib/analysis/attentionCheck';
 import { extractionFiles } from '../lib/run/exportFiles';
@@ -18,13 +19,18 @@ import { normalizeRepoId } from '../lib/model/hub';
 import type { RotaryVectors } from '../lib/data/layout';
 import { analyzeHeads, headInputs, headSums, improvementSummary } from '../lib/analysis/analyze';
 import { attentionDistances, geometryDistances } from '../lib/analysis/headSimilarity';
-import { type BundleLayout, runBundleBytes } from '../lib/run/bundleRun';
+import { type BundleLayout, type BundleSource, planRunBundle } from '../lib/run/bundleRun';
+import type { BundlePlan } from '../lib/io/bundle';
+import { FileStore } from '../lib/node/fileStore';
+import type { RunReader } from '../lib/store/runStore';
+import { pendingAnalysis, withScores } from '../lib/run/stored';
+import { scoreStoredRun } from '../lib/run/score';
 import { estimateRunBytes } from '../lib/run/plan';
 import { formatBytes } from '../lib/util/format';
 import { MAX_RESULT_BYTES } from '../lib/engine/limits';
 import type { RunResult } from '../lib/run/types';
 import { headFiguresCsv } from '../lib/views/headFigures';
-import { NORMALIZATION_MODES, type NormalizationMode } from '../lib/analysis/normalize';
+import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode } from '../lib/analysis/normalize';
 import { readExtractionFiles } from '../lib/run/exportFiles';
 import { COORDS_LAYOUT, coordsNpy } from '../lib/io/coords';
 import { decodeNpy, encodeNpy } from '../lib/io/npy';
@@ -146,59 +152,90 @@ async function bundle(argv: string[]): Promise<void> {
   const log = (m: string) => !values.quiet && console.error(`[qkviz] ${m}`);
   const { model, manifest, corpus, rotary, sentences } = await openCorpus(values, log);
   const views = (methods as ProjectionMethod[]).flatMap((method) => (dims as (2 | 3)[]).map((d) => ({ method, dims: d })));
-  // The run's own pipeline makes the PCA layouts; UMAP ones are made here after it.
+  // The page's pipeline, on disk: Q/K into a run store (a temporary folder), the PCA layouts
+  // and normalizations with it, then the figures, the other layouts and the similarities,
+  // each reading a head at a time — memory stays bounded by a head, not the corpus.
   const pca = views.filter((v) => v.method === 'pca').map((v) => ({ mode, dims: v.dims }));
-  const { data, analysis, layouts: pcaMade, extractMs, analyzeMs } = await analyzeCorpus(model.runner, manifest, corpus, { rotary, pca });
-  await model.runner.release();
-  log(
-    `extracted in ${rateOf(corpus.tokenCount, extractMs)}; scored ${data.layers * data.heads} heads and made ${pca.length} PCA layout(s) in ${(analyzeMs / 1000).toFixed(1)} s`,
-  );
-  const cells = data.layers * data.heads;
-  const layouts: BundleLayout[] = [];
-  for (const view of views) {
-    const made = pcaMade.find((l) => view.method === 'pca' && l.view.dims === view.dims);
-    if (made) {
-      layouts.push({ mode, method: 'pca', dims: view.dims, heads: made.heads });
-      continue;
-    }
-    const t = performance.now();
-    const params: ProjectionParams = { ...DEFAULT_PROJECTION, method: view.method, dims: view.dims };
-    const heads = Array.from({ length: cells }, (_, c) => {
-      const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
-      return projectHeadVectors(q, k, data.headDim, analysis.params[mode][c], params).coords;
-    });
-    layouts.push({ mode, method: view.method, dims: view.dims, heads });
-    log(`${view.method.toUpperCase()} ${view.dims}D of every head in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  }
-  let t = performance.now();
-  const similarities = [attentionDistances(data), geometryDistances(data, analysis.params.paper)];
-  log(`head similarities in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  const result: RunResult = {
-    manifest,
-    device: { device: 'cpu' },
-    data,
-    analysis,
-    notices: corpus.notices,
-    timings: { tokenizeMs: 0, loadMs: 0, warmupMs: 0, extractMs, analyzeMs },
-    attentionError: analysis.attentionCheck.maxAbsError,
-  };
-  const bytes = runBundleBytes(
-    { result, label: basename(values.input), sentences, layouts, similarities },
-    { createdBy: `qkviz ${PACKAGE_VERSION} (CLI)`, float16: values.float16, contents: values.contents as 'full' | 'views' },
-  );
-  writeFileSync(values.out, bytes);
-  log(
-    `wrote ${resolve(values.out)}: ${formatBytes(bytes.byteLength)} (${data.tokenCount.toLocaleString('en-US')} tokens, ${cells} heads, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}${values.contents === 'views' ? ', no vectors' : values.float16 ? ', float16 vectors' : ''})`,
-  );
-  const fits =
-    estimateRunBytes(
-      { ...data, rotaryPre: data.rotary === 'pre' },
-      data.sentences.map((s) => s.ids.length),
-    ).bytes <= MAX_RESULT_BYTES;
-  if (!fits && values.contents === 'full')
-    log(
-      `this run is over the ${formatBytes(MAX_RESULT_BYTES)} a tab holds: the page will open its views without the vectors (--contents views writes a smaller file)`,
+  const storeDir = mkdtempSync(join(tmpdir(), 'qkviz-run-'));
+  const root = new FileStore(storeDir);
+  try {
+    const draft = await runIntoStore(model.runner, manifest, corpus, { root, id: 'run', dtype: values.float16 ? 'float16' : 'float32', rotary, pca });
+    await model.runner.release();
+    const { data, vectors } = draft;
+    const cells = data.layers * data.heads;
+    let t = performance.now();
+    const pending = pendingAnalysis(data, draft.heads);
+    const perHead = Array.from(
+      { length: cells },
+      (_, c) => Object.fromEntries(NORMALIZATION_MODES.map((m) => [m, pending.params[m][c]])) as Record<NormalizationMode, HeadNormalization>,
     );
+    const analysis = withScores(pending, await scoreStoredRun(vectors, data, perHead));
+    log(
+      `extracted in ${rateOf(corpus.tokenCount, draft.extractMs)} (into the run store, with every head's sums); normalizations and ${pca.length} PCA layout(s) ${(draft.analyzeMs / 1000).toFixed(1)} s later; figures in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+    const layouts: BundleLayout[] = [];
+    for (const view of views) {
+      const made = draft.layouts.find((l) => view.method === 'pca' && l.view.dims === view.dims);
+      if (made) {
+        layouts.push({ mode, method: 'pca', dims: view.dims, heads: made.heads });
+        continue;
+      }
+      t = performance.now();
+      const params: ProjectionParams = { ...DEFAULT_PROJECTION, method: view.method, dims: view.dims };
+      const heads: Float32Array[] = [];
+      for (let c = 0; c < cells; c++) {
+        const { q, k } = await vectors.head(c);
+        heads.push(projectHeadVectors(q, k, data.headDim, analysis.params[mode][c], params).coords);
+      }
+      layouts.push({ mode, method: view.method, dims: view.dims, heads });
+      log(`${view.method.toUpperCase()} ${view.dims}D of every head in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
+    t = performance.now();
+    const similarities = [await attentionDistances(data, vectors), await geometryDistances(data, vectors, analysis.params.paper)];
+    log(`head similarities in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const result = {
+      manifest,
+      device: { device: 'cpu' as const },
+      data,
+      analysis,
+      notices: corpus.notices,
+      timings: { tokenizeMs: 0, loadMs: 0, warmupMs: 0, extractMs: draft.extractMs, analyzeMs: draft.analyzeMs },
+      attentionError: analysis.attentionCheck.maxAbsError,
+    };
+    const plan = planRunBundle(
+      { result, vectors, label: basename(values.input), sentences, layouts, similarities },
+      { createdBy: `qkviz ${PACKAGE_VERSION} (CLI)`, contents: values.contents as 'full' | 'views' },
+    );
+    await writeBundleFile(values.out, plan, vectors);
+    log(
+      `wrote ${resolve(values.out)}: ${formatBytes(plan.size)} (${formatCount(data.tokenCount)} tokens, ${cells} heads, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}${values.contents === 'views' ? ', no vectors' : values.float16 ? ', float16 vectors' : ''})`,
+    );
+  } finally {
+    rmSync(storeDir, { recursive: true, force: true });
+  }
+}
+
+/** Writes a bundle piece by piece: the run store's files are copied through, never held whole. */
+async function writeBundleFile(path: string, plan: BundlePlan<BundleSource>, vectors: RunReader<unknown>): Promise<void> {
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, plan.head, 0, plan.head.length, 0);
+    for (const piece of plan.pieces) {
+      if ('bytes' in piece.source) {
+        writeSync(fd, piece.source.bytes, 0, piece.source.bytes.length, piece.at);
+        continue;
+      }
+      const file = await vectors.file(piece.source.file);
+      const CHUNK = 64 << 20;
+      for (let at = 0; at < piece.byteLength; at += CHUNK) {
+        const bytes = await file.read(at, Math.min(piece.byteLength, at + CHUNK));
+        writeSync(fd, bytes, 0, bytes.length, piece.at + at);
+      }
+    }
+    if (plan.size > 0) ftruncateSync(fd, plan.size);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function readNpy(path: string): Float32Array {

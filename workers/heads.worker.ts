@@ -4,15 +4,17 @@ import { type HeadDistances, type HeadSimilarityKind, attentionDistances, geomet
 import { type HeadsApi, type HeadsRun, NOT_LOADED } from '../lib/protocol/heads';
 import { headMapLayout } from '../lib/views/headMap';
 import { type ScopeLike, serve } from '../lib/worker/rpc';
+import { openVectors } from '../lib/browser/vectors';
 
 let run: HeadsRun | null = null;
 const distances = new Map<HeadSimilarityKind, HeadDistances>();
 
-function distancesOf(id: number, kind: HeadSimilarityKind): HeadDistances {
+async function distancesOf(id: number, kind: HeadSimilarityKind): Promise<HeadDistances> {
   if (!run || run.id !== id) throw Object.assign(new Error('the heads worker holds no data for this run'), { kind: NOT_LOADED });
   let d = distances.get(kind);
   if (!d) {
-    d = kind === 'attention' ? attentionDistances(run.data) : geometryDistances(run.data, run.norms);
+    const vectors = await openVectors(run.vectors);
+    d = kind === 'attention' ? await attentionDistances(run.data, vectors) : await geometryDistances(run.data, vectors, run.norms);
     distances.set(kind, d);
   }
   return d;
@@ -27,12 +29,12 @@ serve<HeadsApi>(
       return null;
     },
     // Copies go back (the worker keeps its own for the next call).
-    distances: ({ id, kind }) => {
-      const d = distancesOf(id, kind);
+    distances: async ({ id, kind }) => {
+      const d = await distancesOf(id, kind);
       return { ...d, values: d.values.slice() };
     },
-    layout: ({ id, kind, method, dims }, context) => {
-      const coords = headMapLayout(distancesOf(id, kind), method, dims);
+    layout: async ({ id, kind, method, dims }, context) => {
+      const coords = headMapLayout(await distancesOf(id, kind), method, dims);
       context.transfer(coords.buffer as ArrayBuffer);
       return coords;
     },

@@ -1,11 +1,16 @@
 // Bundles in the page: open a .qkviz file (picker, drag-and-drop, ?bundle=URL) and show its run
-// — matrix, layouts, figures, head similarities — with no model run; or save the run on screen
-// as one. A bundle that cannot be opened says why and leaves what is on screen alone.
+// — matrix, layouts, figures, head similarities — with no model run, its vectors read from the
+// file a head at a time; or save the run on screen as one, assembled from the run store's
+// files without reading them into the page. A bundle that cannot be opened says why and leaves
+// what is on screen alone.
 import type { HeadSimilarityKind } from '@/lib/analysis/headSimilarity';
-import { type BundleLayout, openRunBundle, runBundleBytes } from '@/lib/run/bundleRun';
+import { type BundleLayout, type BundleSource, openRunBundle, planRunBundle } from '@/lib/run/bundleRun';
 import { formatBytes } from '@/lib/util/format';
-import { hasVectors } from '@/lib/data/layout';
-import { BundleError, type ByteSource, bytesSource } from '@/lib/io/bundle';
+import { BundleError, type ByteSource } from '@/lib/io/bundle';
+import { blobSource, openVectors } from '@/lib/browser/vectors';
+import { runStore } from '@/lib/browser/runCache';
+import { storeRun } from '@/lib/store/runStore';
+import type { RunResult, StoredRunExtra, VectorRef } from '@/lib/run/types';
 import { corpusHash } from '@/lib/run/cacheKey';
 import { appStore } from '../state/appStore';
 import { setDraft } from './corpus';
@@ -21,15 +26,24 @@ const get = appStore.getState;
 /** A bundle fetched from a URL is read whole: larger ones open from a file instead. */
 const MAX_BUNDLE_URL_BYTES = 1024 ** 3;
 
-async function open(source: ByteSource, name: string): Promise<void> {
-  const bundle = await openRunBundle(source);
+async function open(file: Blob, name: string): Promise<void> {
+  const bundle = await openRunBundle(blobSource(file));
   const hash = await corpusHash(bundle.sentences);
+  let vectors: VectorRef | null = bundle.vectors ? { kind: 'bundle', file, name } : null;
+  if (bundle.legacy) {
+    // A format-1 bundle was read whole: its vectors go into this browser's run store once.
+    const id = `bundle-${Date.now().toString(36)}`;
+    const extra: StoredRunExtra = { ...bundle.result, corpus: bundle.sentences, label: bundle.label, corpusHash: hash };
+    await storeRun(runStore(), id, bundle.legacy, 'float32', extra);
+    vectors = { kind: 'store', id };
+  }
   showResult(
     {
-      result: bundle.result,
+      result: { ...bundle.result, vectors },
       source: 'bundle',
       hash,
       label: bundle.label,
+      corpus: bundle.sentences,
       savedAt: Date.parse(bundle.createdAt) || null,
       bundle: { name, createdBy: bundle.createdBy, viewsOnly: bundle.viewsOnly },
     },
@@ -47,7 +61,7 @@ async function open(source: ByteSource, name: string): Promise<void> {
   set({ bundleStatus: null });
 }
 
-async function guarded(name: string, source: () => Promise<ByteSource>): Promise<void> {
+async function guarded(name: string, source: () => Promise<Blob>): Promise<void> {
   if (get().run.status === 'running') {
     set({ bundleStatus: { kind: 'error', message: `Cannot open ${name} while a run is under way: cancel it first.` } });
     return;
@@ -61,9 +75,9 @@ async function guarded(name: string, source: () => Promise<ByteSource>): Promise
   }
 }
 
-/** A picked or dropped file, read by slices: a bundle larger than the tab opens its views without reading its vectors. */
+/** A picked or dropped file, read by slices: its views now, its vectors a head at a time when a view needs them. */
 export function openBundleFile(file: File): Promise<void> {
-  return guarded(file.name, async () => ({ size: file.size, read: async (start, end) => new Uint8Array(await file.slice(start, end).arrayBuffer()) }));
+  return guarded(file.name, async () => file);
 }
 
 export function openBundleUrl(url: string): Promise<void> {
@@ -82,7 +96,7 @@ export function openBundleUrl(url: string): Promise<void> {
         'oversized',
         `it is ${formatBytes(size)}; bundles over ${formatBytes(MAX_BUNDLE_URL_BYTES)} open from a file (Open bundle…), which reads only the parts that fit.`,
       );
-    return bytesSource(new Uint8Array(await res.arrayBuffer()));
+    return res.blob();
   });
 }
 
@@ -107,12 +121,36 @@ export async function saveBundle(): Promise<string> {
     }
   }
   const { distances } = headMapStore.getState();
-  const sentences = data.sentences.map((s) => s.text);
-  const bytes = runBundleBytes(
-    { result: shown.result, label: shown.label, sentences, layouts, similarities: Object.values(distances).filter((d) => d !== undefined) },
-    { createdBy: `qkviz ${packageJson.version} (page)`, contents: hasVectors(data) ? 'full' : 'views' },
+  const vectors = shown.result.vectors ? await openVectors(shown.result.vectors) : null;
+  const plan = planRunBundle(
+    {
+      result: shown.result,
+      vectors,
+      label: shown.label,
+      sentences: shown.corpus,
+      layouts,
+      similarities: Object.values(distances).filter((d) => d !== undefined),
+    },
+    { createdBy: `qkviz ${packageJson.version} (page)` },
   );
+  // One Blob of the header, the run store's files (not read into the page) and the rest.
+  const parts: BlobPart[] = [plan.head as Uint8Array<ArrayBuffer>];
+  let at = plan.head.length;
+  for (const piece of plan.pieces) {
+    if (piece.at > at) parts.push(new Uint8Array(piece.at - at));
+    parts.push(await partOf(piece.source, vectors));
+    at = piece.at + piece.byteLength;
+  }
+  if (plan.size > at) parts.push(new Uint8Array(plan.size - at));
+  const blob = new Blob(parts, { type: 'application/octet-stream' });
   const name = `qkviz-${shown.result.manifest.name.replace(/[^\w.-]+/g, '_')}-${data.tokenCount}tokens.qkviz`;
-  download(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), name);
-  return `Saved ${name} (${formatBytes(bytes.byteLength)}, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}).`;
+  download(blob, name);
+  return `Saved ${name} (${formatBytes(blob.size)}, ${layouts.length} layout${layouts.length === 1 ? '' : 's'}).`;
+}
+
+async function partOf(source: BundleSource, vectors: Awaited<ReturnType<typeof openVectors>> | null): Promise<BlobPart> {
+  if ('bytes' in source) return source.bytes as Uint8Array<ArrayBuffer>;
+  const blob = (await vectors?.fileBlob(source.file)) as Blob | null;
+  if (!blob) throw new Error(`the run's ${source.file} could not be read`);
+  return blob;
 }

@@ -13,7 +13,7 @@ import { storedDevice } from '../state/prefs';
 import { setPanels } from '../state/viewStore';
 import { setDraft } from './corpus';
 import { followView, showResult } from './result';
-import { prepareModel, refreshCacheUsage, runCorpus } from './runs';
+import { prepareModel, refreshCacheUsage, runCorpus, scoreShown } from './runs';
 import { MODELS_URL } from './workers';
 import { pickerStore, refreshStored, resolveModelParam } from './models';
 import { openBundleUrl } from './bundles';
@@ -74,8 +74,10 @@ export async function startApp(): Promise<void> {
     }
     if (cached && record) {
       // The corpus card shows the corpus the matrix came from.
-      if (cached.corpusHash !== defaultHash) setDraft({ source: 'paste', pasted: record.sentences.join('\n') });
-      showResult({ result: record.result, source: 'cache', hash: cached.corpusHash, label: cached.label, savedAt: cached.savedAt });
+      if (cached.corpusHash !== defaultHash)
+        setDraft({ source: 'upload', upload: { name: cached.label, text: '', sentences: record.sentences }, uploadError: null });
+      showResult({ result: record.result, source: 'cache', hash: cached.corpusHash, label: cached.label, corpus: record.sentences, savedAt: cached.savedAt });
+      void scoreShown();
       return;
     }
     if (link.corpus && sameCorpus(link.corpus, defaultHash)) {

@@ -9,7 +9,6 @@ import type { HeadMapMethod } from '@/lib/views/headMap';
 import type { HeadFigure } from '@/lib/views/headFigures';
 import { RpcError } from '@/lib/worker/rpc';
 import { appStore } from '../state/appStore';
-import { hasVectors } from '@/lib/data/layout';
 import { headsClient } from './workers';
 
 export type HeadMapColour = 'layer' | HeadFigure;
@@ -56,8 +55,9 @@ async function load(): Promise<number | null> {
   if (!shown) return null;
   if (get().resultId !== shown.id) set({ resultId: shown.id, distances: {}, layouts: {}, error: null });
   if (loaded !== shown.id) {
-    const { data, analysis } = shown.result;
-    await headsClient.call('load', { id: shown.id, data, norms: analysis.params.paper });
+    const { data, analysis, vectors } = shown.result;
+    if (!vectors) return null;
+    await headsClient.call('load', { id: shown.id, data, vectors, norms: analysis.params.paper });
     loaded = shown.id;
   }
   return shown.id;
@@ -104,7 +104,7 @@ function once<T>(key: string, make: () => Promise<T>): Promise<T> {
 export function ensureDistances(kind: HeadSimilarityKind = get().kind): Promise<void> {
   if (get().distances[kind] && get().resultId === appStore.getState().shown?.id) return Promise.resolve();
   const shown = appStore.getState().shown;
-  if (shown && !hasVectors(shown.result.data)) {
+  if (shown && !shown.result.vectors) {
     set({
       error: `This bundle holds no ${kind === 'attention' ? 'attention' : 'Q/K geometry'} similarity of its heads, and not the vectors to compute it from.`,
     });

@@ -16,7 +16,7 @@ import { findRun, loadRun } from '../../lib/browser/runCache';
 import { appStore } from '../state/appStore';
 import { scheduleCount } from './corpus';
 import { showResult, syncUrlSoon } from './result';
-import { runCorpus } from './runs';
+import { runCorpus, scoreShown } from './runs';
 import { MODELS_URL, modelClient } from './workers';
 
 export interface HubForm {
@@ -167,7 +167,8 @@ export async function openModel(manifest: ModelManifest): Promise<void> {
   const cached = hash ? await findRun(modelId(manifest.name, manifest.onnx.sha256), hash) : null;
   const record = cached && (await loadRun(cached));
   if (cached && record) {
-    showResult({ result: record.result, source: 'cache', hash: cached.corpusHash, label: cached.label, savedAt: cached.savedAt });
+    showResult({ result: record.result, source: 'cache', hash: cached.corpusHash, label: cached.label, corpus: record.sentences, savedAt: cached.savedAt });
+    void scoreShown();
     return;
   }
   await runCorpus();

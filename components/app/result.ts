@@ -53,7 +53,7 @@ export function showResult(next: Omit<ShownResult, 'id'>, extraLayouts: { view: 
     link && !sameCorpus(link.corpus, shown.hash)
       ? `This address was made with another corpus (hash ${link.corpus}); its view settings were applied to this run. Paste that corpus and Run again to see exactly the view it holds.`
       : null;
-  set({ shown, projection: { layouts, scheduler }, link: null, linkNotice });
+  set({ shown, projection: { layouts, scheduler }, link: null, linkNotice, scoring: null, scoringError: null });
   // The view follows the new result; its subscriber (followView) asks the scheduler for what it shows.
   viewNewResult({ layers: data.layers, heads: data.heads, tokens: data.tokenCount }, link);
 }

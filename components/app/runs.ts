@@ -1,18 +1,18 @@
 // Preparing the model and measuring this device before a run, running and cancelling (the
-// result on screen stays until a run succeeds), the WebGPU-slower-than-WASM switch, and the
-// browser cache of finished runs.
+// result on screen stays until a run succeeds), the figures scored after the matrix is on
+// screen, the WebGPU-slower-than-WASM switch, and the runs this browser keeps (its run store).
 import { StageClock, slowerThanWasm } from '@/lib/run/progress';
 import { corpusHash } from '@/lib/run/cacheKey';
 import type { DevicePreference, RunProgress } from '@/lib/run/types';
 import type { RotaryVectors } from '@/lib/data/layout';
 import { CallCancelledError, RpcError, WorkerCrashedError } from '@/lib/worker/rpc';
-import { type CachedRunInfo, cacheUsage, clearCache, loadRun, saveRun } from '../../lib/browser/runCache';
+import { type CachedRunInfo, cacheUsage, clearCache, loadRun, tidyRuns } from '../../lib/browser/runCache';
+import { withScores } from '@/lib/run/stored';
 import { appStore } from '../state/appStore';
 import { storeDevice, storeThroughput, storedThroughput } from '../state/prefs';
 import { firstPcaViews, showResult, syncUrlSoon } from './result';
 import { MODELS_URL, modelClient } from './workers';
 import { modelRefOf } from '@/lib/model/store';
-import { canvasAtRest } from '../canvas/frameClock';
 
 /** Sentences of the corpus the device is measured on before the first run (spread over it, so long and short ones count). */
 const PREPARE_SAMPLE_SENTENCES = 80;
@@ -148,6 +148,8 @@ export async function runCorpus(): Promise<void> {
   });
   const wasmRate = stored('wasm')?.extract ?? prepared?.wasmTokensPerSecond ?? stored('wasm')?.calibrated;
   try {
+    const hash = corpus.hash ?? (await corpusHash(corpus.sentences));
+    const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const result = await modelClient.call(
       'run',
       {
@@ -158,6 +160,10 @@ export async function runCorpus(): Promise<void> {
         analysisThreads: analysisThreadsParam(),
         pca: firstPcaViews(),
         rotary: get().rotary,
+        id,
+        dtype: get().vectorDtype,
+        label: corpus.label,
+        corpusHash: hash,
       },
       {
         signal: controller.signal,
@@ -173,7 +179,6 @@ export async function runCorpus(): Promise<void> {
         },
       },
     );
-    const hash = corpus.hash ?? (await corpusHash(corpus.sentences));
     const { data, timings } = result;
     if (data.tokenCount >= MIN_RATE_TOKENS) {
       const headPairs = data.sentences.reduce((n, s) => n + s.ids.length ** 2, 0) * data.layers * data.heads;
@@ -183,16 +188,10 @@ export async function runCorpus(): Promise<void> {
       });
     }
     set({ run: { status: 'idle' } });
-    showResult({ result, source: 'run', hash, label: corpus.label, savedAt: null });
-    // Writing a run clones it on the main thread (a pause of up to seconds for a large run): it
-    // waits until the PCA matrix is on screen and the canvas has rested a moment.
-    set({ cache: { ...get().cache, message: 'This run is saved to the cache once its PCA matrix is drawn.' } });
-    void firstMatrix().then(async () => {
-      await canvasAtRest(SAVE_QUIET_MS, SAVE_WAIT_MS);
-      const r = await saveRun(result, corpus.sentences, hash, corpus.label);
-      set({ cache: { ...get().cache, message: r.saved ? null : (r.message ?? null) } });
-      void refreshCacheUsage();
-    });
+    showResult({ result, source: 'run', hash, label: corpus.label, corpus: corpus.sentences, savedAt: null });
+    // The run is in the store already: older runs of this corpus (and past the cap) go.
+    void tidyRuns([id]).then(refreshCacheUsage);
+    void scoreShown();
   } catch (e) {
     if (e instanceof CallCancelledError || controller.signal.aborted) set({ run: { status: 'cancelled' } });
     else if (e instanceof WorkerCrashedError) set({ run: { status: 'error', kind: 'internal', message: `${e.message} Press Run to start again.` } });
@@ -200,6 +199,33 @@ export async function runCorpus(): Promise<void> {
     else set({ run: { status: 'error', kind: 'internal', message: `The run failed: ${(e as Error).message}` } });
   } finally {
     if (runAbort === controller) runAbort = null;
+  }
+}
+
+/**
+ * The shown run's figures, after its matrix: the model worker reads each head back from the
+ * store and scores it under every mode (with its helpers); the table, overlays and
+ * diagnostics fill in when they arrive.
+ */
+export async function scoreShown(): Promise<void> {
+  const shown = get().shown;
+  if (!shown || shown.result.analysis.scored !== false || shown.result.vectors?.kind !== 'store') return;
+  const { id } = shown.result.vectors;
+  const total = shown.result.data.layers * shown.result.data.heads;
+  set({ scoring: { id: shown.id, done: 0, total } });
+  try {
+    const scores = await modelClient.call(
+      'score',
+      { id, analysisThreads: analysisThreadsParam() },
+      { onProgress: (p) => get().scoring?.id === shown.id && set({ scoring: { id: shown.id, ...p } }) },
+    );
+    const now = get().shown;
+    if (now?.id !== shown.id) return;
+    set({ shown: { ...now, result: { ...now.result, analysis: withScores(now.result.analysis, scores) } } });
+  } catch (e) {
+    if (get().shown?.id === shown.id) set({ scoringError: `The figures could not be computed: ${(e as Error).message}` });
+  } finally {
+    if (get().scoring?.id === shown.id) set({ scoring: null });
   }
 }
 
@@ -225,28 +251,6 @@ export async function switchToWasmAndRerun(): Promise<void> {
   await runCorpus();
 }
 
-/** Longest a run's cache write waits for its PCA matrix, and then for the canvas to rest this long. */
-const SAVE_WAIT_MS = 15_000;
-const SAVE_QUIET_MS = 1_500;
-
-/** Resolves once the shown result has every head's PCA layout (or after SAVE_WAIT_MS). */
-function firstMatrix(): Promise<void> {
-  const projection = get().projection;
-  if (!projection) return Promise.resolve();
-  const { layouts } = projection;
-  const done = () => [...layouts.completedAt.keys()].some((slot) => slot.includes('|pca|'));
-  return new Promise((resolve) => {
-    if (done()) return resolve();
-    const timer = setTimeout(finish, SAVE_WAIT_MS);
-    const unsubscribe = layouts.subscribe(() => done() && finish());
-    function finish() {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    }
-  });
-}
-
 export async function refreshCacheUsage(): Promise<void> {
   const usage = await cacheUsage();
   set({ cache: { ...get().cache, ...usage } });
@@ -254,7 +258,8 @@ export async function refreshCacheUsage(): Promise<void> {
 
 export async function clearAllCaches(): Promise<void> {
   try {
-    await clearCache();
+    const shown = get().shown?.result.vectors;
+    await clearCache(shown?.kind === 'store' ? [shown.id] : []);
     set({ cache: { runs: 0, bytes: 0, index: [], message: 'Cache cleared: the next reload runs the model again.' } });
   } catch (e) {
     set({ cache: { ...get().cache, message: `The cache could not be cleared (${(e as Error).message}).` } });
@@ -268,7 +273,8 @@ export async function showCachedRun(info: CachedRunInfo): Promise<void> {
     set({ cache: { ...get().cache, message: 'That run could not be read from the cache; press Run to compute it.' } });
     return;
   }
-  showResult({ result: record.result, source: 'cache', hash: info.corpusHash, label: info.label, savedAt: info.savedAt });
+  showResult({ result: record.result, source: 'cache', hash: info.corpusHash, label: info.label, corpus: record.sentences, savedAt: info.savedAt });
+  void scoreShown();
 }
 
 /** `?analysis-threads=N` caps the threads that score the heads (the benchmark's one-thread baseline). */

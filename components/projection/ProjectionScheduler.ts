@@ -7,9 +7,8 @@
 import type { PcaLayouts } from '@/lib/projection/pcaViews';
 import type { NormalizationMode } from '@/lib/analysis/normalize';
 import { projectionKey } from '@/lib/run/cacheKey';
-import { hasVectors } from '@/lib/data/layout';
 import { DEFAULT_PROJECTION, type ProjectionMethod, type ProjectionParams } from '@/lib/projection/project';
-import { headVectors } from '@/lib/data/layout';
+import { openVectors } from '@/lib/browser/vectors';
 import type { ProjectionApi } from '@/lib/protocol/projection';
 import type { RunResult } from '@/lib/run/types';
 import { CallCancelledError, WorkerClient } from '@/lib/worker/rpc';
@@ -63,7 +62,7 @@ export class ProjectionScheduler {
 
   /** False for a bundle opened without its vectors: it shows the layouts it came with and computes none. */
   get canCompute(): boolean {
-    return hasVectors(this.result.data);
+    return this.result.vectors !== null;
   }
 
   get pending(): number {
@@ -216,9 +215,10 @@ export class ProjectionScheduler {
   private async project(task: Task, client: WorkerClient<ProjectionApi>): Promise<void> {
     const { data, analysis } = this.result;
     const norm = analysis.params[task.view.mode as NormalizationMode][task.layer * data.heads + task.head];
-    const v = headVectors(data, task.layer, task.head);
-    const [q, k] = [v.q.slice(), v.k.slice()];
     try {
+      // The head's vectors, read from the run's store (copies: they are moved to the worker).
+      const { q, k } = await (await openVectors(this.result.vectors!)).head(task.layer * data.heads + task.head);
+      if (this.disposed) return;
       const out = await client.call(
         'project',
         { layer: task.layer, head: task.head, q, k, norm, dim: data.headDim, params: this.params(task.view) },

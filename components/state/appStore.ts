@@ -9,6 +9,7 @@ import type { RotaryVectors } from '@/lib/data/layout';
 import type { DevicePreference, ErrorKind, Preparation, RunProgress, RunResult } from '@/lib/run/types';
 import type { ViewState as LinkState } from '@/lib/views/urlState';
 import type { CachedRunInfo } from '../../lib/browser/runCache';
+import type { VectorDtype } from '@/lib/store/runStore';
 import type { LayoutStore } from '../projection/LayoutStore';
 import type { ProjectionScheduler } from '../projection/ProjectionScheduler';
 
@@ -58,6 +59,8 @@ export interface ShownResult {
   bundle?: { name: string; createdBy: string; viewsOnly: string | null };
   hash: string;
   label: string;
+  /** The corpus as it was given (a bundle saved from this view carries it). */
+  corpus: string[];
   savedAt: number | null;
 }
 
@@ -89,7 +92,12 @@ export interface AppState {
   linkNotice: string | null;
   /** Opening a bundle: what is being read, or why it was refused. */
   bundleStatus: { kind: 'reading' | 'error'; message: string } | null;
-  /** The runs in the browser's cache (newest first), their total size, and a note on the last write. */
+  /** The shown run's figures being scored (they follow its matrix), and why they failed if they did. */
+  scoring: { id: number; done: number; total: number } | null;
+  scoringError: string | null;
+  /** How a run's store keeps its vectors: float32, or float16 (half the disk, ~3 significant digits). */
+  vectorDtype: VectorDtype;
+  /** The runs this browser keeps (newest first), their total size, and a note. */
   cache: { runs: number; bytes: number; message: string | null; index: CachedRunInfo[] };
 }
 
@@ -114,6 +122,9 @@ export const appStore = createStore<AppState>(() => ({
   linkNotice: null,
   bundleStatus: null,
   cache: { runs: 0, bytes: 0, message: null, index: [] },
+  scoring: null,
+  scoringError: null,
+  vectorDtype: 'float32',
 }));
 
 export const useApp = <T>(select: (s: AppState) => T): T => useStore(appStore, select);

@@ -6,7 +6,8 @@
 import { useMemo } from 'react';
 import { NORMALIZATION_MODES, type NormalizationMode } from '@/lib/analysis/normalize';
 import { leastSquares, seedScatter } from '@/lib/analysis/scatter';
-import { hasVectors } from '@/lib/data/layout';
+import { openVectors } from '@/lib/browser/vectors';
+import { useAsync } from './useAsync';
 import type { RunResult } from '@/lib/run/types';
 import { HEAD_FIGURES } from '@/lib/views/headFigures';
 import { MODE_LABELS, MODE_SHORT } from './modes';
@@ -20,7 +21,7 @@ const PAD = { left: 48, right: 12, top: 12, bottom: 36 };
 const fmt = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : '—');
 
 export function Diagnostics(props: { result: RunResult; layer: number; head: number; mode: NormalizationMode }) {
-  if (!hasVectors(props.result.data)) {
+  if (!props.result.vectors) {
     return (
       <section className="panel-section" aria-label="Diagnostics">
         <h2>Diagnostics</h2>
@@ -38,7 +39,15 @@ function HeadDiagnostics({ result, layer, head, mode }: { result: RunResult; lay
   const cell = layer * data.heads + head;
   const report = analysis.heads[cell];
   const error = report.check.maxAbsError;
-  const scatter = useMemo(() => seedScatter(data, layer, head, analysis.params[mode][cell]), [data, layer, head, analysis, mode, cell]);
+  // The head's vectors, read from the run's store for the scatter.
+  const vectors = useAsync(() => openVectors(result.vectors!).then((v) => v.head(cell)), [result, cell]);
+  const scatter = useMemo(
+    () =>
+      vectors
+        ? seedScatter(vectors.q, vectors.k, data.headDim, analysis.params[mode][cell])
+        : { dot: new Float64Array(0), cosineDistance: new Float64Array(0) },
+    [vectors, data, analysis, mode, cell],
+  );
   const fit = useMemo(() => leastSquares(scatter.dot, scatter.cosineDistance), [scatter]);
   const perMode = HEAD_FIGURES.filter((f) => f.perMode);
 

@@ -3,6 +3,7 @@
 // highlight states, search matches, label priorities, attention links of the selection, norm
 // ramps and the matrix overlay. Each piece is recomputed only when what it depends on changes.
 import { useCallback, useMemo } from 'react';
+import { useAsync } from './useAsync';
 import type { NormalizationMode } from '@/lib/analysis/normalize';
 import type { RunResult } from '@/lib/run/types';
 import { seededRandom } from '@/lib/util/random';
@@ -10,8 +11,9 @@ import { PALETTES, colourValueText, legendFor, pointColours } from '@/lib/views/
 import { overlayColours } from '@/lib/views/headFigures';
 import { labelPriority, shuffledPoints } from '@/lib/views/labels';
 import { sampleOrder } from '@/lib/views/lod';
-import { sentenceBlock, topKLinks } from '@/lib/views/links';
-import { hasVectors } from '@/lib/data/layout';
+import { topKLinks } from '@/lib/views/links';
+import { sentenceAttention } from '@/lib/analysis/attention';
+import { openVectors } from '@/lib/browser/vectors';
 import { type PointNorms, pointNorms } from '@/lib/views/norms';
 import { type TokenTable, pointToken, searchTokens, tokenTable } from '@/lib/views/tokens';
 import { STATE } from '../canvas/pointMaterial';
@@ -39,16 +41,17 @@ export function sampleOrderOf(result: RunResult): Int32Array {
   return o;
 }
 
-const norms = new WeakMap<object, Map<NormalizationMode, PointNorms>>();
-function normsOf(result: RunResult, mode: NormalizationMode): PointNorms {
+const norms = new WeakMap<object, Map<NormalizationMode, Promise<PointNorms>>>();
+/** Every head's point norms in a mode, read from the run's store once per result and mode. */
+function normsOf(result: RunResult, mode: NormalizationMode): Promise<PointNorms> {
   let byMode = norms.get(result.data);
   if (!byMode) norms.set(result.data, (byMode = new Map()));
   let n = byMode.get(mode);
-  if (!n) byMode.set(mode, (n = pointNorms(result.data, result.analysis.params[mode])));
+  if (!n) byMode.set(mode, (n = openVectors(result.vectors!).then((v) => pointNorms(result.data, v, result.analysis.params[mode]))));
   return n;
 }
 
-/** The selected point's token, sentence and attention block in the focused head. */
+/** The selected point's token, sentence and attention block in the focused head (recomputed from the sentence's stored Q/K). */
 export function useSelection(result: RunResult) {
   const { data } = result;
   const table = tableOf(result);
@@ -59,15 +62,23 @@ export function useSelection(result: RunResult) {
   const N = data.tokenCount;
   const point = selected !== null && selected < 2 * N ? pointToken(selected, N) : null;
   const sentence = point ? table.sentence[point.row] : null;
-  const vectors = hasVectors(data);
-  const links = useMemo(
-    () => (vectors && focus && sentence !== null ? topKLinks(data, focus.layer, focus.head, sentence, linkK, threshold) : null),
-    [vectors, focus, sentence, data, linkK, threshold],
+  const cell = focus ? focus.layer * data.heads + focus.head : null;
+  const block = useAsync(
+    () =>
+      result.vectors && cell !== null && sentence !== null
+        ? openVectors(result.vectors)
+            .then((v) => v.sentence(cell, sentence))
+            .then(({ qa, ka }) =>
+              sentenceAttention(qa, ka, data.headDim, 0, qa.length / data.headDim, data.attention[Math.floor(cell / data.heads)], data.causal ?? false),
+            )
+        : null,
+    [result, cell, sentence],
   );
-  const block = useMemo(
-    () => (vectors && focus && sentence !== null ? sentenceBlock(data, focus.layer, focus.head, sentence) : null),
-    [vectors, focus, sentence, data],
-  );
+  const links = useMemo(() => {
+    if (!block || sentence === null) return null;
+    const first = data.sentenceStarts[sentence];
+    return topKLinks(block, data.sentenceStarts[sentence + 1] - first, first, data.causal ?? false, linkK, threshold);
+  }, [block, sentence, data, linkK, threshold]);
   return { table, point, sentence, links, block, focus };
 }
 
@@ -89,9 +100,9 @@ export function useViewData(result: RunResult) {
   const matches = useMemo(() => searchTokens(table, search), [table, search]);
   const searching = search.trim() !== '';
   // A bundle opened without its vectors has no norms: colour and size fall back to the plain ones.
-  const needNorms = (colourMode === 'norm' || sizeByNorm) && hasVectors(result.data);
-  const modeNorms = useMemo(() => (needNorms ? normsOf(result, mode) : null), [needNorms, result, mode]);
-  const rawNorms = useMemo(() => (needNorms && compare === 'normalization' ? normsOf(result, 'raw') : null), [needNorms, compare, result]);
+  const needNorms = (colourMode === 'norm' || sizeByNorm) && result.vectors !== null;
+  const modeNorms = useAsync(() => (needNorms ? normsOf(result, mode) : null), [needNorms, result, mode]);
+  const rawNorms = useAsync(() => (needNorms && compare === 'normalization' ? normsOf(result, 'raw') : null), [needNorms, compare, result]);
 
   const pointState = useMemo(() => {
     const out = new Uint8Array(2 * N * 4);

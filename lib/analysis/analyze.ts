@@ -22,6 +22,8 @@ export interface HeadReport {
 }
 
 export interface Analysis {
+  /** False while the figures (metrics) are being computed: they read NaN until then. */
+  scored?: boolean;
   heads: HeadReport[];
   /** Per mode, one normalization per head (index layer * heads + head). */
   params: Record<NormalizationMode, HeadNormalization[]>;
@@ -65,6 +67,43 @@ export interface HeadSlice {
   /** [head][sample values]. */
   sample: Float32Array;
 }
+
+/** Some heads' vectors and normalizations, to score (figures only) in a helper. */
+export interface ScoreSlice extends Omit<HeadSlice, 'sampleSentences' | 'sample'> {
+  params: Record<NormalizationMode, HeadNormalization>[];
+}
+
+export interface HeadScore {
+  cell: number;
+  metrics: Record<NormalizationMode, HeadMetrics>;
+}
+
+/** A helper's side of scoring: every head of a slice, in order. */
+export async function scoreSlice(
+  slice: ScoreSlice,
+  options: { signal?: AbortSignal; onHead?: () => void; afterHead?: () => Promise<void> } = {},
+): Promise<HeadScore[]> {
+  const rows = slice.sentenceStarts[slice.sentenceStarts.length - 1] * slice.headDim;
+  const out: HeadScore[] = [];
+  for (let i = 0; i < slice.cells.length; i++) {
+    throwIfAborted(options.signal);
+    const at = (a: Float32Array) => a.subarray(i * rows, (i + 1) * rows);
+    const inputs = {
+      headDim: slice.headDim,
+      sentenceStarts: slice.sentenceStarts,
+      spec: slice.specs[i],
+      causal: slice.causal,
+      attentionVectors: slice.rotated ? { q: at(slice.rotated.queries), k: at(slice.rotated.keys) } : undefined,
+    };
+    out.push({ cell: slice.cells[i], metrics: scoreHead(at(slice.queries), at(slice.keys), inputs, slice.params[i]) });
+    options.onHead?.();
+    await options.afterHead?.();
+  }
+  releasePairsMemory();
+  return out;
+}
+
+export type ScoreHelper = (slice: ScoreSlice, onHead: () => void, signal?: AbortSignal) => Promise<HeadScore[]>;
 
 /** Analyses a slice of heads (`cells`, in its order); awaited by the caller beside its own share. */
 export type AnalysisHelper = (slice: HeadSlice, onHead: () => void, signal?: AbortSignal) => Promise<HeadAnalysis[]>;

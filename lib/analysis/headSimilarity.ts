@@ -12,11 +12,17 @@
 //
 // Both compare every pair of heads, so a budget of operations picks how many query rows
 // (attention) or tokens (geometry) the comparison reads; the result says how many.
-import { type QueryKeyData, attentionVectors, headVectors } from '../data/layout';
+import type { RunData } from '../data/layout';
 import { attentionRow } from './attention';
 import { type HeadNormalization, applyNormalization } from './normalize';
 
 export type HeadSimilarityKind = 'attention' | 'geometry';
+
+/** Where the heads' vectors come from, a head at a time (a run store's reader, or arrays in memory). */
+export interface HeadReader {
+  head(cell: number): Promise<{ q: Float32Array; k: Float32Array }>;
+  attentionHead(cell: number): Promise<{ q: Float32Array; k: Float32Array }>;
+}
 
 export interface HeadDistances {
   kind: HeadSimilarityKind;
@@ -44,7 +50,7 @@ export const SIMILARITY_DESCRIPTIONS: Record<HeadSimilarityKind, string> = {
 const pairs = (cells: number) => (cells * (cells - 1)) / 2;
 
 /** Every `stride`-th query row of the corpus: its sentence, its position there, and how many keys it has. */
-function attentionRows(data: QueryKeyData, stride: number): { sentence: Int32Array; position: Int32Array; lengths: Int32Array; total: number } {
+function attentionRows(data: RunData, stride: number): { sentence: Int32Array; position: Int32Array; lengths: Int32Array; total: number } {
   const sentence: number[] = [];
   const position: number[] = [];
   const lengths: number[] = [];
@@ -61,7 +67,8 @@ function attentionRows(data: QueryKeyData, stride: number): { sentence: Int32Arr
   return { sentence: Int32Array.from(sentence), position: Int32Array.from(position), lengths: Int32Array.from(lengths), total: row };
 }
 
-export function attentionDistances(data: QueryKeyData, budget = ATTENTION_BUDGET): HeadDistances {
+/** Reads each head's vectors once (`vectors`, lib/store/vectors.ts's RunVectors, structurally). */
+export async function attentionDistances(data: RunData, vectors: HeadReader, budget = ATTENTION_BUDGET): Promise<HeadDistances> {
   const cells = data.layers * data.heads;
   const all = attentionRows(data, 1);
   const entries = all.lengths.reduce((a, n) => a + n, 0);
@@ -75,8 +82,8 @@ export function attentionDistances(data: QueryKeyData, budget = ATTENTION_BUDGET
   const row = new Float64Array(longest);
   const logits = new Float64Array(longest);
   for (let c = 0; c < cells; c++) {
-    const [layer, head] = [Math.floor(c / data.heads), c % data.heads];
-    const { q, k } = attentionVectors(data, layer, head);
+    const layer = Math.floor(c / data.heads);
+    const { q, k } = await vectors.attentionHead(c);
     let at = c * width;
     let h = 0;
     for (let r = 0; r < rows.sentence.length; r++) {
@@ -114,7 +121,12 @@ export function attentionDistances(data: QueryKeyData, budget = ATTENTION_BUDGET
 }
 
 /** `norms`: each head's normalization (the paper's, index layer × heads + head); none = raw vectors. */
-export function geometryDistances(data: QueryKeyData, norms?: readonly HeadNormalization[], budget = GEOMETRY_BUDGET): HeadDistances {
+export async function geometryDistances(
+  data: RunData,
+  vectors: HeadReader,
+  norms?: readonly HeadNormalization[],
+  budget = GEOMETRY_BUDGET,
+): Promise<HeadDistances> {
   const cells = data.layers * data.heads;
   const D = data.headDim;
   const N = data.tokenCount;
@@ -130,7 +142,7 @@ export function geometryDistances(data: QueryKeyData, norms?: readonly HeadNorma
   const q = new Float32Array(m * D);
   const k = new Float32Array(m * D);
   for (let c = 0; c < cells; c++) {
-    const v = headVectors(data, Math.floor(c / data.heads), c % data.heads);
+    const v = await vectors.head(c);
     for (let t = 0; t < m; t++) {
       q.set(v.q.subarray(tokens[t] * D, tokens[t] * D + D), t * D);
       k.set(v.k.subarray(tokens[t] * D, tokens[t] * D + D), t * D);

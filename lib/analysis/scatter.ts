@@ -1,7 +1,6 @@
 // The seed notebook's picture of a head: each token's own query·key dot product against the
 // cosine distance between them (after normalization), with the least-squares line through
 // the cloud. The seed metric of SPEC §3 is this scatter's Pearson correlation.
-import { type QueryKeyData, headVectors } from '../data/layout';
 import type { HeadNormalization } from './normalize';
 
 export { type LineFit, leastSquares } from './stats';
@@ -13,10 +12,9 @@ export interface SeedScatter {
   cosineDistance: Float64Array;
 }
 
-export function seedScatter(data: QueryKeyData, layer: number, head: number, norm: HeadNormalization): SeedScatter {
-  const D = data.headDim;
-  const n = data.tokenCount;
-  const { q, k } = headVectors(data, layer, head);
+/** From one head's raw queries and keys ([token][dim]) and a normalization. */
+export function seedScatter(q: Float32Array, k: Float32Array, D: number, norm: HeadNormalization): SeedScatter {
+  const n = q.length / D;
   const c = norm.scale;
   const t = norm.translation;
   const dot = new Float64Array(n);

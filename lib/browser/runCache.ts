@@ -1,16 +1,21 @@
-// Whole runs — tokens, raw queries and keys, attention, the normalization constants and
-// figures — cached under model hash + corpus hash + format version, so a reload or a shared
-// link for a corpus run before shows the full matrix without running the model again.
-import { runModelId, runKey } from '../run/cacheKey';
-import type { RunResult } from '../run/types';
-import { STORES, idbClear, idbGet, idbGetAll, idbWrite } from './idb';
+// The runs this browser has made or opened, kept in its run store (OPFS, lib/browser/opfs.ts):
+// a run is written there as it is made, so caching it is keeping it. Listed from the runs'
+// records; the newest run of a model and corpus is the one a reload or a shared link shows;
+// older runs of the same corpus, unfinished runs and the oldest past the cap are removed.
+import { runKey, runModelId } from '../run/cacheKey';
+import { storedRunResult } from '../run/stored';
+import type { RunResult, StoredRunExtra } from '../run/types';
+import { RunReader, listRuns as listStoredRuns, type StoredRun } from '../store/runStore';
+import { idbClear } from './idb';
+import { OpfsStore, opfsAvailable } from './opfs';
 
-/** All cached runs together: several default-corpus runs (≈130 MB each); the oldest go first. */
-export const MAX_RUN_CACHE_BYTES = 1024 ** 3;
-/** A run above this is not cached: writing it clones it, which would double the tab's memory at its peak. */
-export const MAX_CACHED_RUN_BYTES = 400 * 1024 ** 2;
+/** Runs kept in all: several default-corpus runs (≈110 MB each); the oldest go first. */
+export const MAX_RUN_CACHE_BYTES = 2 * 1024 ** 3;
 
 export interface CachedRunInfo {
+  /** The run's folder in the store. */
+  id: string;
+  /** Model and corpus, as runKey writes them: a reload looks runs up by it. */
   key: string;
   model: string;
   corpusHash: string;
@@ -21,18 +26,29 @@ export interface CachedRunInfo {
   savedAt: number;
 }
 
-const runModel = (result: RunResult) => runModelId(result.manifest, result.data.rotary);
+let store: OpfsStore | null = null;
+export const runStore = (): OpfsStore => (store ??= new OpfsStore());
 
-export function runBytes(result: RunResult): number {
-  const d = result.data;
-  return (
-    d.queries.byteLength + d.keys.byteLength + (d.rotated ? d.rotated.queries.byteLength + d.rotated.keys.byteLength : 0) + d.attentionSample.values.byteLength
-  );
-}
+const infoOf = (r: StoredRun<StoredRunExtra>): CachedRunInfo => {
+  const model = runModelId(r.extra.manifest, r.shape.rotary);
+  return {
+    id: r.id,
+    key: runKey(model, r.extra.corpusHash),
+    model,
+    corpusHash: r.extra.corpusHash,
+    label: r.extra.label,
+    tokens: r.tokenCount,
+    sentences: r.extra.corpus.length,
+    bytes: r.bytes,
+    savedAt: Date.parse(r.createdAt),
+  };
+};
 
+/** Finished runs, newest first (a store this browser cannot open lists none). */
 export async function listRuns(): Promise<CachedRunInfo[]> {
+  if (!opfsAvailable()) return [];
   try {
-    return (await idbGetAll<CachedRunInfo>(STORES.runIndex)).sort((a, b) => b.savedAt - a.savedAt);
+    return (await listStoredRuns<StoredRunExtra>(runStore())).runs.filter((r) => r.extra?.manifest).map(infoOf);
   } catch {
     return [];
   }
@@ -41,12 +57,12 @@ export async function listRuns(): Promise<CachedRunInfo[]> {
 /** Whether an index entry is a run of this model in the current format (older formats are never served). */
 export const isRunOf = (r: CachedRunInfo, model: string) => r.model === model && r.key === runKey(model, r.corpusHash);
 
-/** The newest cached run of a model, for a corpus whose hash starts with `corpusPrefix` (any corpus if omitted). */
+/** The newest run of a model, for a corpus whose hash starts with `corpusPrefix` (any corpus if omitted). */
 export async function findRun(model: string, corpusPrefix?: string): Promise<CachedRunInfo | null> {
   return (await listRuns()).find((r) => isRunOf(r, model) && (!corpusPrefix || r.corpusHash.startsWith(corpusPrefix))) ?? null;
 }
 
-/** A run and the corpus it was run on (one sentence per line, as given). */
+/** A run and the corpus it was run on (one sentence per entry, as given). */
 export interface CachedRun {
   result: RunResult;
   sentences: string[];
@@ -54,54 +70,49 @@ export interface CachedRun {
 
 export async function loadRun(info: CachedRunInfo): Promise<CachedRun | null> {
   try {
-    const record = await idbGet<CachedRun>(STORES.runs, info.key);
-    return record?.result?.data?.queries instanceof Float32Array && Array.isArray(record.sentences) ? record : null;
+    const root = runStore();
+    const reader = await RunReader.open<StoredRunExtra>(root, info.id);
+    return { result: await storedRunResult(root, reader), sentences: reader.record.extra.corpus };
   } catch {
     return null;
   }
 }
 
-/** Saves a run, evicting the oldest past the cap; says why when it is not saved. */
-export async function saveRun(result: RunResult, sentences: string[], corpusHash: string, label: string): Promise<{ saved: boolean; message?: string }> {
-  const bytes = runBytes(result);
-  if (bytes > MAX_CACHED_RUN_BYTES) {
-    return { saved: false, message: `This run (${Math.round(bytes / 1024 ** 2)} MB) is too large to cache; reopening it will run the model again.` };
+/**
+ * After a run: older runs of the same model and corpus go, cut-off runs go, and the oldest
+ * others past MAX_RUN_CACHE_BYTES go; `keep` (the runs on screen) never do.
+ */
+export async function tidyRuns(keep: string[]): Promise<void> {
+  if (!opfsAvailable()) return;
+  const root = runStore();
+  const { runs, unfinished } = await listStoredRuns<StoredRunExtra>(root);
+  const doomed = new Set(unfinished.filter((id) => !keep.includes(id)));
+  const seen = new Set<string>();
+  let total = 0;
+  for (const r of runs) {
+    if (!r.extra?.manifest) {
+      if (!keep.includes(r.id)) doomed.add(r.id);
+      continue;
+    }
+    const key = infoOf(r).key;
+    if (keep.includes(r.id)) {
+      seen.add(key);
+      total += r.bytes;
+      continue;
+    }
+    if (seen.has(key) || total + r.bytes > MAX_RUN_CACHE_BYTES) doomed.add(r.id);
+    else {
+      seen.add(key);
+      total += r.bytes;
+    }
   }
-  const model = runModel(result);
-  const info: CachedRunInfo = {
-    key: runKey(model, corpusHash),
-    model,
-    corpusHash,
-    label,
-    tokens: result.data.tokenCount,
-    sentences: result.data.sentences.length,
-    bytes,
-    savedAt: Date.now(),
-  };
-  const others = (await listRuns()).filter((r) => r.key !== info.key);
-  const evict: CachedRunInfo[] = [];
-  let total = bytes + others.reduce((n, r) => n + r.bytes, 0);
-  for (const r of [...others].reverse()) {
-    if (total <= MAX_RUN_CACHE_BYTES) break;
-    evict.push(r);
-    total -= r.bytes;
-  }
-  try {
-    await idbWrite([STORES.runs, STORES.runIndex], (tx) => {
-      for (const r of evict) {
-        tx.objectStore(STORES.runs).delete(r.key);
-        tx.objectStore(STORES.runIndex).delete(r.key);
-      }
-      tx.objectStore(STORES.runs).put({ result, sentences } satisfies CachedRun, info.key);
-      tx.objectStore(STORES.runIndex).put(info, info.key);
-    });
-    return { saved: true };
-  } catch (e) {
-    return { saved: false, message: `This run could not be cached (${(e as Error).message || 'storage refused it'}).` };
-  }
+  for (const id of doomed) await root.remove(id).catch(() => {});
 }
 
-export async function clearCache(): Promise<void> {
+/** Removes every stored run but `keep` (the one on screen), and the layout cache. */
+export async function clearCache(keep: string[] = []): Promise<void> {
+  const root = runStore();
+  if (opfsAvailable()) for (const id of await root.folders()) if (!keep.includes(id)) await root.remove(id).catch(() => {});
   await idbClear();
 }
 

@@ -68,6 +68,12 @@ export interface QueryKeyData extends ModelShape {
   attentionSample: AttentionSample;
 }
 
+/** A run without its vectors in memory: its shape, tokens and attention sample (the vectors stay in a store, lib/store). */
+export type RunData = Omit<QueryKeyData, 'queries' | 'keys' | 'rotated'>;
+
+/** A run's data without its vector arrays (what the page holds of it). */
+export const runDataOf = ({ queries: _q, keys: _k, rotated: _r, ...rest }: QueryKeyData): RunData => rest;
+
 export interface CorpusLayout {
   sentenceStarts: Int32Array;
   /** Where sentence s's n×n block starts among a head's Σ n² query–key pairs. */

@@ -41,6 +41,11 @@ export interface ExtractedWindow {
   keys: Float32Array;
   /** A run of unrotated vectors: the rotated ones attention is computed from. */
   rotated?: { queries: Float32Array; keys: Float32Array };
+  /**
+   * The model's attention on this window's sampled sentences: their index among the window's
+   * sentences, and [cell][their n×n blocks end to end].
+   */
+  sampled: { sentences: number[]; values: Float32Array };
 }
 
 export type WindowSink = (window: ExtractedWindow) => void | Promise<void>;
@@ -263,7 +268,21 @@ export async function extractWindows(
       options.onProgress?.({ ...progress });
       await options.afterBatch?.();
     }
-    await sink({ sentenceStart: w.sentenceStart, sentenceEnd: w.sentenceEnd, rowStart, rows, queries, keys, rotated });
+    // This window's share of the sample, per cell (the sums check their heads against it).
+    const mine = sampled.map((s) => sampleIndex.get(s)!).sort((a, b) => a - b);
+    const size = mine.reduce((n, i) => n + sampleLayout.pairStarts[i + 1] - sampleLayout.pairStarts[i], 0);
+    const windowSample = new Float32Array(cells * size);
+    for (let c = 0; c < cells; c++) {
+      let at = c * size;
+      for (const i of mine) {
+        const from = c * sampleLayout.pairCount + sampleLayout.pairStarts[i];
+        const n = sampleLayout.pairStarts[i + 1] - sampleLayout.pairStarts[i];
+        windowSample.set(sampleValues.subarray(from, from + n), at);
+        at += n;
+      }
+    }
+    const sampledHere = { sentences: mine.map((i) => sample[i] - w.sentenceStart), values: windowSample };
+    await sink({ sentenceStart: w.sentenceStart, sentenceEnd: w.sentenceEnd, rowStart, rows, queries, keys, rotated, sampled: sampledHere });
   }
   return { sentences: sample, blocks: sampleLayout.pairStarts, values: sampleValues };
 }

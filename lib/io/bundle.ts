@@ -7,8 +7,12 @@
 //   bytes 12–15  header length H (u32)
 //   bytes 16–19  CRC-32 of the header
 //   bytes 20–23  0 (reserved)
-//   bytes 24…    the header: UTF-8 JSON { meta, arrays: [{ name, dtype, shape, offset, byteLength, crc32 }] }
+//   bytes 24…    the header: UTF-8 JSON { meta, arrays: [{ name, dtype, shape, offset, byteLength, crc32 | chunks }] }
 //   then         each array's bytes at 8-byte-aligned offsets from the end of the header, padded with 0
+//
+// An array is checksummed whole (crc32) or, format 2, in equal chunks along its first axes
+// (`chunks`: one CRC-32 per chunk — a head's queries or keys — so one head can be read and
+// checked without reading the rest).
 //
 // Non-finite numbers in `meta` (a figure of a head with no valid pairs) are written as
 // {"$number": "NaN" | "Infinity" | "-Infinity"} and restored on reading.
@@ -35,10 +39,32 @@ export interface BundleArrayInfo {
   shape: number[];
   offset: number;
   byteLength: number;
-  crc32: number;
+  /** The whole array's CRC-32, or… */
+  crc32?: number;
+  /** …one per equal chunk of it. */
+  chunks?: number[];
+}
+
+/** An array to write without holding it whole: its size, its checksums and where its bytes come from (the caller's). */
+export interface BundleArraySpec<Source> {
+  name: string;
+  dtype: BundleDtype;
+  shape: number[];
+  byteLength: number;
+  crc32?: number;
+  chunks?: number[];
+  source: Source;
+}
+
+/** A bundle laid out before any array is read: the header's bytes, then each array's bytes at its offset (zeros between). */
+export interface BundlePlan<Source> {
+  head: Uint8Array;
+  pieces: { at: number; byteLength: number; source: Source }[];
+  size: number;
 }
 
 import { crc32 } from './crc32';
+import { jsonReplacer, jsonReviver } from './json';
 
 export type BundleErrorCode = 'not-a-bundle' | 'version' | 'truncated' | 'corrupt' | 'oversized';
 
@@ -57,32 +83,55 @@ const BYTES: Record<BundleDtype, number> = { float32: 4, float16: 2, int32: 4 };
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 const bytesOf = (a: BundleTyped) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-const replacer = (_key: string, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? { $number: String(value) } : value);
-const reviver = (_key: string, value: unknown) =>
-  value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { $number?: unknown }).$number === 'string'
-    ? Number((value as { $number: string }).$number)
-    : value;
-
-export function writeBundle(meta: object, arrays: BundleArray[], version = BUNDLE_VERSION): Uint8Array {
+/** Lays out a bundle from array specs: the caller writes `head`, then each piece's bytes at its offset. */
+export function planBundle<Source>(meta: object, arrays: BundleArraySpec<Source>[], version = BUNDLE_VERSION): BundlePlan<Source> {
   const infos: BundleArrayInfo[] = [];
   let offset = 0;
   for (const a of arrays) {
     const count = a.shape.reduce((x, y) => x * y, 1);
-    if (count !== a.data.length) throw new Error(`bundle array ${a.name}: shape ${a.shape.join('×')} holds ${count} values, not ${a.data.length}`);
-    const bytes = bytesOf(a.data);
-    infos.push({ name: a.name, dtype: a.dtype, shape: a.shape, offset, byteLength: bytes.byteLength, crc32: crc32(bytes) });
-    offset = align8(offset + bytes.byteLength);
+    if (count * BYTES[a.dtype] !== a.byteLength)
+      throw new Error(`bundle array ${a.name}: shape ${a.shape.join('×')} holds ${count} values, not ${a.byteLength / BYTES[a.dtype]}`);
+    infos.push({ name: a.name, dtype: a.dtype, shape: a.shape, offset, byteLength: a.byteLength, ...(a.chunks ? { chunks: a.chunks } : { crc32: a.crc32 }) });
+    offset = align8(offset + a.byteLength);
   }
-  const header = new TextEncoder().encode(JSON.stringify({ meta, arrays: infos }, replacer));
+  const header = new TextEncoder().encode(JSON.stringify({ meta, arrays: infos }, jsonReplacer));
   const dataStart = align8(PREAMBLE + header.byteLength);
-  const out = new Uint8Array(dataStart + offset);
-  out.set(new TextEncoder().encode(BUNDLE_MAGIC), 0);
-  const view = new DataView(out.buffer);
+  const head = new Uint8Array(dataStart);
+  head.set(new TextEncoder().encode(BUNDLE_MAGIC), 0);
+  const view = new DataView(head.buffer);
   view.setUint32(8, version, true);
   view.setUint32(12, header.byteLength, true);
   view.setUint32(16, crc32(header), true);
-  out.set(header, PREAMBLE);
-  arrays.forEach((a, i) => out.set(bytesOf(a.data), dataStart + infos[i].offset));
+  head.set(header, PREAMBLE);
+  return { head, pieces: arrays.map((a, i) => ({ at: dataStart + infos[i].offset, byteLength: a.byteLength, source: a.source })), size: dataStart + offset };
+}
+
+/** CRC-32 of each of `chunks` equal parts of `bytes`. */
+export function chunkChecksums(bytes: Uint8Array, chunks: number): number[] {
+  const size = bytes.length / chunks;
+  return Array.from({ length: chunks }, (_, c) => crc32(bytes.subarray(c * size, (c + 1) * size)));
+}
+
+/** A whole bundle in memory; arrays given `chunks` are checksummed per chunk. */
+export function writeBundle(meta: object, arrays: (BundleArray & { chunks?: number })[], version = BUNDLE_VERSION): Uint8Array {
+  const plan = planBundle(
+    meta,
+    arrays.map((a) => {
+      const bytes = bytesOf(a.data);
+      return {
+        name: a.name,
+        dtype: a.dtype,
+        shape: a.shape,
+        byteLength: bytes.byteLength,
+        ...(a.chunks ? { chunks: chunkChecksums(bytes, a.chunks) } : { crc32: crc32(bytes) }),
+        source: bytes,
+      };
+    }),
+    version,
+  );
+  const out = new Uint8Array(plan.size);
+  out.set(plan.head, 0);
+  for (const p of plan.pieces) out.set(p.source, p.at);
   return out;
 }
 
@@ -115,7 +164,7 @@ export function readBundleHeader<M>(bytes: Uint8Array): BundleHeader<M> {
   if (crc32(header) !== view.getUint32(16, true)) throw new BundleError('corrupt', 'This bundle is corrupt: its header does not match its checksum.');
   let parsed: { meta: M; arrays: BundleArrayInfo[] };
   try {
-    parsed = JSON.parse(new TextDecoder().decode(header), reviver);
+    parsed = JSON.parse(new TextDecoder().decode(header), jsonReviver);
   } catch {
     throw new BundleError('corrupt', 'This bundle is corrupt: its header is not valid JSON.');
   }
@@ -131,7 +180,8 @@ function truncated(info: BundleArrayInfo, end: number, size: number): BundleErro
 
 /** One array from its bytes, checked against its checksum; a view of `raw` where aligned. */
 function decodeArray(info: BundleArrayInfo, raw: Uint8Array): BundleArray {
-  if (crc32(raw) !== info.crc32) throw new BundleError('corrupt', `This bundle is corrupt: ${info.name} does not match its checksum (a changed byte).`);
+  const good = info.chunks ? chunkChecksums(raw, info.chunks.length).every((c, i) => c === info.chunks![i]) : crc32(raw) === info.crc32;
+  if (!good) throw new BundleError('corrupt', `This bundle is corrupt: ${info.name} does not match its checksum (a changed byte).`);
   const count = info.byteLength / BYTES[info.dtype];
   const aligned = raw.byteOffset % BYTES[info.dtype] === 0;
   const buffer = aligned ? raw.buffer : raw.slice().buffer;
@@ -162,6 +212,8 @@ export function readBundle<M>(bytes: Uint8Array): BundleContents<M> {
 export interface ByteSource {
   size: number;
   read(start: number, end: number): Promise<Uint8Array>;
+  /** A range as the platform's file object (a Blob slice in the page), to hand on without reading it. */
+  slice?(start: number, end: number): unknown;
 }
 
 export function bytesSource(bytes: Uint8Array): ByteSource {

@@ -1,11 +1,11 @@
-// The analysis helper's API: a slice of heads (vectors transferred in), each head's figures
-// and normalizations back, one progress message a head.
-import type { HeadAnalysis, HeadSlice } from '../analysis/analyze';
+// The analysis helper's API: a slice of a stored run's heads (vectors and normalizations
+// transferred in) scored under every mode, each head's figures back, one progress message a head.
+import type { HeadScore, ScoreSlice } from '../analysis/analyze';
 
 export type AnalysisApi = {
-  analyze: { args: HeadSlice; result: HeadAnalysis[]; progress: null };
+  score: { args: ScoreSlice; result: HeadScore[]; progress: null };
   /** Answers at once: starting the helper before the first run. */
   ping: { args: null; result: null; progress: null };
 };
 
-export { sliceTransfer } from '../analysis/analyze';
+export { scoreSliceTransfer } from '../run/score';

@@ -1,14 +1,17 @@
 // The heads worker's API: distances between every pair of heads of a run (attention or Q/K
-// geometry, lib/analysis/headSimilarity) and the head map's layout from them. A run's data is
-// sent once (copied: the page keeps its own) and kept for the calls that name its id.
+// geometry, lib/analysis/headSimilarity) and the head map's layout from them. A run's tokens
+// and where its vectors are are sent once and kept for the calls that name its id; the
+// worker reads the heads' vectors itself.
 import type { HeadDistances, HeadSimilarityKind } from '../analysis/headSimilarity';
 import type { HeadNormalization } from '../analysis/normalize';
-import type { QueryKeyData } from '../data/layout';
+import type { RunData } from '../data/layout';
+import type { VectorRef } from '../run/types';
 import type { HeadMapMethod } from '../views/headMap';
 
 export interface HeadsRun {
   id: number;
-  data: QueryKeyData;
+  data: RunData;
+  vectors: VectorRef;
   /** The paper normalization of each head (geometry compares normalized clouds). */
   norms: HeadNormalization[];
 }

@@ -1,30 +1,36 @@
-// A run as a .qkviz bundle and back (lib/io/bundle is the container): the model card (its
-// manifest), the corpus exactly as given and its tokens, the queries and keys, the model's
-// own attention on the sampled sentences, every head's figures and normalizations, the
-// layouts computed so far (any mode, method and dimension) and the head similarities. The
-// CLI writes them; the page opens them without running a model, and saves its own run as one.
-// Format 2 holds keys per key head and no attention (it is recomputed from Q/K); format 1
-// files (keys per query head, every sentence's attention) are still read.
+// A run as a .qkviz bundle and back (lib/io/bundle is the container): the model card, the
+// corpus exactly as given and its tokens, the queries and keys (each head checksummed on its
+// own), the model's attention on the sampled sentences, every head's figures and
+// normalizations, the layouts computed so far and the head similarities. A bundle is the run
+// store's files end to end behind one header: it is written from a stored run without holding
+// it (the page assembles it from the store's files; the CLI streams them), and opened as a
+// run store read in place — the page reads a head at a time from the file, never the whole
+// bundle. Format 1 files (keys per query head, every sentence's attention, whole-array
+// checksums) are still opened, read whole.
 import type { Analysis } from '../analysis/analyze';
 import type { HeadDistances, HeadSimilarityKind } from '../analysis/headSimilarity';
 import { NORMALIZATION_MODES, type NormalizationMode } from '../analysis/normalize';
 import { type AttentionSpec, plainAttention } from '../data/attention';
-import { type AttentionSample, type QueryKeyData, type TokenizedSentence, corpusLayout, hasVectors, kvHeadsOf } from '../data/layout';
+import { type AttentionSample, type QueryKeyData, type RunData, type TokenizedSentence, corpusLayout, kvHeadsOf } from '../data/layout';
 import { sampleSentences } from '../engine/extract';
 import { MAX_RESULT_BYTES } from '../engine/limits';
 import {
-  type BundleArray,
   type BundleArrayInfo,
+  type BundleArraySpec,
   BundleError,
   type BundleHeader,
+  type BundlePlan,
   type ByteSource,
   bytesSource,
+  planBundle,
   readSourceArrays,
   readSourceHeader,
-  writeBundle,
 } from '../io/bundle';
-import { fromFloat16, toFloat16 } from '../io/float16';
+import { crc32 } from '../io/crc32';
+import { fromFloat16 } from '../io/float16';
 import type { ProjectionMethod } from '../projection/project';
+import type { ReadableStoreFile, StoreFolder, StoreRoot } from '../store/files';
+import { RECORD_FILE, RunReader, STORE_FORMAT, STORE_VERSION, type StoredRun, type VectorDtype, type VectorFile } from '../store/runStore';
 import { formatBytes, formatCount } from '../util/format';
 import { estimateRunBytes } from './plan';
 import type { RunResult } from './types';
@@ -40,19 +46,26 @@ export interface BundleLayout {
 }
 
 export interface RunBundle {
-  result: RunResult;
+  /** The run as the page shows it (its `vectors` are the caller's to point at the file). */
+  result: Omit<RunResult, 'vectors'>;
   label: string;
+  /** The corpus as it was given. */
   sentences: string[];
   layouts: BundleLayout[];
   similarities: HeadDistances[];
   createdAt: string;
   createdBy: string;
-  /** Set when the run's queries, keys and attention were not read: why, in words. */
+  /** The queries and keys, read in place from the bundle (format 2); null for a views bundle. */
+  vectors: RunReader | null;
+  /** A format-1 bundle's run, read whole (the caller stores it); null otherwise. */
+  legacy: QueryKeyData | null;
+  /** Set when the bundle holds no queries and keys: why, in words. */
   viewsOnly: string | null;
 }
 
-/** The arrays a "views" bundle leaves out (and a page leaves unread when they do not fit). */
+/** The arrays a "views" bundle leaves out. */
 const VECTOR_ARRAYS = new Set(['queries', 'keys', 'rotated-queries', 'rotated-keys', 'attention', 'attention-sample']);
+const VECTOR_FILES: VectorFile[] = ['queries', 'keys', 'rotated-queries', 'rotated-keys'];
 
 interface Meta {
   kind: typeof BUNDLE_KIND;
@@ -80,56 +93,92 @@ interface Meta {
   /** Format 2: the corpus as given, one entry per sentence (parts of a split sentence are one). */
   corpus?: string[];
   analysis: {
+    scored?: boolean;
     heads: Analysis['heads'];
     params: Record<NormalizationMode, { translation: number[]; scale: number }[]>;
     attentionCheck: Analysis['attentionCheck'];
   };
-  vectors: 'float32' | 'float16';
-  /** "views": no queries, keys or attention (for corpora past a tab's memory). */
+  vectors: VectorDtype;
+  /** "views": no queries or keys (for a bundle of layouts only). */
   contents?: 'full' | 'views';
   layouts: { mode: NormalizationMode; method: ProjectionMethod; dims: 2 | 3; array: string }[];
   similarities: { kind: HeadSimilarityKind; sampled: number; total: number; array: string }[];
 }
 
 export interface BundleOptions {
-  /** Store queries and keys as float16: half the size, ~3 significant digits. */
-  float16?: boolean;
   /** "views" leaves the queries and keys out: layouts, figures, similarities and tokens only. */
   contents?: 'full' | 'views';
   createdBy: string;
 }
 
-export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy' | 'viewsOnly'>, options: BundleOptions): Uint8Array {
-  const { result, label, layouts, similarities } = bundle;
+/** Where a bundle's array bytes come from: a file of the run store, or bytes in memory. */
+export type BundleSource = { file: string } | { bytes: Uint8Array };
+
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * A bundle of a stored run (`vectors`, its reader) laid out: the header, then where each
+ * array's bytes come from — the store's files for the vectors, memory for the rest. The
+ * caller writes the pieces (the page as one Blob of the store's files, the CLI to a file).
+ */
+export function planRunBundle(
+  bundle: {
+    result: Omit<RunResult, 'vectors'>;
+    vectors: RunReader | null;
+    label: string;
+    sentences: string[];
+    layouts: BundleLayout[];
+    similarities: HeadDistances[];
+  },
+  options: BundleOptions,
+): BundlePlan<BundleSource> {
+  const { result, vectors, label, layouts, similarities } = bundle;
   const { data, analysis } = result;
-  const half = options.float16 === true;
   const N = data.tokenCount;
   const cells = data.layers * data.heads;
-  const vectors = (name: string, values: Float32Array, shape: number[]): BundleArray =>
-    half ? { name, dtype: 'float16', shape, data: toFloat16(values) } : { name, dtype: 'float32', shape, data: values };
-  const views = options.contents === 'views' || !hasVectors(data);
-  const KV = kvHeadsOf(data);
-  const qShape = [data.layers, data.heads, N, data.headDim];
-  const kShape = [data.layers, KV, N, data.headDim];
-  const sample = data.attentionSample;
-  const arrays: BundleArray[] = views
-    ? []
-    : [
-        vectors('queries', data.queries, qShape),
-        vectors('keys', data.keys, kShape),
-        ...(data.rotated ? [vectors('rotated-queries', data.rotated.queries, qShape), vectors('rotated-keys', data.rotated.keys, kShape)] : []),
-        { name: 'attention-sample', dtype: 'float32', shape: [data.layers, data.heads, sample.blocks[sample.blocks.length - 1]], data: sample.values },
-      ];
+  const views = options.contents === 'views' || !vectors;
+  const dtype = vectors?.record.dtype ?? 'float32';
+  const arrays: BundleArraySpec<BundleSource>[] = [];
+  if (!views && vectors) {
+    const KV = kvHeadsOf(data);
+    const size = dtype === 'float16' ? 2 : 4;
+    for (const name of VECTOR_FILES) {
+      const chunks = vectors.record.checksums[name];
+      if (!chunks) continue;
+      const heads = name.endsWith('keys') ? KV : data.heads;
+      arrays.push({
+        name,
+        dtype,
+        shape: [data.layers, heads, N, data.headDim],
+        byteLength: data.layers * heads * N * data.headDim * size,
+        chunks,
+        source: { file: `${name}.bin` },
+      });
+    }
+    const sample = bytesOf(data.attentionSample.values);
+    arrays.push({
+      name: 'attention-sample',
+      dtype: 'float32',
+      shape: [data.layers, data.heads, data.attentionSample.blocks[data.attentionSample.blocks.length - 1]],
+      byteLength: sample.byteLength,
+      crc32: crc32(sample),
+      source: { bytes: sample },
+    });
+  }
+  const memory = (name: string, values: Float32Array, shape: number[]) => {
+    const bytes = bytesOf(values);
+    arrays.push({ name, dtype: 'float32', shape, byteLength: bytes.byteLength, crc32: crc32(bytes), source: { bytes } });
+  };
   const layoutMeta = layouts.map((l, i) => {
     const name = `layout${i}`;
     const packed = new Float32Array(cells * 2 * N * l.dims);
     l.heads.forEach((c, cell) => packed.set(c, cell * 2 * N * l.dims));
-    arrays.push({ name, dtype: 'float32', shape: [data.layers, data.heads, 2 * N, l.dims], data: packed });
+    memory(name, packed, [data.layers, data.heads, 2 * N, l.dims]);
     return { mode: l.mode, method: l.method, dims: l.dims, array: name };
   });
   const similarityMeta = similarities.map((d) => {
     const name = `similarity-${d.kind}`;
-    arrays.push({ name, dtype: 'float32', shape: [cells, cells], data: d.values });
+    memory(name, d.values, [cells, cells]);
     return { kind: d.kind, sampled: d.sampled, total: d.total, array: name };
   });
   const meta: Meta = {
@@ -144,8 +193,6 @@ export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy'
     notices: result.notices,
     corpus: bundle.sentences,
     data: {
-      attention: data.attention,
-      attentionSample: Array.from(sample.sentences),
       model: data.model,
       layers: data.layers,
       heads: data.heads,
@@ -154,46 +201,50 @@ export function runBundleBytes(bundle: Omit<RunBundle, 'createdAt' | 'createdBy'
       causal: data.causal,
       rotary: data.rotary,
       sentences: data.sentences.map((s) => ({ text: s.text, tokens: s.tokens, ids: s.ids, ...(s.part ? { part: s.part } : {}) })),
+      attention: data.attention,
+      attentionSample: Array.from(data.attentionSample.sentences),
     },
     analysis: {
+      scored: analysis.scored,
       heads: analysis.heads,
       params: Object.fromEntries(
         NORMALIZATION_MODES.map((m) => [m, analysis.params[m].map((p) => ({ translation: Array.from(p.translation), scale: p.scale }))]),
       ) as Meta['analysis']['params'],
       attentionCheck: analysis.attentionCheck,
     },
-    vectors: half ? 'float16' : 'float32',
+    vectors: dtype,
     contents: views ? 'views' : 'full',
     layouts: layoutMeta,
     similarities: similarityMeta,
   };
-  return writeBundle(meta, arrays);
+  return planBundle(meta, arrays);
+}
+
+/** A bundle plan's bytes in memory (the CLI's and the tests'; the page assembles a Blob instead). */
+export async function bundleBytes(plan: BundlePlan<BundleSource>, folder: StoreFolder | null): Promise<Uint8Array> {
+  const out = new Uint8Array(plan.size);
+  out.set(plan.head, 0);
+  for (const p of plan.pieces) {
+    if ('bytes' in p.source) out.set(p.source.bytes, p.at);
+    else {
+      const file = folder && (await folder.open(p.source.file));
+      if (!file) throw new Error(`the run store lacks ${p.source.file}`);
+      out.set(await file.read(0, p.byteLength), p.at);
+    }
+  }
+  return out;
 }
 
 /** Bytes an array takes once read (float16 is widened to float32). */
 const readBytes = (info: BundleArrayInfo) => (info.dtype === 'float16' ? 2 * info.byteLength : info.byteLength);
 
-export interface BundleFacts {
-  meta: Meta;
-  lengths: number[];
-  /** Memory the whole run takes in the page, and its views alone (layouts, similarities, tokens). */
-  memoryBytes: number;
-  viewsBytes: number;
-  /** Whether the page reads the vectors: they are in the bundle and fit. */
-  vectors: boolean;
-  /** Why they are not read, in words; null when they are. */
-  viewsOnly: string | null;
-}
-
-/** What a bundle holds, from its header alone, and what of it a tab can hold; refuses a bundle whose views alone do not fit. */
-function describeBundle({ meta, infos }: BundleHeader<Meta>, limit: number): BundleFacts {
+/** What a bundle holds from its header alone; refuses one whose views (or, format 1, whole run) do not fit a tab. */
+function describeBundle({ meta, infos, version }: BundleHeader<Meta>, limit: number): { lengths: number[]; viewsOnly: string | null } {
   if (meta?.kind !== BUNDLE_KIND) throw new BundleError('not-a-bundle', 'This bundle does not hold a QKViz run.');
   const lengths = meta.data.sentences.map((s) => s.ids.length);
   const tokens = lengths.reduce((a, b) => a + b, 0);
-  // In the page the run holds its vectors as read (float16 widened), plus what a run's analysis works with.
-  const memoryBytes = estimateRunBytes({ ...meta.data, rotaryPre: infos.some((i) => i.name === 'rotated-queries') }, lengths).bytes;
-  const viewsBytes = infos.filter((i) => !VECTOR_ARRAYS.has(i.name)).reduce((a, i) => a + readBytes(i), 0) + 64 * tokens;
   const what = `${formatCount(tokens)} tokens, ${meta.data.layers} × ${meta.data.heads} heads`;
+  const viewsBytes = infos.filter((i) => !VECTOR_ARRAYS.has(i.name)).reduce((a, i) => a + readBytes(i), 0) + 64 * tokens;
   if (viewsBytes > limit) {
     throw new BundleError(
       'oversized',
@@ -201,21 +252,93 @@ function describeBundle({ meta, infos }: BundleHeader<Meta>, limit: number): Bun
     );
   }
   const held = meta.contents !== 'views';
-  const fits = memoryBytes <= limit;
-  const viewsOnly = !held
-    ? `This bundle holds the layouts, figures and head similarities of ${what}, not the queries and keys (written with --contents views).`
-    : !fits
-      ? `This run (${what}) needs about ${formatBytes(memoryBytes)} with its queries and keys, over the ${formatBytes(limit)} a tab can safely hold: its layouts, figures and head similarities are shown (${formatBytes(viewsBytes)}), without the vectors.`
-      : null;
-  return { meta, lengths, memoryBytes, viewsBytes, vectors: held && fits, viewsOnly };
+  if (held && version === 1) {
+    // Format 1 is read whole: its vectors and every sentence's attention must fit.
+    const memory = estimateRunBytes(meta.data, lengths).bytes + infos.filter((i) => i.name === 'attention').reduce((a, i) => a + readBytes(i), 0);
+    if (memory > limit)
+      throw new BundleError(
+        'oversized',
+        `This format-1 bundle (${what}) is read whole and needs about ${formatBytes(memory)}, over the ${formatBytes(limit)} a tab can safely hold. Write it again with this version of QKViz (format 2 is read a head at a time).`,
+      );
+  }
+  return {
+    lengths,
+    viewsOnly: held
+      ? null
+      : `This bundle holds the layouts, figures and head similarities of ${what}, not the queries and keys (written with --contents views).`,
+  };
 }
 
-/** Opens a run bundle from a byte source: everything when it fits, else its views (and says so). */
+/** A read-only run store over a format-2 bundle: its vector arrays are the store's files, its header the run's record. */
+function bundleStore(source: ByteSource, header: BundleHeader<Meta>, data: RunData, dtype: VectorDtype): StoreRoot {
+  const files = new Map<string, ReadableStoreFile>();
+  for (const info of header.infos) {
+    const start = header.dataStart + info.offset;
+    const name = info.name === 'attention-sample' ? 'attention-sample.bin' : `${info.name}.bin`;
+    files.set(name, {
+      size: info.byteLength,
+      read: (a, b) => source.read(start + a, start + Math.min(b, info.byteLength)),
+      ...(source.slice ? { blob: async () => source.slice!(start, start + info.byteLength) } : {}),
+    });
+  }
+  const record: StoredRun<null> = {
+    format: STORE_FORMAT,
+    version: STORE_VERSION,
+    complete: true,
+    id: 'bundle',
+    createdAt: header.meta.createdAt,
+    shape: {
+      model: data.model,
+      layers: data.layers,
+      heads: data.heads,
+      headDim: data.headDim,
+      kvHeads: kvHeadsOf(data),
+      causal: data.causal ?? false,
+      ...(data.rotary ? { rotary: data.rotary } : {}),
+    },
+    attention: data.attention,
+    dtype,
+    tokenCount: data.tokenCount,
+    sentences: data.sentences.map(({ start: _, ...s }) => s),
+    sample: Array.from(data.attentionSample.sentences),
+    checksums: Object.fromEntries(header.infos.filter((i) => i.chunks && VECTOR_FILES.includes(i.name as VectorFile)).map((i) => [i.name, i.chunks!])),
+    bytes: 0,
+    extra: null,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(record));
+  files.set(RECORD_FILE, { size: json.length, read: async (a, b) => json.slice(a, b) });
+  const folder: StoreFolder = {
+    name: 'bundle',
+    create: async () => {
+      throw new Error('a bundle is read-only');
+    },
+    open: async (file) => files.get(file) ?? null,
+    files: async () => [...files.keys()],
+  };
+  return {
+    folder: async (name) => (name === 'bundle' ? folder : null),
+    folders: async () => ['bundle'],
+    remove: async () => {},
+    estimate: async () => null,
+  };
+}
+
+/** Opens a run bundle: its views read now, its vectors (format 2) read in place a head at a time. */
 export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES): Promise<RunBundle> {
   const header = await readSourceHeader<Meta>(source);
-  const facts = describeBundle(header, limit);
-  const { meta, lengths } = facts;
-  const arrays = await readSourceArrays(source, header, (info) => facts.vectors || !VECTOR_ARRAYS.has(info.name));
+  const { lengths, viewsOnly } = describeBundle(header, limit);
+  const { meta, version } = header;
+  const legacyVectors = version === 1 && !viewsOnly;
+  // Every array but the vectors is read (and checked) now; format 1's vectors too, whole.
+  const arrays = await readSourceArrays(source, header, (info) => !VECTOR_ARRAYS.has(info.name) || legacyVectors || info.name === 'attention-sample');
+  for (const info of header.infos) {
+    const end = header.dataStart + info.offset + info.byteLength;
+    if (end > source.size)
+      throw new BundleError(
+        'truncated',
+        `This bundle is truncated: ${info.name} runs to byte ${end.toLocaleString('en-US')}, the file has ${source.size.toLocaleString('en-US')} (an interrupted download or copy?).`,
+      );
+  }
   const array = (name: string) => {
     const a = arrays.get(name);
     if (!a) throw new BundleError('corrupt', `This bundle lacks its ${name} array.`);
@@ -227,35 +350,18 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
   };
   const layout = corpusLayout(lengths);
   const d = meta.data;
-  const none: Float32Array = new Float32Array(0);
-  const KV = d.kvHeads ?? d.heads;
   const N = layout.tokenCount;
-  let queries: Float32Array = none;
-  let keys: Float32Array = none;
-  let rotated: QueryKeyData['rotated'];
-  let attentionSample: AttentionSample = { sentences: new Int32Array(0), blocks: new Int32Array(1), values: none };
-  if (facts.vectors) {
-    queries = floats('queries');
-    keys = floats('keys');
-    if (arrays.has('rotated-queries')) rotated = { queries: floats('rotated-queries'), keys: floats('rotated-keys') };
-    // Format 1 repeated a group's keys for each of its query heads, and held every sentence's attention.
-    if (header.version === 1) keys = firstOfGroups(keys, d.layers, d.heads, KV, N * d.headDim);
-    attentionSample =
-      header.version === 1
-        ? sampleOfFullAttention(floats('attention'), lengths, d.layers * d.heads)
-        : sampleFrom(d.attentionSample ?? [], lengths, floats('attention-sample'));
-    const rows = N * d.headDim;
-    if (queries.length !== d.layers * d.heads * rows || keys.length !== d.layers * KV * rows)
-      throw new BundleError('corrupt', 'This bundle is corrupt: its arrays do not match its tokens.');
-  }
-  const data: QueryKeyData = {
+  const KV = d.kvHeads ?? d.heads;
+  let attentionSample: AttentionSample = { sentences: new Int32Array(0), blocks: new Int32Array(1), values: new Float32Array(0) };
+  let legacy: QueryKeyData | null = null;
+  const base: RunData = {
     model: d.model,
     layers: d.layers,
     heads: d.heads,
     headDim: d.headDim,
-    kvHeads: d.kvHeads,
-    causal: d.causal,
-    rotary: d.rotary,
+    kvHeads: KV,
+    causal: d.causal ?? false,
+    ...(d.rotary ? { rotary: d.rotary } : {}),
     tokenCount: N,
     sentences: d.sentences.map((s, i) => ({
       text: s.text,
@@ -265,13 +371,33 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
       ...(s.part ? { part: s.part } : {}),
     })),
     sentenceStarts: layout.sentenceStarts,
-    queries,
-    keys,
-    ...(rotated ? { rotated } : {}),
     attention: d.attention ?? plainAttention(d.layers, d.headDim),
     attentionSample,
   };
+  if (legacyVectors) {
+    // Format 1 repeated a group's keys for each of its query heads, and held every sentence's attention.
+    const queries = floats('queries');
+    const keys = firstOfGroups(floats('keys'), d.layers, d.heads, KV, N * d.headDim);
+    attentionSample = sampleOfFullAttention(floats('attention'), lengths, d.layers * d.heads);
+    if (queries.length !== d.layers * d.heads * N * d.headDim || keys.length !== d.layers * KV * N * d.headDim)
+      throw new BundleError('corrupt', 'This bundle is corrupt: its arrays do not match its tokens.');
+    legacy = { ...base, attentionSample, queries, keys };
+  } else if (!viewsOnly) {
+    attentionSample = {
+      sentences: Int32Array.from(d.attentionSample ?? []),
+      blocks: corpusLayout((d.attentionSample ?? []).map((s) => lengths[s])).pairStarts,
+      values: floats('attention-sample'),
+    };
+    for (const name of ['queries', 'keys']) {
+      const info = header.infos.find((i) => i.name === name);
+      const heads = name === 'keys' ? KV : d.heads;
+      if (!info || info.shape.join() !== [d.layers, heads, N, d.headDim].join())
+        throw new BundleError('corrupt', 'This bundle is corrupt: its arrays do not match its tokens.');
+    }
+  }
+  const data: RunData = { ...base, attentionSample };
   const analysis: Analysis = {
+    scored: meta.analysis.scored ?? true,
     heads: meta.analysis.heads,
     params: Object.fromEntries(
       NORMALIZATION_MODES.map((m) => [m, meta.analysis.params[m].map((p) => ({ translation: Float64Array.from(p.translation), scale: p.scale }))]),
@@ -279,7 +405,7 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
     attentionCheck: meta.analysis.attentionCheck,
   };
   const cells = d.layers * d.heads;
-  const points = 2 * layout.tokenCount;
+  const points = 2 * N;
   const layouts = meta.layouts.map((l) => {
     const packed = floats(l.array);
     return {
@@ -290,6 +416,7 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
     };
   });
   const similarities = meta.similarities.map((s) => ({ kind: s.kind, cells, values: floats(s.array), sampled: s.sampled, total: s.total }));
+  const vectors = !viewsOnly && !legacy ? await RunReader.open<null>(bundleStore(source, header, data, meta.vectors), 'bundle') : null;
   return {
     result: { manifest: meta.manifest, device: meta.device, data, analysis, notices: meta.notices, timings: meta.timings, attentionError: meta.attentionError },
     label: meta.label,
@@ -299,7 +426,9 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
     similarities,
     createdAt: meta.createdAt,
     createdBy: meta.createdBy,
-    viewsOnly: facts.viewsOnly,
+    vectors,
+    legacy,
+    viewsOnly,
   };
 }
 
@@ -329,8 +458,4 @@ function sampleOfFullAttention(attention: Float32Array, lengths: number[], cells
     });
   }
   return { sentences, blocks: sampled.pairStarts, values };
-}
-
-function sampleFrom(sentences: number[], lengths: number[], values: Float32Array): AttentionSample {
-  return { sentences: Int32Array.from(sentences), blocks: corpusLayout(sentences.map((s) => lengths[s])).pairStarts, values };
 }

@@ -19,7 +19,7 @@ export const runModelId = (manifest: { name: string; onnx: { sha256: string } },
   `${modelId(manifest.name, manifest.onnx.sha256)}${rotary === 'pre' ? '+pre' : ''}`;
 
 /** Bump when what a run holds (or how the analysis computes it) changes. */
-export const RUN_FORMAT_VERSION = 2;
+export const RUN_FORMAT_VERSION = 3;
 
 export const runKey = (model: string, corpus: string) => `run-v${RUN_FORMAT_VERSION}|${model}|${corpus}`;
 

@@ -12,6 +12,14 @@ import type { ModelRunner } from '../engine/runtime';
 import { type PcaLayouts, type PcaView, pcaLayouts } from '../projection/pcaViews';
 import { CorpusTooLargeError, assertFitsMemory, sentenceCountRefusal } from './plan';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import { type FinishedHead, HeadSums } from '../analysis/sums';
+import { plainAttention } from '../data/attention';
+import { type RunData, corpusLayout, kvHeadsOf } from '../data/layout';
+import { extractWindows } from '../engine/extract';
+import { type HeadPca, pcaOfMoments, projectOnPca } from '../projection/pcaMoments';
+import type { StoreRoot } from '../store/files';
+import { type RunReader, RunWriter, type StoredShape, type VectorDtype } from '../store/runStore';
+import { throwIfAborted } from '../util/cancel';
 
 /** What the pipeline needs to know of a model. */
 export interface PipelineModel extends ExtractionShape {
@@ -80,4 +88,120 @@ export async function analyzeCorpus(
   const analysis = await analyzeHeads(data, { signal, onHead: (done) => onProgress?.('analyze', done, cells), afterHead: afterStep, helpers: options.helpers });
   const layouts = options.pca?.length ? await pcaLayouts(data, analysis.params, options.pca, { signal, afterHead: afterStep }) : [];
   return { data, analysis, layouts, extractMs: extracted - started, analyzeMs: performance.now() - extracted };
+}
+
+export interface StoreRunOptions extends PipelineOptions {
+  root: StoreRoot;
+  id: string;
+  /** How the store keeps the vectors (float16: half the disk, ~3 significant digits). */
+  dtype: VectorDtype;
+}
+
+/** A run whose vectors are stored and analysed, waiting for its record (run.json) to be written by the caller. */
+export interface StoredRunDraft {
+  writer: RunWriter;
+  vectors: RunReader<null>;
+  data: RunData;
+  /** Per head (cell order): its normalizations, attention figures and check. */
+  heads: FinishedHead[];
+  layouts: PcaLayouts[];
+  extractMs: number;
+  analyzeMs: number;
+}
+
+/**
+ * The page's run: each window's queries and keys go to the store and into every head's sums
+ * as the model produces them, so when the last batch is in, what is left is one pass over
+ * each head's stored vectors — the paper scale, then the first views' PCA from the moments.
+ * The figures (scoreStoredRun) come after the matrix is on screen.
+ */
+export async function runIntoStore(runner: ModelRunner, model: PipelineModel, corpus: TokenizedCorpus, options: StoreRunOptions): Promise<StoredRunDraft> {
+  const { signal, onProgress, afterStep } = options;
+  const { layers: L, heads: H, headDim: D } = model;
+  const cells = L * H;
+  const rotary = model.rotary ? (options.rotary ?? 'post') : undefined;
+  const attention = model.attention ?? plainAttention(L, D);
+  const shape: StoredShape = {
+    model: model.name,
+    layers: L,
+    heads: H,
+    headDim: D,
+    kvHeads: kvHeadsOf(model),
+    causal: model.causal ?? false,
+    ...(rotary ? { rotary } : {}),
+  };
+  const writer = await RunWriter.begin(options.root, { id: options.id, shape, attention, dtype: options.dtype, sentences: corpus.sentences });
+  try {
+    const sums = Array.from({ length: cells }, (_, c) => new HeadSums(D, attention[Math.floor(c / H)], shape.causal));
+    const { sentenceStarts } = corpusLayout(corpus.sentences.map((s) => s.ids.length));
+    const KV = shape.kvHeads;
+    const started = performance.now();
+    onProgress?.('extract', 0, corpus.tokenCount);
+    const sample = await extractWindows(
+      runner,
+      model,
+      corpus,
+      async (w) => {
+        await writer.window(w);
+        const starts = sentenceStarts.slice(w.sentenceStart, w.sentenceEnd + 1).map((r) => r - w.rowStart);
+        const size = w.sampled.values.length / cells;
+        const span = w.rows * D;
+        for (let c = 0; c < cells; c++) {
+          const kc = Math.floor(c / H) * KV + Math.floor((c % H) / (H / KV));
+          const view = (a: Float32Array, cell: number) => a.subarray(cell * span, (cell + 1) * span);
+          sums[c].add(
+            {
+              q: view(w.queries, c),
+              k: view(w.keys, kc),
+              qa: w.rotated && view(w.rotated.queries, c),
+              ka: w.rotated && view(w.rotated.keys, kc),
+              sentenceStarts: starts,
+            },
+            { sentences: w.sampled.sentences, values: w.sampled.values.subarray(c * size, (c + 1) * size) },
+          );
+        }
+      },
+      { rotary, signal, onProgress: (p) => onProgress?.('extract', p.tokens, p.totalTokens), afterBatch: afterStep },
+    );
+    writer.sample(sample);
+    const vectors = await writer.closeVectors();
+    const extracted = performance.now();
+    // What is left: a pass over each head's stored vectors.
+    const heads: FinishedHead[] = [];
+    const views = options.pca ?? [];
+    const layouts: PcaLayouts[] = views.map((view) => ({ view, heads: [] }));
+    for (let c = 0; c < cells; c++) {
+      throwIfAborted(signal);
+      const { q, k } = await vectors.head(c);
+      const finished = sums[c].finish(k);
+      heads.push(finished);
+      const pcas = new Map<string, HeadPca>();
+      views.forEach(({ mode, dims }, v) => {
+        let pca = pcas.get(mode);
+        if (!pca) pcas.set(mode, (pca = pcaOfMoments(finished.moments.q, finished.moments.k, finished.params[mode], 3)));
+        const components = dims === 3 ? pca : { ...pca, components: pca.components.subarray(0, dims * D) };
+        layouts[v].heads.push(projectOnPca(q, k, D, finished.params[mode], components, dims));
+      });
+      onProgress?.('analyze', c + 1, cells);
+      await afterStep?.();
+    }
+    const data: RunData = {
+      model: model.name,
+      layers: L,
+      heads: H,
+      headDim: D,
+      kvHeads: KV,
+      causal: shape.causal,
+      ...(rotary ? { rotary } : {}),
+      tokenCount: corpus.tokenCount,
+      sentences: corpus.sentences,
+      sentenceStarts,
+      attention,
+      attentionSample: sample,
+    };
+    return { writer, vectors, data, heads, layouts, extractMs: extracted - started, analyzeMs: performance.now() - extracted };
+  } catch (e) {
+    await writer.abort(options.root);
+    throw e;
+  }
 }

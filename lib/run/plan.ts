@@ -1,38 +1,90 @@
 // What a run of a corpus costs before it starts — tokens after splitting long sentences, the
-// longest, the query–key pairs the analysis scores, the memory it needs — and whether it is
-// refused, with the numbers, instead of crashing the tab half-way. The corpus card and the
-// model worker take these figures from here, so the card says what the run will decide.
+// longest, the query–key pairs the analysis scores, the memory the tab needs while it runs
+// and the disk its store takes — and whether it is refused, with the numbers, instead of
+// crashing the tab or filling the disk half-way. The corpus card and the model worker take
+// these figures from here, so the card says what the run will decide.
 import { partLengths } from '../corpus/tokenize';
 import { type ModelShape, kvHeadsOf } from '../data/layout';
-import { MAX_RESULT_BYTES, MAX_SENTENCES, WINDOW_BYTES } from '../engine/limits';
+import { ATTENTION_SAMPLE_BYTES, MAX_RESULT_BYTES, MAX_SENTENCES, WINDOW_BYTES } from '../engine/limits';
+import type { StoreRoot } from '../store/files';
 import { formatBytes, formatCount } from '../util/format';
 
 export interface MemoryEstimate {
   bytes: number;
-  breakdown: { queriesKeys: number; working: number; layouts: number };
+  breakdown: { window: number; head: number; layouts: number; tokens: number };
 }
 
-/** Threads whose head working sets are in memory at once (the model worker and one analysis helper). */
-const PARALLEL_HEADS = 2;
 /** Bytes a head's analysis holds per token (norms, weights, sums, random pairs) and per query–key pair (q·k in f64, attention in f32). */
 const HEAD_BYTES_PER_TOKEN = 100;
 const HEAD_BYTES_PER_PAIR = 12;
+/** What the page keeps per token: its text, ids and the views' per-point tables. */
+const PAGE_BYTES_PER_TOKEN = 200;
 
 /**
- * Raw Q and K (keys per key head; a rotary run of unrotated vectors holds the rotated ones
- * too), the working sets of the heads analysed at once (a head's pairs: q·k and the
- * attention recomputed from them), an extraction window, and the first views' PCA layouts.
- * Attention is not held: it is recomputed per head. Checked by bench/memory.ts.
+ * The tab's working set while a run goes and is shown: the queries and keys stay in the run
+ * store (disk), so what is held is one extraction window of them (and the store's float16
+ * copy of it), the heads analysed at once (a head's vectors and its pairs: q·k and the
+ * attention recomputed from them), the layouts of every head for the view shown (and the
+ * renderer's copy), and the tokens. Checked by bench/memory.ts.
  */
 export function estimateRunBytes(shape: ModelShape & { rotaryPre?: boolean }, lengths: readonly number[]): MemoryEstimate {
   const cells = shape.layers * shape.heads;
   const tokens = lengths.reduce((a, b) => a + b, 0);
-  const squares = lengths.reduce((a, n) => a + n * n, 0);
-  const queriesKeys = shape.layers * (shape.heads + kvHeadsOf(shape)) * tokens * shape.headDim * 4 * (shape.rotaryPre ? 2 : 1);
-  const working = PARALLEL_HEADS * (HEAD_BYTES_PER_PAIR * squares + HEAD_BYTES_PER_TOKEN * tokens) + Math.min(WINDOW_BYTES, queriesKeys);
-  // Two views of every head (PCA 3D, and the next one asked for), [2N][3] floats each.
+  const rowBytes = shape.layers * (shape.heads + kvHeadsOf(shape)) * shape.headDim * 4 * (shape.rotaryPre ? 2 : 1);
+  const window = Math.min(WINDOW_BYTES, tokens * rowBytes) * 1.5;
+  let longest = 0;
+  let squares = 0;
+  for (const n of lengths) {
+    longest = Math.max(longest, n);
+    squares += n * n;
+  }
+  // A window's pairs at most (a window holds WINDOW_BYTES of rows), and a whole head's vectors at the end.
+  const windowPairs = Math.min(squares, Math.max(longest * longest, (squares / Math.max(1, tokens)) * (WINDOW_BYTES / rowBytes)));
+  const head = HEAD_BYTES_PER_PAIR * windowPairs + HEAD_BYTES_PER_TOKEN * tokens + 2 * tokens * shape.headDim * 4 * (shape.rotaryPre ? 2 : 1);
+  // Every head's layout of the view shown ([2N][3] floats), and the renderer's copy of it.
   const layouts = 2 * cells * 2 * tokens * 3 * 4;
-  return { bytes: queriesKeys + working + layouts, breakdown: { queriesKeys, working, layouts } };
+  const bytes = window + head + layouts + PAGE_BYTES_PER_TOKEN * tokens;
+  return { bytes, breakdown: { window, head, layouts, tokens: PAGE_BYTES_PER_TOKEN * tokens } };
+}
+
+/** Bytes a run's store takes on disk: every head's queries, its key heads' keys (float32 or float16), and the sampled attention. */
+export function estimateDiskBytes(shape: ModelShape & { rotaryPre?: boolean }, tokens: number, dtype: 'float32' | 'float16' = 'float32'): number {
+  return (
+    shape.layers * (shape.heads + kvHeadsOf(shape)) * tokens * shape.headDim * (dtype === 'float16' ? 2 : 4) * (shape.rotaryPre ? 2 : 1) +
+    ATTENTION_SAMPLE_BYTES
+  );
+}
+
+/** Of the space the browser (or disk) says is free, what a run may take: the rest stays for the page's other stores. */
+const DISK_SHARE = 0.8;
+
+/** Why a run would not fit the store's free space, with the numbers; null when it fits (or the platform does not say). */
+export function diskRefusal(
+  shape: ModelShape & { rotaryPre?: boolean },
+  tokens: number,
+  dtype: 'float32' | 'float16',
+  space: { quota: number; usage: number } | null,
+): string | null {
+  if (!space) return null;
+  const need = estimateDiskBytes(shape, tokens, dtype);
+  const free = Math.max(0, space.quota - space.usage) * DISK_SHARE;
+  if (need <= free) return null;
+  const fit = Math.floor((tokens * free) / need);
+  return (
+    `This run's queries and keys (${formatCount(tokens)} tokens, ${dtype}) need about ${formatBytes(need)} of storage; this browser has ${formatBytes(free)} free for them ` +
+    `(${formatBytes(space.usage)} of its ${formatBytes(space.quota)} quota in use). Clear cached runs${dtype === 'float32' ? ', store float16 vectors' : ''} or use at most about ${formatCount(fit)} tokens.`
+  );
+}
+
+export async function assertFitsDisk(
+  root: StoreRoot,
+  shape: ModelShape,
+  corpus: { tokenCount: number },
+  dtype: 'float32' | 'float16',
+  rotaryPre: boolean,
+): Promise<void> {
+  const refusal = diskRefusal({ ...shape, rotaryPre }, corpus.tokenCount, dtype, await root.estimate());
+  if (refusal) throw new CorpusTooLargeError(refusal);
 }
 
 export class CorpusTooLargeError extends Error {}
@@ -51,7 +103,7 @@ export function memoryRefusal(shape: ModelShape, lengths: readonly number[], lim
   const fit = Math.floor((tokens * limit) / estimate.bytes);
   return (
     `This corpus (${formatCount(lengths.length)} sentences, ${formatCount(tokens)} tokens) would need about ` +
-    `${formatBytes(estimate.bytes)} for ${shape.layers} × ${shape.heads} heads, over the ${formatBytes(limit)} a browser tab can safely hold. ` +
+    `${formatBytes(estimate.bytes)} of tab memory for ${shape.layers} × ${shape.heads} heads (the layouts of every head, one head's working set), over the ${formatBytes(limit)} a browser tab can safely hold. ` +
     `Use at most about ${formatCount(fit)} tokens.`
   );
 }

@@ -2,19 +2,24 @@
 // the model, open it on the chosen device, warm it up (WebGPU compiles its kernels on the
 // first batch), measure throughput, tokenize, extract and analyse — each stage reported
 // under its own name, cancellable between steps. workers/model.worker.ts serves it.
-import type { AnalysisHelper } from '../analysis/analyze';
+import type { HeadScore, ScoreHelper } from '../analysis/analyze';
+import { NORMALIZATION_MODES, type HeadNormalization, type NormalizationMode } from '../analysis/normalize';
+import type { StoreRoot } from '../store/files';
+import { RunReader } from '../store/runStore';
+import { FIGURES_FILE, pendingAnalysis, runDataOfRecord, writeRunJson } from './stored';
+import { scoreStoredRun } from './score';
 import { CorpusError } from '../corpus/parse';
 import { ModelFilesError, fetchManifest, modelBaseUrl } from '../model/catalog';
 import { fetchModelBytes } from '../model/download';
 import type { ModelManifest } from '../model/manifest';
 import { loadTokenizer, tokenizerOfFiles } from '../model/tokenizer';
 import { type ModelStore, NO_MODEL_STORE, storedKeyOf } from '../model/store';
-import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult } from './types';
+import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult, ScoreProgress, StoredRunExtra } from './types';
 import type { CallContext } from '../worker/rpc';
 import { extractQueryKeys } from '../engine/extract';
 import { CancelledError, throwIfAborted } from '../util/cancel';
-import { CorpusTooLargeError } from './plan';
-import { analyzeCorpus, prepareCorpus } from './pipeline';
+import { CorpusTooLargeError, assertFitsDisk } from './plan';
+import { prepareCorpus, runIntoStore } from './pipeline';
 import { transferablesOf } from './transfer';
 import { type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from '../engine/runtime';
 import { type TokenizedCorpus, tokenizeCorpus } from '../corpus/tokenize';
@@ -65,10 +70,12 @@ export class ModelService {
   private model?: { key: string; manifest: ModelManifest; tokenizer: Tokenizer };
   private session?: Opened;
 
-  /** `helpers`: analysis helpers to share the heads with (the browser's model worker starts them; none in Node). */
+  /** `scorers`: helper workers to share the scoring with (the browser's model worker starts them; none in Node). */
   constructor(
     private ort: OrtModule,
-    private helpers: () => AnalysisHelper[] = () => [],
+    /** Where runs are stored (the page's Origin Private File System; memory or disk in Node). */
+    private runs: () => Promise<StoreRoot>,
+    private scorers: () => ScoreHelper[] = () => [],
     /** Models opened by hub id or folder (the browser's IndexedDB in the model worker). */
     private store: ModelStore = NO_MODEL_STORE,
   ) {}
@@ -96,12 +103,14 @@ export class ModelService {
   async run(request: ModelRef & RunOptions, context: Context): Promise<RunResult> {
     const { signal } = context;
     const t0 = performance.now();
-    // Tokenize and check the memory first: a refusal should not wait for the model download.
+    // Tokenize and check the memory and the disk first: a refusal should not wait for the model download.
     if (request.sentences.length === 0) throw new CorpusError('the corpus is empty: give at least one sentence (one per line)');
     const { manifest, tokenizer } = await this.modelOf(request);
     const total = request.sentences.length;
     context.progress({ stage: 'tokenize', done: 0, total });
     const corpus = prepareCorpus(tokenizer, request.sentences, manifest);
+    const root = await this.runs();
+    await assertFitsDisk(root, manifest, corpus, request.dtype, request.rotary === 'pre' && !!manifest.rotary);
     context.progress({ stage: 'tokenize', done: total, total });
     const t1 = performance.now();
 
@@ -110,27 +119,71 @@ export class ModelService {
     const warmupMs = await this.warmUp(opened, manifest, corpus, context);
 
     const device = () => opened.runner.report;
-    const helpers = this.helpers().slice(0, request.analysisThreads ? Math.max(0, request.analysisThreads - 1) : undefined);
-    const { data, analysis, layouts, extractMs, analyzeMs } = await analyzeCorpus(opened.runner, manifest, corpus, {
+    const draft = await runIntoStore(opened.runner, manifest, corpus, {
+      root,
+      id: request.id,
+      dtype: request.dtype,
       rotary: request.rotary,
       pca: request.pca,
-      helpers,
       signal,
       onProgress: (stage, done, total) => context.progress({ stage, done, total, device: device() }),
       afterStep: yieldToEvents,
     });
+    const analysis = pendingAnalysis(draft.data, draft.heads);
+    const timings = {
+      tokenizeMs: t1 - t0,
+      loadMs: t2 - t1,
+      warmupMs,
+      extractMs: draft.extractMs,
+      analyzeMs: draft.analyzeMs,
+      analysisThreads: 1,
+    };
+    const extra: StoredRunExtra = {
+      manifest,
+      device: device(),
+      notices: corpus.notices,
+      timings,
+      attentionError: analysis.attentionCheck.maxAbsError,
+      analysis,
+      corpus: request.sentences,
+      label: request.label,
+      corpusHash: request.corpusHash,
+    };
+    await draft.writer.finish(extra);
     const result: RunResult = {
       manifest,
       device: device(),
-      data,
+      data: draft.data,
+      vectors: { kind: 'store', id: request.id },
       analysis,
-      layouts,
+      layouts: draft.layouts,
       notices: corpus.notices,
-      attentionError: analysis.attentionCheck.maxAbsError,
-      timings: { tokenizeMs: t1 - t0, loadMs: t2 - t1, warmupMs, extractMs, analyzeMs, analysisThreads: helpers.length + 1 },
+      attentionError: extra.attentionError,
+      timings,
     };
     context.transfer(...transferablesOf(result));
     return result;
+  }
+
+  /** A stored run's figures (every head under every mode), written beside it so the cache has them too. */
+  async score(request: { id: string; analysisThreads?: number }, context: CallContext<ScoreProgress>): Promise<HeadScore[]> {
+    const root = await this.runs();
+    const reader = await RunReader.open<StoredRunExtra>(root, request.id);
+    const data = runDataOfRecord(reader.record, await reader.attentionSample());
+    const params = reader.record.extra.analysis.params;
+    const perHead = Array.from(
+      { length: data.layers * data.heads },
+      (_, c) => Object.fromEntries(NORMALIZATION_MODES.map((m) => [m, params[m][c]])) as Record<NormalizationMode, HeadNormalization>,
+    );
+    const helpers = this.scorers().slice(0, request.analysisThreads ? Math.max(0, request.analysisThreads - 1) : undefined);
+    const scores = await scoreStoredRun(reader, data, perHead, {
+      helpers,
+      signal: context.signal,
+      onHead: (done, total) => context.progress({ done, total }),
+      afterHead: yieldToEvents,
+    });
+    await writeRunJson(root, request.id, FIGURES_FILE, scores);
+    return scores;
   }
 
   private async modelOf(request: ModelRef) {

@@ -2,7 +2,8 @@
 // asks for, and what comes back (the model card, the device, the data, the analysis, the
 // first views' layouts and the timings).
 import type { Analysis } from '../analysis/analyze';
-import type { QueryKeyData, RotaryVectors } from '../data/layout';
+import type { RunData, RotaryVectors } from '../data/layout';
+import type { VectorDtype } from '../store/runStore';
 import type { DevicePreference, DeviceReport } from '../engine/runtime';
 import type { ModelManifest } from '../model/manifest';
 import type { PcaLayouts, PcaView } from '../projection/pcaViews';
@@ -45,10 +46,21 @@ export interface RunTimings {
   analysisThreads?: number;
 }
 
+/**
+ * Where a run's queries and keys are: a run in the page's store (the Origin Private File
+ * System), or a bundle file read in place. The page never holds them whole: views, projection
+ * and scoring read a head (or a sentence of one) at a time.
+ */
+export type VectorRef = { kind: 'store'; id: string } | { kind: 'bundle'; file: Blob; name: string };
+
 export interface RunResult {
   manifest: ModelManifest;
   device: DeviceReport;
-  data: QueryKeyData;
+  /** The run's shape, tokens and the model's sampled attention (its vectors: `vectors`). */
+  data: RunData;
+  /** Where its queries and keys are; null for a bundle of views only. */
+  vectors: VectorRef | null;
+  /** Every head's normalizations, attention figures and check; its figures once `analysis.scored`. */
   analysis: Analysis;
   /** The PCA layouts of the views asked for (the page moves them into its layout store). */
   layouts?: PcaLayouts[];
@@ -66,6 +78,32 @@ export interface RunOptions {
   pca?: PcaView[];
   /** A rotary model's vectors: after the rotation (default; what attention uses) or before it. */
   rotary?: RotaryVectors;
+  /** The run's id in the page's store (unique per run), and how it keeps the vectors. */
+  id: string;
+  dtype: VectorDtype;
+  /** Written into the run's record (the cache lists runs by them). */
+  label: string;
+  corpusHash: string;
+}
+
+/** What a stored run records beside its vectors (run.json's extra): all the page needs to show it again. */
+export interface StoredRunExtra {
+  manifest: ModelManifest;
+  device: DeviceReport;
+  notices: string[];
+  timings: RunTimings;
+  attentionError: number;
+  analysis: Analysis;
+  /** The corpus exactly as it was given (split sentences as one). */
+  corpus: string[];
+  label: string;
+  corpusHash: string;
 }
 
 export type ErrorKind = 'corpus' | 'model' | 'memory' | 'internal';
+
+/** Heads scored so far (the figures come after the matrix). */
+export interface ScoreProgress {
+  done: number;
+  total: number;
+}

@@ -14,6 +14,8 @@ export interface WritableStoreFile {
 export interface ReadableStoreFile {
   readonly size: number;
   read(start: number, end: number): Promise<Uint8Array>;
+  /** The file itself where the platform has one (a browser File or Blob), to hand on without reading it. */
+  blob?(): Promise<unknown>;
 }
 
 /** One run's folder. */

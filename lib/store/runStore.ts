@@ -10,6 +10,7 @@ import type { AttentionSpec } from '../data/attention';
 import { type AttentionSample, type ModelShape, type QueryKeyData, type RotaryVectors, type TokenizedSentence, corpusLayout, kvHeadsOf } from '../data/layout';
 import { CRC32_START, crc32Final, crc32Update } from '../io/crc32';
 import { fromFloat16, toFloat16 } from '../io/float16';
+import { jsonReplacer, jsonReviver } from '../io/json';
 import type { ReadableStoreFile, StoreFolder, StoreRoot, WritableStoreFile } from './files';
 
 export type VectorDtype = 'float32' | 'float16';
@@ -133,33 +134,48 @@ export class RunWriter {
     this.sampled = sample;
   }
 
-  /** Closes the vector files and writes run.json: from now on the run opens. */
-  async finish<Extra>(extra: Extra): Promise<StoredRun<Extra>> {
+  private record: StoredRun<null> | null = null;
+
+  /**
+   * Closes the vector files (and writes the attention sample): their heads can be read back
+   * (the returned reader) while the run is not yet finished — run.json is not written, so
+   * nothing else opens it.
+   */
+  async closeVectors(): Promise<RunReader<null>> {
     if (this.nextRow !== this.tokenCount) throw new Error(`the run holds ${this.nextRow} of ${this.tokenCount} token rows`);
-    for (const f of this.files.values()) await f.close();
-    const sample = this.sampled ?? { sentences: new Int32Array(0), blocks: new Int32Array(1), values: new Float32Array(0) };
-    const sampleFile = await this.folder.create(`${SAMPLE_FILE}.bin`);
-    await sampleFile.write(bytesOf(sample.values), 0);
-    await sampleFile.close();
-    const { shape, attention, dtype, sentences, id } = this.plan;
-    const record: StoredRun<Extra> = {
-      format: STORE_FORMAT,
-      version: STORE_VERSION,
-      complete: true,
-      id,
-      createdAt: new Date().toISOString(),
-      shape,
-      attention,
-      dtype,
-      tokenCount: this.tokenCount,
-      sentences: sentences.map(({ start: _, ...s }) => s),
-      sample: Array.from(sample.sentences),
-      checksums: Object.fromEntries([...this.crc].map(([name, states]) => [name, Array.from(states, crc32Final)])),
-      bytes: this.written + sample.values.byteLength,
-      extra,
-    };
+    if (!this.record) {
+      for (const f of this.files.values()) await f.close();
+      const sample = this.sampled ?? { sentences: new Int32Array(0), blocks: new Int32Array(1), values: new Float32Array(0) };
+      const sampleFile = await this.folder.create(`${SAMPLE_FILE}.bin`);
+      await sampleFile.write(bytesOf(sample.values), 0);
+      await sampleFile.close();
+      const { shape, attention, dtype, sentences, id } = this.plan;
+      this.record = {
+        format: STORE_FORMAT,
+        version: STORE_VERSION,
+        complete: true,
+        id,
+        createdAt: new Date().toISOString(),
+        shape,
+        attention,
+        dtype,
+        tokenCount: this.tokenCount,
+        sentences: sentences.map(({ start: _, ...s }) => s),
+        sample: Array.from(sample.sentences),
+        checksums: Object.fromEntries([...this.crc].map(([name, states]) => [name, Array.from(states, crc32Final)])),
+        bytes: this.written + sample.values.byteLength,
+        extra: null,
+      };
+    }
+    return RunReader.over(this.folder, this.record);
+  }
+
+  /** Writes run.json (after closing the vectors if not yet): from now on the run opens. */
+  async finish<Extra>(extra: Extra): Promise<StoredRun<Extra>> {
+    await this.closeVectors();
+    const record: StoredRun<Extra> = { ...this.record!, extra };
     const file = await this.folder.create(RECORD_FILE);
-    await file.write(new TextEncoder().encode(JSON.stringify(record)), 0);
+    await file.write(new TextEncoder().encode(JSON.stringify(record, jsonReplacer)), 0);
     await file.close();
     return record;
   }
@@ -183,6 +199,11 @@ export class RunReader<Extra = unknown> {
     this.sentenceStarts = corpusLayout(record.sentences.map((s) => s.ids.length)).sentenceStarts;
   }
 
+  /** A reader over a folder whose record is known (the writer's, before run.json is written). */
+  static over<Extra>(folder: StoreFolder, record: StoredRun<Extra>): RunReader<Extra> {
+    return new RunReader(folder, record);
+  }
+
   /** Opens run `id`; RunUnfinishedError when it was never finished (or its record is damaged). */
   static async open<Extra>(root: StoreRoot, id: string): Promise<RunReader<Extra>> {
     const folder = await root.folder(id);
@@ -194,7 +215,7 @@ export class RunReader<Extra = unknown> {
       );
     let record: StoredRun<Extra>;
     try {
-      record = JSON.parse(new TextDecoder().decode(await file.read(0, file.size)));
+      record = JSON.parse(new TextDecoder().decode(await file.read(0, file.size)), jsonReviver);
     } catch {
       throw new RunUnfinishedError(`Run ${id}'s record is damaged (not valid JSON), so it is not shown. Run the corpus again.`);
     }
@@ -208,7 +229,12 @@ export class RunReader<Extra = unknown> {
     return this.record.shape;
   }
 
-  private async file(name: string): Promise<ReadableStoreFile> {
+  /** One of the run's files, read by byte ranges (a vector file, by its name with .bin). */
+  async file(name: string): Promise<ReadableStoreFile> {
+    return this.open(name.replace(/\.bin$/, ''));
+  }
+
+  private async open(name: string): Promise<ReadableStoreFile> {
     let f = this.files.get(name);
     if (!f) {
       const opened = await this.folder.open(`${name}.bin`);
@@ -223,7 +249,7 @@ export class RunReader<Extra = unknown> {
     const { headDim: D } = this.record.shape;
     const size = BYTES[this.record.dtype];
     const start = (cell * this.record.tokenCount + row0) * D * size;
-    const bytes = await (await this.file(name)).read(start, start + n * D * size);
+    const bytes = await (await this.open(name)).read(start, start + n * D * size);
     if (bytes.length !== n * D * size) throw new RunCorruptError(`Run ${this.record.id}'s ${name} file is cut short (head ${cell}).`);
     if (verify) {
       const want = this.record.checksums[name]?.[cell];
@@ -239,6 +265,12 @@ export class RunReader<Extra = unknown> {
     const { heads } = this.record.shape;
     const kv = kvHeadsOf(this.record.shape);
     return Math.floor(cell / heads) * kv + Math.floor((cell % heads) / (heads / kv));
+  }
+
+  /** A stored file as the platform's file object (a browser File), to hand on without reading it; null where there is none. */
+  async fileBlob(name: string): Promise<unknown | null> {
+    const file = await this.folder.open(name);
+    return file?.blob ? file.blob() : null;
   }
 
   /** One head's queries and its key head's keys ([token][dim]), checked against their checksums. */
@@ -267,7 +299,7 @@ export class RunReader<Extra = unknown> {
   async attentionSample(): Promise<AttentionSample> {
     const lengths = this.record.sample.map((s) => this.record.sentences[s].ids.length);
     const blocks = corpusLayout(lengths).pairStarts;
-    const file = await this.file(SAMPLE_FILE);
+    const file = await this.open(SAMPLE_FILE);
     const bytes = (await file.read(0, file.size)).slice();
     return { sentences: Int32Array.from(this.record.sample), blocks, values: new Float32Array(bytes.buffer, 0, bytes.length / 4) };
   }
@@ -320,7 +352,14 @@ export async function listRuns<Extra>(root: StoreRoot): Promise<{ runs: StoredRu
 }
 
 /** Stores a run held in memory (the CLI's, a bundle's) as the extraction would have, in windows of `windowRows` rows. */
-export async function storeRun<Extra>(root: StoreRoot, id: string, data: QueryKeyData, dtype: VectorDtype, extra: Extra, windowRows = 4096): Promise<StoredRun<Extra>> {
+export async function storeRun<Extra>(
+  root: StoreRoot,
+  id: string,
+  data: QueryKeyData,
+  dtype: VectorDtype,
+  extra: Extra,
+  windowRows = 4096,
+): Promise<StoredRun<Extra>> {
   const shape: StoredShape = {
     model: data.model,
     layers: data.layers,
@@ -341,7 +380,7 @@ export async function storeRun<Extra>(root: StoreRoot, id: string, data: QueryKe
   const cells = data.layers * data.heads;
   const kvCells = data.layers * shape.kvHeads;
   try {
-    for (let s = 0; s < data.sentences.length; ) {
+    for (let s = 0; s < data.sentences.length;) {
       const r0 = data.sentenceStarts[s];
       let e = s + 1;
       while (e < data.sentences.length && data.sentenceStarts[e + 1] - r0 <= windowRows) e++;

@@ -20,19 +20,18 @@ export function sentenceBlock(data: QueryKeyData, layer: number, head: number, s
   return runSentenceAttention(data, layer, head, sentence);
 }
 
-/** For every query of the sentence, its k strongest keys with weight ≥ threshold. */
-export function topKLinks(data: QueryKeyData, layer: number, head: number, sentence: number, k: number, threshold: number): Links {
-  const first = data.sentenceStarts[sentence];
-  const n = data.sentenceStarts[sentence + 1] - first;
-  const block = sentenceBlock(data, layer, head, sentence);
+/**
+ * For every query of a sentence — its n×n attention `block`, its first token row `first` —
+ * its k strongest keys with weight ≥ threshold (a decoder's query has keys up to itself only).
+ */
+export function topKLinks(block: Float32Array, n: number, first: number, causal: boolean, k: number, threshold: number): Links {
   const query: number[] = [];
   const key: number[] = [];
   const weight: number[] = [];
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const row = block.subarray(i * n, (i + 1) * n);
-    // A decoder's query has keys up to itself only.
-    const keys = data.causal ? i + 1 : n;
+    const keys = causal ? i + 1 : n;
     for (let j = 0; j < keys; j++) order[j] = j;
     // Partial selection sort: k is small (the UI caps it), n is one sentence.
     const take = Math.min(k, keys);

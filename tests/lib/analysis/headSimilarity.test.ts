@@ -5,6 +5,7 @@
 // and — both being metrics — satisfy the triangle inequality on random heads.
 import { describe, expect, it } from 'vitest';
 import { attentionDistances, geometryDistances, nearestHeads } from '../../../lib/analysis/headSimilarity';
+import { memoryVectors } from '../../../lib/store/vectors';
 import { type QueryKeyData, corpusLayout, headVectors, sampleOf } from '../../../lib/data/layout';
 import { seededRandom } from '../../../lib/util/random';
 import { randomData } from '../../helpers/randomHeads';
@@ -95,11 +96,11 @@ function randomRotation(d: number, seed: number): number[][] {
 }
 
 describe('head similarities', () => {
-  it('equal a direct computation on every pair (attention over every row, geometry over every token)', () => {
+  it('equal a direct computation on every pair (attention over every row, geometry over every token)', async () => {
     const data = randomData(3);
     const cells = cellsOf(data);
-    const attention = attentionDistances(data);
-    const geometry = geometryDistances(data, undefined, 1e12);
+    const attention = await attentionDistances(data, memoryVectors(data));
+    const geometry = await geometryDistances(data, memoryVectors(data), undefined, 1e12);
     expect(attention.sampled).toBe(data.tokenCount);
     expect(geometry.sampled).toBe(data.tokenCount);
     for (let a = 0; a < cells; a++) {
@@ -115,14 +116,14 @@ describe('head similarities', () => {
     }
   });
 
-  it('put a head and its copy 0 apart; a rotated, scaled copy 0 apart in geometry', () => {
+  it('put a head and its copy 0 apart; a rotated, scaled copy 0 apart in geometry', async () => {
     const copy = copyHead(randomData(5), 1, 4);
-    expect(attentionDistances(copy).values[1 * cellsOf(copy) + 4]).toBe(0);
-    expect(geometryDistances(copy, undefined, 1e12).values[1 * cellsOf(copy) + 4]).toBeLessThan(1e-6);
+    expect((await attentionDistances(copy, memoryVectors(copy))).values[1 * cellsOf(copy) + 4]).toBe(0);
+    expect((await geometryDistances(copy, memoryVectors(copy), undefined, 1e12)).values[1 * cellsOf(copy) + 4]).toBeLessThan(1e-6);
     const data = copyHead(randomData(5), 1, 4, randomRotation(8, 9), 2.5);
     const cells = cellsOf(data);
-    const geometry = geometryDistances(data, undefined, 1e12);
-    const attention = attentionDistances(data);
+    const geometry = await geometryDistances(data, memoryVectors(data), undefined, 1e12);
+    const attention = await attentionDistances(data, memoryVectors(data));
     expect(geometry.values[1 * cells + 4]).toBeLessThan(1e-3);
     // Any other pair of random heads is well apart.
     expect(geometry.values[0 * cells + 2]).toBeGreaterThan(0.05);
@@ -130,11 +131,11 @@ describe('head similarities', () => {
     expect(nearestHeads(geometry, 4, 2)[0]).toEqual({ cell: 1, distance: geometry.values[4 * cells + 1] });
   });
 
-  it('satisfy the triangle inequality and stay in [0, 1]', () => {
+  it('satisfy the triangle inequality and stay in [0, 1]', async () => {
     for (const seed of [11, 12]) {
       const data = randomData(seed);
       const cells = cellsOf(data);
-      for (const d of [attentionDistances(data), geometryDistances(data, undefined, 1e12)]) {
+      for (const d of [await attentionDistances(data, memoryVectors(data)), await geometryDistances(data, memoryVectors(data), undefined, 1e12)]) {
         for (let a = 0; a < cells; a++) {
           for (let b = 0; b < cells; b++) {
             const ab = d.values[a * cells + b];
@@ -147,15 +148,15 @@ describe('head similarities', () => {
     }
   });
 
-  it('read a sample of rows and tokens within a budget, and say how many', () => {
+  it('read a sample of rows and tokens within a budget, and say how many', async () => {
     const data = randomData(7);
-    const attention = attentionDistances(data, 2000);
-    const geometry = geometryDistances(data, undefined, 2000);
+    const attention = await attentionDistances(data, memoryVectors(data), 2000);
+    const geometry = await geometryDistances(data, memoryVectors(data), undefined, 2000);
     expect(attention.sampled).toBeLessThan(data.tokenCount);
     expect(attention.total).toBe(data.tokenCount);
     expect(geometry.sampled).toBeLessThan(data.tokenCount);
     // Sampled distances still tell a copy from the rest.
     const copied = copyHead(data, 0, 5);
-    expect(attentionDistances(copied, 2000).values[5]).toBe(0);
+    expect((await attentionDistances(copied, memoryVectors(copied), 2000)).values[5]).toBe(0);
   });
 });

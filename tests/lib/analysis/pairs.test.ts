@@ -133,7 +133,8 @@ describe('the fast analysis on real heads', () => {
       expect(got.weightedDistanceRatio, `${mode} weighted ratio`).toBeCloseTo(want.weightedRatio, 6);
       expect(got.seedCorrelation, `${mode} seed`).toBeCloseTo(want.seed, 6);
       // And the seed figure is the diagnostics scatter's.
-      const scatter = seedScatter(data, layer, head, analysis.params[mode][cell]);
+      const own = headVectors(data, layer, head);
+      const scatter = seedScatter(own.q, own.k, data.headDim, analysis.params[mode][cell]);
       expect(got.seedCorrelation).toBeCloseTo(leastSquares(scatter.dot, scatter.cosineDistance).correlation, 6);
     }
     // Attention-only figures, from the test's own softmax of the head's Q/K.

@@ -51,7 +51,7 @@ describe('seed scatter', () => {
         const py = spawnSync('python3', ['-c', NUMPY, dir], { encoding: 'utf8' });
         expect(py.status, py.stderr).toBe(0);
         const [slope, intercept, correlation] = py.stdout.trim().split(/\s+/).map(Number);
-        const scatter = seedScatter(data, layer, head, norm);
+        const scatter = seedScatter(q, k, data.headDim, norm);
         const fit = leastSquares(scatter.dot, scatter.cosineDistance);
         expect(fit.slope).toBeCloseTo(slope, 6);
         expect(fit.intercept).toBeCloseTo(intercept, 6);

@@ -1,18 +1,21 @@
-// Bundles: a run written and read back keeps every array bit for bit (queries, keys per key
-// head, rotated vectors, the model's sampled attention, layouts, head similarities), its
-// figures and normalizations and the corpus exactly as given; float16 bundles keep the
-// float16 values exactly; a format-1 file (keys per query head, every sentence's attention)
-// still opens; and a changed byte, a cut file, another format version, a foreign file and a
-// run too large for a tab are each refused with their own message.
+// Bundles: a stored run written as a bundle and read back keeps every array bit for bit (queries,
+// keys per key head, rotated vectors, the model's sampled attention, layouts, head
+// similarities), each head read in place and checked on its own; its figures and
+// normalizations and the corpus exactly as given; float16 runs keep their float16 values; a
+// format-1 file (keys per query head, every sentence's attention) still opens; and a changed
+// byte, a cut file, another format version, a foreign file and a bundle too large for a tab are
+// each refused with their own message.
 import { describe, expect, it } from 'vitest';
 import { analyzeHeads } from '../../../lib/analysis/analyze';
-import { attentionDistances, geometryDistances } from '../../../lib/analysis/headSimilarity';
-import { type BundleLayout, readRunBundle, runBundleBytes } from '../../../lib/run/bundleRun';
-import { BundleError, readBundle, writeBundle } from '../../../lib/io/bundle';
-import { corpusLayout, headVectors, sampleOf } from '../../../lib/data/layout';
-import { estimateRunBytes } from '../../../lib/run/plan';
+import { type HeadDistances, attentionDistances, geometryDistances } from '../../../lib/analysis/headSimilarity';
+import { type BundleLayout, bundleBytes, planRunBundle, readRunBundle } from '../../../lib/run/bundleRun';
+import { BundleError, readBundle, readBundleHeader, writeBundle } from '../../../lib/io/bundle';
+import { type QueryKeyData, corpusLayout, headVectors, runDataOf, sampleOf } from '../../../lib/data/layout';
 import { floatToHalf, fromFloat16, halfToFloat, toFloat16 } from '../../../lib/io/float16';
-import { jointVectors, projectHead, DEFAULT_PROJECTION } from '../../../lib/projection/project';
+import { DEFAULT_PROJECTION, projectHeadVectors } from '../../../lib/projection/project';
+import { MemoryStore } from '../../../lib/store/files';
+import { RunReader, type VectorDtype, storeRun } from '../../../lib/store/runStore';
+import { memoryVectors } from '../../../lib/store/vectors';
 import type { RunResult } from '../../../lib/run/types';
 import { randomData } from '../../helpers/randomHeads';
 
@@ -22,7 +25,7 @@ const same = (a: ArrayBufferView, b: ArrayBufferView) =>
 async function fixtureRun(options: Parameters<typeof randomData>[1] = 1) {
   const data = randomData(21, options);
   const analysis = await analyzeHeads(data);
-  const result: RunResult = {
+  const result: Omit<RunResult, 'vectors'> = {
     manifest: {
       name: 'random',
       source: { kind: 'dir', path: '/x' },
@@ -37,7 +40,7 @@ async function fixtureRun(options: Parameters<typeof randomData>[1] = 1) {
       converterVersion: 3,
     },
     device: { device: 'cpu' },
-    data,
+    data: runDataOf(data),
     analysis,
     notices: ['a notice'],
     timings: { tokenizeMs: 1, loadMs: 2, warmupMs: 3, extractMs: 4, analyzeMs: 5 },
@@ -48,31 +51,40 @@ async function fixtureRun(options: Parameters<typeof randomData>[1] = 1) {
     mode: 'optimized',
     method,
     dims: 3,
-    heads: Array.from(
-      { length: cells },
-      (_, c) =>
-        projectHead(jointVectors(data, Math.floor(c / data.heads), c % data.heads, analysis.params.optimized[c]), data.headDim, {
-          ...DEFAULT_PROJECTION,
-          method,
-          epochs: 20,
-        }).coords,
-    ),
+    heads: Array.from({ length: cells }, (_, c) => {
+      const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
+      return projectHeadVectors(q, k, data.headDim, analysis.params.optimized[c], { ...DEFAULT_PROJECTION, method, epochs: 20 }).coords;
+    }),
   }));
-  return { result, layouts, similarities: [attentionDistances(data), geometryDistances(data, analysis.params.paper)] };
+  const vectors = memoryVectors(data);
+  return { data, result, layouts, similarities: [await attentionDistances(data, vectors), await geometryDistances(data, vectors, analysis.params.paper)] };
+}
+
+/** A run stored (as the page and the CLI store it) and written as a bundle. */
+async function bundleOf(
+  data: QueryKeyData,
+  bundle: { result: Omit<RunResult, 'vectors'>; layouts: BundleLayout[]; similarities: HeadDistances[]; sentences?: string[] },
+  options: { dtype?: VectorDtype; contents?: 'full' | 'views' } = {},
+): Promise<Uint8Array> {
+  const root = new MemoryStore();
+  await storeRun(root, 'run', data, options.dtype ?? 'float32', null, 10);
+  const vectors = await RunReader.open(root, 'run');
+  const plan = planRunBundle(
+    { ...bundle, vectors, label: 'Pasted text', sentences: bundle.sentences ?? data.sentences.map((s) => s.text) },
+    { createdBy: 'test', contents: options.contents },
+  );
+  return bundleBytes(plan, await root.folder('run'));
 }
 
 describe('bundles', () => {
-  it('round-trip every array bit for bit, and the figures, normalizations and model card', async () => {
-    const { result, layouts, similarities } = await fixtureRun();
-    const bytes = runBundleBytes(
-      { result, label: 'Pasted text', sentences: result.data.sentences.map((s) => s.text), layouts, similarities },
-      { createdBy: 'test' },
-    );
-    const back = await readRunBundle(bytes);
-    for (const key of ['queries', 'keys', 'sentenceStarts'] as const) expect(same(back.result.data[key], result.data[key]), key).toBe(true);
+  it('round-trip every array bit for bit — each head read in place — and the figures, normalizations and model card', async () => {
+    const { data, result, layouts, similarities } = await fixtureRun();
+    const back = await readRunBundle(await bundleOf(data, { result, layouts, similarities }));
+    const read = await back.vectors!.data();
+    for (const key of ['queries', 'keys', 'sentenceStarts'] as const) expect(same(read[key], data[key]), key).toBe(true);
     for (const key of ['values', 'sentences', 'blocks'] as const)
-      expect(same(back.result.data.attentionSample[key], result.data.attentionSample[key]), key).toBe(true);
-    expect(back.result.data.attention).toEqual(result.data.attention);
+      expect(same(back.result.data.attentionSample[key], data.attentionSample[key]), key).toBe(true);
+    expect(back.result.data.attention).toEqual(data.attention);
     back.layouts.forEach((l, i) => {
       expect({ mode: l.mode, method: l.method, dims: l.dims }).toEqual({ mode: layouts[i].mode, method: layouts[i].method, dims: layouts[i].dims });
       l.heads.forEach((c, cell) => expect(same(c, layouts[i].heads[cell]), `layout ${i} head ${cell}`).toBe(true));
@@ -86,62 +98,47 @@ describe('bundles', () => {
       });
     }
     expect(back.result.manifest).toEqual(result.manifest);
-    expect(back.result.data.sentences).toEqual(result.data.sentences);
+    expect(back.result.data.sentences).toEqual(data.sentences);
     expect(back.label).toBe('Pasted text');
   });
 
-  it('open their views only, and say so, when the vectors are left out or do not fit', async () => {
-    const { result, layouts, similarities } = await fixtureRun();
-    const full = runBundleBytes({ result, label: 'x', sentences: [], layouts, similarities }, { createdBy: 'test' });
-    const views = runBundleBytes({ result, label: 'x', sentences: [], layouts, similarities }, { createdBy: 'test', contents: 'views' });
-    expect(views.byteLength).toBeLessThan(full.byteLength - result.data.queries.byteLength);
-    const layoutBytes = layouts.reduce((a, l) => a + l.heads.reduce((b, c) => b + c.byteLength, 0), 0);
-    // A limit that holds the layouts (and similarities and tokens) but not the vectors.
-    const cells = result.data.layers * result.data.heads;
-    const limit = layoutBytes + 2 * cells * cells * 4 + 64 * result.data.tokenCount + 100;
-    expect(limit).toBeLessThan(
-      estimateRunBytes(
-        result.data,
-        result.data.sentences.map((s) => s.ids.length),
-      ).bytes,
-    );
-    for (const [bytes, why] of [
-      [views, /not the queries and keys \(written with --contents views\)/],
-      [full, /needs about .* with its queries and keys, over the .* a tab can safely hold/],
-    ] as const) {
-      const back = await readRunBundle(bytes, limit);
-      expect(back.viewsOnly).toMatch(why);
-      expect(back.result.data.queries.length).toBe(0);
-      expect(back.result.data.tokenCount).toBe(result.data.tokenCount);
-      back.layouts.forEach((l, i) => l.heads.forEach((c, cell) => expect(same(c, layouts[i].heads[cell])).toBe(true)));
-      back.similarities.forEach((d, i) => expect(same(d.values, similarities[i].values)).toBe(true));
-    }
+  it('open their views only, and say so, when written without the vectors', async () => {
+    const { data, result, layouts, similarities } = await fixtureRun();
+    const full = await bundleOf(data, { result, layouts, similarities });
+    const views = await bundleOf(data, { result, layouts, similarities }, { contents: 'views' });
+    expect(views.byteLength).toBeLessThan(full.byteLength - data.queries.byteLength);
+    const back = await readRunBundle(views);
+    expect(back.viewsOnly).toMatch(/not the queries and keys \(written with --contents views\)/);
+    expect(back.vectors).toBeNull();
+    expect(back.result.data.tokenCount).toBe(data.tokenCount);
+    back.layouts.forEach((l, i) => l.heads.forEach((c, cell) => expect(same(c, layouts[i].heads[cell])).toBe(true)));
+    back.similarities.forEach((d, i) => expect(same(d.values, similarities[i].values)).toBe(true));
     expect((await readRunBundle(full)).viewsOnly).toBeNull();
   });
 
   it('keep the corpus exactly as given: a sentence with a newline or spaces at its edges comes back the same', async () => {
-    const { result } = await fixtureRun();
+    const { data, result } = await fixtureRun();
     const corpus = ['  leading spaces', 'a line\nwith a newline inside', 'trailing tab\t', 'plain', ' both '];
-    const back = await readRunBundle(runBundleBytes({ result, label: 'x', sentences: corpus, layouts: [], similarities: [] }, { createdBy: 'test' }));
+    const back = await readRunBundle(await bundleOf(data, { result, layouts: [], similarities: [], sentences: corpus }));
     expect(back.sentences).toEqual(corpus);
   });
 
   it('keep grouped keys per key head and a run of unrotated vectors’ rotated ones', async () => {
-    const { result } = await fixtureRun({ heads: 4, kvHeads: 2, causal: true });
-    result.data.rotated = { queries: result.data.queries.map((v) => v + 1), keys: result.data.keys.map((v) => v - 1) };
-    result.data.rotary = 'pre';
-    const back = await readRunBundle(runBundleBytes({ result, label: 'x', sentences: [], layouts: [], similarities: [] }, { createdBy: 'test' }));
-    expect(back.result.data.keys.length).toBe(result.data.layers * 2 * result.data.tokenCount * result.data.headDim);
-    expect(same(back.result.data.keys, result.data.keys)).toBe(true);
-    expect(same(back.result.data.rotated!.queries, result.data.rotated.queries)).toBe(true);
-    expect(same(back.result.data.rotated!.keys, result.data.rotated.keys)).toBe(true);
+    const { data, result } = await fixtureRun({ heads: 4, kvHeads: 2, causal: true });
+    data.rotated = { queries: data.queries.map((v) => v + 1), keys: data.keys.map((v) => v - 1) };
+    data.rotary = 'pre';
+    const back = await readRunBundle(await bundleOf(data, { result: { ...result, data: runDataOf(data) }, layouts: [], similarities: [] }));
+    const read = await back.vectors!.data();
+    expect(read.keys.length).toBe(data.layers * 2 * data.tokenCount * data.headDim);
+    expect(same(read.keys, data.keys)).toBe(true);
+    expect(same(read.rotated!.queries, data.rotated.queries)).toBe(true);
+    expect(same(read.rotated!.keys, data.rotated.keys)).toBe(true);
     expect(back.result.data.causal).toBe(true);
     expect(back.result.data.rotary).toBe('pre');
   });
 
   it('open a format-1 bundle: keys per query head become per key head, every sentence’s attention becomes the sample', async () => {
-    const { result } = await fixtureRun({ heads: 4, kvHeads: 2 });
-    const d = result.data;
+    const { data: d, result } = await fixtureRun({ heads: 4, kvHeads: 2 });
     const rows = d.tokenCount * d.headDim;
     // Format 1 as the CLI wrote it: keys repeated for each query head, attention of every sentence.
     const repeated = new Float32Array(d.layers * d.heads * rows);
@@ -166,18 +163,21 @@ describe('bundles', () => {
         kvHeads: 2,
         sentences: d.sentences.map((s) => ({ text: s.text, tokens: s.tokens, ids: s.ids })),
       },
-      analysis: { heads: result.analysis.heads, params: { raw: [], paper: [], optimized: [] }, attentionCheck: result.analysis.attentionCheck },
+      analysis: {
+        heads: result.analysis.heads,
+        params: Object.fromEntries(
+          (['raw', 'paper', 'optimized'] as const).map((m) => [
+            m,
+            result.analysis.params[m].map((p) => ({ translation: Array.from(p.translation), scale: p.scale })),
+          ]),
+        ),
+        attentionCheck: result.analysis.attentionCheck,
+      },
       vectors: 'float32',
       contents: 'full',
       layouts: [],
       similarities: [],
     };
-    meta.analysis.params = Object.fromEntries(
-      (['raw', 'paper', 'optimized'] as const).map((m) => [
-        m,
-        result.analysis.params[m].map((p) => ({ translation: Array.from(p.translation), scale: p.scale })),
-      ]),
-    ) as never;
     const bytes = writeBundle(
       meta,
       [
@@ -188,7 +188,9 @@ describe('bundles', () => {
       1,
     );
     const back = await readRunBundle(bytes);
-    expect(same(back.result.data.keys, d.keys)).toBe(true);
+    expect(back.vectors).toBeNull();
+    expect(same(back.legacy!.keys, d.keys)).toBe(true);
+    expect(same(back.legacy!.queries, d.queries)).toBe(true);
     expect(back.result.data.attentionSample.sentences.length).toBe(d.sentences.length);
     expect(same(sampleOf(back.result.data.attentionSample, 5), sampleOf(d.attentionSample, 5))).toBe(true);
     expect(back.sentences).toEqual(d.sentences.map((s) => s.text));
@@ -205,15 +207,14 @@ describe('bundles', () => {
     expect(Array.from(back.arrays.get('x')!.data)).toEqual([-7, 9]);
   });
 
-  it('store float16 vectors exactly as float16, within half precision of the run', async () => {
-    const { result } = await fixtureRun();
-    const back = await readRunBundle(
-      runBundleBytes({ result, label: 'x', sentences: [], layouts: [], similarities: [] }, { createdBy: 'test', float16: true }),
-    );
-    expect(same(back.result.data.queries, fromFloat16(toFloat16(result.data.queries)))).toBe(true);
-    for (let i = 0; i < result.data.queries.length; i++) {
-      const want = result.data.queries[i];
-      expect(Math.abs(back.result.data.queries[i] - want)).toBeLessThanOrEqual(Math.abs(want) * 2 ** -11 + 2 ** -24);
+  it('store float16 vectors exactly as the run store kept them, within half precision of the run', async () => {
+    const { data, result } = await fixtureRun();
+    const back = await readRunBundle(await bundleOf(data, { result, layouts: [], similarities: [] }, { dtype: 'float16' }));
+    const read = await back.vectors!.data();
+    expect(same(read.queries, fromFloat16(toFloat16(data.queries)))).toBe(true);
+    for (let i = 0; i < data.queries.length; i++) {
+      const want = data.queries[i];
+      expect(Math.abs(read.queries[i] - want)).toBeLessThanOrEqual(Math.abs(want) * 2 ** -11 + 2 ** -24);
     }
   });
 
@@ -233,9 +234,9 @@ describe('bundles', () => {
     }
   });
 
-  it('refuse a changed byte, a cut file, another version, a foreign file and an oversized run, each in words', async () => {
-    const { result } = await fixtureRun();
-    const bytes = runBundleBytes({ result, label: 'x', sentences: [], layouts: [], similarities: [] }, { createdBy: 'test' });
+  it('refuse a changed byte (when its head is read), a cut file, another version, a foreign file and an oversized run, each in words', async () => {
+    const { data, result, layouts } = await fixtureRun();
+    const bytes = await bundleOf(data, { result, layouts, similarities: [] });
     const error = async (b: Uint8Array, limit?: number) => {
       try {
         await readRunBundle(b, limit);
@@ -245,13 +246,22 @@ describe('bundles', () => {
       }
       throw new Error('no error');
     };
+    // A changed byte in a layout: refused when the bundle opens (its views are read whole).
     const flipped = bytes.slice();
     flipped[flipped.length - 10] ^= 0x01;
-    expect((await error(flipped)).message).toMatch(/corrupt: attention-sample does not match its checksum/);
-    const header = bytes.slice();
-    header[40] ^= 0x20;
-    expect((await error(header)).message).toMatch(/corrupt: its header/);
-    expect((await error(bytes.slice(0, bytes.length - 100))).message).toMatch(/truncated: attention-sample runs to byte [\d,]+, the file has [\d,]+/);
+    expect((await error(flipped)).message).toMatch(/corrupt: layout1 does not match its checksum/);
+    // A changed byte in head 4's queries: the bundle opens, that head is refused when read.
+    const header = readBundleHeader<unknown>(bytes);
+    const queries = header.infos.find((i) => i.name === 'queries')!;
+    const inHead = bytes.slice();
+    inHead[header.dataStart + queries.offset + 4 * data.tokenCount * data.headDim * 4 + 5] ^= 0x04;
+    const opened = await readRunBundle(inHead);
+    await expect(opened.vectors!.head(3)).resolves.toBeDefined();
+    await expect(opened.vectors!.head(4)).rejects.toThrow(/queries of head 4 does not match its checksum/);
+    const changedHeader = bytes.slice();
+    changedHeader[40] ^= 0x20;
+    expect((await error(changedHeader)).message).toMatch(/corrupt: its header/);
+    expect((await error(bytes.slice(0, bytes.length - 100))).message).toMatch(/truncated: layout1 runs to byte [\d,]+, the file has [\d,]+/);
     const newer = bytes.slice();
     new DataView(newer.buffer).setUint32(8, 3, true);
     expect((await error(newer)).message).toMatch(/format 3, made by a newer QKViz; this page reads format 2/);

@@ -40,10 +40,10 @@ describe('attention links', () => {
       [3, 7, 5, 3, 0.1],
       [5, 11, 12, 1, 0],
     ]) {
-      const links = topKLinks(data, layer, head, sentence, k, threshold);
       const first = data.sentenceStarts[sentence];
       const n = data.sentenceStarts[sentence + 1] - first;
       const block = sentenceBlock(data, layer, head, sentence);
+      const links = topKLinks(block, n, first, false, k, threshold);
       const expected: string[] = [];
       for (let i = 0; i < n; i++) {
         const row = Array.from(block.subarray(i * n, (i + 1) * n), (w, j) => ({ w, j })).sort((a, b) => b.w - a.w);

@@ -1,0 +1,94 @@
+// A stored run's figures, after its matrix is on screen: each head read back from the store
+// and scored under every mode's normalization (one pass over its pairs per mode), here and in
+// helper workers (a queue of heads: helpers take a few at a time, this thread one; a helper
+// that crashes gives its heads back).
+import { type HeadScore, type ScoreHelper, type ScoreSlice, scoreHead } from '../analysis/analyze';
+import type { HeadNormalization, NormalizationMode } from '../analysis/normalize';
+import { releasePairsMemory } from '../analysis/pairs';
+import type { RunData } from '../data/layout';
+import type { RunVectors } from '../store/vectors';
+import { throwIfAborted } from '../util/cancel';
+
+export interface ScoreOptions {
+  helpers?: ScoreHelper[];
+  signal?: AbortSignal;
+  onHead?: (done: number, total: number) => void;
+  afterHead?: () => Promise<void>;
+}
+
+/** Heads a helper takes at once. */
+const HELPER_HEADS = 4;
+
+export async function scoreStoredRun(
+  vectors: RunVectors,
+  data: RunData,
+  params: Record<NormalizationMode, HeadNormalization>[],
+  options: ScoreOptions = {},
+): Promise<HeadScore[]> {
+  const total = data.layers * data.heads;
+  const queue = Array.from({ length: total }, (_, c) => c);
+  const rotated = data.rotary === 'pre';
+  const results: HeadScore[] = [];
+  let done = 0;
+  const headDone = () => options.onHead?.(++done, total);
+  const inputsOf = (cell: number, attentionVectors?: { q: Float32Array; k: Float32Array }) => ({
+    headDim: data.headDim,
+    sentenceStarts: data.sentenceStarts,
+    spec: data.attention[Math.floor(cell / data.heads)],
+    causal: data.causal ?? false,
+    attentionVectors,
+  });
+  const helperLoop = async (helper: ScoreHelper) => {
+    while (queue.length) {
+      const cells = queue.splice(0, HELPER_HEADS);
+      try {
+        const heads = await Promise.all(cells.map((c) => vectors.head(c)));
+        const attention = rotated ? await Promise.all(cells.map((c) => vectors.attentionHead(c))) : [];
+        const pack = (arrays: Float32Array[]) => {
+          const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+          let at = 0;
+          for (const a of arrays) out.set(a, (at += a.length) - a.length);
+          return out;
+        };
+        const slice: ScoreSlice = {
+          cells,
+          headDim: data.headDim,
+          causal: data.causal ?? false,
+          sentenceStarts: data.sentenceStarts.slice(),
+          specs: cells.map((c) => data.attention[Math.floor(c / data.heads)]),
+          queries: pack(heads.map((h) => h.q)),
+          keys: pack(heads.map((h) => h.k)),
+          ...(rotated ? { rotated: { queries: pack(attention.map((h) => h.q)), keys: pack(attention.map((h) => h.k)) } } : {}),
+          params: cells.map((c) => params[c]),
+        };
+        results.push(...(await helper(slice, headDone, options.signal)));
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        queue.push(...cells);
+        return;
+      }
+    }
+  };
+  const here = async () => {
+    while (queue.length) {
+      throwIfAborted(options.signal);
+      const c = queue.pop()!;
+      const { q, k } = await vectors.head(c);
+      const attention = rotated ? await vectors.attentionHead(c) : undefined;
+      results.push({ cell: c, metrics: scoreHead(q, k, inputsOf(c, attention), params[c]) });
+      headDone();
+      await options.afterHead?.();
+    }
+  };
+  const helped = (options.helpers ?? []).map(helperLoop);
+  for (const h of helped) h.catch(() => {});
+  await here();
+  await Promise.all(helped);
+  await here();
+  releasePairsMemory();
+  return results.sort((a, b) => a.cell - b.cell);
+}
+
+/** The buffers a score slice travels with (moved, not copied). */
+export const scoreSliceTransfer = (slice: ScoreSlice): ArrayBuffer[] =>
+  [slice.queries, slice.keys, ...(slice.rotated ? [slice.rotated.queries, slice.rotated.keys] : [])].map((a) => a.buffer as ArrayBuffer);

@@ -1,0 +1,34 @@
+// A run's queries and keys as the views, projection and scoring read them: a head, or one
+// sentence of a head, at a time, wherever they are — a run store's files (RunReader) or
+// arrays in memory (a small run in Node, a bundle of an older format).
+import { type QueryKeyData, attentionVectors, headVectors } from '../data/layout';
+
+export interface RunVectors {
+  /** One head's queries and its key head's keys ([token][dim]). */
+  head(cell: number): Promise<{ q: Float32Array; k: Float32Array }>;
+  /** The vectors attention is computed from for one head (a run of unrotated vectors: the rotated ones). */
+  attentionHead(cell: number): Promise<{ q: Float32Array; k: Float32Array }>;
+  /** One sentence's rows of one head: its vectors and those attention is computed from. */
+  sentence(cell: number, sentence: number): Promise<{ q: Float32Array; k: Float32Array; qa: Float32Array; ka: Float32Array }>;
+}
+
+/** The vectors of a run held in memory (copies are handed out, so a caller may transfer them). */
+export function memoryVectors(data: QueryKeyData): RunVectors {
+  const at = (cell: number) => [Math.floor(cell / data.heads), cell % data.heads] as const;
+  const rows = (a: Float32Array, s: number) => a.slice(data.sentenceStarts[s] * data.headDim, data.sentenceStarts[s + 1] * data.headDim);
+  return {
+    async head(cell) {
+      const { q, k } = headVectors(data, ...at(cell));
+      return { q: q.slice(), k: k.slice() };
+    },
+    async attentionHead(cell) {
+      const { q, k } = attentionVectors(data, ...at(cell));
+      return { q: q.slice(), k: k.slice() };
+    },
+    async sentence(cell, s) {
+      const own = headVectors(data, ...at(cell));
+      const a = attentionVectors(data, ...at(cell));
+      return { q: rows(own.q, s), k: rows(own.k, s), qa: rows(a.q, s), ka: rows(a.k, s) };
+    },
+  };
+}
