@@ -9,7 +9,7 @@ import { DEVICE_PREFERENCES } from '@/lib/engine/runtime';
 import { readViewState, sameCorpus } from '@/lib/views/urlState';
 import { findRun, loadRun } from '../../lib/browser/runCache';
 import { appStore } from '../state/appStore';
-import { storedDevice } from '../state/prefs';
+import { storedDevice, storedVectorDtype } from '../state/prefs';
 import { setPanels } from '../state/viewStore';
 import { setDraft } from './corpus';
 import { followView, showResult } from './result';
@@ -36,7 +36,7 @@ export async function startApp(): Promise<void> {
   const link = readViewState(params);
   const urlDevice = params.get('device') as DevicePreference | null;
   const device = (urlDevice && DEVICE_PREFERENCES.includes(urlDevice) ? urlDevice : null) ?? storedDevice() ?? 'auto';
-  set({ device, link: Object.keys(link).length ? link : null });
+  set({ device, vectorDtype: storedVectorDtype(), link: Object.keys(link).length ? link : null });
   followView();
   try {
     const index = await fetchModelsIndex(MODELS_URL);

@@ -8,6 +8,9 @@ import { type CorpusDraft, appStore } from '../state/appStore';
 import { WorkerRestartedError } from '@/lib/worker/rpc';
 import { MODELS_URL, corpusClient } from './workers';
 import { modelRefOf } from '@/lib/model/store';
+import { runStore } from '@/lib/browser/runCache';
+import type { VectorDtype } from '@/lib/store/runStore';
+import { storeVectorDtype } from '../state/prefs';
 
 /** Typing pauses this long before a changed corpus is counted. */
 const COUNT_DEBOUNCE_MS = 250;
@@ -93,11 +96,30 @@ export function scheduleCount(): void {
         // Never terminate the worker to stop a count: a newer count is about to use it.
         { signal: controller.signal, graceMs: 60_000, onProgress: (p) => !controller.signal.aborted && set({ count: { status: 'counting', ...p } }) },
       );
-      if (!controller.signal.aborted) set({ count: { status: 'done', facts: corpusFacts(lengths, manifest) } });
+      // The run store's free space decides too (what a run of this corpus would write to disk).
+      const space = await runStore()
+        .estimate()
+        .catch(() => null);
+      if (!controller.signal.aborted) set({ count: { status: 'done', lengths, facts: corpusFacts(lengths, manifest, { space, dtype: get().vectorDtype }) } });
     } catch (e) {
       if (controller.signal.aborted) return;
       if (e instanceof WorkerRestartedError) scheduleCount();
       else set({ count: { status: 'error', message: `Counting the tokens failed: ${(e as Error).message}` } });
     }
   }, COUNT_DEBOUNCE_MS);
+}
+
+/** How the next run keeps its vectors on disk; the corpus card's figures follow at once. */
+export function setVectorDtype(dtype: VectorDtype): void {
+  set({ vectorDtype: dtype });
+  storeVectorDtype(dtype);
+  const { count, manifest } = get();
+  if (count.status !== 'done' || !manifest) return;
+  void runStore()
+    .estimate()
+    .catch(() => null)
+    .then((space) => {
+      const now = get().count;
+      if (now === count) set({ count: { ...count, facts: corpusFacts(count.lengths, manifest, { space, dtype }) } });
+    });
 }

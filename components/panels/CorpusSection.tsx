@@ -3,10 +3,9 @@
 // what it holds before anything runs: sentences, tokens counted with the model's tokenizer (in
 // a worker, so a large paste never freezes the page), the memory a run needs and, where the
 // tab could not hold it, the refusal with its numbers.
-import { formatBytes } from '@/lib/util/format';
-import { formatDuration } from '@/lib/util/format';
+import { formatBytes, formatDuration } from '@/lib/util/format';
 import { modelId } from '@/lib/run/cacheKey';
-import { readUpload, setDraft } from '../app/corpus';
+import { readUpload, setDraft, setVectorDtype } from '../app/corpus';
 import { showCachedRun } from '../app/runs';
 import { isRunOf } from '../../lib/browser/runCache';
 import { useEstimate } from '../app/estimate';
@@ -21,6 +20,7 @@ const SOURCES: { value: CorpusSource; label: string; title: string }[] = [
 ];
 
 export function CorpusSection() {
+  const dtype = useApp((s) => s.vectorDtype);
   const draft = useApp((s) => s.draft);
   const corpus = useApp((s) => s.corpus);
   const problem = useApp((s) => s.corpusProblem);
@@ -75,8 +75,22 @@ export function CorpusSection() {
           {facts && (
             <p className="line muted small" data-testid="corpus-estimate">
               longest <span data-testid="corpus-longest">{formatInt(facts.longest)} tokens</span> · {formatInt(2 * facts.tokens)} points/head
-              {!facts.refusal && ` · ≈ ${formatBytes(facts.memory.bytes)}`}
+              {!facts.refusal && ` · ≈ ${formatBytes(facts.memory.bytes)} in the tab`}
               {!facts.refusal && estimate && ` · run ≈ ${formatDuration(estimate.totalMs)} on ${estimate.device}`}
+              {' · '}
+              <span data-testid="corpus-disk" title="The run's queries and keys are kept in this browser's storage (its run store), a head read at a time">
+                {formatBytes(facts.disk)} on disk as{' '}
+              </span>
+              <select
+                aria-label="Vectors on disk"
+                className="inline-select"
+                value={dtype}
+                onChange={(e) => setVectorDtype(e.target.value as 'float32' | 'float16')}
+                title="float16: half the disk, about three significant digits"
+              >
+                <option value="float32">float32</option>
+                <option value="float16">float16</option>
+              </select>
             </p>
           )}
           {(corpus.blankLines > 0 || corpus.rejected > 0) && (

@@ -18,6 +18,8 @@ function ago(ms: number): string {
 
 export function RunSummary() {
   const shown = useApp((s) => s.shown);
+  const scoring = useApp((s) => (s.scoring && s.scoring.id === s.shown?.id ? s.scoring : null));
+  const scoringError = useApp((s) => s.scoringError);
   if (!shown) return null;
   const { data, timings, manifest } = shown.result;
   const heads = data.layers * data.heads;
@@ -59,10 +61,21 @@ export function RunSummary() {
         </dd>
         <dt>Timings</dt>
         <dd data-testid="timings">
-          extract {seconds(timings.extractMs)} ({formatInt(Math.round(data.tokenCount / (timings.extractMs / 1000)))} tokens/s) · normalize{' '}
-          {seconds(timings.analyzeMs)}
+          extract {seconds(timings.extractMs)} ({formatInt(Math.round(data.tokenCount / (timings.extractMs / 1000)))} tokens/s
+          {timings.modelMs !== undefined && timings.storeMs !== undefined && `; model ${seconds(timings.modelMs)}, store and sums ${seconds(timings.storeMs)}`})
+          · normalize {seconds(timings.analyzeMs)}
           {timings.analysisThreads && timings.analysisThreads > 1 ? ` (${timings.analysisThreads} threads)` : ''}
           {timings.warmupMs > 0 && ` · warm-up ${seconds(timings.warmupMs)}`}
+        </dd>
+        <dt>Figures</dt>
+        <dd data-testid="scoring">
+          {shown.result.analysis.scored !== false
+            ? 'every head, every mode'
+            : scoringError
+              ? scoringError
+              : scoring
+                ? `scoring heads ${scoring.done}/${scoring.total}…`
+                : 'not scored yet'}
         </dd>
         <dt>Model</dt>
         <dd>

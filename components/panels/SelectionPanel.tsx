@@ -55,12 +55,12 @@ export function SelectionPanel({ result }: { result: RunResult }) {
               Selected <strong>{table.text[point.row]}</strong> ({point.kind}), sentence {sentence + 1}, position {table.position[point.row] + 1} of{' '}
               {table.sentenceLength[point.row]}
             </span>
-            {links && ` · ${links.weight.length} links`}{' '}
+            {links ? ` · ${links.weight.length} links` : result.vectors ? ' · links…' : ''}{' '}
             <button type="button" className="link-button" onClick={() => setView({ selected: null })}>
               Clear selection
             </button>
           </p>
-          {block && (
+          {result.vectors && (
             <SentenceView
               tokens={data.sentences[sentence].tokens}
               special={special}

@@ -33,7 +33,11 @@ export interface CorpusSelection {
 }
 
 export type CountState =
-  { status: 'idle' } | { status: 'counting'; done: number; total: number } | { status: 'done'; facts: CorpusFacts } | { status: 'error'; message: string };
+  | { status: 'idle' }
+  | { status: 'counting'; done: number; total: number }
+  /** `lengths`: each sentence's tokens, to work the facts out again (another precision on disk). */
+  | { status: 'done'; facts: CorpusFacts; lengths: Int32Array }
+  | { status: 'error'; message: string };
 
 export type RunState =
   | { status: 'idle' }

@@ -6,6 +6,7 @@ import type { DevicePreference } from '@/lib/run/types';
 import { DEVICE_PREFERENCES } from '@/lib/engine/runtime';
 
 const DEVICE_KEY = 'qkviz.device';
+const DTYPE_KEY = 'qkviz.vector-dtype';
 const THROUGHPUT_KEY = 'qkviz.throughput.v2';
 
 function read(key: string): string | null {
@@ -30,6 +31,10 @@ export function storedDevice(): DevicePreference | null {
 }
 
 export const storeDevice = (device: DevicePreference) => write(DEVICE_KEY, device);
+
+/** How runs keep their vectors on disk (float32 unless the person chose float16). */
+export const storedVectorDtype = (): 'float32' | 'float16' => (read(DTYPE_KEY) === 'float16' ? 'float16' : 'float32');
+export const storeVectorDtype = (dtype: 'float32' | 'float16') => write(DTYPE_KEY, dtype);
 
 /** Measured rates for one model on one device (the device that actually ran, not the preference). */
 export interface Throughput {

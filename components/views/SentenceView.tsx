@@ -18,7 +18,8 @@ interface Props {
   special: (position: number) => boolean;
   /** What hiding `special` is called: [CLS]/[SEP] for an encoder, the first token for a decoder. */
   hideLabel: string;
-  block: Float32Array;
+  /** The sentence's n×n attention in the focused head; null while it is read from the run's store. */
+  block: Float32Array | null;
   /** Position of the selected token and whether it was picked as a query or a key. */
   selected: { position: number; kind: 'query' | 'key' } | null;
   title: string;
@@ -28,7 +29,10 @@ export function SentenceView({ tokens, special, hideLabel, block, selected, titl
   const [hideSpecial, setHideSpecial] = useState(false);
   const [hover, setHover] = useState<{ side: 'query' | 'key'; index: number } | null>(null);
   const n = tokens.length;
-  const { shown, weights } = useMemo(() => sentenceAttention(block, n, hideSpecial ? special : () => false), [block, n, hideSpecial, special]);
+  const { shown, weights } = useMemo(
+    () => sentenceAttention(block ?? new Float32Array(n * n), n, hideSpecial ? special : () => false),
+    [block, n, hideSpecial, special],
+  );
   const m = shown.length;
   const lines = useMemo(() => {
     const out: { a: number; b: number; w: number }[] = [];
@@ -84,7 +88,9 @@ export function SentenceView({ tokens, special, hideLabel, block, selected, titl
         ))}
       </svg>
       <p className="hint">
-        {visible.length} line{visible.length === 1 ? '' : 's'} shown (weights ≥ {MIN_DRAWN_WEIGHT}); hover a token to isolate its lines.
+        {block
+          ? `${visible.length} line${visible.length === 1 ? '' : 's'} shown (weights ≥ ${MIN_DRAWN_WEIGHT}); hover a token to isolate its lines.`
+          : 'Reading this sentence’s queries and keys from the run’s store…'}
       </p>
     </figure>
   );

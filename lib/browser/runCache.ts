@@ -5,7 +5,7 @@
 import { runKey, runModelId } from '../run/cacheKey';
 import { storedRunResult } from '../run/stored';
 import type { RunResult, StoredRunExtra } from '../run/types';
-import { RunReader, listRuns as listStoredRuns, type StoredRun } from '../store/runStore';
+import { RunReader, dropRun, listRuns as listStoredRuns, type StoredRun } from '../store/runStore';
 import { idbClear } from './idb';
 import { OpfsStore, opfsAvailable } from './opfs';
 
@@ -109,10 +109,18 @@ export async function tidyRuns(keep: string[]): Promise<void> {
   for (const id of doomed) await root.remove(id).catch(() => {});
 }
 
-/** Removes every stored run but `keep` (the one on screen), and the layout cache. */
+/**
+ * Removes every stored run and the layout cache; `keep` (the run on screen, whose views still
+ * read its files) is only marked to go: it is no longer listed, and goes once off screen.
+ */
 export async function clearCache(keep: string[] = []): Promise<void> {
   const root = runStore();
-  if (opfsAvailable()) for (const id of await root.folders()) if (!keep.includes(id)) await root.remove(id).catch(() => {});
+  if (opfsAvailable()) {
+    for (const id of await root.folders()) {
+      if (keep.includes(id)) await dropRun(root, id).catch(() => {});
+      else await root.remove(id).catch(() => {});
+    }
+  }
   await idbClear();
 }
 

@@ -21,7 +21,8 @@ export function openVectors(ref: VectorRef): Promise<RunReader> {
   if (ref.kind === 'store') {
     let p = opened.get(ref.id);
     if (!p) {
-      p = RunReader.open(runStore(), ref.id);
+      // The page's own store: written here, not checked again on every read (bundles are).
+      p = RunReader.open(runStore(), ref.id, { verify: false });
       p.catch(() => opened.delete(ref.id));
       opened.set(ref.id, p);
     }

@@ -185,13 +185,20 @@ function scatterVectors(
   }
 }
 
-/** Extracts every window of the corpus into `sink`; returns the model's attention on the sampled sentences. */
+/** Where an extraction's time went: the model's calls, and the sink's (a store's writes, the analysis's sums). */
+export interface ExtractionTimes {
+  modelMs: number;
+  sinkMs: number;
+}
+
+/** Extracts every window of the corpus into `sink`; returns the model's attention on the sampled sentences (and adds to `times`). */
 export async function extractWindows(
   runner: ModelRunner,
   shape: ExtractionShape,
   corpus: TokenizedCorpus,
   sink: WindowSink,
   options: ExtractOptions = {},
+  times: ExtractionTimes = { modelMs: 0, sinkMs: 0 },
 ): Promise<AttentionSample> {
   const { layers: L, heads: H, headDim: D } = shape;
   const KV = kvHeadsOf(shape);
@@ -239,7 +246,9 @@ export async function extractWindows(
         if (pre) outputs.push(queryOutput(l), keyOutput(l));
         if (attention) outputs.push(attentionOutput(l));
       }
+      const called = performance.now();
       const result = await runner.run(feeds, outputs);
+      times.modelMs += performance.now() - called;
       throwIfAborted(options.signal);
       for (let l = 0; l < L; l++) {
         scatterVectors(result[qName(l)], queries, l, H, D, batch, seq, sentenceStarts, rowStart, rows);
@@ -282,7 +291,9 @@ export async function extractWindows(
       }
     }
     const sampledHere = { sentences: mine.map((i) => sample[i] - w.sentenceStart), values: windowSample };
+    const sunk = performance.now();
     await sink({ sentenceStart: w.sentenceStart, sentenceEnd: w.sentenceEnd, rowStart, rows, queries, keys, rotated, sampled: sampledHere });
+    times.sinkMs += performance.now() - sunk;
   }
   return { sentences: sample, blocks: sampleLayout.pairStarts, values: sampleValues };
 }

@@ -38,9 +38,23 @@ export function floatToHalf(value: number): number {
   return sign | half;
 }
 
+/** floatToHalf over a whole array, inlined over the values' bits (a run store converts every value it writes). */
 export function toFloat16(values: Float32Array): Uint16Array {
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i]);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    const e = exp - 112;
+    if (e > 0 && e < 0x1f) {
+      // Normal half: round the 23-bit mantissa to 10 bits, to nearest even.
+      let half = (e << 10) | ((x >>> 13) & 0x3ff);
+      const rest = x & 0x1fff;
+      if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
+      out[i] = sign | half;
+    } else out[i] = floatToHalf(values[i]);
+  }
   return out;
 }
 

@@ -15,7 +15,7 @@ import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { type FinishedHead, HeadSums } from '../analysis/sums';
 import { plainAttention } from '../data/attention';
 import { type RunData, corpusLayout, kvHeadsOf } from '../data/layout';
-import { extractWindows } from '../engine/extract';
+import { type ExtractionTimes, extractWindows } from '../engine/extract';
 import { type HeadPca, pcaOfMoments, projectOnPca } from '../projection/pcaMoments';
 import type { StoreRoot } from '../store/files';
 import { type RunReader, RunWriter, type StoredShape, type VectorDtype } from '../store/runStore';
@@ -107,6 +107,8 @@ export interface StoredRunDraft {
   layouts: PcaLayouts[];
   extractMs: number;
   analyzeMs: number;
+  /** Of the extraction: the model's calls, and the store's writes with the heads' sums. */
+  times: ExtractionTimes;
 }
 
 /**
@@ -137,6 +139,7 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
     const KV = shape.kvHeads;
     const started = performance.now();
     onProgress?.('extract', 0, corpus.tokenCount);
+    const times: ExtractionTimes = { modelMs: 0, sinkMs: 0 };
     const sample = await extractWindows(
       runner,
       model,
@@ -162,6 +165,7 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
         }
       },
       { rotary, signal, onProgress: (p) => onProgress?.('extract', p.tokens, p.totalTokens), afterBatch: afterStep },
+      times,
     );
     writer.sample(sample);
     const vectors = await writer.closeVectors();
@@ -199,7 +203,7 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
       attention,
       attentionSample: sample,
     };
-    return { writer, vectors, data, heads, layouts, extractMs: extracted - started, analyzeMs: performance.now() - extracted };
+    return { writer, vectors, data, heads, layouts, extractMs: extracted - started, analyzeMs: performance.now() - extracted, times };
   } catch (e) {
     await writer.abort(options.root);
     throw e;

@@ -124,12 +124,21 @@ export interface CorpusFacts {
   /** Query–key pairs the analysis scores: Σ n² over the parts, times the heads. */
   headPairs: number;
   memory: MemoryEstimate;
+  /** The run store's bytes on disk (queries and keys at the chosen precision). */
+  disk: number;
   /** Why a run would be refused, with the numbers; null when it can run. */
   refusal: string | null;
 }
 
-/** The corpus card's figures from each sentence's token count (before splitting). */
-export function corpusFacts(lengths: ArrayLike<number>, shape: ModelShape & { maxTokens: number }): CorpusFacts {
+/**
+ * The corpus card's figures from each sentence's token count (before splitting); with the
+ * store's free space (navigator.storage.estimate), the refusal says when it would not fit it.
+ */
+export function corpusFacts(
+  lengths: ArrayLike<number>,
+  shape: ModelShape & { maxTokens: number },
+  storage: { space: { quota: number; usage: number } | null; dtype: 'float32' | 'float16' } = { space: null, dtype: 'float32' },
+): CorpusFacts {
   const parts: number[] = [];
   let longest = 0;
   let overLimit = 0;
@@ -138,13 +147,15 @@ export function corpusFacts(lengths: ArrayLike<number>, shape: ModelShape & { ma
     if (lengths[i] > shape.maxTokens) overLimit++;
     parts.push(...partLengths(lengths[i], shape.maxTokens));
   }
+  const tokens = parts.reduce((a, b) => a + b, 0);
   return {
     sentences: lengths.length,
-    tokens: parts.reduce((a, b) => a + b, 0),
+    tokens,
     longest,
     overLimit,
     headPairs: parts.reduce((a, n) => a + n * n, 0) * shape.layers * shape.heads,
     memory: estimateRunBytes(shape, parts),
-    refusal: sentenceCountRefusal(lengths.length) ?? memoryRefusal(shape, parts),
+    disk: estimateDiskBytes(shape, tokens, storage.dtype),
+    refusal: sentenceCountRefusal(lengths.length) ?? memoryRefusal(shape, parts) ?? diskRefusal(shape, tokens, storage.dtype, storage.space),
   };
 }

@@ -135,6 +135,8 @@ export class ModelService {
       loadMs: t2 - t1,
       warmupMs,
       extractMs: draft.extractMs,
+      modelMs: draft.times.modelMs,
+      storeMs: draft.times.sinkMs,
       analyzeMs: draft.analyzeMs,
       analysisThreads: 1,
     };

@@ -40,8 +40,12 @@ export interface RunTimings {
   tokenizeMs: number;
   loadMs: number;
   warmupMs: number;
+  /** The extraction stage: the model's calls, and each window written to the store and added to the heads' sums. */
   extractMs: number;
-  /** Normalize & score, and the first views' PCA. */
+  /** Of that: the model's calls alone, and the store and sums. */
+  modelMs?: number;
+  storeMs?: number;
+  /** After the last batch: each head read back, normalized and laid out (the first views' PCA). */
   analyzeMs: number;
   analysisThreads?: number;
 }

@@ -167,7 +167,8 @@ export class RunWriter {
         extra: null,
       };
     }
-    return RunReader.over(this.folder, this.record);
+    // The files were just written here: no need to check them again.
+    return RunReader.over(this.folder, this.record, false);
   }
 
   /** Writes run.json (after closing the vectors if not yet): from now on the run opens. */
@@ -195,17 +196,22 @@ export class RunReader<Extra = unknown> {
   private constructor(
     private readonly folder: StoreFolder,
     readonly record: StoredRun<Extra>,
+    /** Check each head read against its checksum (a file from elsewhere); off for a store's own fresh files. */
+    private readonly verify = true,
   ) {
     this.sentenceStarts = corpusLayout(record.sentences.map((s) => s.ids.length)).sentenceStarts;
   }
 
   /** A reader over a folder whose record is known (the writer's, before run.json is written). */
-  static over<Extra>(folder: StoreFolder, record: StoredRun<Extra>): RunReader<Extra> {
-    return new RunReader(folder, record);
+  static over<Extra>(folder: StoreFolder, record: StoredRun<Extra>, verify = true): RunReader<Extra> {
+    return new RunReader(folder, record, verify);
   }
 
-  /** Opens run `id`; RunUnfinishedError when it was never finished (or its record is damaged). */
-  static async open<Extra>(root: StoreRoot, id: string): Promise<RunReader<Extra>> {
+  /**
+   * Opens run `id`; RunUnfinishedError when it was never finished (or its record is damaged).
+   * `verify`: check every head read against its checksum (a CRC-32 costs about a second a GB).
+   */
+  static async open<Extra>(root: StoreRoot, id: string, options: { verify?: boolean } = {}): Promise<RunReader<Extra>> {
     const folder = await root.folder(id);
     if (!folder) throw new RunUnfinishedError(`There is no run ${id} in this store.`);
     const file = await folder.open(RECORD_FILE);
@@ -222,7 +228,7 @@ export class RunReader<Extra = unknown> {
     if (record.format !== STORE_FORMAT || !record.complete) throw new RunUnfinishedError(`Run ${id} is not a finished QKViz run.`);
     if (record.version > STORE_VERSION)
       throw new RunUnfinishedError(`Run ${id} was stored by a newer QKViz (format ${record.version}); this one reads format ${STORE_VERSION}.`);
-    return new RunReader(folder, record);
+    return new RunReader(folder, record, options.verify ?? true);
   }
 
   get shape(): StoredShape {
@@ -251,7 +257,7 @@ export class RunReader<Extra = unknown> {
     const start = (cell * this.record.tokenCount + row0) * D * size;
     const bytes = await (await this.open(name)).read(start, start + n * D * size);
     if (bytes.length !== n * D * size) throw new RunCorruptError(`Run ${this.record.id}'s ${name} file is cut short (head ${cell}).`);
-    if (verify) {
+    if (verify && this.verify) {
       const want = this.record.checksums[name]?.[cell];
       if (want !== undefined && crc32Final(crc32Update(CRC32_START, bytes)) !== want)
         throw new RunCorruptError(`Run ${this.record.id}'s ${name} of head ${cell} does not match its checksum (a changed byte on disk).`);
@@ -336,11 +342,26 @@ export class RunReader<Extra = unknown> {
   }
 }
 
-/** The finished runs of a store (newest first), and those cut off (which the caller may delete). */
+/** A run marked to go (its files are still read by a page showing it): listed with the unfinished ones. */
+export const DROPPED_FILE = 'dropped';
+
+/** Marks a run to go without removing files a view may still read. */
+export async function dropRun(root: StoreRoot, id: string): Promise<void> {
+  const folder = await root.folder(id);
+  if (!folder) return;
+  const marker = await folder.create(DROPPED_FILE);
+  await marker.close();
+}
+
+/** The finished runs of a store (newest first), and those cut off or dropped (which the caller may delete). */
 export async function listRuns<Extra>(root: StoreRoot): Promise<{ runs: StoredRun<Extra>[]; unfinished: string[] }> {
   const runs: StoredRun<Extra>[] = [];
   const unfinished: string[] = [];
   for (const id of await root.folders()) {
+    if ((await (await root.folder(id))?.files())?.includes(DROPPED_FILE)) {
+      unfinished.push(id);
+      continue;
+    }
     try {
       runs.push((await RunReader.open<Extra>(root, id)).record);
     } catch (e) {

@@ -51,7 +51,7 @@ describe('bad input', () => {
     expect(await page.getByTestId('summary-size').textContent()).toMatch(/^[\d,]+ tokens · 3 sentences/);
   });
 
-  it('refuses a corpus too large for memory on the corpus card before Run, with Run off and the result on screen kept', async () => {
+  it('refuses a corpus too large for the browser’s storage on the corpus card before Run, with Run off and the result on screen kept', async () => {
     const { page } = browser();
     await openApp(page, baseURL, '?device=wasm');
     // A result on screen first (one of this run's own, not whatever the cache shows on opening).
@@ -59,12 +59,19 @@ describe('bad input', () => {
     await runToEnd(page);
     const before = await resultId(page);
     expect(before).not.toBeNull();
+    // This browser's storage nearly full (what navigator.storage.estimate says): the run's
+    // queries and keys would not fit its free space.
+    await page.evaluate(() => {
+      navigator.storage.estimate = async () => ({ quota: 300 * 1024 ** 2, usage: 100 * 1024 ** 2 });
+    });
     const lines = Array.from({ length: 6000 }, (_, i) => `Line number ${i} has a handful of ordinary words in it.`).join('\n');
     await page.getByRole('radio', { name: 'Upload', exact: true }).check();
     await page.getByLabel('Corpus file').setInputFiles({ name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.from(lines) });
     const refusal = page.getByTestId('corpus-refusal');
     await refusal.waitFor({ timeout: 120_000 });
-    expect(await refusal.textContent()).toMatch(/6,000 sentences, [\d,]+ tokens\) would need about [\d.]+ GB .* Use at most about [\d,]+ tokens/);
+    expect(await refusal.textContent()).toMatch(
+      /queries and keys \([\d,]+ tokens, float32\) need about [\d.]+ GB of storage; this browser has 160 MB free for them \(100 MB of its 300 MB quota in use\)\. Clear cached runs, store float16 vectors or use at most about [\d,]+ tokens/,
+    );
     expect(await page.getByRole('button', { name: 'Run', exact: true }).isDisabled()).toBe(true);
     expect(await resultId(page)).toBe(before);
   });

@@ -231,8 +231,12 @@ describe('the explorer', () => {
       };
       expect(await cells()).toBe(72);
 
-      // A corpus the tab cannot hold: refused on the corpus card with Run off; the matrix stays.
+      // A corpus this browser's storage cannot hold (it says it is nearly full): refused on the
+      // corpus card with Run off; the matrix stays.
       const id = await resultId(page);
+      await page.evaluate(() => {
+        navigator.storage.estimate = async () => ({ quota: 300 * 1024 ** 2, usage: 100 * 1024 ** 2 });
+      });
       const huge = Array.from({ length: 6000 }, (_, i) => `Line number ${i} has a handful of ordinary words in it.`).join('\n');
       await pasteCorpus(page, huge);
       await page.getByTestId('corpus-refusal').waitFor({ timeout: 120_000 });

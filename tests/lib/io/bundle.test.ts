@@ -218,7 +218,11 @@ describe('bundles', () => {
     }
   });
 
-  it('float16: every half round-trips, and rounding is to the nearest half', () => {
+  it('float16: every half round-trips, rounding is to the nearest half, and a whole array converts as each value does', () => {
+    const values = Float32Array.from({ length: 20000 }, (_, i) => (Math.sin(i) * 40) ** 3 * (i % 5 === 0 ? 1e-7 : 1));
+    values.set([65519, 65520, 1e-8, -0, Infinity, -Infinity, NaN, 2 ** -14, 2 ** -15, 2 ** -24], 0);
+    const halves = toFloat16(values);
+    for (let i = 0; i < values.length; i++) expect(halves[i]).toBe(floatToHalf(values[i]));
     for (let h = 0; h < 65536; h++) {
       const f = halfToFloat(h);
       if (Number.isNaN(f)) continue;

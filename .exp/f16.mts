@@ -1,0 +1,16 @@
+import { floatToHalf, toFloat16 } from '/work/main/lib/io/float16';
+const v = new Float32Array(1 << 22);
+for (let i = 0; i < v.length; i++) v[i] = (Math.sin(i) * 10) ** 3 * (i % 7 === 0 ? 1e-6 : 1);
+v[5] = 65519;
+v[6] = 65520;
+v[7] = 1e-8;
+v[8] = -0;
+v[9] = Infinity;
+v[10] = NaN;
+v[11] = 2 ** -14;
+v[12] = 2 ** -15;
+const h = toFloat16(v);
+for (let i = 0; i < v.length; i++) if (h[i] !== floatToHalf(v[i])) throw new Error(`mismatch at ${i}: ${v[i]}`);
+let t = performance.now();
+toFloat16(v);
+console.log(`ok ${(v.length / 1e6 / ((performance.now() - t) / 1000)).toFixed(0)} M values/s`);
