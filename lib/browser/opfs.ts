@@ -13,6 +13,7 @@ const isQuota = (e: unknown) => (e as { name?: string })?.name === 'QuotaExceede
 /** FileSystemSyncAccessHandle, as the worker scope types it (this file is typed against the DOM). */
 interface SyncAccessHandle {
   write(buffer: Uint8Array, options: { at: number }): number;
+  read(buffer: Uint8Array, options: { at: number }): number;
   truncate(size: number): void;
   flush(): void;
   close(): void;
@@ -26,6 +27,11 @@ async function writer(handle: FileSystemFileHandle): Promise<WritableStoreFile> 
       const sync = await syncable.createSyncAccessHandle();
       sync.truncate(0);
       return {
+        read(start, end) {
+          const out = new Uint8Array(Math.max(0, end - start));
+          const n = sync.read(out, { at: start });
+          return n === out.length ? out : out.slice(0, n);
+        },
         write(bytes, at) {
           try {
             const n = sync.write(bytes, { at });

@@ -18,8 +18,17 @@ export class FileStore implements StoreRoot {
     return {
       name,
       async create(file) {
-        const fd = openSync(join(dir, file), 'w');
+        const fd = openSync(join(dir, file), 'w+');
         return {
+          read(start, end) {
+            const out = new Uint8Array(Math.max(0, end - start));
+            for (let done = 0; done < out.length; ) {
+              const n = readSync(fd, out, done, out.length - done, start + done);
+              if (n === 0) break;
+              done += n;
+            }
+            return out;
+          },
           write(bytes, at) {
             try {
               for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, at + done);

@@ -95,6 +95,8 @@ export interface StoreRunOptions extends PipelineOptions {
   id: string;
   /** How the store keeps the vectors (float16: half the disk, ~3 significant digits). */
   dtype: VectorDtype;
+  /** Bytes of Q/K an extraction window holds (tests make windows small). */
+  windowBytes?: number;
 }
 
 /** A run whose vectors are stored and analysed, waiting for its record (run.json) to be written by the caller. */
@@ -164,7 +166,7 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
           );
         }
       },
-      { rotary, signal, onProgress: (p) => onProgress?.('extract', p.tokens, p.totalTokens), afterBatch: afterStep },
+      { rotary, signal, onProgress: (p) => onProgress?.('extract', p.tokens, p.totalTokens), afterBatch: afterStep, windowBytes: options.windowBytes },
       times,
     );
     writer.sample(sample);

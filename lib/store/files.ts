@@ -6,6 +6,8 @@
 /** A file being written: bytes at any offset (a sync access handle in a worker, a file descriptor in Node). */
 export interface WritableStoreFile {
   write(bytes: Uint8Array, at: number): void | Promise<void>;
+  /** Reads back what was written, through the same handle (fast where reading a closed file is not: a sync access handle). */
+  read?(start: number, end: number): Uint8Array | Promise<Uint8Array>;
   /** Makes what was written durable and releases the file. */
   close(): void | Promise<void>;
 }
@@ -68,6 +70,9 @@ export class MemoryStore implements StoreRoot {
             }
             entry.bytes.set(bytes, at);
             entry.size = Math.max(entry.size, end);
+          },
+          read(start, end) {
+            return entry.bytes.slice(start, Math.min(end, entry.size));
           },
           close() {
             entry.bytes = entry.bytes.slice(0, entry.size);

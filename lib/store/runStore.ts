@@ -144,7 +144,6 @@ export class RunWriter {
   async closeVectors(): Promise<RunReader<null>> {
     if (this.nextRow !== this.tokenCount) throw new Error(`the run holds ${this.nextRow} of ${this.tokenCount} token rows`);
     if (!this.record) {
-      for (const f of this.files.values()) await f.close();
       const sample = this.sampled ?? { sentences: new Int32Array(0), blocks: new Int32Array(1), values: new Float32Array(0) };
       const sampleFile = await this.folder.create(`${SAMPLE_FILE}.bin`);
       await sampleFile.write(bytesOf(sample.values), 0);
@@ -166,14 +165,36 @@ export class RunWriter {
         bytes: this.written + sample.values.byteLength,
         extra: null,
       };
+      // Where the writer's handles read back (a sync access handle in the page's worker), the
+      // run's heads are read through them until it is finished: much faster than reopening.
+      if ([...this.files.values()].some((f) => !f.read)) await this.closeFiles();
     }
+    const files = this.files;
+    const folder = this.folder;
+    const through: StoreFolder = {
+      name: folder.name,
+      create: (file) => folder.create(file),
+      files: () => folder.files(),
+      async open(file) {
+        const open = files.get(file.replace(/\.bin$/, '') as VectorFile);
+        if (!open?.read) return folder.open(file);
+        const read = open.read.bind(open);
+        return { size: Infinity, read: async (start, end) => read(start, end) };
+      },
+    };
     // The files were just written here: no need to check them again.
-    return RunReader.over(this.folder, this.record, false);
+    return RunReader.over(through, this.record, false);
+  }
+
+  private async closeFiles(): Promise<void> {
+    for (const f of this.files.values()) await f.close();
+    this.files.clear();
   }
 
   /** Writes run.json (after closing the vectors if not yet): from now on the run opens. */
   async finish<Extra>(extra: Extra): Promise<StoredRun<Extra>> {
     await this.closeVectors();
+    await this.closeFiles();
     const record: StoredRun<Extra> = { ...this.record!, extra };
     const file = await this.folder.create(RECORD_FILE);
     await file.write(new TextEncoder().encode(JSON.stringify(record, jsonReplacer)), 0);
@@ -184,6 +205,7 @@ export class RunWriter {
   /** Drops what was written (a cancelled or failed run). */
   async abort(root: StoreRoot): Promise<void> {
     for (const f of this.files.values()) await Promise.resolve(f.close()).catch(() => {});
+    this.files.clear();
     await root.remove(this.plan.id).catch(() => {});
   }
 }
