@@ -128,6 +128,42 @@ export function pairAttention(S: i32, starts: usize, blocks: usize, q: usize, k:
   setF64(out, 2, special);
 }
 
+/**
+ * HeadSums' per-token sums over n rows, after pairAttention filled rowWeight/keyWeight:
+ * out[0..5) = Σ‖q‖², Σ R·‖q‖², Σ‖k‖², Σ W·‖k‖², Σ‖q‖; sRq (f64 [dim]) = Σ R·q, sWk = Σ W·k.
+ */
+export function tokenSums(n: i32, q: usize, k: usize, dim: i32, rowWeight: usize, keyWeight: usize, sRq: usize, sWk: usize, out: usize): void {
+  memory.fill(sRq, 0, <usize>dim << 3);
+  memory.fill(sWk, 0, <usize>dim << 3);
+  let qq: f64 = 0;
+  let qqR: f64 = 0;
+  let kk: f64 = 0;
+  let kkW: f64 = 0;
+  let qNorm: f64 = 0;
+  for (let r = 0; r < n; r++) {
+    const a = dot(q, r, q, r, dim);
+    const b = dot(k, r, k, r, dim);
+    const R = f64At(rowWeight, r);
+    const W = f64At(keyWeight, r);
+    qq += a;
+    qqR += R * a;
+    kk += b;
+    kkW += W * b;
+    qNorm += Math.sqrt(a);
+    const pq = q + ((<usize>r * <usize>dim) << 2);
+    const pk = k + ((<usize>r * <usize>dim) << 2);
+    for (let d = 0; d < dim; d++) {
+      setF64(sRq, d, f64At(sRq, d) + R * <f64>load<f32>(pq + (<usize>d << 2)));
+      setF64(sWk, d, f64At(sWk, d) + W * <f64>load<f32>(pk + (<usize>d << 2)));
+    }
+  }
+  setF64(out, 0, qq);
+  setF64(out, 1, qqR);
+  setF64(out, 2, kk);
+  setF64(out, 3, kkW);
+  setF64(out, 4, qNorm);
+}
+
 @inline
 function pearson(w: f64, sx: f64, sxx: f64, sy: f64, syy: f64, sxy: f64): f64 {
   if (w <= 0) return NaN;

@@ -30,6 +30,7 @@ interface AnalysisExports {
     logits: number,
     out: number,
   ): void;
+  tokenSums(n: number, q: number, k: number, dim: number, rowWeight: number, keyWeight: number, sRq: number, sWk: number, out: number): void;
   figuresPass(
     S: number,
     starts: number,
@@ -67,7 +68,9 @@ type Block =
   | 'qq'
   | 'qt'
   | 'randomKey'
-  | 'qkRandom';
+  | 'qkRandom'
+  | 'sRq'
+  | 'sWk';
 
 export const pairsWasmAvailable = (): boolean => wasmAvailable(ANALYSIS_WASM_BASE64);
 
@@ -121,6 +124,8 @@ export class PairsMemory {
       qt: tokens * 8,
       randomKey: tokens * 4,
       qkRandom: tokens * 8,
+      sRq: dim * 8,
+      sWk: dim * 8,
     };
     const bytes = arenaBytes(Object.values(sizes));
     const reuse = spare && spare.capacity >= bytes ? spare : undefined;
@@ -203,6 +208,15 @@ export class PairsMemory {
     );
     const [attendedDot, entropy, special] = this.out();
     return { attendedDot, entropy, special };
+  }
+
+  /** HeadSums' per-token sums (after pairAttention): Σ‖q‖², Σ R‖q‖², Σ‖k‖², Σ W‖k‖², Σ‖q‖, Σ R·q, Σ W·k. */
+  tokenSums(): { qq: number; qqR: number; kk: number; kkW: number; qNorm: number; sRq: Float64Array; sWk: Float64Array } {
+    const { arena, at, arrays } = this;
+    const n = arrays.rowWeight.length;
+    arena.exports.tokenSums(n, at.q, at.k, arrays.dim, at.rowWeight, at.keyWeight, at.sRq, at.sWk, at.out);
+    const [qq, qqR, kk, kkW, qNorm] = this.out();
+    return { qq, qqR, kk, kkW, qNorm, sRq: arena.f64(at.sRq, arrays.dim), sWk: arena.f64(at.sWk, arrays.dim) };
   }
 
   figuresPass(c2: number, minKeys: number): FigureSums {

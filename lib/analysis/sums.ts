@@ -114,23 +114,36 @@ export class HeadSums {
     this.entropy += sums.entropy;
     this.special += sums.special;
     const { keyWeight, rowWeight, att } = arrays;
-    for (let r = 0; r < n; r++) {
-      const o = r * dim;
-      const qq = dotProduct(q, o, q, o, dim);
-      const kk = dotProduct(k, o, k, o, dim);
-      const R = rowWeight[r];
-      const W = keyWeight[r];
-      this.mass += R;
-      this.qq += qq;
-      this.qqR += R * qq;
-      this.kk += kk;
-      this.kkW += W * kk;
-      this.qNorm += Math.sqrt(qq);
+    if (memory) {
+      const t = memory.tokenSums();
+      this.qq += t.qq;
+      this.qqR += t.qqR;
+      this.kk += t.kk;
+      this.kkW += t.kkW;
+      this.qNorm += t.qNorm;
       for (let d = 0; d < dim; d++) {
-        this.sRq[d] += R * q[o + d];
-        this.sWk[d] += W * k[o + d];
+        this.sRq[d] += t.sRq[d];
+        this.sWk[d] += t.sWk[d];
+      }
+    } else {
+      for (let r = 0; r < n; r++) {
+        const o = r * dim;
+        const qq = dotProduct(q, o, q, o, dim);
+        const kk = dotProduct(k, o, k, o, dim);
+        const R = rowWeight[r];
+        const W = keyWeight[r];
+        this.qq += qq;
+        this.qqR += R * qq;
+        this.kk += kk;
+        this.kkW += W * kk;
+        this.qNorm += Math.sqrt(qq);
+        for (let d = 0; d < dim; d++) {
+          this.sRq[d] += R * q[o + d];
+          this.sWk[d] += W * k[o + d];
+        }
       }
     }
+    for (let r = 0; r < n; r++) this.mass += rowWeight[r];
     if (sample?.sentences.length) {
       let at = 0;
       if (Number.isNaN(this.maxAbs)) this.maxAbs = this.maxRel = 0;

@@ -22,7 +22,7 @@ export class FileStore implements StoreRoot {
         return {
           read(start, end) {
             const out = new Uint8Array(Math.max(0, end - start));
-            for (let done = 0; done < out.length; ) {
+            for (let done = 0; done < out.length;) {
               const n = readSync(fd, out, done, out.length - done, start + done);
               if (n === 0) break;
               done += n;
