@@ -9,6 +9,7 @@ import { headFiguresCsv } from '@/lib/views/headFigures';
 import { writeViewState } from '@/lib/views/urlState';
 import { CameraLink } from '../canvas/cameraLink';
 import { QKView } from '../canvas/QKView';
+import { matrixShape } from '../canvas/geometry';
 import type { LayoutStore, LayoutView } from '../projection/LayoutStore';
 import type { ProjectionScheduler } from '../projection/ProjectionScheduler';
 import { useApp } from '../state/appStore';
@@ -50,7 +51,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
   const mapOpen = useHeadMap((s) => s.open);
   const hudOn = useView((s) => s.panels.hud);
   const views = useShownViews();
-  const shape = useMemo(() => ({ layers: data.layers, heads: data.heads, points: 2 * data.tokenCount }), [data]);
+  const shape = useMemo(() => matrixShape(data.layers, data.heads, data.tokenCount), [data]);
   const cameraLink = useMemo(() => new CameraLink(), []);
   const d = useViewData(result);
   const look = useMemo(

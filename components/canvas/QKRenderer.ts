@@ -46,6 +46,8 @@ export interface RendererProps {
 }
 
 const rgb = (c: THREE.Color, [r, g, b]: Rgb) => c.setRGB(r / 255, g / 255, b / 255);
+/** Points of a cell zoomed in on in the matrix drawn at most (of its sample order): a few such cells stay a quick frame. */
+const MAX_FULL_CELL_POINTS = 100_000;
 /** Highlight states at or above this are always drawn (a search's matches, the selected sentence). */
 const ALWAYS_DRAWN = STATE.highlighted;
 
@@ -132,7 +134,7 @@ export class QKRenderer {
   /** The points the overview draws of each cell at the current budget. */
   get perCell(): number {
     const cells = this.shape.layers * this.shape.heads;
-    return Math.max(1, Math.min(this.shape.points, Math.floor(this.props.pointBudget / cells)));
+    return Math.max(1, Math.min(this.shape.overviewPoints, Math.floor(this.props.pointBudget / cells)));
   }
 
   /** Writes newly arrived layouts of `view`; true when what is drawn changed. */
@@ -190,7 +192,7 @@ export class QKRenderer {
       const out = attr.array as Float32Array;
       const P = this.shape.points;
       const cells = this.shape.layers * this.shape.heads;
-      for (let c = 0; c < cells; c++) for (let v = 0; v < P; v++) out[overviewVertex(cells, c, v)] = p.norms[c * P + this.order[v]];
+      for (let c = 0; c < cells; c++) for (let v = 0; v < this.shape.overviewPoints; v++) out[overviewVertex(cells, c, v)] = p.norms[c * P + this.order[v]];
       attr.needsUpdate = true;
       render = true;
     }
@@ -284,7 +286,7 @@ export class QKRenderer {
     if (!focus && pointState) for (let p = 0; p < P; p++) if (pointState[p * 4 + 3] >= ALWAYS_DRAWN) always.push(p);
     this.alwaysCount = always.length;
     const cells = this.shape.layers * heads;
-    const need = full.length * P + (always.length ? cells * always.length : 0);
+    const need = full.length * (focus ? P : Math.min(P, MAX_FULL_CELL_POINTS)) + (always.length ? cells * always.length : 0);
     const capacity = this.detail.getAttribute('position').count;
     if (need > capacity) {
       this.detail.dispose();
@@ -295,9 +297,12 @@ export class QKRenderer {
     let at = 0;
     const put = (c: number, p: number, coords: Float32Array) =>
       writeDetailPoint(this.detail, this.shape, at++, Math.floor(c / heads), c % heads, p, coords, dims, norms ? norms[c * P + p] : 0);
+    // The focused head in full; a cell zoomed in on in the matrix up to MAX_FULL_CELL_POINTS of its sample order.
     for (const c of full) {
       const coords = this.uploaded.get(c);
-      if (coords) for (let p = 0; p < P; p++) put(c, p, coords);
+      if (!coords) continue;
+      if (focus || P <= MAX_FULL_CELL_POINTS) for (let p = 0; p < P; p++) put(c, p, coords);
+      else for (let v = 0; v < MAX_FULL_CELL_POINTS; v++) put(c, this.order[v], coords);
     }
     if (always.length) {
       const fullSet = new Set(full);
@@ -327,7 +332,7 @@ export class QKRenderer {
   private countDrawn(): void {
     // The overview's last block of a cell is padded past the head's points: those slots draw nothing.
     const cells = this.shape.layers * this.shape.heads;
-    const overview = this.overviewPoints.visible ? cells * Math.min(this.shape.points, this.overview.drawRange.count / cells) : 0;
+    const overview = this.overviewPoints.visible ? cells * Math.min(this.shape.overviewPoints, this.overview.drawRange.count / cells) : 0;
     this.drawnPoints = overview + (this.detailPoints.visible ? this.detail.drawRange.count : 0);
   }
 

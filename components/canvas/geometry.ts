@@ -5,6 +5,7 @@
 // points) drawn in full on top of it.
 import * as THREE from 'three';
 import type { HeadFrame } from '@/lib/views/frame';
+import { MATRIX_POINTS } from '@/lib/views/lod';
 
 /** Distance between cell centres; a head's layout fits in the unit ball. */
 export const CELL_SPACING = 2.4;
@@ -18,6 +19,15 @@ export interface MatrixShape {
   heads: number;
   /** Points per head: N queries then N keys. */
   points: number;
+  /** Slots per cell the matrix overview holds: the first of each head's sample order (every point of a small run). */
+  overviewPoints: number;
+}
+
+/** The matrix's shape for a run: its points per head, and the overview's slots per cell. */
+export function matrixShape(layers: number, heads: number, tokens: number): MatrixShape {
+  const points = 2 * tokens;
+  const share = Math.ceil(MATRIX_POINTS / (layers * heads) / BLOCK) * BLOCK;
+  return { layers, heads, points, overviewPoints: Math.min(points, share) };
 }
 
 export function cellCenter({ layers, heads }: Pick<MatrixShape, 'layers' | 'heads'>, l: number, h: number): [number, number] {
@@ -45,9 +55,9 @@ export const UNIT_BALL_FRAME: HeadFrame = { x: 0, y: 0, halfWidth: HEAD_VIEW_RAD
 export const BLOCK = 256;
 
 /** Sizes of the overview's blocked layout. */
-export function overviewLayout({ layers, heads, points }: MatrixShape) {
+export function overviewLayout({ layers, heads, overviewPoints }: MatrixShape) {
   const cells = layers * heads;
-  const blocks = Math.ceil(points / BLOCK);
+  const blocks = Math.ceil(overviewPoints / BLOCK);
   return { cells, blocks, vertices: blocks * cells * BLOCK };
 }
 
@@ -75,7 +85,7 @@ export function createOverviewGeometry(shape: MatrixShape, order: Int32Array): T
   const g = new THREE.BufferGeometry();
   pointAttributes(g, vertices);
   const pointIndex = g.getAttribute('pointIndex').array as Float32Array;
-  for (let c = 0; c < cells; c++) for (let v = 0; v < shape.points; v++) pointIndex[overviewVertex(cells, c, v)] = order[v];
+  for (let c = 0; c < cells; c++) for (let v = 0; v < shape.overviewPoints; v++) pointIndex[overviewVertex(cells, c, v)] = order[v];
   g.setDrawRange(0, 0);
   g.boundingSphere = new THREE.Sphere(new THREE.Vector3(), Math.hypot(shape.heads, shape.layers) * CELL_SPACING);
   return g;
@@ -90,7 +100,7 @@ export function createDetailGeometry(vertices: number): THREE.BufferGeometry {
   return g;
 }
 
-/** Writes one head's layout ([point][dims]) into its overview slots, a ranged upload per block. */
+/** Writes one head's layout ([point][dims]) into its overview slots (its first overviewPoints in sample order), a ranged upload per block. */
 export function writeHeadLayout(g: THREE.BufferGeometry, shape: MatrixShape, order: Int32Array, l: number, h: number, coords: Float32Array, dims: 2 | 3): void {
   const { cells, blocks } = overviewLayout(shape);
   const position = g.getAttribute('position') as THREE.BufferAttribute;
@@ -100,7 +110,7 @@ export function writeHeadLayout(g: THREE.BufferGeometry, shape: MatrixShape, ord
   const pos = position.array as Float32Array;
   for (let b = 0; b < blocks; b++) {
     const first = (b * cells + c) * BLOCK;
-    const count = Math.min(BLOCK, shape.points - b * BLOCK);
+    const count = Math.min(BLOCK, shape.overviewPoints - b * BLOCK);
     for (let i = 0; i < count; i++) {
       const p = order[b * BLOCK + i];
       const vertex = first + i;

@@ -7,6 +7,7 @@ import { partLengths } from '../corpus/tokenize';
 import { type ModelShape, kvHeadsOf } from '../data/layout';
 import { ATTENTION_SAMPLE_BYTES, MAX_RESULT_BYTES, MAX_SENTENCES, WINDOW_BYTES } from '../engine/limits';
 import type { StoreRoot } from '../store/files';
+import { GEOMETRY_BYTES_PER_POINT, MATRIX_POINTS } from '../views/lod';
 import { formatBytes, formatCount } from '../util/format';
 
 export interface MemoryEstimate {
@@ -24,8 +25,9 @@ const PAGE_BYTES_PER_TOKEN = 200;
  * The tab's working set while a run goes and is shown: the queries and keys stay in the run
  * store (disk), so what is held is one extraction window of them (and the store's float16
  * copy of it), the heads analysed at once (a head's vectors and its pairs: q·k and the
- * attention recomputed from them), the layouts of every head for the view shown (and the
- * renderer's copy), and the tokens. Checked by bench/memory.ts.
+ * attention recomputed from them), the layouts of every head for the view shown, the
+ * renderer's geometry (a sample of each head in the matrix, the focused head in full) and the
+ * tokens. Checked by bench/memory.ts.
  */
 export function estimateRunBytes(shape: ModelShape & { rotaryPre?: boolean }, lengths: readonly number[]): MemoryEstimate {
   const cells = shape.layers * shape.heads;
@@ -41,8 +43,9 @@ export function estimateRunBytes(shape: ModelShape & { rotaryPre?: boolean }, le
   // A window's pairs at most (a window holds WINDOW_BYTES of rows), and a whole head's vectors at the end.
   const windowPairs = Math.min(squares, Math.max(longest * longest, (squares / Math.max(1, tokens)) * (WINDOW_BYTES / rowBytes)));
   const head = HEAD_BYTES_PER_PAIR * windowPairs + HEAD_BYTES_PER_TOKEN * tokens + 2 * tokens * shape.headDim * 4 * (shape.rotaryPre ? 2 : 1);
-  // Every head's layout of the view shown ([2N][3] floats), and the renderer's copy of it.
-  const layouts = 2 * cells * 2 * tokens * 3 * 4;
+  // Every head's layout of the view shown ([2N][3] floats), the matrix's geometry (a sample of
+  // each head, MATRIX_POINTS in all) and the focused head's in full.
+  const layouts = cells * 2 * tokens * 3 * 4 + GEOMETRY_BYTES_PER_POINT * (Math.min(cells * 2 * tokens, MATRIX_POINTS) + 2 * tokens);
   const bytes = window + head + layouts + PAGE_BYTES_PER_TOKEN * tokens;
   return { bytes, breakdown: { window, head, layouts, tokens: PAGE_BYTES_PER_TOKEN * tokens } };
 }

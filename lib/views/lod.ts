@@ -32,3 +32,13 @@ export function sampleOrder(sentenceStarts: Int32Array, tokenCount: number, rand
   order.sort((a, b) => keys[a] - keys[b] || a - b);
   return order;
 }
+
+/**
+ * Points the matrix overview holds in all: a still frame draws about a million, so a head's
+ * points past its share of this are never drawn there — only the focused head and cells
+ * zoomed in on are drawn in full, from their layouts. This bounds the overview geometry (24
+ * bytes a slot, and the GPU's copy) whatever the corpus: 1.2M slots, not 29M at 200k tokens.
+ */
+export const MATRIX_POINTS = 1_200_000;
+/** Bytes a slot of the renderer's point geometries takes (position, point index, ready, norm). */
+export const GEOMETRY_BYTES_PER_POINT = 24;
