@@ -21,7 +21,7 @@ import { licenceCorpus } from './corpora';
 const ROOT = resolve(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const model = await openNodeModel(join(ROOT, 'public', 'models', 'all-MiniLM-L6-v2'));
-const plainGraph = keepOnlyOutputs(model.onnx, [LAST_HIDDEN_STATE]);
+const plainGraph = keepOnlyOutputs(model.graph.bytes, [LAST_HIDDEN_STATE]);
 const open = (graph: Uint8Array, sessionOptions?: InferenceSession.SessionOptions) =>
   openModel(ort as unknown as OrtModule, graph, ['cpu'], { sessionOptions });
 const corpusOf = (text: string) => tokenizeCorpus(model.tokenizer, parseCorpus(text).sentences, model.manifest.maxTokens);
@@ -69,7 +69,7 @@ if (process.env.VARIANTS !== '0') {
   console.log('Session options (default corpus, median of 2 rounds; ratio = extraction ÷ plain, both sessions with the option):');
   for (const [label, options] of VARIANTS) {
     const p = await open(plainGraph, options);
-    const f = await open(model.onnx, options);
+    const f = await open(model.graph.bytes, options);
     const b = await benchmarkExtraction(p, f, model.manifest, defaultCorpus, 2);
     console.log(
       `  ${label}: plain ${Math.round(b.plainTokensPerSecond)} tokens/s, extraction ${Math.round(b.extractTokensPerSecond)} tokens/s, ratio ${b.ratio.toFixed(3)}×`,

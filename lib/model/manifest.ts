@@ -1,9 +1,11 @@
 // The manifest the setup step writes beside a converted model (qkviz-model.json) and
 // the index of converted models (models/index.json): what the app reads to say which
 // model it will run, how big it is and where it came from.
-import { type ModelSpec, convertModel } from './architectures';
-import { type SafeTensor, readSafetensors } from './safetensors';
+import type { AttentionSpec } from '../data/attention';
 import { OPSET } from '../onnx/graph';
+import { type ModelSpec, buildModelGraph } from './architectures';
+import { TensorSource } from './tensors';
+import type { WeightFormat } from './weights';
 
 /** Bump when the graph layout changes, so the setup step and the page's store regenerate stale files. */
 export const CONVERTER_VERSION = 3;
@@ -40,6 +42,12 @@ export interface ModelManifest {
   vocabSize: number;
   maxTokens: number;
   onnx: { file: string; bytes: number; sha256: string; opset: number };
+  /** The weights' external data files beside model.onnx (large models), in order. */
+  data?: { file: string; bytes: number }[];
+  /** The weights' precision in the graph; float32 when absent. */
+  weights?: WeightFormat;
+  /** How each layer computes attention, where it is not plain softmax(q·k/√d). */
+  attention?: AttentionSpec[];
   converterVersion: number;
   /** Set for a model the page stored (opened by hub id or from a folder): its key in the browser's model store. */
   storeKey?: string;
@@ -68,11 +76,10 @@ export interface ConvertedModel {
   onnx: Uint8Array;
 }
 
-/** config.json text + the safetensors file's bytes (or every shard's) → the ONNX graph QKViz runs. */
-export function convertCheckpoint(configJson: string, safetensors: Uint8Array | Uint8Array[], sourceName: string): ConvertedModel {
-  const tensors = new Map<string, SafeTensor>();
-  for (const shard of Array.isArray(safetensors) ? safetensors : [safetensors]) for (const [name, t] of readSafetensors(shard)) tensors.set(name, t);
-  return convertModel(JSON.parse(configJson), tensors, sourceName);
+/** config.json text + the safetensors file's bytes (or every shard's) → the ONNX graph QKViz runs, in one buffer (models under 2 GB). */
+export async function convertCheckpoint(configJson: string, safetensors: Uint8Array | Uint8Array[], sourceName: string, format?: WeightFormat): Promise<ConvertedModel> {
+  const { spec, graph, meta } = buildModelGraph(JSON.parse(configJson), await TensorSource.fromBytes(safetensors), { sourceName, format });
+  return { spec, onnx: await graph.bytes(meta) };
 }
 
 /** The manifest of a converted model (the caller hashes the ONNX bytes: Node and the page do it differently). */
@@ -91,6 +98,7 @@ export function manifestFor(name: string, source: ModelSource, spec: ModelSpec, 
     hidden: spec.hidden,
     vocabSize: spec.vocabSize,
     maxTokens: spec.maxTokens,
+    ...(spec.attention ? { attention: spec.attention } : {}),
     onnx: { file: MODEL_FILE, bytes: onnx.bytes, sha256: onnx.sha256, opset: OPSET },
     converterVersion: CONVERTER_VERSION,
   };

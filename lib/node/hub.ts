@@ -1,56 +1,15 @@
 // Node-only: a hub model as a converted model folder, for the CLI and the setup step. The
-// look-up and downloads are lib/model/hub's (the page's code); the folder is cached under
-// .cache/hub/OWNER--NAME/COMMIT/, so a second run at the same commit downloads no weights.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// look-up and downloads are lib/model/hub's (the page's code); the safetensors files are
+// downloaded straight to disk and converted streaming, so the CLI opens models of any size.
+// Everything is cached under .cache/hub/OWNER--NAME/COMMIT/ (source/ for the checkpoint, one
+// folder per weight precision), so a second run at the same commit downloads nothing.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelSpec } from '../model/architectures';
-import { formatBytes } from '../util/format';
 import { DEFAULT_HUB_ENDPOINT, type HubFiles, type HubPlan, describePlan, downloadHubModel, planHubModel } from '../model/hub';
-import {
-  CONVERTER_VERSION,
-  MANIFEST_FILE,
-  MODEL_FILE,
-  type ModelManifest,
-  type ModelSource,
-  convertCheckpoint,
-  describeSource,
-  manifestFor,
-} from '../model/manifest';
-
-export interface SourceFiles {
-  config: string;
-  tokenizer: string;
-  tokenizerConfig?: string;
-}
-
-/** Lays out a converted model as the page and openNodeModel read it: graph, manifest, config and tokenizer files. */
-export function writeModelFolder(dir: string, name: string, source: ModelSource, files: SourceFiles, spec: ModelSpec, onnx: Uint8Array): ModelManifest {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, MODEL_FILE), onnx);
-  writeFileSync(join(dir, 'config.json'), files.config);
-  writeFileSync(join(dir, 'tokenizer.json'), files.tokenizer);
-  writeFileSync(join(dir, 'tokenizer_config.json'), files.tokenizerConfig ?? '{}\n');
-  const manifest = manifestFor(name, source, spec, { bytes: onnx.byteLength, sha256: createHash('sha256').update(onnx).digest('hex') });
-  writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  return manifest;
-}
-
-/** Whether a folder holds a graph this converter version wrote, whole. */
-export function isConvertedFolder(dir: string): boolean {
-  try {
-    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as ModelManifest;
-    const onnx = join(dir, manifest.onnx.file);
-    return (
-      manifest.converterVersion === CONVERTER_VERSION &&
-      existsSync(onnx) &&
-      statSync(onnx).size === manifest.onnx.bytes &&
-      existsSync(join(dir, 'tokenizer.json'))
-    );
-  } catch {
-    return false;
-  }
-}
+import { type ModelSource, describeSource } from '../model/manifest';
+import { FORMAT_LABELS, type WeightFormat } from '../model/weights';
+import { formatBytes } from '../util/format';
+import { convertToFolder, diskFile, isConvertedFolder } from './convert';
 
 export interface HubFolderOptions {
   revision?: string;
@@ -59,38 +18,69 @@ export interface HubFolderOptions {
   /** Default: $HF_TOKEN. */
   token?: string;
   cacheRoot: string;
+  /** The graph's weight precision; float32 by default (Node has no tab's memory limit). */
+  format?: WeightFormat;
   log?: (message: string) => void;
 }
 
-/** Downloads what a plan names, logging every tenth of the bytes; refuses what one ONNX file cannot hold. */
-export async function downloadLogged(plan: HubPlan, token: string | undefined, log: (message: string) => void): Promise<HubFiles> {
+/** Downloads what a plan names into `dir` (each file under a .part name until whole), logging every tenth of the bytes. */
+export async function downloadLogged(plan: HubPlan, token: string | undefined, dir: string, log: (message: string) => void): Promise<HubFiles> {
   log(`${plan.repo}@${plan.commit.slice(0, 12)}: ${describePlan(plan)}`);
-  // Node's memory is not a tab's: the limit here is the ONNX file's 2 GiB.
-  if (plan.graphBytes >= 2 ** 31) throw new Error(plan.refusal ?? `${plan.repo} is too large for one ONNX file`);
+  mkdirSync(dir, { recursive: true });
   let lastTenth = -1;
-  return downloadHubModel(plan, token, (done, total) => {
-    const tenth = Math.floor((10 * done) / Math.max(1, total));
-    if (tenth !== lastTenth) log(`downloading ${formatBytes(done)} of ${formatBytes(total)}`);
-    lastTenth = tenth;
-  });
+  return downloadHubModel(
+    plan,
+    token,
+    (done, total) => {
+      const tenth = Math.floor((10 * done) / Math.max(1, total));
+      if (tenth !== lastTenth) log(`downloading ${formatBytes(done)} of ${formatBytes(total)}`);
+      lastTenth = tenth;
+    },
+    {
+      sinkFor: (file) => {
+        const path = join(dir, file.name);
+        const part = `${path}.part`;
+        mkdirSync(join(part, '..'), { recursive: true });
+        const fd = openSync(part, 'w');
+        return {
+          write: (bytes, at) => {
+            let done = 0;
+            while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, at + done);
+          },
+          finish: () => {
+            closeSync(fd);
+            renameSync(part, path);
+            return diskFile(path);
+          },
+        };
+      },
+    },
+  );
 }
 
-/** Looks the model up, downloads and converts it unless this commit is cached, and returns the folder. */
+/** Looks the model up, downloads and converts it unless this commit (in this precision) is cached, and returns the folder. */
 export async function hubModelFolder(repo: string, options: HubFolderOptions): Promise<string> {
   const log = options.log ?? (() => {});
   const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? DEFAULT_HUB_ENDPOINT;
   const token = options.token ?? process.env.HF_TOKEN ?? undefined;
+  const format = options.format ?? 'float32';
   const plan = await planHubModel({ endpoint, repo, revision: options.revision, token });
-  const dir = join(options.cacheRoot, repo.replace(/\//g, '--'), plan.commit);
+  const root = join(options.cacheRoot, repo.replace(/\//g, '--'), plan.commit);
+  const dir = format === 'float32' ? root : join(root, format);
   if (isConvertedFolder(dir)) {
-    log(`${repo}@${plan.commit.slice(0, 12)}: converted copy in ${dir}`);
+    log(`${repo}@${plan.commit.slice(0, 12)}: converted copy (${FORMAT_LABELS[format]}) in ${dir}`);
     return dir;
   }
-  const files = await downloadLogged(plan, token, log);
+  const sourceDir = join(root, 'source');
+  const files = await downloadLogged(plan, token, sourceDir, log);
   const source: ModelSource = { kind: 'hub', repo, revision: plan.commit };
-  const started = performance.now();
-  const { spec, onnx } = convertCheckpoint(files.config, files.weights, describeSource(source));
-  writeModelFolder(dir, repo, source, files, spec, onnx);
-  log(`converted to a ${formatBytes(onnx.byteLength)} graph in ${((performance.now() - started) / 1000).toFixed(1)} s → ${dir}`);
+  const converted = await convertToFolder(dir, { name: repo, source, sourceName: describeSource(source), files, weights: files.weights }, format);
+  log(`converted to a ${formatBytes(converted.bytes)} ${FORMAT_LABELS[format]} graph in ${converted.seconds.toFixed(1)} s → ${dir}`);
   return dir;
+}
+
+/** A folder's config and tokenizer files, as a converted folder keeps them. */
+export function readSourceFiles(dir: string): { config: string; tokenizer: string; tokenizerConfig?: string } {
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : undefined);
+  return { config: read('config.json') ?? '{}', tokenizer: read('tokenizer.json') ?? '{}', tokenizerConfig: read('tokenizer_config.json') };
 }

@@ -6,13 +6,14 @@ import * as ort from 'onnxruntime-node';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { MANIFEST_FILE, type ModelManifest } from '../model/manifest';
 import { tokenizerOfFiles } from '../model/tokenizer';
-import { type ModelRunner, type OrtModule, openModel } from '../engine/runtime';
+import { type ModelGraph, type ModelRunner, type OrtModule, openModel } from '../engine/runtime';
+import { folderGraph } from './convert';
 
 export interface NodeModel {
   manifest: ModelManifest;
   tokenizer: PreTrainedTokenizer;
   runner: ModelRunner;
-  onnx: Uint8Array;
+  graph: ModelGraph;
 }
 
 export async function openNodeModel(modelDir: string): Promise<NodeModel> {
@@ -23,10 +24,10 @@ export async function openNodeModel(modelDir: string): Promise<NodeModel> {
   } catch (e) {
     throw new Error(`${join(dir, MANIFEST_FILE)} is missing or unreadable (${(e as Error).message}): run \`npm run setup\``);
   }
-  const onnx = new Uint8Array(readFileSync(join(dir, manifest.onnx.file)));
+  const graph = folderGraph(dir, manifest);
   // The files as the page reads a hub model's: tokenizer.json and tokenizer_config.json.
   const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : undefined);
   const tokenizer = await tokenizerOfFiles({ tokenizer: read('tokenizer.json') ?? '{}', tokenizerConfig: read('tokenizer_config.json') });
-  const runner = await openModel(ort as unknown as OrtModule, onnx, ['cpu']);
-  return { manifest, tokenizer, runner, onnx };
+  const runner = await openModel(ort as unknown as OrtModule, graph, ['cpu']);
+  return { manifest, tokenizer, runner, graph };
 }

@@ -8,9 +8,21 @@ const WIRE_BYTES = 2;
 
 const textEncoder = new TextEncoder();
 
-/** Accumulates encoded fields; `finish()` joins them into one buffer. */
+/** Bytes made only when the message is written out (a model's weights, read one at a time). */
+export interface DeferredChunk {
+  size: number;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+}
+
+type Chunk = Uint8Array | DeferredChunk;
+
+/**
+ * Accumulates encoded fields; `finish()` joins them into one buffer, `pieces()` yields them
+ * one at a time (producing deferred bytes as they are reached), for messages larger than
+ * anything should hold at once.
+ */
 export class ProtoWriter {
-  private chunks: Uint8Array[] = [];
+  private chunks: Chunk[] = [];
   private scratch: number[] = [];
   private length = 0;
 
@@ -66,6 +78,17 @@ export class ProtoWriter {
     return this;
   }
 
+  /** A length-delimited field whose bytes (of a size known now) are produced by `pieces()`. */
+  deferredBytes(field: number, size: number, value: Uint8Array | (() => Uint8Array | Promise<Uint8Array>)): this {
+    if (value instanceof Uint8Array) return this.bytes(field, value);
+    this.tag(field, WIRE_BYTES);
+    this.pushVarint(size);
+    this.flushScratch();
+    this.chunks.push({ size, produce: value });
+    this.length += size;
+    return this;
+  }
+
   string(field: number, value: string): this {
     return this.bytes(field, textEncoder.encode(value));
   }
@@ -94,9 +117,45 @@ export class ProtoWriter {
     const out = new Uint8Array(this.length);
     let offset = 0;
     for (const c of this.chunks) {
+      if (!(c instanceof Uint8Array)) throw new Error('finish: the message has deferred bytes; write it with pieces()');
       out.set(c, offset);
       offset += c.byteLength;
     }
     return out;
+  }
+
+  /** The encoded message in order, small fields joined up to `group` bytes, deferred bytes produced one at a time. */
+  async *pieces(group = 1 << 20): AsyncGenerator<Uint8Array> {
+    this.flushScratch();
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = () => {
+      const out = new Uint8Array(pendingBytes);
+      let offset = 0;
+      for (const p of pending) {
+        out.set(p, offset);
+        offset += p.byteLength;
+      }
+      pending = [];
+      pendingBytes = 0;
+      return out;
+    };
+    for (const c of this.chunks) {
+      if (c instanceof Uint8Array && c.byteLength < group) {
+        pending.push(c);
+        pendingBytes += c.byteLength;
+        if (pendingBytes >= group) yield flush();
+        continue;
+      }
+      if (pendingBytes) yield flush();
+      if (c instanceof Uint8Array) {
+        yield c;
+        continue;
+      }
+      const bytes = await c.produce();
+      if (bytes.byteLength !== c.size) throw new Error(`deferred field: made ${bytes.byteLength} bytes, expected ${c.size}`);
+      yield bytes;
+    }
+    if (pendingBytes) yield flush();
   }
 }

@@ -1,32 +1,41 @@
 // Installing a model in the browser, for the model worker: a hub model (from a look-up's plan)
-// is downloaded with byte progress, a local folder's files are read; either is converted by
-// lib/model into QKViz's graph and kept in the browser's model store under a key of its source,
-// commit (or the files' sizes and dates) and converter version. Failures say what happened.
-import { UnsupportedArchitectureError } from '../model/architectures';
-import { ConversionError } from '../model/bertToOnnx';
+// is downloaded into the browser's file store with byte progress, a local folder's files are
+// read where they lie; either is converted streaming — one weight read, converted to the chosen
+// precision and written at a time — into a graph kept in the model store under a key of its
+// source, commit (or the files' sizes and dates), precision and converter version. The download
+// is deleted once converted; a failed or cancelled install leaves nothing. Failures say what
+// happened, with numbers.
+import { UnsupportedArchitectureError, buildModelGraph, modelSpec } from '../model/architectures';
 import { ModelFilesError } from '../model/catalog';
 import { ModelConfigError } from '../model/config';
-import { type HubPlan, downloadHubModel, graphRefusal } from '../model/hub';
-import { type ModelManifest, type ModelSource, convertCheckpoint, describeSource, manifestFor } from '../model/manifest';
-import { SafetensorsError, parameterCounts, readSafetensorsHeader } from '../model/safetensors';
-import { type ModelStore, type StoredEntry, type StoredFiles, folderStoreKey, hubStoreKey } from '../model/store';
+import { ConversionError } from '../model/errors';
+import { type FormatFit, UNUSED_TENSORS, defaultFormat, formatFits } from '../model/fit';
+import { type HubPlan, downloadHubModel, sizeRefusal } from '../model/hub';
+import { type ModelManifest, type ModelSource, describeSource, manifestFor } from '../model/manifest';
+import { SafetensorsError } from '../model/safetensors';
+import { type StoredEntry, type StoredFiles, folderStoreKey, hubStoreKey, modelFolderName } from '../model/store';
+import { type BlobLike, type ByteFile, TensorSource, blobFile } from '../model/tensors';
+import { FORMAT_LABELS, type WeightFormat } from '../model/weights';
+import { QuotaError, type StoreRoot } from '../store/files';
+import { formatBytes } from '../util/format';
 import type { CallContext } from '../worker/rpc';
 import { CancelledError, throwIfAborted } from '../util/cancel';
 import { yieldToEvents } from '../worker/yield';
 import { everyMegabyte } from '../util/throttle';
+import { writeGraph } from './modelFiles';
+import type { ModelStore } from './modelStore';
 
 export type InstallRequest =
-  | { kind: 'hub'; plan: HubPlan; token?: string }
+  | { kind: 'hub'; plan: HubPlan; token?: string; format?: WeightFormat }
   /** Files of a folder the person picked (each with its webkitRelativePath). */
-  | { kind: 'folder'; files: PickedFile[] };
+  | { kind: 'folder'; files: PickedFile[]; format?: WeightFormat };
 
 /** What a picked folder's File offers (typed here: lib is checked without the DOM). */
-export interface PickedFile {
+export interface PickedFile extends BlobLike {
   name: string;
   size: number;
   lastModified: number;
   webkitRelativePath?: string;
-  arrayBuffer(): Promise<ArrayBuffer>;
   text(): Promise<string>;
 }
 
@@ -41,9 +50,10 @@ export interface InstallProgress {
 interface Checkpoint {
   name: string;
   source: ModelSource;
-  key: string;
+  /** The store key without the precision (added once it is chosen). */
+  key: (format: WeightFormat) => string;
   files: StoredFiles;
-  weights: Uint8Array[];
+  weights: ByteFile[];
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -57,7 +67,7 @@ function pick(files: PickedFile[], name: string): PickedFile | undefined {
   return files.filter((f) => f.name === name).sort((a, b) => depth(a) - depth(b))[0];
 }
 
-async function readFolder(files: PickedFile[], context: CallContext<InstallProgress>): Promise<Checkpoint> {
+async function readFolder(files: PickedFile[]): Promise<Checkpoint> {
   const folder = (files[0]?.webkitRelativePath || '').split('/')[0] || 'local folder';
   const config = pick(files, 'config.json');
   if (!config)
@@ -87,83 +97,145 @@ async function readFolder(files: PickedFile[], context: CallContext<InstallProgr
       return f;
     });
   }
-  const total = weightFiles.reduce((a, f) => a + f.size, 0);
-  const weights: Uint8Array[] = [];
-  let done = 0;
-  context.progress({ stage: 'read', done, total });
-  for (const f of weightFiles) {
-    weights.push(new Uint8Array(await f.arrayBuffer()));
-    done += f.size;
-    context.progress({ stage: 'read', done, total });
-    throwIfAborted(context.signal);
-  }
   const tokenizerConfig = pick(files, 'tokenizer_config.json');
   const fingerprint = weightFiles.map((f) => `${f.size}-${f.lastModified}`).join('+');
   return {
     name: folder,
     source: { kind: 'folder', name: folder },
-    key: folderStoreKey(folder, fingerprint),
+    key: (format) => folderStoreKey(folder, fingerprint, format),
     files: { config: await config.text(), tokenizer: await tokenizer.text(), tokenizerConfig: tokenizerConfig ? await tokenizerConfig.text() : undefined },
-    weights,
+    // Read where they lie, one tensor at a time, while converting.
+    weights: weightFiles.map((f) => blobFile(f.webkitRelativePath || f.name, f)),
   };
 }
 
-async function downloadPlan(plan: HubPlan, token: string | undefined, context: CallContext<InstallProgress>): Promise<Checkpoint> {
-  if (plan.refusal) throw new ModelFilesError(plan.refusal);
+/** Downloads a plan's files into a folder of the file store (the weights), with byte progress. */
+async function downloadPlan(plan: HubPlan, token: string | undefined, folder: StoreRoot, name: string, context: CallContext<InstallProgress>): Promise<Checkpoint> {
+  const downloads = (await folder.folder(name, { create: true }))!;
   const files = await downloadHubModel(
     plan,
     token,
     everyMegabyte((done, total) => context.progress({ stage: 'download', done, total })),
-    { signal: context.signal },
+    {
+      signal: context.signal,
+      sinkFor: async (file) => {
+        const stored = file.name.replace(/\//g, '__');
+        const out = await downloads.create(stored);
+        return {
+          write: (bytes, at) => out.write(bytes, at),
+          finish: async () => {
+            await out.close();
+            const back = await downloads.open(stored);
+            if (!back) throw new ModelFilesError(`the download of ${file.name} vanished from the browser's storage`);
+            return { name: file.name, size: back.size, read: (offset: number, length: number) => back.read(offset, offset + length) };
+          },
+        };
+      },
+    },
   );
   return {
     name: plan.repo,
     source: { kind: 'hub', repo: plan.repo, revision: plan.commit, endpoint: plan.endpoint },
-    key: hubStoreKey(plan.endpoint, plan.repo, plan.commit),
+    key: (format) => hubStoreKey(plan.endpoint, plan.repo, plan.commit, format),
     files: { config: files.config, tokenizer: files.tokenizer, tokenizerConfig: files.tokenizerConfig },
     weights: files.weights,
   };
 }
 
+/** Refuses, with numbers, what the browser's storage cannot hold. */
+async function assertRoom(root: StoreRoot, what: string, bytes: number): Promise<void> {
+  const estimate = await root.estimate();
+  if (!estimate) return;
+  const free = estimate.quota - estimate.usage;
+  if (bytes > free) {
+    throw new ModelFilesError(
+      `The browser can store ${formatBytes(Math.max(0, free))} more for this site; ${what} needs ${formatBytes(bytes)}. Delete stored models or cached runs, or free disk space.`,
+    );
+  }
+}
+
+/** The precision to convert to: the one asked for if it fits a tab, else the model's default; refuses with numbers when none fits. */
+function chooseFormat(name: string, parameters: number, fits: FormatFit[], asked: WeightFormat | undefined): FormatFit {
+  const chosen = asked ?? defaultFormat(fits);
+  if (!chosen) throw new ModelFilesError(sizeRefusal(name, parameters, fits));
+  const fit = fits.find((f) => f.format === chosen)!;
+  if (!fit.fits) throw new ModelFilesError(`${name} in ${FORMAT_LABELS[chosen]}: ${fit.why}. Choose a smaller precision.`);
+  return fit;
+}
+
 /** Downloads or reads, converts and stores a model; returns its store entry (the manifest the page opens). */
 export async function installModel(request: InstallRequest, context: CallContext<InstallProgress>, store: ModelStore): Promise<StoredEntry> {
   let what = request.kind === 'hub' ? request.plan.repo : 'the folder';
+  const root = await store.graphRoot();
+  const cleanup: string[] = [];
   try {
-    const checkpoint = request.kind === 'hub' ? await downloadPlan(request.plan, request.token, context) : await readFolder(request.files, context);
-    what = checkpoint.name;
-    if (request.kind === 'folder') {
-      let parameters = 0;
-      for (const w of checkpoint.weights) parameters += parameterCounts(readSafetensorsHeader(w).header).parameters;
-      const refused = graphRefusal(
-        checkpoint.name,
-        parameters,
-        checkpoint.weights.reduce((a, w) => a + w.byteLength, 0),
-      );
-      if (refused) throw new ModelFilesError(refused);
+    let checkpoint: Checkpoint;
+    let fit: FormatFit;
+    if (request.kind === 'hub') {
+      const { plan } = request;
+      fit = chooseFormat(plan.repo, plan.usedParameters, plan.formats, request.format ?? plan.format ?? undefined);
+      await assertRoom(root, `${plan.repo} (the ${formatBytes(plan.downloadBytes)} download while it converts, then a ${formatBytes(fit.graphBytes)} graph)`, plan.downloadBytes + fit.graphBytes);
+      const downloads = `${modelFolderName(hubStoreKey(plan.endpoint, plan.repo, plan.commit))}.download`;
+      cleanup.push(downloads);
+      checkpoint = await downloadPlan(plan, request.token, root, downloads, context);
+    } else {
+      checkpoint = await readFolder(request.files);
+      what = checkpoint.name;
+      fit = { format: 'float32', graphBytes: 0, peakBytes: 0, fits: true };
     }
+    what = checkpoint.name;
     throwIfAborted(context.signal);
-    context.progress({ stage: 'convert', done: 0, total: 1 });
-    await yieldToEvents();
-    const { spec, onnx } = convertCheckpoint(checkpoint.files.config, checkpoint.weights, describeSource(checkpoint.source));
+    const source = await TensorSource.open(checkpoint.weights);
+    const json = JSON.parse(checkpoint.files.config) as Record<string, unknown>;
+    if (request.kind === 'folder') {
+      const spec = modelSpec(json);
+      const counts = source.counts();
+      const unused = source.names().filter((n) => UNUSED_TENSORS.test(n)).reduce((a, n) => a + (source.shape(n) ?? []).reduce((x, y) => x * y, 1), 0);
+      const used = counts.parameters - unused;
+      fit = chooseFormat(checkpoint.name, used, formatFits({ parameters: used, embedding: spec.vocabSize * spec.hidden }), request.format);
+      await assertRoom(root, `${checkpoint.name}'s ${formatBytes(fit.graphBytes)} graph`, fit.graphBytes);
+    }
+    const key = checkpoint.key(fit.format);
+    const folderName = modelFolderName(key);
+    cleanup.push(folderName);
+    await root.remove(folderName);
+    const folder = (await root.folder(folderName, { create: true }))!;
+    const { spec, graph, meta } = buildModelGraph(json, source, { sourceName: describeSource(checkpoint.source), format: fit.format });
+    context.progress({ stage: 'convert', done: 0, total: graph.weightBytes });
+    const written = await writeGraph(
+      folder,
+      graph,
+      meta,
+      everyMegabyte(async (done, total) => {
+        context.progress({ stage: 'convert', done, total });
+        await yieldToEvents();
+        throwIfAborted(context.signal);
+      }),
+    );
     checkpoint.weights.length = 0;
-    throwIfAborted(context.signal);
+    if (cleanup[0] !== folderName) await root.remove(cleanup[0]);
     context.progress({ stage: 'store', done: 0, total: 1 });
     const manifest: ModelManifest = {
-      ...manifestFor(checkpoint.name, checkpoint.source, spec, { bytes: onnx.byteLength, sha256: await sha256Hex(onnx) }),
-      storeKey: checkpoint.key,
+      ...manifestFor(checkpoint.name, checkpoint.source, spec, { bytes: written.modelBytes, sha256: await sha256Hex(written.model) }),
+      data: written.data,
+      ...(fit.format !== 'float32' ? { weights: fit.format } : {}),
+      storeKey: key,
     };
-    const entry: StoredEntry = { key: checkpoint.key, manifest, savedAt: Date.now() };
-    await store.save(entry, checkpoint.files, onnx);
+    const entry: StoredEntry = { key, manifest, savedAt: Date.now() };
+    await store.save(entry, checkpoint.files);
+    cleanup.length = 0;
     context.progress({ stage: 'store', done: 1, total: 1 });
     return entry;
   } catch (e) {
+    for (const name of cleanup) await root.remove(name).catch(() => {});
     if (e instanceof CancelledError || e instanceof ModelFilesError) throw e;
+    if (e instanceof QuotaError) throw new ModelFilesError(`The browser's storage filled up while storing ${what} (${e.message}). Delete stored models or cached runs, or free disk space.`);
     if (e instanceof UnsupportedArchitectureError || e instanceof ConversionError || e instanceof ModelConfigError || e instanceof SafetensorsError) {
       throw new ModelFilesError(`${what} cannot be converted: ${e.message}`);
     }
     if (e instanceof RangeError || /out of memory|allocation failed/i.test(String((e as Error)?.message))) {
       throw new ModelFilesError(
-        `The tab ran out of memory converting ${what} (${(e as Error).message}). Close other tabs, or choose a smaller model; memory needed is stated before downloading.`,
+        `The tab ran out of memory converting ${what} (${(e as Error).message}). Close other tabs, or choose a smaller precision or model; what each needs is stated before downloading.`,
       );
     }
     throw e;

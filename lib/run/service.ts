@@ -13,7 +13,9 @@ import { ModelFilesError, fetchManifest, modelBaseUrl } from '../model/catalog';
 import { fetchModelBytes } from '../model/download';
 import type { ModelManifest } from '../model/manifest';
 import { loadTokenizer, tokenizerOfFiles } from '../model/tokenizer';
-import { type ModelStore, NO_MODEL_STORE, storedKeyOf } from '../model/store';
+import { modelFolderName, storedKeyOf } from '../model/store';
+import { readGraph } from './modelFiles';
+import { type ModelStore, NO_MODEL_STORE } from './modelStore';
 import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult, ScoreProgress, StoredRunExtra } from './types';
 import type { CallContext } from '../worker/rpc';
 import { extractQueryKeys } from '../engine/extract';
@@ -21,7 +23,7 @@ import { CancelledError, throwIfAborted } from '../util/cancel';
 import { CorpusTooLargeError, assertFitsDisk } from './plan';
 import { prepareCorpus, runIntoStore } from './pipeline';
 import { transferablesOf } from './transfer';
-import { type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from '../engine/runtime';
+import { type ModelGraph, type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from '../engine/runtime';
 import { type TokenizedCorpus, tokenizeCorpus } from '../corpus/tokenize';
 import { yieldToEvents } from '../worker/yield';
 import { everyMegabyte } from '../util/throttle';
@@ -62,7 +64,7 @@ function slice(corpus: TokenizedCorpus, tokens: number): TokenizedCorpus {
 interface Opened {
   key: string;
   runner: ModelRunner;
-  bytes: Uint8Array;
+  graph: ModelGraph;
   warmed: boolean;
 }
 
@@ -89,7 +91,7 @@ export class ModelService {
     const tokensPerSecond = await measure(opened.runner, manifest, sample, context);
     let wasmTokensPerSecond: number | undefined;
     if (request.measureWasm && opened.runner.report.device !== 'wasm') {
-      const wasm = await openModel(this.ort, opened.bytes, ['wasm']);
+      const wasm = await openModel(this.ort, opened.graph, ['wasm']);
       try {
         await extractQueryKeys(wasm, manifest.name, manifest, slice(sample, WARMUP_TOKENS));
         wasmTokensPerSecond = await measure(wasm, manifest, sample, context);
@@ -210,39 +212,40 @@ export class ModelService {
     if (this.session?.key === key) return this.session;
     await this.session?.runner.release().catch(() => {});
     this.session = undefined;
-    const bytes = await this.graphBytes(request, manifest, context);
+    const graph = await this.graph(request, manifest, context);
     throwIfAborted(context.signal);
     context.progress({ stage: 'compile', done: 0, total: 1 });
     const plan = devicePlan(request.device);
-    const runner = await openModel(this.ort, bytes, plan.candidates, { allowSoftwareAdapter: plan.allowSoftwareAdapter });
+    const runner = await openModel(this.ort, graph, plan.candidates, { allowSoftwareAdapter: plan.allowSoftwareAdapter });
     if (context.signal.aborted) {
       await runner.release().catch(() => {});
       throw new CancelledError();
     }
-    this.session = { key, runner, bytes, warmed: false };
+    this.session = { key, runner, graph, warmed: false };
     return this.session;
   }
 
   /** The graph: from the browser's model store, or downloaded from /models and checked against its manifest. */
-  private async graphBytes(request: ModelRef, manifest: ModelManifest, context: Context): Promise<Uint8Array> {
+  private async graph(request: ModelRef, manifest: ModelManifest, context: Context): Promise<ModelGraph> {
     const stored = storedKeyOf(request.model);
+    const total = manifest.onnx.bytes + (manifest.data ?? []).reduce((a, d) => a + d.bytes, 0);
     if (stored) {
-      context.progress({ stage: 'download', done: 0, total: manifest.onnx.bytes });
-      const bytes = await this.store.graph(stored);
-      if (bytes.byteLength !== manifest.onnx.bytes)
-        throw new ModelFilesError(
-          `The stored copy of ${manifest.name} is damaged (${bytes.byteLength} of ${manifest.onnx.bytes} bytes): delete it and open the model again.`,
-        );
-      context.progress({ stage: 'download', done: bytes.byteLength, total: manifest.onnx.bytes });
-      return bytes;
+      context.progress({ stage: 'download', done: 0, total });
+      const folder = await (await this.store.graphRoot()).folder(modelFolderName(stored));
+      if (!folder) throw new ModelFilesError(`The stored copy of ${manifest.name} is gone from this browser's storage: delete it and open the model again.`);
+      const graph = await readGraph(folder, manifest);
+      context.progress({ stage: 'download', done: total, total });
+      return graph;
     }
-    const url = `${modelBaseUrl(request.modelsUrl, request.model)}${manifest.onnx.file}`;
-    return fetchModelBytes(
-      url,
+    const base = modelBaseUrl(request.modelsUrl, request.model);
+    const bytes = await fetchModelBytes(
+      `${base}${manifest.onnx.file}`,
       manifest,
       everyMegabyte((done, total) => context.progress({ stage: 'download', done, total })),
       context.signal,
     );
+    // External data files (a large converted model) are fetched by onnxruntime itself.
+    return { bytes, data: manifest.data?.map((d) => ({ path: d.file, data: `${new URL(base, globalThis.location?.href ?? 'http://localhost/').href}${d.file}` })), float16: manifest.weights === 'float16' };
   }
 
   /** Runs one small batch once per session, so that kernel compilation is its own stage. */

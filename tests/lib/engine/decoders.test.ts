@@ -25,7 +25,7 @@ describe('decoders through the engine', () => {
   it.each(['tiny-gpt2', 'tiny-llama', 'tiny-qwen3'])('%s: per-query-head keys, causal attention check, tokenizer files', async (name) => {
     const dir = join(FIXTURES, name);
     const ref = readReference(dir);
-    const { spec, onnx } = convertCheckpoint(
+    const { spec, onnx } = await convertCheckpoint(
       readFileSync(join(dir, 'config.json'), 'utf8'),
       new Uint8Array(readFileSync(join(dir, 'model.safetensors'))),
       name,

@@ -8,20 +8,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertModel } from '../../../lib/model/architectures';
+import { buildModelGraph } from '../../../lib/model/architectures';
 import { attentionOutput, keyOutput, keyPreOutput, queryOutput, queryPreOutput } from '../../../lib/model/outputs';
-import { readSafetensors } from '../../../lib/model/safetensors';
+import { TensorSource } from '../../../lib/model/tensors';
 import { loadTokenizer } from '../../../lib/model/tokenizer';
 import { ROOT, openSession, runBatch } from '../../helpers/models';
 import { readReference } from '../../helpers/reference';
 
 const FIXTURES = join(ROOT, 'tests', 'fixtures', 'hub', 'qkviz-test');
 
-function convert(name: string): { onnx: Uint8Array; kvHeads: number } {
+async function convert(name: string): Promise<{ onnx: Uint8Array; kvHeads: number }> {
   const dir = join(FIXTURES, name);
   const json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  const { spec, onnx } = convertModel(json, readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors')))), name);
-  return { onnx, kvHeads: spec.kvHeads };
+  const { spec, graph, meta } = buildModelGraph(json, await TensorSource.fromBytes(new Uint8Array(readFileSync(join(dir, 'model.safetensors')))), { sourceName: name });
+  return { onnx: await graph.bytes(meta), kvHeads: spec.kvHeads };
 }
 
 describe('converters against transformers', () => {
@@ -29,7 +29,7 @@ describe('converters against transformers', () => {
     '%s: transformers’ queries, keys and attention, alone and padded in a batch',
     async (name) => {
       const ref = readReference(join(FIXTURES, name));
-      const { onnx, kvHeads } = convert(name);
+      const { onnx, kvHeads } = await convert(name);
       expect(kvHeads).toBe(ref.kvHeads);
       const session = await openSession(onnx);
       const { layers: L, heads: NH, headDim: D } = ref;

@@ -2,8 +2,10 @@
 // the ONNX graph must agree with an independent float64 forward pass, padded or not, for
 // checkpoints with a "bert." prefix and old gamma/beta LayerNorm names too.
 import { describe, expect, it } from 'vitest';
-import { ConversionError, convertBertToOnnx } from '../../../lib/model/bertToOnnx';
+import { buildBertGraph } from '../../../lib/model/bertToOnnx';
 import { ModelConfigError, parseBertConfig } from '../../../lib/model/config';
+import { ConversionError } from '../../../lib/model/errors';
+import { TensorSource } from '../../../lib/model/tensors';
 import { attentionOutput, keyOutput, LAST_HIDDEN_STATE, queryOutput } from '../../../lib/model/outputs';
 import { readSafetensors } from '../../../lib/model/safetensors';
 import { openSession, runBatch } from '../../helpers/models';
@@ -12,7 +14,7 @@ import { seededRandom, writeSafetensors } from '../../helpers/safetensorsWriter'
 
 const TINY = { layers: 2, heads: 4, hidden: 16, intermediate: 32, vocab: 50, positions: 24 };
 
-function tinyCheckpoint(prefix: string, legacy: boolean): Uint8Array {
+function tinyCheckpoint(prefix: string, legacy: boolean, drop?: string): Uint8Array {
   const rand = seededRandom(7);
   const t: Record<string, { shape: number[]; data: Float32Array }> = {};
   const add = (name: string, shape: number[], scale = 0.3, offset = 0) => {
@@ -44,7 +46,12 @@ function tinyCheckpoint(prefix: string, legacy: boolean): Uint8Array {
     add(`${p}.output.LayerNorm.weight`, [H], 0.1, 1);
     add(`${p}.output.LayerNorm.bias`, [H], 0.1);
   }
+  if (drop) delete t[drop];
   return writeSafetensors(t);
+}
+
+async function convert(bytes: Uint8Array, config: Record<string, unknown> = tinyConfig): Promise<Uint8Array> {
+  return buildBertGraph(parseBertConfig(config), await TensorSource.fromBytes(bytes), 'float32').bytes({ producer: 'test' });
 }
 
 const tinyConfig = {
@@ -63,11 +70,11 @@ const tinyConfig = {
 describe.each([
   { prefix: '', legacy: false },
   { prefix: 'bert.', legacy: true },
-])('convertBertToOnnx on a random tiny BERT (prefix "$prefix", gamma/beta: $legacy)', ({ prefix, legacy }) => {
+])('the BERT converter on a random tiny BERT (prefix "$prefix", gamma/beta: $legacy)', ({ prefix, legacy }) => {
   it('matches an independent float64 forward pass for every output, alone and in a padded batch', async () => {
     const bytes = tinyCheckpoint(prefix, legacy);
     const tensors = readSafetensors(bytes);
-    const session = await openSession(convertBertToOnnx(parseBertConfig(tinyConfig), tensors));
+    const session = await openSession(await convert(bytes));
     const sentences = [
       [2, 17, 33, 5, 41, 9, 3],
       [2, 8, 3],
@@ -106,12 +113,9 @@ describe.each([
 });
 
 describe('converter errors', () => {
-  it('names the missing tensor and the mismatched shape', () => {
-    const tensors = readSafetensors(tinyCheckpoint('', false));
-    tensors.delete('encoder.layer.1.attention.self.key.bias');
-    expect(() => convertBertToOnnx(parseBertConfig(tinyConfig), tensors)).toThrow(/encoder\.layer\.1\.attention\.self\.key\.bias/);
-    const wrong = parseBertConfig({ ...tinyConfig, intermediate_size: 40 });
-    expect(() => convertBertToOnnx(wrong, readSafetensors(tinyCheckpoint('', false)))).toThrow(ConversionError);
+  it('names the missing tensor and the mismatched shape', async () => {
+    await expect(convert(tinyCheckpoint('', false, 'encoder.layer.1.attention.self.key.bias'))).rejects.toThrow(/encoder\.layer\.1\.attention\.self\.key\.bias/);
+    await expect(convert(tinyCheckpoint('', false), { ...tinyConfig, intermediate_size: 40 })).rejects.toThrow(ConversionError);
   });
 
   it('refuses configs it cannot convert faithfully', () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../../lib/util/cancel';
 import { HubError, downloadHubModel, planHubModel } from '../../../lib/model/hub';
+import type { ByteFile } from '../../../lib/model/tensors';
 import { convertCheckpoint } from '../../../lib/model/manifest';
 import { ROOT } from '../../helpers/models';
 import { type HubServer, repoFromDir, startHubServer } from '../../helpers/hubServer';
@@ -59,13 +60,16 @@ beforeAll(async () => {
   noWeights.set('pytorch_model.bin', new Uint8Array(16));
   const noTokenizer = repoFromDir(GPT2);
   noTokenizer.delete('tokenizer.json');
-  const big = repoFromDir(GPT2);
-  // A header that declares 500M float32 parameters (the data is never fetched by a look-up).
-  const header = new TextEncoder().encode(JSON.stringify({ 'wte.weight': { dtype: 'F32', shape: [500_000, 1000], data_offsets: [0, 2e9] } }));
-  const bigFile = new Uint8Array(8 + header.byteLength);
-  new DataView(bigFile.buffer).setBigUint64(0, BigInt(header.byteLength), true);
-  bigFile.set(header, 8);
-  big.set('model.safetensors', bigFile);
+  // Headers that declare millions of float32 parameters in a linear layer (the data is never fetched by a look-up).
+  const declaring = (rows: number) => {
+    const repo = repoFromDir(GPT2);
+    const header = new TextEncoder().encode(JSON.stringify({ 'h.0.mlp.c_fc.weight': { dtype: 'F32', shape: [rows, 1000], data_offsets: [0, rows * 4000] } }));
+    const file = new Uint8Array(8 + header.byteLength);
+    new DataView(file.buffer).setBigUint64(0, BigInt(header.byteLength), true);
+    file.set(header, 8);
+    repo.set('model.safetensors', file);
+    return repo;
+  };
   hub = await startHubServer({
     'qkviz-test/tiny-llama': { files: repoFromDir(LLAMA) },
     'qkviz-test/tiny-gpt2': { files: repoFromDir(GPT2) },
@@ -76,7 +80,9 @@ beforeAll(async () => {
     'qkviz-test/t5': { files: unsupported },
     'qkviz-test/bin-only': { files: noWeights },
     'qkviz-test/no-tokenizer': { files: noTokenizer },
-    'qkviz-test/huge': { files: big },
+    'qkviz-test/half-billion': { files: declaring(500_000) },
+    'qkviz-test/one-and-a-half-billion': { files: declaring(1_500_000) },
+    'qkviz-test/huge': { files: declaring(8_000_000) },
   });
 });
 afterAll(() => hub?.close());
@@ -89,6 +95,9 @@ async function refusal(p: Promise<unknown>): Promise<HubError> {
   expect(e).toBeInstanceOf(HubError);
   return e as HubError;
 }
+
+/** A downloaded file's bytes, whole. */
+const whole = (file: ByteFile) => file.read(0, file.size);
 
 describe('hub look-up', () => {
   it('resolves the commit and counts sizes and parameters from the files', async () => {
@@ -115,7 +124,7 @@ describe('hub look-up', () => {
     const seen: number[] = [];
     hub.requests.length = 0;
     const files = await downloadHubModel(plan, undefined, (done) => seen.push(done));
-    expect(Buffer.from(files.weights[0]).equals(readFileSync(join(GPT2, 'model.safetensors')))).toBe(true);
+    expect(Buffer.from(await whole(files.weights[0])).equals(readFileSync(join(GPT2, 'model.safetensors')))).toBe(true);
     expect(files.tokenizer).toBe(readFileSync(join(GPT2, 'tokenizer.json'), 'utf8'));
     expect(seen.at(-1)).toBe(plan.downloadBytes);
     const resolves = hub.requests.filter((r) => r.includes('/resolve/'));
@@ -128,8 +137,8 @@ describe('hub look-up', () => {
     expect(plan.weights.map((w) => w.name)).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
     const files = await downloadHubModel(plan, undefined, () => {});
     const config = readFileSync(join(LLAMA, 'config.json'), 'utf8');
-    const sharded = convertCheckpoint(files.config, files.weights, 'x').onnx;
-    const single = convertCheckpoint(config, new Uint8Array(readFileSync(join(LLAMA, 'model.safetensors'))), 'x').onnx;
+    const sharded = (await convertCheckpoint(files.config, await Promise.all(files.weights.map(whole)), 'x')).onnx;
+    const single = (await convertCheckpoint(config, new Uint8Array(readFileSync(join(LLAMA, 'model.safetensors'))), 'x')).onnx;
     expect(Buffer.from(sharded).equals(Buffer.from(single))).toBe(true);
   });
 
@@ -137,7 +146,7 @@ describe('hub look-up', () => {
     const plan = await planHubModel(ref('qkviz-test/flaky-gpt2'));
     hub.requests.length = 0;
     const files = await downloadHubModel(plan, undefined, () => {});
-    expect(Buffer.from(files.weights[0]).equals(readFileSync(join(GPT2, 'model.safetensors')))).toBe(true);
+    expect(Buffer.from(await whole(files.weights[0])).equals(readFileSync(join(GPT2, 'model.safetensors')))).toBe(true);
     expect(hub.requests.some((r) => /GET \/cdn\/qkviz-test\/flaky-gpt2\/.* bytes=[1-9]\d*-$/.test(r))).toBe(true);
   });
 
@@ -171,7 +180,7 @@ describe('hub refusals', () => {
     expect(wrong.message).toMatch(/token has no access/);
     const plan = await planHubModel(ref('qkviz-test/gated-gpt2', { token: 'hf_right' }));
     const files = await downloadHubModel(plan, 'hf_right', () => {});
-    expect(files.weights[0].byteLength).toBe(plan.downloadBytes);
+    expect(files.weights[0].size).toBe(plan.downloadBytes);
   });
 
   it('an unknown revision', async () => {
@@ -190,9 +199,21 @@ describe('hub refusals', () => {
     expect(t5.message).toMatch(/model_type "t5" \(T5Model\) is not supported\. QKViz converts: .*gpt2.*llama.*qwen3/);
   });
 
-  it('a model too large for a tab, with numbers, before any weight is fetched', async () => {
-    const plan = await planHubModel(ref('qkviz-test/huge'));
-    expect(plan.parameters).toBe(5e8);
-    expect(plan.refusal).toMatch(/500M parameters: its float32 graph would be 1\.86 GB, more than the 1\.50 GB/);
+  it('the precision a look-up picks, and a model too large for a tab in any, with numbers, before any weight is fetched', async () => {
+    const small = await planHubModel(ref('qkviz-test/tiny-gpt2'));
+    expect(small.format).toBe('float32');
+    // 0.5B: 1.86 GB in float32 is over the 1.5 GiB kept for exact weights; 0.93 GB in float16 is not.
+    const half = await planHubModel(ref('qkviz-test/half-billion'));
+    expect(half.format).toBe('float16');
+    expect(half.formats.find((f) => f.format === 'float32')!.graphBytes).toBeGreaterThan(1.5 * 2 ** 30);
+    // 1.5B: float16 too is over 1.5 GiB; 4-bit (0.5 byte + a float32 scale per 32 weights) is 0.94 GB.
+    const big = await planHubModel(ref('qkviz-test/one-and-a-half-billion'));
+    expect(big.format).toBe('int4');
+    expect(big.formats.find((f) => f.format === 'int4')!.graphBytes).toBeCloseTo(1.5e9 * (0.5 + 4 / 32), -6);
+    expect(big.refusal).toBeUndefined();
+    const huge = await planHubModel(ref('qkviz-test/huge'));
+    expect(huge.parameters).toBe(8e9);
+    expect(huge.format).toBeNull();
+    expect(huge.refusal).toMatch(/8\.00B parameters: even in 4-bit its weights take 4\.66 GB, more than a tab's onnxruntime holds/);
   });
 });
