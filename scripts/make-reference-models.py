@@ -11,9 +11,8 @@ sentences, each run alone:
   attention [layers, heads, sum of n^2]  each sentence's [n, n] block, rows = queries
 The library's rotary models take the softmax in float32 even in a float64 model, so their
 attention is float32-exact (it equals softmax of q_post·k_post to ~2e-7); the others to 1e-15.
-Run through scripts/make-reference-models.sh, which installs torch and transformers into a
-virtualenv first; the results are committed so tests need neither. Not yet used by tests: the
-converters for these architectures (issue 11) are next.
+Run through scripts/make-reference-models.sh [NAME…] (all when none is named), which installs
+torch and transformers into a virtualenv first; the results are committed so tests need neither.
 """
 import json
 import pathlib
@@ -64,12 +63,12 @@ def tokenizers_for(kind: str) -> tuple[Tokenizer, dict]:
         tok = byte_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
         tok.post_processor = processors.RobertaProcessing(("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")))
         return tok, dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>", cls_token="<s>", sep_token="</s>")
-    if kind == "gpt2":
+    if kind in ("gpt2", "gpt_neox"):
         return byte_bpe(["<|endoftext|>"]), dict(bos_token="<|endoftext|>", eos_token="<|endoftext|>", unk_token="<|endoftext|>")
-    if kind == "llama":
-        tok = byte_bpe(["<s>", "</s>"])
+    if kind in ("llama", "mistral", "gemma", "gemma2", "gemma3", "phi3", "opt", "opt350"):
+        tok = byte_bpe(["<s>", "</s>", "<pad>"])
         tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", tok.token_to_id("<s>"))])
-        return tok, dict(bos_token="<s>", eos_token="</s>")
+        return tok, dict(bos_token="<s>", eos_token="</s>", pad_token="<pad>")
     return byte_bpe(["<|endoftext|>", "<|im_start|>", "<|im_end|>"]), dict(eos_token="<|im_end|>", pad_token="<|endoftext|>")
 
 
@@ -87,13 +86,40 @@ def config_for(kind: str, vocab: int, specials: dict, tok: Tokenizer):
         return c.LlamaConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, intermediate_size=64, max_position_embeddings=128,
                              rope_theta=10000.0, rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 16},
                              bos_token_id=tok.token_to_id("<s>"), eos_token_id=tok.token_to_id("</s>"), tie_word_embeddings=False)
+    small = dict(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, max_position_embeddings=128)
+    ids = dict(bos_token_id=tok.token_to_id("<s>"), eos_token_id=tok.token_to_id("</s>"), pad_token_id=tok.token_to_id("<pad>")) if tok.token_to_id("<s>") is not None else {}
+    if kind == "mistral":
+        return c.MistralConfig(**small, num_key_value_heads=2, sliding_window=4, rope_theta=10000.0, tie_word_embeddings=False, **ids)
+    if kind == "gemma":
+        return c.GemmaConfig(**small, num_key_value_heads=1, head_dim=16, **ids)
+    if kind == "gemma2":
+        return c.Gemma2Config(**small, num_key_value_heads=2, head_dim=16, sliding_window=4, attn_logit_softcapping=5.0, final_logit_softcapping=None, query_pre_attn_scalar=24, **ids)
+    if kind == "gemma3":
+        return c.Gemma3TextConfig(**{**small, "num_hidden_layers": 3}, num_key_value_heads=2, head_dim=16, sliding_window=4, query_pre_attn_scalar=16,
+                                  layer_types=["sliding_attention", "sliding_attention", "full_attention"],
+                                  rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}, "full_attention": {"rope_type": "linear", "factor": 2.0, "rope_theta": 1000000.0}}, **ids)
+    if kind == "phi3":
+        return c.Phi3Config(**small, num_key_value_heads=2, partial_rotary_factor=0.5, original_max_position_embeddings=128, sliding_window=None, **ids)
+    if kind == "gpt_neox":
+        return c.GPTNeoXConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, max_position_embeddings=128, rotary_pct=0.25,
+                               use_parallel_residual=True, hidden_act="gelu", bos_token_id=0, eos_token_id=0)
+    if kind == "opt":
+        return c.OPTConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, ffn_dim=64, max_position_embeddings=64, word_embed_proj_dim=32, do_layer_norm_before=True, **ids)
+    if kind == "opt350":
+        return c.OPTConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, ffn_dim=64, max_position_embeddings=64, word_embed_proj_dim=16, do_layer_norm_before=False, **ids)
     if kind == "qwen2":
         return c.Qwen2Config(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, intermediate_size=64, max_position_embeddings=128, rope_theta=1000000.0, tie_word_embeddings=True)
     return c.Qwen3Config(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16, intermediate_size=64, max_position_embeddings=128, rope_theta=1000000.0, tie_word_embeddings=True)
 
 
-MODELS = {"tiny-bert": "bert", "tiny-roberta": "roberta", "tiny-distilbert": "distilbert", "tiny-gpt2": "gpt2", "tiny-llama": "llama", "tiny-qwen2": "qwen2", "tiny-qwen3": "qwen3"}
-ROTARY = {"llama": transformers.models.llama.modeling_llama, "qwen2": transformers.models.qwen2.modeling_qwen2, "qwen3": transformers.models.qwen3.modeling_qwen3}
+MODELS = {"tiny-bert": "bert", "tiny-roberta": "roberta", "tiny-distilbert": "distilbert", "tiny-gpt2": "gpt2", "tiny-llama": "llama", "tiny-qwen2": "qwen2", "tiny-qwen3": "qwen3",
+          "tiny-mistral": "mistral", "tiny-gemma": "gemma", "tiny-gemma2": "gemma2", "tiny-gemma3": "gemma3", "tiny-phi3": "phi3", "tiny-pythia": "gpt_neox",
+          "tiny-opt": "opt", "tiny-opt-350m-layout": "opt350"}
+m = transformers.models
+ROTARY = {"llama": m.llama.modeling_llama, "qwen2": m.qwen2.modeling_qwen2, "qwen3": m.qwen3.modeling_qwen3, "mistral": m.mistral.modeling_mistral,
+          "gemma": m.gemma.modeling_gemma, "gemma2": m.gemma2.modeling_gemma2, "gemma3": m.gemma3.modeling_gemma3, "phi3": m.phi3.modeling_phi3,
+          "gpt_neox": m.gpt_neox.modeling_gpt_neox}
+ONLY = set(sys.argv[1:])
 
 
 def randomise(model: torch.nn.Module) -> None:
@@ -125,7 +151,11 @@ def capture(kind: str, model, ids: list[int]) -> dict:
         heads = model.config.num_attention_heads if kind != "distilbert" else model.config.n_heads
         def split(t):  # [1, n, H] → [heads, n, d]
             return t[0].reshape(t.shape[1], heads, -1).transpose(0, 1)
-        if kind == "gpt2":
+        if kind in ("opt", "opt350"):
+            for layer in model.decoder.layers:
+                hooks.append(layer.self_attn.q_proj.register_forward_hook(lambda _m, _i, out: q_pre.append(split(out))))
+                hooks.append(layer.self_attn.k_proj.register_forward_hook(lambda _m, _i, out: k_pre.append(split(out))))
+        elif kind == "gpt2":
             for block in model.h:
                 def hook(_m, _i, out):
                     q, k, _v = out.split(model.config.n_embd, dim=2)
@@ -155,6 +185,8 @@ def capture(kind: str, model, ids: list[int]) -> dict:
 
 def main() -> None:
     for name, kind in MODELS.items():
+        if ONLY and name not in ONLY:
+            continue
         out = ROOT / name
         (out / "reference").mkdir(parents=True, exist_ok=True)
         tok, specials = tokenizers_for(kind)

@@ -10,4 +10,4 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import torch, transfo
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check torch transformers tokenizers safetensors numpy
 fi
-"$venv/bin/python" scripts/make-reference-models.py
+"$venv/bin/python" scripts/make-reference-models.py "$@"

@@ -123,7 +123,11 @@ export interface ConvertOptions {
 }
 
 /** config.json + the checkpoint's tensors → the graph QKViz runs (its weights read when it is written) and its metadata. */
-export function buildModelGraph(json: Record<string, unknown>, source: TensorSource, options: ConvertOptions = {}): { spec: ModelSpec; graph: GraphBuilder; meta: ModelMeta } {
+export function buildModelGraph(
+  json: Record<string, unknown>,
+  source: TensorSource,
+  options: ConvertOptions = {},
+): { spec: ModelSpec; graph: GraphBuilder; meta: ModelMeta } {
   const spec = modelSpec(json);
   const format = options.format ?? 'float32';
   const build = (): GraphBuilder => {

@@ -169,7 +169,12 @@ export function buildDecoderGraph(config: DecoderConfig, source: TensorSource, f
     g.output(attentionOutput(l), DataType.FLOAT, ['batch', NH, 'sequence', 'sequence']);
     const vg = g.node('Unsqueeze', [g.node('Transpose', [v], { perm: [0, 2, 1, 3] }), groupAxis]);
     const context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, vg])], { perm: [0, 3, 1, 2, 4] }), merged]);
-    const attnOut = linear(context, config.layout === 'gpt_neox' ? `${p}.attention.dense` : config.layout === 'opt' ? `${p}.self_attn.out_proj` : `${p}.self_attn.o_proj`, NH * D, H);
+    const attnOut = linear(
+      context,
+      config.layout === 'gpt_neox' ? `${p}.attention.dense` : config.layout === 'opt' ? `${p}.self_attn.out_proj` : `${p}.self_attn.o_proj`,
+      NH * D,
+      H,
+    );
 
     if (config.parallel) {
       x = g.node('Add', [g.node('Add', [x, attnOut]), mlp(norm(x, `${p}.post_attention_layernorm`, H), p)]);

@@ -10,19 +10,7 @@ import type { AttentionSpec } from '../data/attention';
 import { configNumbers } from './config';
 import { ConversionError } from './errors';
 
-export const DECODER_FAMILY = new Set([
-  'llama',
-  'qwen2',
-  'qwen3',
-  'mistral',
-  'gemma',
-  'gemma2',
-  'gemma3',
-  'gemma3_text',
-  'phi3',
-  'gpt_neox',
-  'opt',
-]);
+export const DECODER_FAMILY = new Set(['llama', 'qwen2', 'qwen3', 'mistral', 'gemma', 'gemma2', 'gemma3', 'gemma3_text', 'phi3', 'gpt_neox', 'opt']);
 
 export interface RopeScaling {
   type: 'default' | 'llama3' | 'linear';
@@ -123,7 +111,8 @@ function slidingLayers(json: Record<string, unknown>, layers: number, pattern: (
 export function parseDecoderConfig(source: Record<string, unknown>): DecoderConfig {
   const outer = String(source.model_type ?? '');
   // Gemma 3's multimodal checkpoints keep the language model's settings under text_config.
-  const json = outer === 'gemma3' && source.text_config && typeof source.text_config === 'object' ? { ...(source.text_config as Record<string, unknown>) } : source;
+  const json =
+    outer === 'gemma3' && source.text_config && typeof source.text_config === 'object' ? { ...(source.text_config as Record<string, unknown>) } : source;
   const modelType = outer === 'gemma3' ? 'gemma3' : outer;
   if (!DECODER_FAMILY.has(modelType)) throw new ConversionError(`model_type "${modelType}" is not a decoder QKViz converts`);
   const num = configNumbers(json, ConversionError);

@@ -53,22 +53,28 @@ export function formatFits(counts: WeightCounts): FormatFit[] {
   });
 }
 
-/** The precision a model opens in unless a person chooses: float32 when small, else float16, else 4-bit; null when none fits. */
+/**
+ * The precision a model opens in unless a person chooses: the most exact whose graph is at
+ * most EXACT_GRAPH_LIMIT (float32, float16, 8-bit), else 4-bit where it fits; null when none does.
+ */
 export function defaultFormat(fits: FormatFit[]): WeightFormat | null {
-  const of = (f: WeightFormat) => fits.find((x) => x.format === f)!;
-  if (of('float32').graphBytes <= EXACT_GRAPH_LIMIT) return 'float32';
-  if (of('float16').graphBytes <= EXACT_GRAPH_LIMIT) return 'float16';
-  if (of('int4').fits) return 'int4';
-  return null;
+  for (const f of WEIGHT_FORMATS) if (f !== 'int4' && fits.find((x) => x.format === f)!.graphBytes <= EXACT_GRAPH_LIMIT) return f;
+  return fits.find((x) => x.format === 'int4')!.fits ? 'int4' : null;
 }
+
+/**
+ * How far each precision moves queries and keys from float32's (‖Δ‖ / ‖float32‖ over every
+ * Q/K), measured by tests/lib/model/precision.test.ts on the tiny random checkpoints and by
+ * bench:scale on random-weight models of real shapes: the range a person is told.
+ */
+export const QK_ERROR: Record<WeightFormat, string> = {
+  float32: 'exact',
+  float16: 'Q/K within about 0.1% of float32',
+  int8: 'Q/K within about 1–2% of float32',
+  int4: 'Q/K about 10–25% off float32',
+};
 
 /** One line for a precision: its size, the tab's memory, and the cost in exactness. */
 export function describeFit(fit: FormatFit): string {
-  const quality: Record<WeightFormat, string> = {
-    float32: 'exact',
-    float16: 'Q/K within about 1e-3 of float32',
-    int8: 'Q/K within about 1% of float32',
-    int4: 'Q/K within about 10% of float32',
-  };
-  return `${FORMAT_LABELS[fit.format]}: ${formatBytes(fit.graphBytes)} graph, about ${formatBytes(fit.peakBytes)} of tab memory while opening (${quality[fit.format]})${fit.fits ? '' : ' — does not fit a tab'}`;
+  return `${FORMAT_LABELS[fit.format]}: ${formatBytes(fit.graphBytes)} graph, about ${formatBytes(fit.peakBytes)} of tab memory while opening (${QK_ERROR[fit.format]})${fit.fits ? '' : ' — does not fit a tab'}`;
 }

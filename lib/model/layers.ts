@@ -33,7 +33,12 @@ export function layerNorm(
   outputName?: string,
   names = { weight: `${name}.weight`, bias: `${name}.bias` },
 ): string {
-  return w.g.node('LayerNormalization', [x, w.vector(names.weight, size), w.vector(names.bias, size)], { axis: -1, epsilon: { float: eps } }, outputName ? [outputName] : undefined);
+  return w.g.node(
+    'LayerNormalization',
+    [x, w.vector(names.weight, size), w.vector(names.bias, size)],
+    { axis: -1, epsilon: { float: eps } },
+    outputName ? [outputName] : undefined,
+  );
 }
 
 /** RMSNorm over the last axis: x / √(mean(x²) + ε) · (w + add) — add 1 for Gemma's norms. */
@@ -58,7 +63,10 @@ export function positionsOf(g: GraphBuilder, inputIds: string): { seqLen: string
  */
 export function attentionMask(g: GraphBuilder, positions: string, mask: string, options: { causal: boolean; window?: number; extraAxes?: number }): string {
   const axes = [1, 2, 3].slice(0, 2 + (options.extraAxes ?? 0));
-  const padded = g.node('Unsqueeze', [g.node('Sub', [g.scalar(g.fresh('const.f_one'), 1), g.node('Cast', [mask], { to: DataType.FLOAT })]), g.int64Tensor(g.fresh('const.mask_axes'), axes)]);
+  const padded = g.node('Unsqueeze', [
+    g.node('Sub', [g.scalar(g.fresh('const.f_one'), 1), g.node('Cast', [mask], { to: DataType.FLOAT })]),
+    g.int64Tensor(g.fresh('const.mask_axes'), axes),
+  ]);
   let blocked = padded;
   if (options.causal) {
     const rows = g.node('Unsqueeze', [positions, g.int64Tensor(g.fresh('const.rows_axis'), [1])]);

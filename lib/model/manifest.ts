@@ -77,7 +77,12 @@ export interface ConvertedModel {
 }
 
 /** config.json text + the safetensors file's bytes (or every shard's) → the ONNX graph QKViz runs, in one buffer (models under 2 GB). */
-export async function convertCheckpoint(configJson: string, safetensors: Uint8Array | Uint8Array[], sourceName: string, format?: WeightFormat): Promise<ConvertedModel> {
+export async function convertCheckpoint(
+  configJson: string,
+  safetensors: Uint8Array | Uint8Array[],
+  sourceName: string,
+  format?: WeightFormat,
+): Promise<ConvertedModel> {
   const { spec, graph, meta } = buildModelGraph(JSON.parse(configJson), await TensorSource.fromBytes(safetensors), { sourceName, format });
   return { spec, onnx: await graph.bytes(meta) };
 }

@@ -57,7 +57,8 @@ export class TensorSource {
         if (start + (end - begin) > file.size) throw new SafetensorsError(`tensor ${name} runs past the end of ${file.name} (truncated download?)`);
         const count = info.shape.reduce((a, b) => a * b, 1);
         const size = ELEMENT_BYTES[info.dtype];
-        if (size && count * size !== end - begin) throw new SafetensorsError(`tensor ${name} in ${file.name}: ${end - begin} bytes for ${count} ${info.dtype} values`);
+        if (size && count * size !== end - begin)
+          throw new SafetensorsError(`tensor ${name} in ${file.name}: ${end - begin} bytes for ${count} ${info.dtype} values`);
         entries.set(name, { ...info, file, start, length: end - begin });
       }
     }
@@ -107,7 +108,8 @@ export class TensorSource {
     const e = this.entry(name);
     const rowElements = e.shape.slice(1).reduce((a, b) => a * b, 1);
     const size = ELEMENT_BYTES[e.dtype];
-    if (!size || !['F32', 'F16', 'BF16', 'F64'].includes(e.dtype)) throw new SafetensorsError(`tensor ${name} has dtype ${e.dtype}, not a float type QKViz reads`);
+    if (!size || !['F32', 'F16', 'BF16', 'F64'].includes(e.dtype))
+      throw new SafetensorsError(`tensor ${name} has dtype ${e.dtype}, not a float type QKViz reads`);
     const raw = await e.file.read(e.start + start * rowElements * size, count * rowElements * size);
     return widen(name, e.dtype, raw, count * rowElements);
   }

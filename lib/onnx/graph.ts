@@ -105,7 +105,8 @@ export class GraphBuilder {
   /** An initializer of any type: its bytes now, or a producer called when the model is written. */
   tensor(name: string, type: DataTypeId, dims: number[], bytes: TensorBytes): string {
     const byteLength = dims.reduce((a, b) => a * b, 1) * BYTES[type];
-    if (bytes instanceof Uint8Array && bytes.byteLength !== byteLength) throw new Error(`initializer ${name}: ${bytes.byteLength} bytes for a [${dims}] tensor of type ${type}`);
+    if (bytes instanceof Uint8Array && bytes.byteLength !== byteLength)
+      throw new Error(`initializer ${name}: ${bytes.byteLength} bytes for a [${dims}] tensor of type ${type}`);
     this.initializers.push({ name, type, dims, byteLength, bytes });
     return name;
   }
@@ -144,7 +145,8 @@ export class GraphBuilder {
 
   /** Serialises a model whose initializers are all given as bytes, in one buffer (small models and tests). */
   toBytes(meta: ModelMeta): Uint8Array {
-    if (this.initializers.some((t) => !(t.bytes instanceof Uint8Array))) throw new Error('toBytes: some initializers are produced on writing; use bytes() or write()');
+    if (this.initializers.some((t) => !(t.bytes instanceof Uint8Array)))
+      throw new Error('toBytes: some initializers are produced on writing; use bytes() or write()');
     return this.proto(meta, null).finish();
   }
 
@@ -166,7 +168,11 @@ export class GraphBuilder {
    * dropping them after). With `externalData`, initializers of 1 KB and more go to data files
    * beside the model (aligned, split past `maxFileBytes`) and the protobuf holds their places.
    */
-  async write(meta: ModelMeta, sink: GraphSink, options: { externalData?: ExternalData } = {}): Promise<{ modelBytes: number; dataBytes: number; dataFiles: string[] }> {
+  async write(
+    meta: ModelMeta,
+    sink: GraphSink,
+    options: { externalData?: ExternalData } = {},
+  ): Promise<{ modelBytes: number; dataBytes: number; dataFiles: string[] }> {
     const external = options.externalData;
     if (external && !sink.data) throw new Error('write: external data needs a sink for the data files');
     const places = new Map<Initializer, Place>();

@@ -110,7 +110,13 @@ async function readFolder(files: PickedFile[]): Promise<Checkpoint> {
 }
 
 /** Downloads a plan's files into a folder of the file store (the weights), with byte progress. */
-async function downloadPlan(plan: HubPlan, token: string | undefined, folder: StoreRoot, name: string, context: CallContext<InstallProgress>): Promise<Checkpoint> {
+async function downloadPlan(
+  plan: HubPlan,
+  token: string | undefined,
+  folder: StoreRoot,
+  name: string,
+  context: CallContext<InstallProgress>,
+): Promise<Checkpoint> {
   const downloads = (await folder.folder(name, { create: true }))!;
   const files = await downloadHubModel(
     plan,
@@ -174,7 +180,11 @@ export async function installModel(request: InstallRequest, context: CallContext
     if (request.kind === 'hub') {
       const { plan } = request;
       fit = chooseFormat(plan.repo, plan.usedParameters, plan.formats, request.format ?? plan.format ?? undefined);
-      await assertRoom(root, `${plan.repo} (the ${formatBytes(plan.downloadBytes)} download while it converts, then a ${formatBytes(fit.graphBytes)} graph)`, plan.downloadBytes + fit.graphBytes);
+      await assertRoom(
+        root,
+        `${plan.repo} (the ${formatBytes(plan.downloadBytes)} download while it converts, then a ${formatBytes(fit.graphBytes)} graph)`,
+        plan.downloadBytes + fit.graphBytes,
+      );
       const downloads = `${modelFolderName(hubStoreKey(plan.endpoint, plan.repo, plan.commit))}.download`;
       cleanup.push(downloads);
       checkpoint = await downloadPlan(plan, request.token, root, downloads, context);
@@ -190,7 +200,10 @@ export async function installModel(request: InstallRequest, context: CallContext
     if (request.kind === 'folder') {
       const spec = modelSpec(json);
       const counts = source.counts();
-      const unused = source.names().filter((n) => UNUSED_TENSORS.test(n)).reduce((a, n) => a + (source.shape(n) ?? []).reduce((x, y) => x * y, 1), 0);
+      const unused = source
+        .names()
+        .filter((n) => UNUSED_TENSORS.test(n))
+        .reduce((a, n) => a + (source.shape(n) ?? []).reduce((x, y) => x * y, 1), 0);
       const used = counts.parameters - unused;
       fit = chooseFormat(checkpoint.name, used, formatFits({ parameters: used, embedding: spec.vocabSize * spec.hidden }), request.format);
       await assertRoom(root, `${checkpoint.name}'s ${formatBytes(fit.graphBytes)} graph`, fit.graphBytes);
@@ -229,7 +242,10 @@ export async function installModel(request: InstallRequest, context: CallContext
   } catch (e) {
     for (const name of cleanup) await root.remove(name).catch(() => {});
     if (e instanceof CancelledError || e instanceof ModelFilesError) throw e;
-    if (e instanceof QuotaError) throw new ModelFilesError(`The browser's storage filled up while storing ${what} (${e.message}). Delete stored models or cached runs, or free disk space.`);
+    if (e instanceof QuotaError)
+      throw new ModelFilesError(
+        `The browser's storage filled up while storing ${what} (${e.message}). Delete stored models or cached runs, or free disk space.`,
+      );
     if (e instanceof UnsupportedArchitectureError || e instanceof ConversionError || e instanceof ModelConfigError || e instanceof SafetensorsError) {
       throw new ModelFilesError(`${what} cannot be converted: ${e.message}`);
     }

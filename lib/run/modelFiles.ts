@@ -57,10 +57,10 @@ export async function writeGraph(
 
 /** A stored graph as onnxruntime opens it; a missing or short file is named. */
 export async function readGraph(folder: StoreFolder, manifest: ModelManifest): Promise<ModelGraph> {
-  const damaged = (what: string) =>
-    new ModelFilesError(`The stored copy of ${manifest.name} is damaged (${what}): delete it and open the model again.`);
+  const damaged = (what: string) => new ModelFilesError(`The stored copy of ${manifest.name} is damaged (${what}): delete it and open the model again.`);
   const model = await folder.open(manifest.onnx.file);
-  if (!model || model.size !== manifest.onnx.bytes) throw damaged(`${manifest.onnx.file} is ${model ? `${model.size} of ${manifest.onnx.bytes} bytes` : 'missing'}`);
+  if (!model || model.size !== manifest.onnx.bytes)
+    throw damaged(`${manifest.onnx.file} is ${model ? `${model.size} of ${manifest.onnx.bytes} bytes` : 'missing'}`);
   const data: { path: string; data: ExternalBytes }[] = [];
   for (const d of manifest.data ?? []) {
     const file = await folder.open(d.file);

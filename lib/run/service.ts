@@ -245,7 +245,11 @@ export class ModelService {
       context.signal,
     );
     // External data files (a large converted model) are fetched by onnxruntime itself.
-    return { bytes, data: manifest.data?.map((d) => ({ path: d.file, data: `${new URL(base, globalThis.location?.href ?? 'http://localhost/').href}${d.file}` })), float16: manifest.weights === 'float16' };
+    return {
+      bytes,
+      data: manifest.data?.map((d) => ({ path: d.file, data: `${new URL(base, globalThis.location?.href ?? 'http://localhost/').href}${d.file}` })),
+      float16: manifest.weights === 'float16',
+    };
   }
 
   /** Runs one small batch once per session, so that kernel compilation is its own stage. */

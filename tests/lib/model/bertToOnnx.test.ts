@@ -114,7 +114,9 @@ describe.each([
 
 describe('converter errors', () => {
   it('names the missing tensor and the mismatched shape', async () => {
-    await expect(convert(tinyCheckpoint('', false, 'encoder.layer.1.attention.self.key.bias'))).rejects.toThrow(/encoder\.layer\.1\.attention\.self\.key\.bias/);
+    await expect(convert(tinyCheckpoint('', false, 'encoder.layer.1.attention.self.key.bias'))).rejects.toThrow(
+      /encoder\.layer\.1\.attention\.self\.key\.bias/,
+    );
     await expect(convert(tinyCheckpoint('', false), { ...tinyConfig, intermediate_size: 40 })).rejects.toThrow(ConversionError);
   });
 

@@ -206,8 +206,9 @@ describe('hub refusals', () => {
     const half = await planHubModel(ref('qkviz-test/half-billion'));
     expect(half.format).toBe('float16');
     expect(half.formats.find((f) => f.format === 'float32')!.graphBytes).toBeGreaterThan(1.5 * 2 ** 30);
-    // 1.5B: float16 too is over 1.5 GiB; 4-bit (0.5 byte + a float32 scale per 32 weights) is 0.94 GB.
+    // 1.5B: float16 too is over 1.5 GiB, 8-bit (1 byte + a float32 scale per 32 weights) as well; 4-bit is 0.94 GB.
     const big = await planHubModel(ref('qkviz-test/one-and-a-half-billion'));
+    expect(big.formats.find((f) => f.format === 'int8')!.graphBytes).toBeGreaterThan(1.5 * 2 ** 30);
     expect(big.format).toBe('int4');
     expect(big.formats.find((f) => f.format === 'int4')!.graphBytes).toBeCloseTo(1.5e9 * (0.5 + 4 / 32), -6);
     expect(big.refusal).toBeUndefined();
