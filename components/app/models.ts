@@ -9,6 +9,7 @@ import { fetchManifest } from '@/lib/model/catalog';
 import { DEFAULT_HUB_ENDPOINT, type HubPlan, isRepoId, normalizeRepoId, planHubModel } from '@/lib/model/hub';
 import type { ModelManifest } from '@/lib/model/manifest';
 import type { StoredEntry } from '@/lib/model/store';
+import type { WeightFormat } from '@/lib/model/weights';
 import { deleteModel, listModels } from '../../lib/browser/modelStore';
 import { modelId } from '@/lib/run/cacheKey';
 import { CallCancelledError, RpcError, WorkerCrashedError } from '@/lib/worker/rpc';
@@ -30,7 +31,7 @@ export interface HubForm {
 export type PickerTask =
   | { status: 'idle' }
   | { status: 'looking' }
-  | { status: 'planned'; plan: HubPlan }
+  | { status: 'planned'; plan: HubPlan; format: WeightFormat | null }
   | { status: 'installing'; what: string; progress: InstallProgress | null }
   | { status: 'error'; message: string };
 
@@ -96,7 +97,7 @@ export async function lookUp(): Promise<void> {
       { endpoint: endpoint.trim() || DEFAULT_HUB_ENDPOINT, repo, revision: revision.trim() || 'main', token: token.trim() || undefined },
       { signal: controller.signal },
     );
-    if (!controller.signal.aborted) set({ task: { status: 'planned', plan } });
+    if (!controller.signal.aborted) set({ task: { status: 'planned', plan, format: plan.format } });
   } catch (e) {
     if (!controller.signal.aborted) set({ task: { status: 'error', message: (e as Error).message } });
   }
@@ -140,9 +141,15 @@ async function install(what: string, args: Parameters<typeof modelClient.call<'i
 
 export function installPlanned(): Promise<void> {
   const task = get().task;
-  if (task.status !== 'planned' || task.plan.refusal) return Promise.resolve();
+  if (task.status !== 'planned' || task.plan.refusal || !task.format) return Promise.resolve();
   const token = get().form.token.trim() || undefined;
-  return install(task.plan.repo, { kind: 'hub', plan: task.plan, token });
+  return install(task.plan.repo, { kind: 'hub', plan: task.plan, token, format: task.format });
+}
+
+/** The weight precision the looked-up model will be converted to. */
+export function choosePrecision(format: WeightFormat): void {
+  const task = get().task;
+  if (task.status === 'planned' && task.plan.formats.find((f) => f.format === format)?.fits) set({ task: { ...task, format } });
 }
 
 export function installFolder(files: File[]): Promise<void> {

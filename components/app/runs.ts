@@ -13,6 +13,7 @@ import { storeDevice, storeThroughput, storedThroughput } from '../state/prefs';
 import { firstPcaViews, showResult, syncUrlSoon } from './result';
 import { MODELS_URL, modelClient } from './workers';
 import { modelRefOf } from '@/lib/model/store';
+import { graphBytesOf } from '@/lib/model/manifest';
 
 /** Sentences of the corpus the device is measured on before the first run (spread over it, so long and short ones count). */
 const PREPARE_SAMPLE_SENTENCES = 80;
@@ -63,7 +64,7 @@ export async function prepareModel(): Promise<void> {
   const run = async () => {
     await preparing?.catch(() => {});
     if (controller.signal.aborted) return;
-    set({ preparing: { stage: 'download', done: 0, total: manifest.onnx.bytes } });
+    set({ preparing: { stage: 'download', done: 0, total: graphBytesOf(manifest) } });
     try {
       const prepared = await modelClient.call(
         'prepare',

@@ -5,9 +5,23 @@
 import { useRef } from 'react';
 import { formatBytes } from '@/lib/util/format';
 import type { InstallProgress } from '@/lib/run/install';
+import { describeFit } from '@/lib/model/fit';
 import { describePlan } from '@/lib/model/hub';
-import { describeSource } from '@/lib/model/manifest';
-import { cancelInstall, installFolder, installPlanned, lookUp, openBuiltIn, openModel, removeStored, setForm, setPickerOpen, usePicker } from '../app/models';
+import { describeSource, graphBytesOf } from '@/lib/model/manifest';
+import { FORMAT_LABELS } from '@/lib/model/weights';
+import {
+  cancelInstall,
+  choosePrecision,
+  installFolder,
+  installPlanned,
+  lookUp,
+  openBuiltIn,
+  openModel,
+  removeStored,
+  setForm,
+  setPickerOpen,
+  usePicker,
+} from '../app/models';
 import { useApp } from '../state/appStore';
 
 const FAMILY_NAMES: Record<string, string> = {
@@ -18,6 +32,14 @@ const FAMILY_NAMES: Record<string, string> = {
   llama: 'Llama',
   qwen2: 'Qwen2',
   qwen3: 'Qwen3',
+  mistral: 'Mistral',
+  gemma: 'Gemma',
+  gemma2: 'Gemma 2',
+  gemma3: 'Gemma 3',
+  gemma3_text: 'Gemma 3',
+  phi3: 'Phi-3',
+  gpt_neox: 'GPT-NeoX',
+  opt: 'OPT',
 };
 
 const STAGE_WORDS: Record<InstallProgress['stage'], string> = {
@@ -49,25 +71,44 @@ function InstallStatus() {
             {plan.refusal}
           </p>
         ) : (
-          <div className="run-row">
-            <button type="button" className="primary" onClick={() => void installPlanned()}>
-              Download and open
-            </button>
-          </div>
+          <>
+            <fieldset className="precision" data-testid="model-precision">
+              <legend className="small">Weights</legend>
+              {plan.formats.map((fit) => (
+                <label key={fit.format} className={`line small${fit.fits ? '' : ' muted'}`} title={fit.why}>
+                  <input
+                    type="radio"
+                    name="precision"
+                    value={fit.format}
+                    checked={task.format === fit.format}
+                    disabled={!fit.fits}
+                    onChange={() => choosePrecision(fit.format)}
+                  />{' '}
+                  {describeFit(fit)}
+                  {fit.format === plan.format ? ' · suggested' : ''}
+                </label>
+              ))}
+            </fieldset>
+            <div className="run-row">
+              <button type="button" className="primary" onClick={() => void installPlanned()}>
+                Download and open{task.format && task.format !== 'float32' ? ` in ${FORMAT_LABELS[task.format]}` : ''}
+              </button>
+            </div>
+          </>
         )}
       </div>
     );
   }
   if (task.status === 'installing') {
     const p = task.progress;
-    const counted = p && (p.stage === 'download' || p.stage === 'read') && p.total > 0;
+    const counted = p && (p.stage === 'download' || p.stage === 'read' || p.stage === 'convert') && p.total > 0;
     return (
       <div className="progress" data-testid="model-install">
         <p className="line small">
           {p ? STAGE_WORDS[p.stage] : 'Starting'} {task.what}
           {counted && ` · ${formatBytes(p.done)} of ${formatBytes(p.total)}`}
         </p>
-        {counted && <progress max={p.total} value={p.done} aria-label="Model download" />}
+        {counted && <progress max={p.total} value={p.done} aria-label={p.stage === 'convert' ? 'Model conversion' : 'Model download'} />}
         <div className="run-row">
           <button type="button" className="secondary small" onClick={cancelInstall}>
             Cancel
@@ -185,7 +226,8 @@ function ModelList() {
           <li key={e.key} title={describeSource(m.source)}>
             <span className="model-list-name">{m.name}</span>{' '}
             <span className="muted">
-              {m.layers}×{m.heads} · {formatBytes(m.onnx.bytes)}
+              {m.layers}×{m.heads} · {formatBytes(graphBytesOf(m))}
+              {m.weights ? ` · ${FORMAT_LABELS[m.weights]}` : ''}
             </span>
             {on ? (
               <span className="muted"> open</span>
@@ -215,9 +257,13 @@ export function ModelSection() {
         <>
           <p
             className="lead"
-            title={`${(manifest.onnx.bytes / 1e6).toFixed(1)} MB ONNX from ${describeSource(manifest.source)}; hidden size ${manifest.hidden}, vocabulary ${manifest.vocabSize.toLocaleString('en-US')}, at most ${manifest.maxTokens} tokens a sentence`}
+            title={`${(graphBytesOf(manifest) / 1e6).toFixed(1)} MB ONNX (${FORMAT_LABELS[manifest.weights ?? 'float32']} weights) from ${describeSource(manifest.source)}; hidden size ${manifest.hidden}, vocabulary ${manifest.vocabSize.toLocaleString('en-US')}, at most ${manifest.maxTokens} tokens a sentence`}
           >
-            <strong data-testid="model-name">{manifest.name}</strong> <span className="muted small">{(manifest.onnx.bytes / 1e6).toFixed(0)} MB</span>
+            <strong data-testid="model-name">{manifest.name}</strong>{' '}
+            <span className="muted small">
+              {formatBytes(graphBytesOf(manifest))}
+              {manifest.weights ? ` · ${FORMAT_LABELS[manifest.weights]} weights` : ''}
+            </span>
           </p>
           <p className="line small" data-testid="model-shape">
             {FAMILY_NAMES[manifest.modelType] ?? manifest.architecture ?? manifest.modelType} · {manifest.layers} layers × {manifest.heads} heads

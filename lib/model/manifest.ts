@@ -8,7 +8,7 @@ import { TensorSource } from './tensors';
 import type { WeightFormat } from './weights';
 
 /** Bump when the graph layout changes, so the setup step and the page's store regenerate stale files. */
-export const CONVERTER_VERSION = 3;
+export const CONVERTER_VERSION = 4;
 export const MANIFEST_FILE = 'qkviz-model.json';
 export const MODEL_FILE = 'model.onnx';
 export const MODELS_INDEX_FILE = 'index.json';
@@ -57,6 +57,9 @@ export interface ModelsIndex {
   default: string;
   models: string[];
 }
+
+/** The graph's bytes on disk: model.onnx and its weights' data files. */
+export const graphBytesOf = (m: ModelManifest): number => m.onnx.bytes + (m.data ?? []).reduce((a, d) => a + d.bytes, 0);
 
 export function describeSource(source: ModelSource): string {
   switch (source.kind) {

@@ -68,7 +68,7 @@ export async function hubModelFolder(repo: string, options: HubFolderOptions): P
   const root = join(options.cacheRoot, repo.replace(/\//g, '--'), plan.commit);
   const dir = format === 'float32' ? root : join(root, format);
   if (isConvertedFolder(dir)) {
-    log(`${repo}@${plan.commit.slice(0, 12)}: converted copy (${FORMAT_LABELS[format]}) in ${dir}`);
+    log(`${repo}@${plan.commit.slice(0, 12)}: converted copy in ${dir} (${FORMAT_LABELS[format]} weights)`);
     return dir;
   }
   const sourceDir = join(root, 'source');

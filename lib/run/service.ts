@@ -11,7 +11,7 @@ import { scoreStoredRun } from './score';
 import { CorpusError } from '../corpus/parse';
 import { ModelFilesError, fetchManifest, modelBaseUrl } from '../model/catalog';
 import { fetchModelBytes } from '../model/download';
-import type { ModelManifest } from '../model/manifest';
+import { type ModelManifest, graphBytesOf } from '../model/manifest';
 import { loadTokenizer, tokenizerOfFiles } from '../model/tokenizer';
 import { modelFolderName, storedKeyOf } from '../model/store';
 import { readGraph } from './modelFiles';
@@ -228,7 +228,7 @@ export class ModelService {
   /** The graph: from the browser's model store, or downloaded from /models and checked against its manifest. */
   private async graph(request: ModelRef, manifest: ModelManifest, context: Context): Promise<ModelGraph> {
     const stored = storedKeyOf(request.model);
-    const total = manifest.onnx.bytes + (manifest.data ?? []).reduce((a, d) => a + d.bytes, 0);
+    const total = graphBytesOf(manifest);
     if (stored) {
       context.progress({ stage: 'download', done: 0, total });
       const folder = await (await this.store.graphRoot()).folder(modelFolderName(stored));

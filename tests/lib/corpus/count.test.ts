@@ -33,7 +33,7 @@ describe('corpus facts before a run', () => {
   });
 
   it('refuse with the same words as the model worker', () => {
-    const lengths = Array.from({ length: 12_000 }, () => 40);
+    const lengths = Array.from({ length: 19_000 }, () => 512);
     const facts = corpusFacts(lengths, shape);
     let thrown = '';
     try {
@@ -43,7 +43,7 @@ describe('corpus facts before a run', () => {
       thrown = (e as Error).message;
     }
     expect(facts.refusal).toBe(thrown);
-    expect(facts.refusal).toMatch(/12,000 sentences, 480,000 tokens\) would need about [\d.]+ GB of tab memory/);
+    expect(facts.refusal).toMatch(/19,000 sentences, 9,728,000 tokens\) would need about [\d.]+ GB of tab memory/);
     expect(
       corpusFacts(
         Array.from({ length: 20_001 }, () => 3),
