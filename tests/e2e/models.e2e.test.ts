@@ -104,7 +104,10 @@ describe('models by hub id', () => {
     await openApp(page, baseURL);
     await pasteCorpus(page, CORPUS);
     const plan = await lookUp(page, 'qkviz-test/tiny-llama');
-    expect(plan).toMatch(/LlamaModel · 2 layers × 4 heads \(2 key heads\) · [\d,]+ parameters \(F32\) · download \d+ KB · needs about/);
+    expect(plan).toMatch(/LlamaModel · 2 layers × 4 heads \(2 key heads\) · [\d,]+ parameters \(F32\) · download \d+ KB/);
+    // Each precision with its graph and tab memory; a model this small opens in float32.
+    expect(plan).toMatch(/float32: \d+ KB graph, about \d+ MB of tab memory while opening \(exact\) · suggested/);
+    expect(plan).toMatch(/4-bit: \d+ KB graph/);
     const summary = await downloadAndRun(page, 'qkviz-test/tiny-llama');
     expect(summary).toMatch(/8 heads \(2 layers × 4\)/);
     expect(await page.getByTestId('model-shape').textContent()).toMatch(/Llama · 2 layers × 4 heads \(2 key heads\) · head size 8 · causal/);
@@ -207,7 +210,7 @@ describe('models by hub id', () => {
     expect(await lookUp(page, 'qkviz-test/gated', 'hf_wrong')).toMatch(/token has no access/);
     expect(await lookUp(page, 'qkviz-test/gated', 'hf_secret')).toMatch(/GPT2Model · 2 layers × 4 heads/);
     expect(await lookUp(page, 'qkviz-test/t5')).toMatch(
-      /model_type "t5" \(T5ForConditionalGeneration\) is not supported\. QKViz converts: bert, roberta, .*distilbert, gpt2, llama, qwen2, qwen3\./,
+      /model_type "t5" \(T5ForConditionalGeneration\) is not supported\. QKViz converts: bert, roberta, .*distilbert, gpt2, llama, qwen2, qwen3, mistral, gemma, .*phi3, gpt_neox, opt\./,
     );
     expect(await lookUp(page, 'qkviz-test/cut', '')).toMatch(/GPT2Model/);
     await picker(page).getByRole('button', { name: 'Download and open' }).click();
