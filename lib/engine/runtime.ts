@@ -170,7 +170,7 @@ export async function openModel(ort: OrtModule, model: Uint8Array | ModelGraph, 
       const session = await createSession(ort, graph, device, options.sessionOptions);
       const report: DeviceReport = { device, threads: device === 'wasm' ? wasmThreads() : undefined, adapter, fallback: reasons.join('; ') || undefined };
       log(`model opened on ${device}${report.fallback ? ` (${report.fallback})` : ''}`);
-      return new SessionRunner(ort, graph, session, report, candidates.slice(candidates.indexOf(device) + 1), log);
+      return new SessionRunner(ort, device === 'webgpu' ? graph : null, session, report, candidates.slice(candidates.indexOf(device) + 1), log);
     } catch (e) {
       const message = (e as Error).message ?? String(e);
       if (device !== 'webgpu') throw new ModelLoadError(describeLoadError(message));
@@ -192,7 +192,8 @@ class SessionRunner implements ModelRunner {
 
   constructor(
     private ort: OrtModule,
-    private graph: ModelGraph,
+    /** Kept only while there is a device to fall back to (a large model's weights are not held twice for nothing). */
+    private graph: ModelGraph | null,
     private session: InferenceSession,
     report: DeviceReport,
     private fallbacks: Device[],
@@ -210,11 +211,12 @@ class SessionRunner implements ModelRunner {
       return await this.runOnce(feeds, outputs);
     } catch (e) {
       const next = this.fallbacks.shift();
-      if (this.report.device !== 'webgpu' || !next) throw e;
+      if (this.report.device !== 'webgpu' || !next || !this.graph) throw e;
       const reason = `WebGPU failed during the run (${(e as Error).message}); continued on ${next.toUpperCase()}`;
       this.log(reason);
       await this.session.release().catch(() => {});
       this.session = await createSession(this.ort, this.graph, next);
+      this.graph = null;
       this.report = { device: next, threads: next === 'wasm' ? wasmThreads() : undefined, fallback: reason };
       return this.runOnce(feeds, outputs);
     }

@@ -446,7 +446,7 @@ export function describePlan(plan: HubPlan): string {
     .map(([d]) => d)
     .join('/');
   return (
-    `${s.architecture} · ${s.layers} layers × ${s.heads} heads${kv} · ${plan.parameters >= 1e6 ? `${(plan.parameters / 1e6).toFixed(1)}M` : plan.parameters.toLocaleString('en-US')} parameters (${dtype}) · ` +
+    `${s.architecture} · ${s.layers} layers × ${s.heads} heads${kv} · ${plan.parameters >= 1e9 ? `${(plan.parameters / 1e9).toFixed(2)}B` : plan.parameters >= 1e6 ? `${(plan.parameters / 1e6).toFixed(1)}M` : plan.parameters.toLocaleString('en-US')} parameters (${dtype}) · ` +
     `download ${formatBytes(plan.downloadBytes)}${plan.weights.length > 1 ? ` in ${plan.weights.length} shards` : ''}`
   );
 }

@@ -13,7 +13,8 @@ export interface NodeModel {
   manifest: ModelManifest;
   tokenizer: PreTrainedTokenizer;
   runner: ModelRunner;
-  graph: ModelGraph;
+  /** The graph's protobuf (its external data, if any, is onnxruntime's alone once the session is open). */
+  graph: Pick<ModelGraph, 'bytes'>;
 }
 
 export async function openNodeModel(modelDir: string): Promise<NodeModel> {
@@ -29,5 +30,5 @@ export async function openNodeModel(modelDir: string): Promise<NodeModel> {
   const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : undefined);
   const tokenizer = await tokenizerOfFiles({ tokenizer: read('tokenizer.json') ?? '{}', tokenizerConfig: read('tokenizer_config.json') });
   const runner = await openModel(ort as unknown as OrtModule, graph, ['cpu']);
-  return { manifest, tokenizer, runner, graph };
+  return { manifest, tokenizer, runner, graph: { bytes: graph.bytes } };
 }

@@ -64,7 +64,8 @@ function slice(corpus: TokenizedCorpus, tokens: number): TokenizedCorpus {
 interface Opened {
   key: string;
   runner: ModelRunner;
-  graph: ModelGraph;
+  /** Kept for measuring WASM beside WebGPU; dropped on WASM (a large model's weights are not held twice). */
+  graph: ModelGraph | null;
   warmed: boolean;
 }
 
@@ -90,7 +91,7 @@ export class ModelService {
     const warmupMs = await this.warmUp(opened, manifest, sample, context);
     const tokensPerSecond = await measure(opened.runner, manifest, sample, context);
     let wasmTokensPerSecond: number | undefined;
-    if (request.measureWasm && opened.runner.report.device !== 'wasm') {
+    if (request.measureWasm && opened.runner.report.device !== 'wasm' && opened.graph) {
       const wasm = await openModel(this.ort, opened.graph, ['wasm']);
       try {
         await extractQueryKeys(wasm, manifest.name, manifest, slice(sample, WARMUP_TOKENS));
@@ -221,7 +222,7 @@ export class ModelService {
       await runner.release().catch(() => {});
       throw new CancelledError();
     }
-    this.session = { key, runner, graph, warmed: false };
+    this.session = { key, runner, graph: runner.report.device === 'wasm' ? null : graph, warmed: false };
     return this.session;
   }
 

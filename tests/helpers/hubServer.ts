@@ -3,12 +3,15 @@
 // gated repo, unknown revision, missing file), a 302 to a CDN path for weight files, Range
 // requests there, CORS for the page — and faults on demand: a connection cut once or always.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { join } from 'node:path';
 
+/** A file's bytes in memory, or a file on disk (a checkpoint too large to hold), served the same way. */
+export type HubBytes = Uint8Array | { path: string; byteLength: number };
+
 export interface HubRepo {
-  files: Map<string, Uint8Array>;
+  files: Map<string, HubBytes>;
   /** Gated: only this token gets the files. */
   token?: string;
   /** Files whose responses send half their bytes and cut the connection, every time… */
@@ -25,12 +28,15 @@ export interface HubServer {
   close(): Promise<void>;
 }
 
-/** A repository's top-level files from a folder (fixtures: config, weights, tokenizer; subfolders skipped). */
-export function repoFromDir(dir: string, only?: string[]): Map<string, Uint8Array> {
-  const files = new Map<string, Uint8Array>();
+/** A repository's top-level files from a folder (fixtures: config, weights, tokenizer; subfolders skipped); `onDisk` files are served from disk, not read. */
+export function repoFromDir(dir: string, only?: string[], options: { onDisk?: string[] } = {}): Map<string, HubBytes> {
+  const files = new Map<string, HubBytes>();
   for (const name of readdirSync(dir)) {
     if (only && !only.includes(name)) continue;
-    if (statSync(join(dir, name)).isFile()) files.set(name, new Uint8Array(readFileSync(join(dir, name))));
+    const path = join(dir, name);
+    const stat = statSync(path);
+    if (!stat.isFile()) continue;
+    files.set(name, options.onDisk?.includes(name) ? { path, byteLength: stat.size } : new Uint8Array(readFileSync(path)));
   }
   return files;
 }
@@ -51,7 +57,7 @@ export async function startHubServer(repos: Record<string, HubRepo>): Promise<Hu
     res.end(code);
   };
 
-  const sendFile = (req: IncomingMessage, res: ServerResponse, repo: string, file: string, bytes: Uint8Array, commit: string) => {
+  const sendFile = (req: IncomingMessage, res: ServerResponse, repo: string, file: string, bytes: HubBytes, commit: string) => {
     const r = repos[repo];
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     let start = 0;
@@ -65,10 +71,9 @@ export async function startHubServer(repos: Record<string, HubRepo>): Promise<Hu
         return;
       }
     }
-    const body = bytes.subarray(start, end + 1);
     const headers: Record<string, string> = {
       ...CORS,
-      'Content-Length': String(body.byteLength),
+      'Content-Length': String(end + 1 - start),
       'Accept-Ranges': 'bytes',
       'X-Repo-Commit': commit,
       'Content-Type': 'application/octet-stream',
@@ -76,6 +81,11 @@ export async function startHubServer(repos: Record<string, HubRepo>): Promise<Hu
     if (range) headers['Content-Range'] = `bytes ${start}-${end}/${bytes.byteLength}`;
     res.writeHead(range ? 206 : 200, headers);
     if (req.method === 'HEAD') return void res.end();
+    if (!(bytes instanceof Uint8Array)) {
+      createReadStream(bytes.path, { start, end }).pipe(res);
+      return;
+    }
+    const body = bytes.subarray(start, end + 1);
     const key = `${repo}/${file}`;
     const cut = r.cutAlways?.includes(file) || (r.cutOnce?.includes(file) && !cutDone.has(key));
     // A cut applies to downloads of the data (whole, or resumed to the end), not to the bounded header reads before one.

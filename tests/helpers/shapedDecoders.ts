@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './models';
-import { repoFromDir } from './hubServer';
+import { type HubBytes, repoFromDir } from './hubServer';
 import { seededRandom, writeSafetensors } from './safetensorsWriter';
 
 const FIXTURES = join(ROOT, 'tests', 'fixtures', 'hub', 'qkviz-test');
@@ -22,7 +22,7 @@ export const SMOLLM2_SHAPE: DecoderShape = { base: 'tiny-llama', layers: 30, hea
 export const QWEN25_SHAPE: DecoderShape = { base: 'tiny-qwen2', layers: 24, heads: 14, kvHeads: 2, headDim: 4 };
 
 /** A hub repository's files for a decoder of this shape. */
-export function shapedDecoder(shape: DecoderShape, seed = 7): Map<string, Uint8Array> {
+export function shapedDecoder(shape: DecoderShape, seed = 7): Map<string, HubBytes> {
   const dir = join(FIXTURES, shape.base);
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const hidden = shape.heads * shape.headDim;

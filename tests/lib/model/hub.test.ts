@@ -12,7 +12,7 @@ import { HubError, downloadHubModel, planHubModel } from '../../../lib/model/hub
 import type { ByteFile } from '../../../lib/model/tensors';
 import { convertCheckpoint } from '../../../lib/model/manifest';
 import { ROOT } from '../../helpers/models';
-import { type HubServer, repoFromDir, startHubServer } from '../../helpers/hubServer';
+import { type HubBytes, type HubServer, repoFromDir, startHubServer } from '../../helpers/hubServer';
 import { writeSafetensors } from '../../helpers/safetensorsWriter';
 
 const FIXTURES = join(ROOT, 'tests', 'fixtures', 'hub', 'qkviz-test');
@@ -28,7 +28,7 @@ function rawTensors(bytes: Uint8Array): { header: Record<string, { dtype: string
 }
 
 /** tiny-llama split into two shards with an index, as sharded hub repositories are laid out. */
-function shardedLlama(): Map<string, Uint8Array> {
+function shardedLlama(): Map<string, HubBytes> {
   const whole = new Uint8Array(readFileSync(join(LLAMA, 'model.safetensors')));
   const { header, start } = rawTensors(whole);
   const names = Object.keys(header);
