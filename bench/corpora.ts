@@ -14,3 +14,19 @@ export function licenceCorpus(): string {
   );
   return `${paragraphs.join('\n')}\n`;
 }
+
+/** Sentences of the licence corpus (one a line, long paragraphs split at full stops) up to about `tokens` tokens of this tokenizer. */
+export function scaleCorpus(tokenizer: (text: string) => { input_ids: { size: number } }, tokens: number): string[] {
+  const sentences = licenceCorpus()
+    .split('\n')
+    .flatMap((p) => p.split(/(?<=\.)\s+/))
+    .filter(Boolean);
+  const out: string[] = [];
+  let count = 0;
+  for (let i = 0; count < tokens; i++) {
+    const s = sentences[i % sentences.length];
+    count += tokenizer(s).input_ids.size;
+    out.push(s);
+  }
+  return out;
+}

@@ -13,7 +13,7 @@ export const DEVICE_PREFERENCES: DevicePreference[] = ['auto', 'webgpu', 'wasm']
 
 /** The part of an onnxruntime module (onnxruntime-web or onnxruntime-node) the engine uses. */
 export interface OrtModule {
-  InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+  InferenceSession: { create(model: Uint8Array | string, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
   Tensor: new (type: 'int64', data: BigInt64Array, dims: readonly number[]) => Tensor;
   env: { wasm?: { numThreads?: number; wasmPaths?: unknown } };
 }
@@ -42,6 +42,8 @@ export interface ModelGraph {
   data?: { path: string; data: ExternalBytes }[];
   /** A float16 graph: onnxruntime must not fold its Casts into float32 copies of every weight. */
   float16?: boolean;
+  /** Node: the model file on disk, opened by onnxruntime itself (its data files read beside it, not through JavaScript). */
+  path?: string;
 }
 
 const graphOf = (model: Uint8Array | ModelGraph): ModelGraph => (model instanceof Uint8Array ? { bytes: model } : model);
@@ -53,7 +55,7 @@ const graphOf = (model: Uint8Array | ModelGraph): ModelGraph => (model instanceo
  */
 function graphOptions(graph: ModelGraph): InferenceSession.SessionOptions {
   const options: InferenceSession.SessionOptions = {};
-  if (graph.data?.length) options.externalData = graph.data as InferenceSession.SessionOptions['externalData'];
+  if (graph.data?.length && !graph.path) options.externalData = graph.data as InferenceSession.SessionOptions['externalData'];
   if (graph.float16) {
     options.graphOptimizationLevel = 'extended';
     options.extra = { optimization: { disable_specified_optimizers: 'ConstantFolding' } };
@@ -130,7 +132,7 @@ async function createSession(ort: OrtModule, graph: ModelGraph, device: Device, 
   // Native CPU threads otherwise keep spinning after a run and steal cores from whatever
   // runs next (another session, the analysis), which also skews benchmarks.
   const extra = { ...(own.extra ?? {}), ...(device === 'cpu' ? { session: { intra_op: { allow_spinning: '0' } } } : {}) };
-  return ort.InferenceSession.create(graph.bytes, {
+  return ort.InferenceSession.create(device === 'cpu' && graph.path ? graph.path : graph.bytes, {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
     logSeverityLevel: ORT_LOG_SEVERITY,

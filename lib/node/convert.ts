@@ -133,22 +133,7 @@ export function isConvertedFolder(dir: string): boolean {
   }
 }
 
-/** A converted folder's graph as onnxruntime opens it (its data files read whole). */
+/** A converted folder's graph as onnxruntime-node opens it: from its path (onnxruntime reads the data files beside it). */
 export function folderGraph(dir: string, manifest: ModelManifest): ModelGraph {
-  const read = (file: string) => {
-    const fd = openSync(join(dir, file), 'r');
-    try {
-      const out = new Uint8Array(fstatSync(fd).size);
-      let got = 0;
-      while (got < out.byteLength) got += readSync(fd, out, got, out.byteLength - got, got);
-      return out;
-    } finally {
-      closeSync(fd);
-    }
-  };
-  return {
-    bytes: read(manifest.onnx.file),
-    data: manifest.data?.map((d) => ({ path: d.file, data: read(d.file) })),
-    float16: manifest.weights === 'float16',
-  };
+  return { bytes: readFileSync(join(dir, manifest.onnx.file)), path: join(dir, manifest.onnx.file), float16: manifest.weights === 'float16' };
 }
