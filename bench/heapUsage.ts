@@ -14,6 +14,8 @@ export interface HeapSample {
   /** Sum over targets of JS heap + backing stores, bytes. */
   total: number;
   byTarget: Map<string, number>;
+  /** Per target: its JS heap and its backing stores (ArrayBuffers, WebAssembly memories) apart. */
+  parts: Map<string, { heap: number; backing: number }>;
 }
 
 type Listener = (method: string, params: Record<string, unknown>) => void;
@@ -74,6 +76,7 @@ export class HeapUsage {
 
   async sample(): Promise<HeapSample> {
     const byTarget = new Map<string, number>();
+    const parts = new Map<string, { heap: number; backing: number }>();
     let total = 0;
     await Promise.all(
       [...this.targets.values()].map(async (t) => {
@@ -81,9 +84,10 @@ export class HeapUsage {
         if (!u) return;
         const bytes = u.usedSize + (u.backingStorageSize ?? 0);
         byTarget.set(t.name, (byTarget.get(t.name) ?? 0) + bytes);
+        parts.set(t.name, { heap: u.usedSize, backing: u.backingStorageSize ?? 0 });
         total += bytes;
       }),
     );
-    return { total, byTarget };
+    return { total, byTarget, parts };
   }
 }

@@ -2,7 +2,7 @@
 // texts, a paragraph a line: long sentences) and about 200k tokens (the default corpus forty
 // times over), each in a fresh profile: sampled every 250 ms from Run until the full PCA
 // matrix, every head's figures and 5 s after — the resident memory of the tab's renderer
-// process (page and workers: what the issue calls tab RSS, from /proc, process ids from CDP's
+// process (page and workers, the renderer with the most memory: what the issue calls tab RSS, from /proc, process ids from CDP's
 // SystemInfo), and JS heap plus ArrayBuffer/WebAssembly memory of the page and every worker
 // (CDP Runtime.getHeapUsage on each target, bench/heapUsage.ts). Prints the peaks, who held
 // what at the peak, the run store's size on disk and the figure the corpus card predicted.
@@ -61,10 +61,16 @@ for (const corpus of corpora) {
       { timeout: 600_000 },
     );
     const tokens = (await page.getByTestId('corpus-tokens').textContent()) ?? '';
+    // The card's text as read, the float32/float16 choice as its value.
     const card =
       (await page
         .getByTestId('corpus-estimate')
-        .textContent()
+        .evaluate((el) => {
+          const copy = el.cloneNode(true) as HTMLElement;
+          const choice = el.querySelector('select')?.value ?? '';
+          copy.querySelector('select')?.replaceWith(choice);
+          return copy.textContent;
+        })
         .catch(() => null)) ?? '';
 
     // Renderer processes: from CDP where the browser session allows it.
@@ -79,10 +85,9 @@ for (const corpus of corpora) {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        peakRss = Math.max(
-          peakRss,
-          (await renderers()).reduce((n, pid) => n + rssOf(pid), 0),
-        );
+        // The tab's renderer (page and its workers): the renderer with the most resident memory;
+        // the others are Chromium's spare and blank-page renderers.
+        peakRss = Math.max(peakRss, ...(await renderers()).map(rssOf));
         const sample = await heaps.sample();
         if (sample.total > peakTotal) {
           peakTotal = sample.total;

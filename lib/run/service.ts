@@ -245,10 +245,11 @@ export class ModelService {
       everyMegabyte((done, total) => context.progress({ stage: 'download', done, total })),
       context.signal,
     );
-    // External data files (a large converted model) are fetched by onnxruntime itself.
+    // External data files (a large converted model) are fetched by onnxruntime itself, by URL.
+    const here = (globalThis as { location?: { href: string } }).location?.href ?? 'http://localhost/';
     return {
       bytes,
-      data: manifest.data?.map((d) => ({ path: d.file, data: `${new URL(base, globalThis.location?.href ?? 'http://localhost/').href}${d.file}` })),
+      data: manifest.data?.map((d) => ({ path: d.file, data: `${new URL(base, here).href}${d.file}` })),
       float16: manifest.weights === 'float16',
     };
   }
