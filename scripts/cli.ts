@@ -16,6 +16,7 @@ import { corpusFormatOf, parseCorpus } from '../lib/corpus/parse';
 import { openNodeModel } from '../lib/node/model';
 import { hubModelFolder } from '../lib/node/hub';
 import { normalizeRepoId } from '../lib/model/hub';
+import { WEIGHT_FORMATS, type WeightFormat } from '../lib/model/weights';
 import type { RotaryVectors } from '../lib/data/layout';
 import { analyzeHeads, headInputs, headSums, improvementSummary } from '../lib/analysis/analyze';
 import { attentionDistances, geometryDistances } from '../lib/analysis/headSimilarity';
@@ -45,12 +46,13 @@ const DEFAULT_MODEL_DIR = join(ROOT, 'public', 'models', 'all-MiniLM-L6-v2');
 const HUB_CACHE = process.env.QKVIZ_HUB_CACHE ?? join(ROOT, '.cache', 'hub');
 
 const USAGE = `usage:
-  qkviz extract --input corpus.txt|corpus.jsonl --out DIR [--model DIR | --model-id ID [--revision REV]]
-                [--rotary post|pre] [--attention] [--quiet]
+  qkviz extract --input corpus.txt|corpus.jsonl --out DIR [--model DIR | --model-id ID [--revision REV]
+                [--weights float32|float16|int8|int4]] [--rotary post|pre] [--attention] [--quiet]
       Writes tokens.json, queries.npy, keys.npy to DIR (see README); --attention adds attention.npy,
       the model's own attention for every sentence (otherwise it is asked for on a sample, to
       check the attention recomputed from Q/K). --model-id fetches a Hugging Face model
-      (HF_ENDPOINT, HF_TOKEN honoured; cached under .cache/hub). Rotary models: vectors after the
+      (HF_ENDPOINT, HF_TOKEN honoured; cached under .cache/hub), converted streaming in --weights
+      precision (float32 by default; 8-/4-bit weights for MatMulNBits). Rotary models: vectors after the
       rotation by default, --rotary pre for before it (the rotated ones go to rotated_*.npy).
   qkviz bundle --input corpus.txt --out NAME.qkviz [--model DIR | --model-id ID] [--methods pca,umap]
                [--dims 2,3] [--mode optimized] [--float16] [--contents full|views] [--quiet]
@@ -69,6 +71,7 @@ const MODEL_OPTIONS = {
   model: { type: 'string' },
   'model-id': { type: 'string' },
   revision: { type: 'string' },
+  weights: { type: 'string', default: 'float32' },
   rotary: { type: 'string', default: 'post' },
   quiet: { type: 'boolean', default: false },
 } as const;
@@ -78,6 +81,7 @@ interface ModelValues {
   model?: string;
   'model-id'?: string;
   revision?: string;
+  weights?: string;
   rotary?: string;
   quiet?: boolean;
 }
@@ -90,8 +94,11 @@ async function openCorpus(values: ModelValues, log: (m: string) => void) {
   const parsed = parseCorpus(readFileSync(values.input!, 'utf8'), corpusFormatOf(values.input!));
   if (parsed.blankLines) log(`skipped ${parsed.blankLines} blank line(s)`);
   for (const r of parsed.rejected) log(`line ${r.line} skipped: ${r.reason}`);
+  const format = (values.weights ?? 'float32') as WeightFormat;
+  if (!WEIGHT_FORMATS.includes(format)) throw new Error(`--weights must be one of ${WEIGHT_FORMATS.join(', ')}, not ${values.weights}`);
+  if (format !== 'float32' && !values['model-id']) throw new Error('--weights applies to a model converted from the hub (--model-id); a --model folder keeps the precision it was converted in');
   const modelDir = values['model-id']
-    ? await hubModelFolder(normalizeRepoId(values['model-id']), { revision: values.revision, cacheRoot: HUB_CACHE, log })
+    ? await hubModelFolder(normalizeRepoId(values['model-id']), { revision: values.revision, cacheRoot: HUB_CACHE, format, log })
     : (values.model ?? DEFAULT_MODEL_DIR);
   const model = await openNodeModel(modelDir);
   const { manifest } = model;
