@@ -1,6 +1,9 @@
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // components/ imports lib/ as '@/lib/…' (tsconfig paths).
+  resolve: { alias: { '@': resolve(import.meta.dirname) } },
   test: {
     include: ['tests/**/*.test.ts'],
     exclude: ['tests/e2e/**', 'node_modules/**'],

@@ -96,7 +96,8 @@ async function openCorpus(values: ModelValues, log: (m: string) => void) {
   for (const r of parsed.rejected) log(`line ${r.line} skipped: ${r.reason}`);
   const format = (values.weights ?? 'float32') as WeightFormat;
   if (!WEIGHT_FORMATS.includes(format)) throw new Error(`--weights must be one of ${WEIGHT_FORMATS.join(', ')}, not ${values.weights}`);
-  if (format !== 'float32' && !values['model-id']) throw new Error('--weights applies to a model converted from the hub (--model-id); a --model folder keeps the precision it was converted in');
+  if (format !== 'float32' && !values['model-id'])
+    throw new Error('--weights applies to a model converted from the hub (--model-id); a --model folder keeps the precision it was converted in');
   const modelDir = values['model-id']
     ? await hubModelFolder(normalizeRepoId(values['model-id']), { revision: values.revision, cacheRoot: HUB_CACHE, format, log })
     : (values.model ?? DEFAULT_MODEL_DIR);
@@ -311,10 +312,7 @@ async function project(argv: string[]): Promise<void> {
   }
   const totalMs = performance.now() - started;
   mkdirSync(values.out, { recursive: true });
-  writeFileSync(
-    join(values.out, 'coords.npy'),
-    coordsNpy(data.layers, data.heads, points, params.dims, (l, h) => layouts[l * data.heads + h])!,
-  );
+  writeFileSync(join(values.out, 'coords.npy'), (await coordsNpy(data.layers, data.heads, points, params.dims, (l, h) => layouts[l * data.heads + h]))!);
   const info = {
     model: data.model,
     mode,

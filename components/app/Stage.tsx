@@ -104,7 +104,9 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
             baseName={baseName}
             coordsName={allHeadsName}
             figuresCsv={() => headFiguresCsv(analysis)}
-            coords={() => (coordsReady() ? coordsNpy(data.layers, data.heads, 2 * data.tokenCount, dims, (l, h) => layouts.get(main, l, h)) : null)}
+            coords={async () =>
+              coordsReady() ? coordsNpy(data.layers, data.heads, 2 * data.tokenCount, dims, (l, h) => scheduler.fullLayout(main, l, h)) : null
+            }
             coordsPending={() => (coordsReady() ? null : `Waiting for every head’s ${method.toUpperCase()} layout (${layouts.count(main)}/${total}).`)}
             shareUrl={shareUrl}
             saveBundle={saveBundle}

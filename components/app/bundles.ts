@@ -116,7 +116,10 @@ export async function saveBundle(): Promise<string> {
       for (const dims of [2, 3] as const) {
         const view = { mode, method, dims };
         if (projection.layouts.count(view) !== cells) continue;
-        layouts.push({ ...view, heads: Array.from({ length: cells }, (_, c) => projection.layouts.get(view, Math.floor(c / data.heads), c % data.heads)!) });
+        // Every head in full: held, or (a large run's) read from the cache or recomputed one at a time.
+        const heads: Float32Array[] = [];
+        for (let c = 0; c < cells; c++) heads.push(await projection.scheduler.fullLayout(view, Math.floor(c / data.heads), c % data.heads));
+        layouts.push({ ...view, heads });
       }
     }
   }

@@ -4,6 +4,8 @@
 import type { PcaView } from '@/lib/projection/pcaViews';
 import { runModelId } from '@/lib/run/cacheKey';
 import { sameCorpus, writeViewState } from '@/lib/views/urlState';
+import { overviewPoints } from '@/lib/views/lod';
+import { sampleOrderOf } from '../views/useViewData';
 import { LayoutStore, type LayoutView } from '../projection/LayoutStore';
 import { ProjectionScheduler } from '../projection/ProjectionScheduler';
 import { type ShownResult, appStore } from '../state/appStore';
@@ -39,7 +41,9 @@ export function showResult(next: Omit<ShownResult, 'id'>, extraLayouts: { view: 
   const previous = get().projection;
   previous?.scheduler.dispose();
   const { data, manifest } = shown.result;
-  const layouts = new LayoutStore(data.layers, data.heads);
+  // A run with more points a head than the matrix overview draws keeps overviews, and a few heads in full.
+  const share = overviewPoints(data.layers, data.heads, data.tokenCount);
+  const layouts = new LayoutStore(data.layers, data.heads, share < 2 * data.tokenCount ? { order: sampleOrderOf(shown.result), overviewPoints: share } : null);
   const scheduler = new ProjectionScheduler(shown.result, layouts, runModelId(manifest, data.rotary), shown.hash);
   // Layouts the run computed with its analysis go to the layout store (and its cache), not the run's record.
   const computed = shown.result.layouts;

@@ -78,6 +78,13 @@ export class QKRenderer {
   private picker = new PointPicker();
   /** The layout each cell was last written with (reference), for this view. */
   private uploaded = new Map<number, Float32Array>();
+  /** The store and view synced last: full layouts for the detail are read (and asked) from it. */
+  private store: LayoutStore | null = null;
+  private view: LayoutView | null = null;
+  /** Full layouts the detail was last built from, by cell (a new one arriving rebuilds it). */
+  private detailFull = new Map<number, Float32Array | null>();
+  /** Point → its slot in the sample order (for a large run's points drawn from overviews). */
+  private rank: Int32Array | null = null;
   private syncedView = '';
   private syncedVersion = -1;
   private linkedCoords: Float32Array | null = null;
@@ -146,16 +153,22 @@ export class QKRenderer {
     if (key !== this.syncedView || view.dims !== this.props.dims) this.clearLayouts();
     this.syncedView = key;
     this.syncedVersion = store.version(view);
+    this.store = store;
+    this.view = view;
     const { focus, fullCells } = this.props;
     let changed = false;
+    // A full layout the detail draws has arrived (or been dropped): rebuild it.
+    for (const [cell, coords] of this.detailFull) {
+      if (store.get(view, Math.floor(cell / this.shape.heads), cell % this.shape.heads) !== coords) this.detailDirty = true;
+    }
     for (let l = 0; l < this.shape.layers; l++) {
       for (let h = 0; h < this.shape.heads; h++) {
-        const coords = store.get(view, l, h);
+        const layout = store.overview(view, l, h);
         const cell = l * this.shape.heads + h;
-        if (!coords || this.uploaded.get(cell) === coords) continue;
-        this.uploaded.set(cell, coords);
+        if (!layout || this.uploaded.get(cell) === layout.coords) continue;
+        this.uploaded.set(cell, layout.coords);
         this.layoutWrites++;
-        writeHeadLayout(this.overview, this.shape, this.order, l, h, coords, view.dims);
+        writeHeadLayout(this.overview, this.shape, this.order, l, h, layout.coords, view.dims, layout.sampled);
         // In the head view another head's layout is uploaded with the next frame but needs none.
         if (!focus || (focus.layer === l && focus.head === h)) changed = true;
         // The detail draws this head too: it is the focused one, zoomed in on, or has always-drawn points.
@@ -166,9 +179,14 @@ export class QKRenderer {
     return this.updateLinks() || changed;
   }
 
-  /** The layout drawn for a cell, if any. */
+  /** A cell's full layout ([2N][dims]), if held (a large run's are asked for when the detail draws them). */
   coordsOf(cell: Cell): Float32Array | null {
-    return this.uploaded.get(cell.layer * this.shape.heads + cell.head) ?? null;
+    return this.fullOf(cell.layer * this.shape.heads + cell.head);
+  }
+
+  private fullOf(c: number): Float32Array | null {
+    if (!this.store || !this.view) return null;
+    return this.store.get(this.view, Math.floor(c / this.shape.heads), c % this.shape.heads);
   }
 
   setProps(patch: Partial<RendererProps>): boolean {
@@ -257,6 +275,7 @@ export class QKRenderer {
 
   private clearLayouts(): void {
     this.uploaded.clear();
+    this.detailFull.clear();
     this.syncedVersion = -1;
     this.linkedCoords = null;
     const ready = this.overview.getAttribute('ready') as THREE.BufferAttribute;
@@ -295,20 +314,39 @@ export class QKRenderer {
       this.pickPoints.geometry = this.detail;
     }
     let at = 0;
-    const put = (c: number, p: number, coords: Float32Array) =>
-      writeDetailPoint(this.detail, this.shape, at++, Math.floor(c / heads), c % heads, p, coords, dims, norms ? norms[c * P + p] : 0);
+    const put = (c: number, p: number, coords: Float32Array, slot = p) =>
+      writeDetailPoint(this.detail, this.shape, at++, Math.floor(c / heads), c % heads, p, coords, dims, norms ? norms[c * P + p] : 0, slot);
+    // Cells drawn in full: a large run holds only a few heads' full layouts, so those are asked for (and drawn when in).
+    if (this.store && this.view)
+      this.store.requestFull(
+        this.view,
+        full.map((c) => ({ layer: Math.floor(c / heads), head: c % heads })),
+      );
+    this.detailFull = new Map(full.map((c) => [c, this.fullOf(c)]));
     // The focused head in full; a cell zoomed in on in the matrix up to MAX_FULL_CELL_POINTS of its sample order.
     for (const c of full) {
-      const coords = this.uploaded.get(c);
+      const coords = this.detailFull.get(c);
       if (!coords) continue;
       if (focus || P <= MAX_FULL_CELL_POINTS) for (let p = 0; p < P; p++) put(c, p, coords);
       else for (let v = 0; v < MAX_FULL_CELL_POINTS; v++) put(c, this.order[v], coords);
     }
     if (always.length) {
+      // Highlighted points of every cell: from its full layout, else from its overview where the sample holds them.
       const fullSet = new Set(full);
+      const sampled = this.shape.overviewPoints < P;
+      if (sampled && !this.rank) {
+        this.rank = new Int32Array(P).fill(-1);
+        for (let v = 0; v < this.shape.overviewPoints; v++) this.rank[this.order[v]] = v;
+      }
       for (let c = 0; c < cells; c++) {
-        const coords = this.uploaded.get(c);
-        if (coords && !fullSet.has(c)) for (const p of always) put(c, p, coords);
+        if (fullSet.has(c)) continue;
+        const held = this.fullOf(c);
+        const coords = held ?? this.uploaded.get(c);
+        if (!coords) continue;
+        for (const p of always) {
+          if (held || !sampled) put(c, p, coords);
+          else if (this.rank![p] >= 0) put(c, p, coords, this.rank![p]);
+        }
       }
     }
     for (const name of ['position', 'pointIndex', 'ready', 'normValue']) {

@@ -155,7 +155,8 @@ function SceneContents(props: QKViewProps & Layers) {
         initialPose={initialCamera}
         keys={props.primary}
         layoutsOf={(cell) => {
-          const all = props.allViews.map((v) => layouts.get(v, cell.layer, cell.head));
+          // What frames a head: its overview (every point of a small run, a fair sample of a large one).
+          const all = props.allViews.map((v) => layouts.overview(v, cell.layer, cell.head)?.coords ?? null);
           return all.every((c): c is Float32Array => c !== null) ? all : null;
         }}
         element={props.wrapper}

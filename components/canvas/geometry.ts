@@ -5,7 +5,7 @@
 // points) drawn in full on top of it.
 import * as THREE from 'three';
 import type { HeadFrame } from '@/lib/views/frame';
-import { MATRIX_POINTS } from '@/lib/views/lod';
+import { BLOCK, overviewPoints } from '@/lib/views/lod';
 
 /** Distance between cell centres; a head's layout fits in the unit ball. */
 export const CELL_SPACING = 2.4;
@@ -25,9 +25,7 @@ export interface MatrixShape {
 
 /** The matrix's shape for a run: its points per head, and the overview's slots per cell. */
 export function matrixShape(layers: number, heads: number, tokens: number): MatrixShape {
-  const points = 2 * tokens;
-  const share = Math.ceil(MATRIX_POINTS / (layers * heads) / BLOCK) * BLOCK;
-  return { layers, heads, points, overviewPoints: Math.min(points, share) };
+  return { layers, heads, points: 2 * tokens, overviewPoints: overviewPoints(layers, heads, tokens) };
 }
 
 export function cellCenter({ layers, heads }: Pick<MatrixShape, 'layers' | 'heads'>, l: number, h: number): [number, number] {
@@ -50,9 +48,6 @@ export function matrixFrame({ layers, heads }: Pick<MatrixShape, 'layers' | 'hea
 
 /** Before its layout arrives, a head is framed as the unit ball it will fill. */
 export const UNIT_BALL_FRAME: HeadFrame = { x: 0, y: 0, halfWidth: HEAD_VIEW_RADIUS, halfHeight: HEAD_VIEW_RADIUS, front: 0 };
-
-/** Slots of a cell kept together in the overview: a head's layout is written as this many ranges. */
-export const BLOCK = 256;
 
 /** Sizes of the overview's blocked layout. */
 export function overviewLayout({ layers, heads, overviewPoints }: MatrixShape) {
@@ -100,8 +95,21 @@ export function createDetailGeometry(vertices: number): THREE.BufferGeometry {
   return g;
 }
 
-/** Writes one head's layout ([point][dims]) into its overview slots (its first overviewPoints in sample order), a ranged upload per block. */
-export function writeHeadLayout(g: THREE.BufferGeometry, shape: MatrixShape, order: Int32Array, l: number, h: number, coords: Float32Array, dims: 2 | 3): void {
+/**
+ * Writes one head's layout into its overview slots (its first overviewPoints in sample order), a
+ * ranged upload per block: from its full layout ([point][dims], through the sample order), or
+ * from a sampled overview ([slot][dims], slot by slot).
+ */
+export function writeHeadLayout(
+  g: THREE.BufferGeometry,
+  shape: MatrixShape,
+  order: Int32Array,
+  l: number,
+  h: number,
+  coords: Float32Array,
+  dims: 2 | 3,
+  sampled = false,
+): void {
   const { cells, blocks } = overviewLayout(shape);
   const position = g.getAttribute('position') as THREE.BufferAttribute;
   const ready = g.getAttribute('ready') as THREE.BufferAttribute;
@@ -112,7 +120,7 @@ export function writeHeadLayout(g: THREE.BufferGeometry, shape: MatrixShape, ord
     const first = (b * cells + c) * BLOCK;
     const count = Math.min(BLOCK, shape.overviewPoints - b * BLOCK);
     for (let i = 0; i < count; i++) {
-      const p = order[b * BLOCK + i];
+      const p = sampled ? b * BLOCK + i : order[b * BLOCK + i];
       const vertex = first + i;
       pos[vertex * 3] = cx + coords[p * dims];
       pos[vertex * 3 + 1] = cy + coords[p * dims + 1];
@@ -137,12 +145,14 @@ export function writeDetailPoint(
   coords: Float32Array,
   dims: 2 | 3,
   norm: number,
+  /** Where point p's coordinates are in `coords`: p itself, or its slot in a sampled overview. */
+  slot = p,
 ): void {
   const [cx, cy] = cellCenter(shape, l, h);
   const pos = g.getAttribute('position').array as Float32Array;
-  pos[at * 3] = cx + coords[p * dims];
-  pos[at * 3 + 1] = cy + coords[p * dims + 1];
-  pos[at * 3 + 2] = dims === 3 ? coords[p * dims + 2] : 0;
+  pos[at * 3] = cx + coords[slot * dims];
+  pos[at * 3 + 1] = cy + coords[slot * dims + 1];
+  pos[at * 3 + 2] = dims === 3 ? coords[slot * dims + 2] : 0;
   (g.getAttribute('pointIndex').array as Float32Array)[at] = p;
   (g.getAttribute('ready').array as Float32Array)[at] = 1;
   (g.getAttribute('normValue').array as Float32Array)[at] = norm;

@@ -12,7 +12,8 @@ import { openVectors } from '@/lib/browser/vectors';
 import type { ProjectionApi } from '@/lib/protocol/projection';
 import type { RunResult } from '@/lib/run/types';
 import { CallCancelledError, WorkerClient } from '@/lib/worker/rpc';
-import { loadHeads, saveHead } from '../../lib/browser/layoutCache';
+import { loadHead, loadHeads, saveHead } from '../../lib/browser/layoutCache';
+import { overviewOf } from '@/lib/views/lod';
 import type { Cell } from '../state/viewStore';
 import { type LayoutStore, type LayoutView, viewSlot } from './LayoutStore';
 
@@ -38,9 +39,13 @@ interface Task {
   layer: number;
   head: number;
   priority: number;
+  /** A head whose overview is in, wanted in full (a large run's focused or zoomed head, an export). */
+  full?: boolean;
 }
 
 const taskKey = (v: LayoutView, l: number, h: number) => `${viewSlot(v)}|${l}|${h}`;
+/** Full layouts asked for go before anything else. */
+const FULL_PRIORITY = -3;
 
 export class ProjectionScheduler {
   private queue: Task[] = [];
@@ -50,6 +55,8 @@ export class ProjectionScheduler {
   private notCached = new Set<string>();
   private generation = 0;
   private disposed = false;
+  /** Callers waiting for a head's full layout (exports), by task key. */
+  private waiters = new Map<string, ((coords: Float32Array) => void)[]>();
   stopped = false;
 
   constructor(
@@ -58,7 +65,9 @@ export class ProjectionScheduler {
     private model: string,
     private corpus: string,
     readonly size = poolSize(),
-  ) {}
+  ) {
+    layouts.onWantFull = (view, layer, head) => void this.wantFull(view, layer, head);
+  }
 
   /** False for a bundle opened without its vectors: it shows the layouts it came with and computes none. */
   get canCompute(): boolean {
@@ -101,11 +110,11 @@ export class ProjectionScheduler {
     const toCompute: Task[] = [];
     for (const view of [...new Map(missing.map((t) => [viewSlot(t.view), t.view])).values()]) {
       const unknown = missing.filter((t) => viewSlot(t.view) === viewSlot(view) && !this.notCached.has(t.key));
-      const hits = unknown.length ? await loadHeads(this.keyOf(view), heads) : new Map<number, Float32Array>();
+      const hits = unknown.length ? await loadHeads(this.overviewKeyOf(view), heads) : new Map<number, Float32Array>();
       if (this.disposed) return;
       for (const t of missing.filter((m) => viewSlot(m.view) === viewSlot(view))) {
         const hit = hits.get(t.layer * heads + t.head);
-        if (hit) this.layouts.set(t.view, t.layer, t.head, hit, 'cache');
+        if (hit) this.layouts.set(t.view, t.layer, t.head, hit, 'cache', !!this.layouts.sampling);
         else {
           this.notCached.add(t.key);
           toCompute.push(t);
@@ -118,12 +127,24 @@ export class ProjectionScheduler {
     this.enqueue(toCompute);
   }
 
-  /** Takes PCA layouts computed elsewhere (with the run's analysis) as if computed here: shown, and cached. */
+  /** Takes PCA layouts computed elsewhere (with the run's analysis: full, or a large run's overviews) as if computed here: shown, and cached. */
   seed(computed: PcaLayouts[]): void {
-    this.seedViews(computed.map(({ view: v, heads }) => ({ view: { mode: v.mode, method: 'pca', dims: v.dims }, heads })));
+    for (const { view: v, heads: coords, sampled } of computed) {
+      const view: LayoutView = { mode: v.mode, method: 'pca', dims: v.dims };
+      if (!sampled) {
+        this.seedViews([{ view, heads: coords }]);
+        continue;
+      }
+      this.layouts.begin(view);
+      coords.forEach((c, cell) => {
+        const [layer, head] = [Math.floor(cell / this.layouts.heads), cell % this.layouts.heads];
+        this.layouts.set(view, layer, head, c, 'computed', true);
+        void saveHead(this.overviewKeyOf(view), layer, head, c);
+      });
+    }
   }
 
-  /** Layouts made elsewhere (the analysis's PCA, a bundle's): into the store, and its cache unless `cache` is false (a bundle is its own copy). */
+  /** Full layouts made elsewhere (a bundle's): into the store, and its cache unless `cache` is false (a bundle is its own copy). */
   seedViews(computed: { view: LayoutView; heads: Float32Array[] }[], cache = true): void {
     const { heads } = this.layouts;
     for (const { view, heads: coords } of computed) {
@@ -131,9 +152,47 @@ export class ProjectionScheduler {
       coords.forEach((c, cell) => {
         const [layer, head] = [Math.floor(cell / heads), cell % heads];
         this.layouts.set(view, layer, head, c, 'computed');
-        if (cache) void saveHead(this.keyOf(view), layer, head, c);
+        if (cache) this.cache(view, layer, head, c);
       });
     }
+  }
+
+  /** A head's full layout: held, cached, or computed now (exports of a large run; first in the queue). */
+  fullLayout(view: LayoutView, layer: number, head: number): Promise<Float32Array> {
+    const held = this.layouts.get(view, layer, head);
+    if (held) return Promise.resolve(held);
+    return new Promise((resolve) => {
+      const key = taskKey(view, layer, head);
+      this.waiters.set(key, [...(this.waiters.get(key) ?? []), resolve]);
+      void this.wantFull(view, layer, head);
+    });
+  }
+
+  /** A large run's head wanted in full: from the cache, else computed before anything else. */
+  private async wantFull(view: LayoutView, layer: number, head: number): Promise<void> {
+    if (this.disposed || !this.canCompute) return;
+    const key = `${taskKey(view, layer, head)}|full`;
+    if (this.queue.some((q) => q.key === key) || this.running.has(key)) return;
+    const cached = await loadHead(this.keyOf(view), layer, head);
+    if (this.disposed) return;
+    if (cached) return this.arrived({ key, view, layer, head, priority: FULL_PRIORITY, full: true }, cached, 'cache');
+    this.stopped = false;
+    this.enqueue([{ key, view, layer, head, priority: FULL_PRIORITY, full: true }]);
+  }
+
+  /** A head's layout is in: to the store (and whoever waits for it in full). */
+  private arrived(task: Task, coords: Float32Array, from: 'computed' | 'cache'): void {
+    this.layouts.set(task.view, task.layer, task.head, coords, from);
+    const plain = taskKey(task.view, task.layer, task.head);
+    for (const resolve of this.waiters.get(plain) ?? []) resolve(coords);
+    this.waiters.delete(plain);
+  }
+
+  /** Caches a full layout (and, for a large run, its overview apart: a reopen reads only those). */
+  private cache(view: LayoutView, layer: number, head: number, coords: Float32Array): void {
+    void saveHead(this.keyOf(view), layer, head, coords);
+    const sampling = this.layouts.sampling;
+    if (sampling) void saveHead(this.overviewKeyOf(view), layer, head, overviewOf(coords, sampling.order, sampling.overviewPoints, view.dims));
   }
 
   /** Ends all projection work: queued tasks dropped, workers terminated (freeing their memory). */
@@ -154,13 +213,20 @@ export class ProjectionScheduler {
     return projectionKey(this.model, this.corpus, view.mode, this.params(view));
   }
 
+  /** Where a view's overviews are cached: a large run's apart from its full layouts; a small run's overview is its full layout. */
+  private overviewKeyOf(view: LayoutView): string {
+    return this.layouts.sampling ? `${this.keyOf(view)}|overview` : this.keyOf(view);
+  }
+
   private params(view: LayoutView): ProjectionParams {
     return { ...DEFAULT_PROJECTION, method: view.method, dims: view.dims };
   }
 
   private enqueue(tasks: Task[]): void {
-    for (const t of tasks)
-      if (!this.queue.some((q) => q.key === t.key) && !this.running.has(t.key) && !this.layouts.has(t.view, t.layer, t.head)) this.queue.push(t);
+    for (const t of tasks) {
+      const done = t.full ? this.layouts.hasFull(t.view, t.layer, t.head) : this.layouts.has(t.view, t.layer, t.head);
+      if (!this.queue.some((q) => q.key === t.key) && !this.running.has(t.key) && !done) this.queue.push(t);
+    }
     this.queue.sort((a, b) => a.priority - b.priority);
     this.pump();
   }
@@ -226,8 +292,8 @@ export class ProjectionScheduler {
       );
       if (this.disposed) return;
       if (out.kernel) this.layouts.umapKernel = out.kernel;
-      this.layouts.set(task.view, task.layer, task.head, out.coords, 'computed');
-      void saveHead(this.keyOf(task.view), task.layer, task.head, out.coords);
+      this.arrived(task, out.coords, 'computed');
+      this.cache(task.view, task.layer, task.head, out.coords);
     } catch (e) {
       if (e instanceof CallCancelledError || this.disposed) return;
       this.layouts.fail(`L${task.layer} H${task.head} (${task.view.method}): ${(e as Error).message}`);

@@ -39,7 +39,8 @@ interface Props {
   coordsName: string;
   figuresCsv: () => string;
   /** The NPY file, or null while some head's layout is missing. */
-  coords: () => Uint8Array | null;
+  /** Every head's layout of the main view as .npy (large runs' full layouts are read or recomputed head by head). */
+  coords: () => Promise<Uint8Array | null>;
   /** Why the coordinates cannot be exported yet, or null when they can (asked when the menu opens). */
   coordsPending: () => string | null;
   shareUrl: () => string;
@@ -101,8 +102,8 @@ function Actions({ root, baseName, coordsName, figuresCsv, coords, coordsPending
         className="secondary small"
         disabled={pending !== null}
         title={pending ?? 'float32 [layers, heads, 2N, dims]: queries then keys, as `qkviz project` writes'}
-        onClick={() => {
-          const npy = coords();
+        onClick={async () => {
+          const npy = await coords();
           if (npy) download(new Blob([npy as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${coordsName}-coords.npy`);
           else setMessage(coordsPending());
         }}

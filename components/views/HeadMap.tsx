@@ -31,7 +31,10 @@ export function HeadThumbnail({
   size?: number;
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
-  const coords = layouts.get(view, layer, head);
+  // The head's overview: every point of a small run, the sample order's first of a large one.
+  const layout = layouts.overview(view, layer, head);
+  const coords = layout?.coords ?? null;
+  const order = layout?.sampled ? layouts.sampling!.order : null;
   useEffect(() => {
     const c = canvas.current;
     if (!c) return;
@@ -42,12 +45,12 @@ export function HeadThumbnail({
     const dims = view.dims;
     const n = coords.length / dims;
     const step = Math.max(1, Math.floor(n / 1500));
-    const half = n / 2;
+    const isQuery = (i: number) => (order ? order[i] < order.length / 2 : i < n / 2);
     for (let i = 0; i < n; i += step) {
-      g.fillStyle = i < half ? '#5FB96C' : '#E3378F';
+      g.fillStyle = isQuery(i) ? '#5FB96C' : '#E3378F';
       g.fillRect(size / 2 + coords[i * dims] * (size / 2 - 3) - 1, size / 2 - coords[i * dims + 1] * (size / 2 - 3) - 1, 2, 2);
     }
-  }, [coords, size, view.dims]);
+  }, [coords, order, size, view.dims]);
   return <canvas ref={canvas} width={size} height={size} className="head-thumb" aria-label={`L${layer} H${head} query/key cloud`} />;
 }
 

@@ -10,7 +10,7 @@ import { seededRandom } from '@/lib/util/random';
 import { PALETTES, colourValueText, legendFor, pointColours } from '@/lib/views/colour';
 import { overlayColours } from '@/lib/views/headFigures';
 import { labelPriority, shuffledPoints } from '@/lib/views/labels';
-import { sampleOrder } from '@/lib/views/lod';
+import { SAMPLE_SEED, sampleOrder } from '@/lib/views/lod';
 import { topKLinks } from '@/lib/views/links';
 import { sentenceAttention } from '@/lib/analysis/attention';
 import { openVectors } from '@/lib/browser/vectors';
@@ -20,7 +20,6 @@ import { STATE } from '../canvas/pointMaterial';
 import { useView } from '../state/viewStore';
 
 /** Seed of the level-of-detail sample: the same points are drawn for a result every time. */
-const SAMPLE_SEED = 7;
 /** Longest sentence text shown in a tooltip line. */
 const TOOLTIP_SENTENCE_CHARS = 90;
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

@@ -1,6 +1,6 @@
 // Finished head layouts, keyed by projectionKey + head, so that reopening a corpus (or going
 // back to a view) shows its layouts without recomputing. Failures only mean no cache.
-import { STORES, idbRange, idbWrite } from './idb';
+import { STORES, idbGet, idbRange, idbWrite } from './idb';
 
 const slot = (key: string, layer: number, head: number) => `${key}|${layer}|${head}`;
 
@@ -25,4 +25,14 @@ export async function loadHeads(key: string, heads: number): Promise<Map<number,
     // No cache.
   }
   return out;
+}
+
+/** One cached head, or null. */
+export async function loadHead(key: string, layer: number, head: number): Promise<Float32Array | null> {
+  try {
+    const value = await idbGet<unknown>(STORES.projections, slot(key, layer, head));
+    return value instanceof Float32Array ? value : null;
+  } catch {
+    return null;
+  }
 }

@@ -15,6 +15,12 @@ export interface PcaView {
 export interface PcaLayouts {
   view: PcaView;
   heads: Float32Array[];
+  /**
+   * The heads' overviews rather than their full layouts: the first points of the run's sample
+   * order, in that order (lib/views/lod.ts) — what the matrix draws of a run too large to hold
+   * every head's every point; a head's full layout is recomputed from its stored vectors.
+   */
+  sampled?: boolean;
 }
 
 /** One head's layouts of `views`, from its normalizations (its PCA from its moments, pcaMoments.ts). */

@@ -20,6 +20,8 @@ import { type HeadPca, pcaOfMoments, projectOnPca } from '../projection/pcaMomen
 import type { StoreRoot } from '../store/files';
 import { type RunReader, RunWriter, type StoredShape, type VectorDtype } from '../store/runStore';
 import { throwIfAborted } from '../util/cancel';
+import { seededRandom } from '../util/random';
+import { SAMPLE_SEED, overviewOf, overviewPoints, sampleOrder } from '../views/lod';
 
 /** What the pipeline needs to know of a model. */
 export interface PipelineModel extends ExtractionShape {
@@ -175,7 +177,11 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
     // What is left: a pass over each head's stored vectors.
     const heads: FinishedHead[] = [];
     const views = options.pca ?? [];
-    const layouts: PcaLayouts[] = views.map((view) => ({ view, heads: [] }));
+    // Past the overview's share of points per head, a run hands over each head's overview only
+    // (its full layouts would be every point of every head: 360 MB a view at 200k tokens).
+    const share = overviewPoints(L, H, corpus.tokenCount);
+    const order = share < 2 * corpus.tokenCount ? sampleOrder(sentenceStarts, corpus.tokenCount, seededRandom(SAMPLE_SEED)) : null;
+    const layouts: PcaLayouts[] = views.map((view) => ({ view, heads: [], ...(order ? { sampled: true } : {}) }));
     for (let c = 0; c < cells; c++) {
       throwIfAborted(signal);
       const { q, k } = await vectors.head(c);
@@ -186,7 +192,8 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
         let pca = pcas.get(mode);
         if (!pca) pcas.set(mode, (pca = pcaOfMoments(finished.moments.q, finished.moments.k, finished.params[mode], 3)));
         const components = dims === 3 ? pca : { ...pca, components: pca.components.subarray(0, dims * D) };
-        layouts[v].heads.push(projectOnPca(q, k, D, finished.params[mode], components, dims));
+        const coords = projectOnPca(q, k, D, finished.params[mode], components, dims);
+        layouts[v].heads.push(order ? overviewOf(coords, order, share, dims) : coords);
       });
       onProgress?.('analyze', c + 1, cells);
       await afterStep?.();

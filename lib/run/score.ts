@@ -18,6 +18,8 @@ export interface ScoreOptions {
 
 /** Heads a helper takes at once. */
 const HELPER_HEADS = 4;
+/** …but no more than this many bytes of queries and keys in flight to a helper (one head of a large run). */
+const HELPER_SLICE_BYTES = 64 * 1024 ** 2;
 
 export async function scoreStoredRun(
   vectors: RunVectors,
@@ -38,13 +40,16 @@ export async function scoreStoredRun(
     causal: data.causal ?? false,
     attentionVectors,
   });
+  const headBytes = 2 * data.tokenCount * data.headDim * 4 * (rotated ? 2 : 1);
+  const perSlice = Math.max(1, Math.min(HELPER_HEADS, Math.floor(HELPER_SLICE_BYTES / headBytes)));
   const helperLoop = async (helper: ScoreHelper) => {
     while (queue.length) {
-      const cells = queue.splice(0, HELPER_HEADS);
+      const cells = queue.splice(0, perSlice);
       try {
         const heads = await Promise.all(cells.map((c) => vectors.head(c)));
         const attention = rotated ? await Promise.all(cells.map((c) => vectors.attentionHead(c))) : [];
         const pack = (arrays: Float32Array[]) => {
+          if (arrays.length === 1) return arrays[0];
           const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
           let at = 0;
           for (const a of arrays) out.set(a, (at += a.length) - a.length);

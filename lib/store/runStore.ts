@@ -284,9 +284,9 @@ export class RunReader<Extra = unknown> {
       if (want !== undefined && crc32Final(crc32Update(CRC32_START, bytes)) !== want)
         throw new RunCorruptError(`Run ${this.record.id}'s ${name} of head ${cell} does not match its checksum (a changed byte on disk).`);
     }
-    // Copied out of the read buffer, aligned, so the caller may transfer it.
-    const aligned = bytes.slice();
-    return this.record.dtype === 'float16' ? fromFloat16(new Uint16Array(aligned.buffer, 0, n * D)) : new Float32Array(aligned.buffer, 0, n * D);
+    // A buffer of its own, aligned, so the caller may transfer it (copied only when the read's is shared or unaligned).
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    return this.record.dtype === 'float16' ? fromFloat16(new Uint16Array(own.buffer, 0, n * D)) : new Float32Array(own.buffer, 0, n * D);
   }
 
   private keyCell(cell: number): number {

@@ -42,3 +42,29 @@ export function sampleOrder(sentenceStarts: Int32Array, tokenCount: number, rand
 export const MATRIX_POINTS = 1_200_000;
 /** Bytes a slot of the renderer's point geometries takes (position, point index, ready, norm). */
 export const GEOMETRY_BYTES_PER_POINT = 24;
+
+/** Slots of a cell kept together in the overview: a head's layout is written as this many ranges. */
+export const BLOCK = 256;
+
+/** The seed of every run's sample order (the page, the model worker and the caches agree on it). */
+export const SAMPLE_SEED = 7;
+
+/** Slots per cell the matrix overview holds: the first of each head's sample order (every point of a small run). */
+export function overviewPoints(layers: number, heads: number, tokens: number): number {
+  const share = Math.ceil(MATRIX_POINTS / (layers * heads) / BLOCK) * BLOCK;
+  return Math.min(2 * tokens, share);
+}
+
+/**
+ * A head's layout as the matrix overview holds it: the coordinates of the first `count` points
+ * of the sample order, in that order ([slot][dims]). A run whose points all fit keeps its full
+ * layouts instead (count = 2N): then nothing is gathered.
+ */
+export function overviewOf(coords: Float32Array, order: Int32Array, count: number, dims: number): Float32Array {
+  const out = new Float32Array(count * dims);
+  for (let v = 0; v < count; v++) {
+    const p = order[v];
+    for (let d = 0; d < dims; d++) out[v * dims + d] = coords[p * dims + d];
+  }
+  return out;
+}
