@@ -4,7 +4,7 @@
 // what a run will show and how long it will take here.
 import { useMemo, useRef } from 'react';
 import type { RunResult } from '@/lib/run/types';
-import { coordsNpy } from '@/lib/io/coords';
+import { encodeNpy } from '@/lib/io/npy';
 import { headFiguresCsv } from '@/lib/views/headFigures';
 import { writeViewState } from '@/lib/views/urlState';
 import { CameraLink } from '../canvas/cameraLink';
@@ -104,9 +104,14 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
             baseName={baseName}
             coordsName={allHeadsName}
             figuresCsv={() => headFiguresCsv(analysis)}
-            coords={async () =>
-              coordsReady() ? coordsNpy(data.layers, data.heads, 2 * data.tokenCount, dims, (l, h) => scheduler.fullLayout(main, l, h)) : null
-            }
+            coords={async () => {
+              if (!coordsReady()) return null;
+              // Every head in full: a large run's are read or recomputed (all asked for at once), each copied in as it comes.
+              const P = 2 * data.tokenCount;
+              const out = new Float32Array(data.layers * data.heads * P * dims);
+              await scheduler.eachFullLayout(main, (cell, coords) => out.set(coords, cell * P * dims));
+              return encodeNpy(out, [data.layers, data.heads, P, dims]);
+            }}
             coordsPending={() => (coordsReady() ? null : `Waiting for every head’s ${method.toUpperCase()} layout (${layouts.count(main)}/${total}).`)}
             shareUrl={shareUrl}
             saveBundle={saveBundle}

@@ -116,9 +116,9 @@ export async function saveBundle(): Promise<string> {
       for (const dims of [2, 3] as const) {
         const view = { mode, method, dims };
         if (projection.layouts.count(view) !== cells) continue;
-        // Every head in full: held, or (a large run's) read from the cache or recomputed one at a time.
-        const heads: Float32Array[] = [];
-        for (let c = 0; c < cells; c++) heads.push(await projection.scheduler.fullLayout(view, Math.floor(c / data.heads), c % data.heads));
+        // Every head in full: held, or (a large run's) read from the cache or recomputed.
+        const heads: Float32Array[] = new Array(cells);
+        await projection.scheduler.eachFullLayout(view, (cell, coords) => (heads[cell] = coords));
         layouts.push({ ...view, heads });
       }
     }

@@ -168,6 +168,22 @@ export class ProjectionScheduler {
     });
   }
 
+  /**
+   * Every head's full layout of a view, each handed to `onHead` as it is in (held ones at once,
+   * the rest read or computed — all asked for together, so the workers go from one to the next).
+   */
+  async eachFullLayout(view: LayoutView, onHead: (cell: number, coords: Float32Array) => void): Promise<void> {
+    const { layers, heads } = this.layouts;
+    const waits: Promise<void>[] = [];
+    for (let c = 0; c < layers * heads; c++) {
+      const [layer, head] = [Math.floor(c / heads), c % heads];
+      const held = this.layouts.get(view, layer, head);
+      if (held) onHead(c, held);
+      else waits.push(this.fullLayout(view, layer, head).then((coords) => onHead(c, coords)));
+    }
+    await Promise.all(waits);
+  }
+
   /** A large run's head wanted in full: from the cache, else computed before anything else. */
   private async wantFull(view: LayoutView, layer: number, head: number): Promise<void> {
     if (this.disposed || !this.canCompute) return;
