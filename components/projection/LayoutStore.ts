@@ -10,10 +10,7 @@
 // a head in full asks for it (`requestFull`); the scheduler computes or reads it and sets it.
 import type { NormalizationMode } from '@/lib/analysis/normalize';
 import type { ProjectionMethod, UmapKernel } from '@/lib/projection/project';
-import { overviewOf } from '@/lib/views/lod';
-
-/** Full layouts kept at once for a run too large to keep them all. */
-export const FULL_LAYOUT_BYTES = 160 * 1024 ** 2;
+import { FULL_LAYOUT_BYTES, overviewOf } from '@/lib/views/lod';
 
 /** A head's layout as the overview draws it: in point order (all points), or the sample order's first points. */
 export interface OverviewLayout {

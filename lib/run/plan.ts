@@ -7,7 +7,7 @@ import { partLengths } from '../corpus/tokenize';
 import { type ModelShape, kvHeadsOf } from '../data/layout';
 import { ATTENTION_SAMPLE_BYTES, MAX_RESULT_BYTES, MAX_SENTENCES, WINDOW_BYTES } from '../engine/limits';
 import type { StoreRoot } from '../store/files';
-import { GEOMETRY_BYTES_PER_POINT, MATRIX_POINTS } from '../views/lod';
+import { FULL_LAYOUT_BYTES, GEOMETRY_BYTES_PER_POINT, MATRIX_POINTS, overviewPoints } from '../views/lod';
 import { formatBytes, formatCount } from '../util/format';
 
 export interface MemoryEstimate {
@@ -25,9 +25,9 @@ const PAGE_BYTES_PER_TOKEN = 200;
  * The tab's working set while a run goes and is shown: the queries and keys stay in the run
  * store (disk), so what is held is one extraction window of them (and the store's float16
  * copy of it), the heads analysed at once (a head's vectors and its pairs: q·k and the
- * attention recomputed from them), the layouts of every head for the view shown, the
- * renderer's geometry (a sample of each head in the matrix, the focused head in full) and the
- * tokens. Checked by bench/memory.ts.
+ * attention recomputed from them), every head's layout as the matrix holds it (a sample of a
+ * large run's) and a few heads in full, the renderer's geometry and the tokens. Checked by
+ * bench/memory.ts.
  */
 export function estimateRunBytes(shape: ModelShape & { rotaryPre?: boolean }, lengths: readonly number[]): MemoryEstimate {
   const cells = shape.layers * shape.heads;
@@ -43,9 +43,12 @@ export function estimateRunBytes(shape: ModelShape & { rotaryPre?: boolean }, le
   // A window's pairs at most (a window holds WINDOW_BYTES of rows), and a whole head's vectors at the end.
   const windowPairs = Math.min(squares, Math.max(longest * longest, (squares / Math.max(1, tokens)) * (WINDOW_BYTES / rowBytes)));
   const head = HEAD_BYTES_PER_PAIR * windowPairs + HEAD_BYTES_PER_TOKEN * tokens + 2 * tokens * shape.headDim * 4 * (shape.rotaryPre ? 2 : 1);
-  // Every head's layout of the view shown ([2N][3] floats), the matrix's geometry (a sample of
-  // each head, MATRIX_POINTS in all) and the focused head's in full.
-  const layouts = cells * 2 * tokens * 3 * 4 + GEOMETRY_BYTES_PER_POINT * (Math.min(cells * 2 * tokens, MATRIX_POINTS) + 2 * tokens);
+  // Every head's layout of the view shown as the matrix holds it (all its points, or past the
+  // overview's share the sample order's first: MATRIX_POINTS in all), the heads kept in full
+  // (FULL_LAYOUT_BYTES at most), the matrix's geometry and the focused head's.
+  const overview = cells * Math.min(2 * tokens, overviewPoints(shape.layers, shape.heads, tokens)) * 3 * 4;
+  const full = overview < cells * 2 * tokens * 3 * 4 ? Math.min(cells * 2 * tokens * 3 * 4, FULL_LAYOUT_BYTES) : 0;
+  const layouts = overview + full + GEOMETRY_BYTES_PER_POINT * (Math.min(cells * 2 * tokens, MATRIX_POINTS) + 2 * tokens);
   const bytes = window + head + layouts + PAGE_BYTES_PER_TOKEN * tokens;
   return { bytes, breakdown: { window, head, layouts, tokens: PAGE_BYTES_PER_TOKEN * tokens } };
 }
@@ -106,7 +109,7 @@ export function memoryRefusal(shape: ModelShape, lengths: readonly number[], lim
   const fit = Math.floor((tokens * limit) / estimate.bytes);
   return (
     `This corpus (${formatCount(lengths.length)} sentences, ${formatCount(tokens)} tokens) would need about ` +
-    `${formatBytes(estimate.bytes)} of tab memory for ${shape.layers} × ${shape.heads} heads (the layouts of every head, one head's working set), over the ${formatBytes(limit)} a browser tab can safely hold. ` +
+    `${formatBytes(estimate.bytes)} of tab memory for ${shape.layers} × ${shape.heads} heads (the matrix's layouts, a head's working set, the tokens), over the ${formatBytes(limit)} a browser tab can safely hold. ` +
     `Use at most about ${formatCount(fit)} tokens.`
   );
 }

@@ -43,6 +43,9 @@ export const MATRIX_POINTS = 1_200_000;
 /** Bytes a slot of the renderer's point geometries takes (position, point index, ready, norm). */
 export const GEOMETRY_BYTES_PER_POINT = 24;
 
+/** Full layouts the page keeps at once for a run too large to keep them all (the focused head, cells zoomed in on). */
+export const FULL_LAYOUT_BYTES = 160 * 1024 ** 2;
+
 /** Slots of a cell kept together in the overview: a head's layout is written as this many ranges. */
 export const BLOCK = 256;
 

@@ -3,8 +3,8 @@
 // and full layouts only within a budget — pinned heads (what a view draws in full) are never
 // dropped, others least recently used first; a head wanted in full and not held is asked for.
 import { describe, expect, it } from 'vitest';
-import { FULL_LAYOUT_BYTES, LayoutStore, type LayoutView } from '../../components/projection/LayoutStore';
-import { overviewOf, overviewPoints, sampleOrder } from '../../lib/views/lod';
+import { LayoutStore, type LayoutView } from '../../components/projection/LayoutStore';
+import { FULL_LAYOUT_BYTES, overviewOf, overviewPoints, sampleOrder } from '../../lib/views/lod';
 import { seededRandom } from '../../lib/util/random';
 
 const view: LayoutView = { mode: 'optimized', method: 'pca', dims: 3 };
