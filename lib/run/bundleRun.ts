@@ -172,7 +172,11 @@ export function planRunBundle(
   const layoutMeta = layouts.map((l, i) => {
     const name = `layout${i}`;
     const packed = new Float32Array(cells * 2 * N * l.dims);
-    l.heads.forEach((c, cell) => packed.set(c, cell * 2 * N * l.dims));
+    l.heads.forEach((c, cell) => {
+      // A bundle holds every point of every head (an overview would read back as a shorter run).
+      if (c.length !== 2 * N * l.dims) throw new Error(`layout ${l.method} ${l.dims}D of head ${cell} has ${c.length / l.dims} points, not the run's ${2 * N}`);
+      packed.set(c, cell * 2 * N * l.dims);
+    });
     memory(name, packed, [data.layers, data.heads, 2 * N, l.dims]);
     return { mode: l.mode, method: l.method, dims: l.dims, array: name };
   });

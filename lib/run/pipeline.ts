@@ -97,6 +97,8 @@ export interface StoreRunOptions extends PipelineOptions {
   id: string;
   /** How the store keeps the vectors (float16: half the disk, ~3 significant digits). */
   dtype: VectorDtype;
+  /** Hand every head's full PCA layouts even past the overview's share (a bundle holds them whole). */
+  fullLayouts?: boolean;
   /** Bytes of Q/K an extraction window holds (tests make windows small). */
   windowBytes?: number;
 }
@@ -180,7 +182,7 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
     // Past the overview's share of points per head, a run hands over each head's overview only
     // (its full layouts would be every point of every head: 360 MB a view at 200k tokens).
     const share = overviewPoints(L, H, corpus.tokenCount);
-    const order = share < 2 * corpus.tokenCount ? sampleOrder(sentenceStarts, corpus.tokenCount, seededRandom(SAMPLE_SEED)) : null;
+    const order = share < 2 * corpus.tokenCount && !options.fullLayouts ? sampleOrder(sentenceStarts, corpus.tokenCount, seededRandom(SAMPLE_SEED)) : null;
     const layouts: PcaLayouts[] = views.map((view) => ({ view, heads: [], ...(order ? { sampled: true } : {}) }));
     for (let c = 0; c < cells; c++) {
       throwIfAborted(signal);
