@@ -167,7 +167,14 @@ async function bundle(argv: string[]): Promise<void> {
   const storeDir = mkdtempSync(join(tmpdir(), 'qkviz-run-'));
   const root = new FileStore(storeDir);
   try {
-    const draft = await runIntoStore(model.runner, manifest, corpus, { root, id: 'run', dtype: values.float16 ? 'float16' : 'float32', rotary, pca, fullLayouts: true });
+    const draft = await runIntoStore(model.runner, manifest, corpus, {
+      root,
+      id: 'run',
+      dtype: values.float16 ? 'float16' : 'float32',
+      rotary,
+      pca,
+      fullLayouts: true,
+    });
     await model.runner.release();
     const { data, vectors } = draft;
     const cells = data.layers * data.heads;
