@@ -20,6 +20,12 @@ export interface ScoreOptions {
 const HELPER_HEADS = 4;
 /** …but no more than this many bytes of queries and keys in flight to a helper (one head of a large run). */
 const HELPER_SLICE_BYTES = 64 * 1024 ** 2;
+/**
+ * Bytes the scoring threads may hold at once: a thread scoring a head holds its vectors and, in
+ * WebAssembly memory, a copy of them beside its pairs (about three times the head's vectors).
+ * Past this, fewer helpers: at 200k tokens a head is 53 MB and one thread scores.
+ */
+const SCORE_BUDGET_BYTES = 256 * 1024 ** 2;
 
 export async function scoreStoredRun(
   vectors: RunVectors,
@@ -42,6 +48,7 @@ export async function scoreStoredRun(
   });
   const headBytes = 2 * data.tokenCount * data.headDim * 4 * (rotated ? 2 : 1);
   const perSlice = Math.max(1, Math.min(HELPER_HEADS, Math.floor(HELPER_SLICE_BYTES / headBytes)));
+  const threads = Math.max(1, Math.floor(SCORE_BUDGET_BYTES / (3 * headBytes)));
   const helperLoop = async (helper: ScoreHelper) => {
     while (queue.length) {
       const cells = queue.splice(0, perSlice);
@@ -85,7 +92,7 @@ export async function scoreStoredRun(
       await options.afterHead?.();
     }
   };
-  const helped = (options.helpers ?? []).map(helperLoop);
+  const helped = (options.helpers ?? []).slice(0, threads - 1).map(helperLoop);
   for (const h of helped) h.catch(() => {});
   await here();
   await Promise.all(helped);
