@@ -10,6 +10,7 @@ import { throwIfAborted } from '../util/cancel';
 import { type AttentionFigures, type HeadMetrics, headMetrics } from './metrics';
 import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode } from './normalize';
 import { type AttentionCheck, HeadPairs, releasePairsMemory } from './pairs';
+import { drainHeads } from './headQueue';
 import { type FinishedHead, HeadSums } from './sums';
 
 export interface HeadReport {
@@ -235,44 +236,23 @@ const HELPER_SLICE_BYTES = 64 << 20;
 export async function analyzeHeads(data: QueryKeyData, options: AnalyzeOptions = {}): Promise<Analysis> {
   const total = data.layers * data.heads;
   const helpers = options.helpers ?? [];
-  // One queue of heads: helpers take slices from the front, this worker single heads from the
-  // back, so all end together; a slice is small enough that its copy stays bounded.
-  const queue = Array.from({ length: total }, (_, c) => c);
+  // A slice is small enough that its copy stays bounded.
   const headBytes = 4 * 2 * data.tokenCount * data.headDim * (data.rotated ? 2 : 1);
-  const perCall = Math.max(1, Math.min(Math.floor(HELPER_SLICE_BYTES / headBytes), Math.ceil(total / (4 * (helpers.length + 1)))));
+  const perSlice = Math.max(1, Math.min(Math.floor(HELPER_SLICE_BYTES / headBytes), Math.ceil(total / (4 * (helpers.length + 1)))));
   let done = 0;
   const headDone = () => options.onHead?.(++done, total);
-  const results: HeadAnalysis[] = [];
-  const helperLoop = async (helper: AnalysisHelper) => {
-    while (queue.length) {
-      const cells = queue.splice(0, perCall);
-      try {
-        results.push(...(await helper(headSlice(data, cells), headDone, options.signal)));
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        // A helper that crashed gives its heads back (done here, slower, not lost) and takes no more.
-        queue.push(...cells);
-        return;
-      }
-    }
-  };
-  const here = async () => {
-    while (queue.length) {
-      throwIfAborted(options.signal);
-      const c = queue.pop()!;
+  const results = await drainHeads<HeadAnalysis>(total, {
+    perSlice,
+    helpers: helpers.map((helper) => (cells: number[]) => helper(headSlice(data, cells), headDone, options.signal)),
+    here: (c) => {
       const { q, k } = headVectors(data, Math.floor(c / data.heads), c % data.heads);
-      results.push(analyzeHead(c, q, k, headInputs(data, c)));
+      const analysis = analyzeHead(c, q, k, headInputs(data, c));
       headDone();
-      await options.afterHead?.();
-    }
-  };
-  const helped = helpers.map(helperLoop);
-  // A cancel ends this worker's loop first; the helpers' rejections are then not left unhandled.
-  for (const h of helped) h.catch(() => {});
-  await here();
-  await Promise.all(helped);
-  // Heads a helper gave back after this worker's queue ran dry.
-  await here();
+      return analysis;
+    },
+    signal: options.signal,
+    afterHead: options.afterHead,
+  });
   releasePairsMemory();
   return assemble(results, data.layers, data.heads);
 }

@@ -11,7 +11,7 @@ import { corpusLayout } from '../data/layout';
 import { seededRandom } from '../util/random';
 import type { HeadNormalization } from './normalize';
 import type { SquaredTerms } from './objective';
-import { type PairArrays, figuresPassJs, pairAttentionJs } from './pairsJs';
+import { type PairArrays, figuresPassJs, pairAttentionJs, plainPairArrays } from './pairsJs';
 import { PairsMemory, pairsWasmAvailable } from './pairsWasm';
 import { dotProduct, leastSquares } from './stats';
 
@@ -106,23 +106,7 @@ export class HeadPairs {
     const ka = options.attentionVectors?.k ?? k;
     const dimA = options.attentionVectors?.dim ?? dim;
     const wasm = (this.wasm = pairsWasmAvailable() ? new PairsMemory(q, k, qa, ka, dim, dimA, sentenceStarts, this.pairStarts, this.causal) : undefined);
-    const pairs = this.pairStarts[this.pairStarts.length - 1];
-    this.arrays = wasm?.arrays ?? {
-      q,
-      k,
-      qa,
-      ka,
-      dim,
-      dimA,
-      sentenceStarts,
-      pairStarts: this.pairStarts,
-      qk: new Float64Array(pairs),
-      att: new Float32Array(pairs),
-      keyWeight: new Float64Array(n),
-      rowWeight: new Float64Array(n),
-      argmaxKey: new Int32Array(n),
-      causal: this.causal,
-    };
+    this.arrays = wasm?.arrays ?? plainPairArrays({ q, k, qa, ka, dim, dimA, sentenceStarts, pairStarts: this.pairStarts, causal: this.causal });
     ({ qk: this.qk, att: this.att, keyWeight: this.keyWeight, rowWeight: this.rowWeight, argmaxKey: this.argmaxKey } = this.arrays);
     this.qq = wasm ? wasm.f64('qq', n) : new Float64Array(n);
     this.kk = new Float64Array(n);

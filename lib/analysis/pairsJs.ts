@@ -24,6 +24,20 @@ export interface PairArrays {
   causal: boolean;
 }
 
+/** A head's arrays in plain JavaScript memory (where the WebAssembly kernels cannot run). */
+export function plainPairArrays(vectors: Pick<PairArrays, 'q' | 'k' | 'qa' | 'ka' | 'dim' | 'dimA' | 'sentenceStarts' | 'pairStarts' | 'causal'>): PairArrays {
+  const n = vectors.q.length / vectors.dim;
+  const pairs = vectors.pairStarts[vectors.pairStarts.length - 1];
+  return {
+    ...vectors,
+    qk: new Float64Array(pairs),
+    att: new Float32Array(pairs),
+    keyWeight: new Float64Array(n),
+    rowWeight: new Float64Array(n),
+    argmaxKey: new Int32Array(n),
+  };
+}
+
 export interface PairSums {
   /** Σ_ij A_ij q_i·k_j, Σ of row entropies (nats), Σ attention on each sentence's first (and, non-causal, last) token. */
   attendedDot: number;

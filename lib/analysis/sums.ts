@@ -13,7 +13,7 @@ import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode } f
 import type { SquaredTerms } from './objective';
 import { optimizedAlong } from './optimize';
 import type { AttentionCheck } from './pairs';
-import { type PairArrays, pairAttentionJs } from './pairsJs';
+import { type PairArrays, pairAttentionJs, plainPairArrays } from './pairsJs';
 import { PairsMemory, pairsWasmAvailable } from './pairsWasm';
 import { dotProduct } from './stats';
 
@@ -83,7 +83,6 @@ export class HeadSums {
     const n = q.length / dim;
     if (!n) return;
     const pairStarts = corpusLayout(Int32Array.from({ length: sentenceStarts.length - 1 }, (_, s) => sentenceStarts[s + 1] - sentenceStarts[s])).pairStarts;
-    const pairs = pairStarts[pairStarts.length - 1];
     let memory: PairsMemory | undefined;
     let arrays: PairArrays;
     let sums;
@@ -92,22 +91,7 @@ export class HeadSums {
       arrays = memory.arrays;
       sums = memory.pairAttention(this.spec);
     } else {
-      arrays = {
-        q,
-        k,
-        qa,
-        ka,
-        dim,
-        dimA: dim,
-        sentenceStarts,
-        pairStarts,
-        qk: new Float64Array(pairs),
-        att: new Float32Array(pairs),
-        keyWeight: new Float64Array(n),
-        rowWeight: new Float64Array(n),
-        argmaxKey: new Int32Array(n),
-        causal: this.causal,
-      };
+      arrays = plainPairArrays({ q, k, qa, ka, dim, dimA: dim, sentenceStarts, pairStarts, causal: this.causal });
       sums = pairAttentionJs(arrays, this.spec);
     }
     this.qkA += sums.attendedDot;

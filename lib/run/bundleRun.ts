@@ -30,7 +30,7 @@ import { crc32 } from '../io/crc32';
 import { fromFloat16 } from '../io/float16';
 import type { ProjectionMethod } from '../projection/project';
 import type { ReadableStoreFile, StoreFolder, StoreRoot } from '../store/files';
-import { RECORD_FILE, RunReader, STORE_FORMAT, STORE_VERSION, type StoredRun, type VectorDtype, type VectorFile } from '../store/runStore';
+import { RECORD_FILE, RunReader, STORE_FORMAT, STORE_VERSION, type StoredRun, type VectorDtype, storedShapeOf, type VectorFile } from '../store/runStore';
 import { formatBytes, formatCount } from '../util/format';
 import { estimateRunBytes } from './plan';
 import type { RunResult } from './types';
@@ -291,15 +291,7 @@ function bundleStore(source: ByteSource, header: BundleHeader<Meta>, data: RunDa
     complete: true,
     id: 'bundle',
     createdAt: header.meta.createdAt,
-    shape: {
-      model: data.model,
-      layers: data.layers,
-      heads: data.heads,
-      headDim: data.headDim,
-      kvHeads: kvHeadsOf(data),
-      causal: data.causal ?? false,
-      ...(data.rotary ? { rotary: data.rotary } : {}),
-    },
+    shape: storedShapeOf(data),
     attention: data.attention,
     dtype,
     tokenCount: data.tokenCount,

@@ -4,10 +4,10 @@
 // that crashes gives its heads back).
 import { type HeadScore, type ScoreHelper, type ScoreSlice, scoreHead } from '../analysis/analyze';
 import type { HeadNormalization, NormalizationMode } from '../analysis/normalize';
+import { drainHeads } from '../analysis/headQueue';
 import { releasePairsMemory } from '../analysis/pairs';
 import type { RunData } from '../data/layout';
 import type { RunVectors } from '../store/vectors';
-import { throwIfAborted } from '../util/cancel';
 
 export interface ScoreOptions {
   helpers?: ScoreHelper[];
@@ -34,69 +34,59 @@ export async function scoreStoredRun(
   options: ScoreOptions = {},
 ): Promise<HeadScore[]> {
   const total = data.layers * data.heads;
-  const queue = Array.from({ length: total }, (_, c) => c);
   const rotated = data.rotary === 'pre';
-  const results: HeadScore[] = [];
   let done = 0;
   const headDone = () => options.onHead?.(++done, total);
-  const inputsOf = (cell: number, attentionVectors?: { q: Float32Array; k: Float32Array }) => ({
-    headDim: data.headDim,
-    sentenceStarts: data.sentenceStarts,
-    spec: data.attention[Math.floor(cell / data.heads)],
-    causal: data.causal ?? false,
-    attentionVectors,
-  });
   const headBytes = 2 * data.tokenCount * data.headDim * 4 * (rotated ? 2 : 1);
   const perSlice = Math.max(1, Math.min(HELPER_HEADS, Math.floor(HELPER_SLICE_BYTES / headBytes)));
   const threads = Math.max(1, Math.floor(SCORE_BUDGET_BYTES / (3 * headBytes)));
-  const helperLoop = async (helper: ScoreHelper) => {
-    while (queue.length) {
-      const cells = queue.splice(0, perSlice);
-      try {
-        const heads = await Promise.all(cells.map((c) => vectors.head(c)));
-        const attention = rotated ? await Promise.all(cells.map((c) => vectors.attentionHead(c))) : [];
-        const pack = (arrays: Float32Array[]) => {
-          if (arrays.length === 1) return arrays[0];
-          const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
-          let at = 0;
-          for (const a of arrays) out.set(a, (at += a.length) - a.length);
-          return out;
-        };
-        const slice: ScoreSlice = {
-          cells,
-          headDim: data.headDim,
-          causal: data.causal ?? false,
-          sentenceStarts: data.sentenceStarts.slice(),
-          specs: cells.map((c) => data.attention[Math.floor(c / data.heads)]),
-          queries: pack(heads.map((h) => h.q)),
-          keys: pack(heads.map((h) => h.k)),
-          ...(rotated ? { rotated: { queries: pack(attention.map((h) => h.q)), keys: pack(attention.map((h) => h.k)) } } : {}),
-          params: cells.map((c) => params[c]),
-        };
-        results.push(...(await helper(slice, headDone, options.signal)));
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        queue.push(...cells);
-        return;
-      }
-    }
+  const pack = (arrays: Float32Array[]) => {
+    if (arrays.length === 1) return arrays[0];
+    const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+    let at = 0;
+    for (const a of arrays) out.set(a, (at += a.length) - a.length);
+    return out;
   };
-  const here = async () => {
-    while (queue.length) {
-      throwIfAborted(options.signal);
-      const c = queue.pop()!;
+  const toHelper = (helper: ScoreHelper) => async (cells: number[]) => {
+    const heads = await Promise.all(cells.map((c) => vectors.head(c)));
+    const attention = rotated ? await Promise.all(cells.map((c) => vectors.attentionHead(c))) : [];
+    const slice: ScoreSlice = {
+      cells,
+      headDim: data.headDim,
+      causal: data.causal ?? false,
+      sentenceStarts: data.sentenceStarts.slice(),
+      specs: cells.map((c) => data.attention[Math.floor(c / data.heads)]),
+      queries: pack(heads.map((h) => h.q)),
+      keys: pack(heads.map((h) => h.k)),
+      ...(rotated ? { rotated: { queries: pack(attention.map((h) => h.q)), keys: pack(attention.map((h) => h.k)) } } : {}),
+      params: cells.map((c) => params[c]),
+    };
+    return helper(slice, headDone, options.signal);
+  };
+  const results = await drainHeads<HeadScore>(total, {
+    perSlice,
+    helpers: (options.helpers ?? []).slice(0, threads - 1).map(toHelper),
+    here: async (c) => {
       const { q, k } = await vectors.head(c);
-      const attention = rotated ? await vectors.attentionHead(c) : undefined;
-      results.push({ cell: c, metrics: scoreHead(q, k, inputsOf(c, attention), params[c]) });
+      const attentionVectors = rotated ? await vectors.attentionHead(c) : undefined;
+      const metrics = scoreHead(
+        q,
+        k,
+        {
+          headDim: data.headDim,
+          sentenceStarts: data.sentenceStarts,
+          spec: data.attention[Math.floor(c / data.heads)],
+          causal: data.causal ?? false,
+          attentionVectors,
+        },
+        params[c],
+      );
       headDone();
-      await options.afterHead?.();
-    }
-  };
-  const helped = (options.helpers ?? []).slice(0, threads - 1).map(helperLoop);
-  for (const h of helped) h.catch(() => {});
-  await here();
-  await Promise.all(helped);
-  await here();
+      return { cell: c, metrics };
+    },
+    signal: options.signal,
+    afterHead: options.afterHead,
+  });
   releasePairsMemory();
   return results.sort((a, b) => a.cell - b.cell);
 }

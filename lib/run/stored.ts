@@ -9,7 +9,7 @@ import type { FinishedHead } from '../analysis/sums';
 import { type AttentionSample, type RunData, corpusLayout } from '../data/layout';
 import { jsonReplacer, jsonReviver } from '../io/json';
 import type { StoreRoot } from '../store/files';
-import type { RunReader, StoredRun } from '../store/runStore';
+import { type RunReader, type StoredRun, storedShapeOf } from '../store/runStore';
 import type { RunResult, StoredRunExtra } from './types';
 
 export const FIGURES_FILE = 'figures.json';
@@ -43,13 +43,7 @@ export function runDataOfRecord(record: StoredRun<unknown>, attentionSample: Att
   const { shape } = record;
   const sentenceStarts = corpusLayout(record.sentences.map((s) => s.ids.length)).sentenceStarts;
   return {
-    model: shape.model,
-    layers: shape.layers,
-    heads: shape.heads,
-    headDim: shape.headDim,
-    kvHeads: shape.kvHeads,
-    causal: shape.causal,
-    ...(shape.rotary ? { rotary: shape.rotary } : {}),
+    ...storedShapeOf(shape),
     tokenCount: record.tokenCount,
     sentences: record.sentences.map((s, i) => ({ ...s, start: sentenceStarts[i] })),
     sentenceStarts,

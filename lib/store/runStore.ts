@@ -29,6 +29,19 @@ export interface StoredShape extends ModelShape {
   rotary?: RotaryVectors;
 }
 
+/** A run's shape as its record keeps it (a run's data carries the same fields, some optional). */
+export function storedShapeOf(data: ModelShape & { model: string; kvHeads?: number; causal?: boolean; rotary?: RotaryVectors }): StoredShape {
+  return {
+    model: data.model,
+    layers: data.layers,
+    heads: data.heads,
+    headDim: data.headDim,
+    kvHeads: kvHeadsOf(data),
+    causal: data.causal ?? false,
+    ...(data.rotary ? { rotary: data.rotary } : {}),
+  };
+}
+
 /** run.json: everything but the vectors. `extra` is the caller's (the page's result, the CLI's). */
 export interface StoredRun<Extra = unknown> {
   format: typeof STORE_FORMAT;
@@ -345,13 +358,7 @@ export class RunReader<Extra = unknown> {
     };
     const rotated = shape.rotary === 'pre' ? { queries: await gather('rotated-queries', cells), keys: await gather('rotated-keys', kvCells) } : undefined;
     return {
-      model: shape.model,
-      layers: shape.layers,
-      heads: shape.heads,
-      headDim: shape.headDim,
-      kvHeads: shape.kvHeads,
-      causal: shape.causal,
-      ...(shape.rotary ? { rotary: shape.rotary } : {}),
+      ...storedShapeOf(shape),
       tokenCount: N,
       sentences: this.record.sentences.map((s, i) => ({ ...s, start: this.sentenceStarts[i] })),
       sentenceStarts: this.sentenceStarts,
@@ -403,15 +410,7 @@ export async function storeRun<Extra>(
   extra: Extra,
   windowRows = 4096,
 ): Promise<StoredRun<Extra>> {
-  const shape: StoredShape = {
-    model: data.model,
-    layers: data.layers,
-    heads: data.heads,
-    headDim: data.headDim,
-    kvHeads: kvHeadsOf(data),
-    causal: data.causal ?? false,
-    ...(data.rotary ? { rotary: data.rotary } : {}),
-  };
+  const shape = storedShapeOf(data);
   const writer = await RunWriter.begin(root, { id, shape, attention: data.attention, dtype, sentences: data.sentences });
   const D = data.headDim;
   const N = data.tokenCount;

@@ -3,6 +3,27 @@
 // tests compare them: by layer, query head, sentence, token and dimension.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROOT } from './models';
+
+/** The tiny random-weight checkpoints scripts/make-reference-models.sh makes, one per architecture and layout. */
+export const REFERENCE_FIXTURES = join(ROOT, 'tests', 'fixtures', 'hub', 'qkviz-test');
+export const REFERENCE_MODELS = [
+  'tiny-bert',
+  'tiny-roberta',
+  'tiny-distilbert',
+  'tiny-gpt2',
+  'tiny-llama',
+  'tiny-qwen2',
+  'tiny-qwen3',
+  'tiny-mistral',
+  'tiny-gemma',
+  'tiny-gemma2',
+  'tiny-gemma3',
+  'tiny-phi3',
+  'tiny-pythia',
+  'tiny-opt',
+  'tiny-opt-350m-layout',
+];
 
 /** A little-endian float64 .npy (C order), as numpy.save writes it. */
 function readNpy64(path: string): { data: Float64Array; shape: number[] } {

@@ -20,28 +20,10 @@ import { type OrtModule, openModel } from '../../../lib/engine/runtime';
 import { tokenizeCorpus } from '../../../lib/corpus/tokenize';
 import { convertCheckpoint } from '../../../lib/model/manifest';
 import { loadTokenizer } from '../../../lib/model/tokenizer';
-import { ROOT } from '../../helpers/models';
-import { readReference } from '../../helpers/reference';
+import { REFERENCE_FIXTURES, REFERENCE_MODELS, readReference } from '../../helpers/reference';
 
-const FIXTURES = join(ROOT, 'tests', 'fixtures', 'hub', 'qkviz-test');
-
-const ARCHITECTURES = [
-  'tiny-bert',
-  'tiny-roberta',
-  'tiny-distilbert',
-  'tiny-gpt2',
-  'tiny-llama',
-  'tiny-qwen2',
-  'tiny-qwen3',
-  'tiny-mistral',
-  'tiny-gemma',
-  'tiny-gemma2',
-  'tiny-gemma3',
-  'tiny-phi3',
-  'tiny-pythia',
-  'tiny-opt',
-  'tiny-opt-350m-layout',
-];
+const FIXTURES = REFERENCE_FIXTURES;
+const ARCHITECTURES = REFERENCE_MODELS;
 
 describe('every architecture through the engine', () => {
   it.each(ARCHITECTURES)('%s: per-query-head keys, attention from Q/K equals the model’s on every head, tokenizer files', async (name) => {

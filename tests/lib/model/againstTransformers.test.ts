@@ -12,27 +12,11 @@ import { buildModelGraph } from '../../../lib/model/architectures';
 import { attentionOutput, keyOutput, keyPreOutput, queryOutput, queryPreOutput } from '../../../lib/model/outputs';
 import { TensorSource } from '../../../lib/model/tensors';
 import { loadTokenizer } from '../../../lib/model/tokenizer';
-import { ROOT, openSession, runBatch } from '../../helpers/models';
-import { readReference } from '../../helpers/reference';
+import { openSession, runBatch } from '../../helpers/models';
+import { REFERENCE_FIXTURES, REFERENCE_MODELS, readReference } from '../../helpers/reference';
 
-const FIXTURES = join(ROOT, 'tests', 'fixtures', 'hub', 'qkviz-test');
-const ARCHITECTURES = [
-  'tiny-bert',
-  'tiny-roberta',
-  'tiny-distilbert',
-  'tiny-gpt2',
-  'tiny-llama',
-  'tiny-qwen2',
-  'tiny-qwen3',
-  'tiny-mistral',
-  'tiny-gemma',
-  'tiny-gemma2',
-  'tiny-gemma3',
-  'tiny-phi3',
-  'tiny-pythia',
-  'tiny-opt',
-  'tiny-opt-350m-layout',
-];
+const FIXTURES = REFERENCE_FIXTURES;
+const ARCHITECTURES = REFERENCE_MODELS;
 
 async function convert(name: string): Promise<{ onnx: Uint8Array; kvHeads: number }> {
   const dir = join(FIXTURES, name);
