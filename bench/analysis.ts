@@ -7,7 +7,7 @@
 // the time until every head's figures are in (scored after the matrix).
 //   npm run build && npm run bench:analysis
 import type { Page } from 'playwright-core';
-import { withApp } from './app';
+import { pasteCorpus, withApp } from './app';
 import { licenceCorpus } from './corpora';
 
 const PORT = Number(process.env.BENCH_PORT ?? 3921);
@@ -23,20 +23,7 @@ async function prepare(page: Page, text: string | null): Promise<void> {
   await page.getByTestId('prepared-device').waitFor({ timeout: 300_000 });
   await counted.waitFor({ timeout: 120_000 });
   if (text === null) return;
-  const before = await page.getByTestId('corpus-tokens').textContent();
-  await page.getByRole('radio', { name: 'Paste', exact: true }).check();
-  await page.getByLabel('Corpus text').evaluate((box: HTMLTextAreaElement, value) => {
-    Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(box, value);
-    box.dispatchEvent(new Event('input', { bubbles: true }));
-  }, text);
-  await page.waitForFunction(
-    (b) => {
-      const t = document.querySelector('[data-testid="corpus-tokens"][data-counted="yes"]');
-      return !!t && t.textContent !== b;
-    },
-    before,
-    { timeout: 120_000 },
-  );
+  await pasteCorpus(page, text, 120_000);
 }
 
 /** Runs the pasted corpus; seconds from the click to the full PCA matrix, and the run's own timings. */

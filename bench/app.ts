@@ -47,3 +47,21 @@ export async function withApp<T>(port: number, body: (page: Page, base: string) 
     server.kill('SIGTERM');
   }
 }
+
+/** Pastes a corpus into the corpus card and waits until its tokens are counted. */
+export async function pasteCorpus(page: Page, text: string, timeout = 300_000): Promise<void> {
+  const before = await page.getByTestId('corpus-tokens').textContent();
+  await page.getByRole('radio', { name: 'Paste', exact: true }).check();
+  await page.getByLabel('Corpus text').evaluate((box: HTMLTextAreaElement, value) => {
+    Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(box, value);
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+  }, text);
+  await page.waitForFunction(
+    (b) => {
+      const t = document.querySelector('[data-testid="corpus-tokens"][data-counted="yes"]');
+      return !!t && t.textContent !== b;
+    },
+    before,
+    { timeout },
+  );
+}

@@ -9,7 +9,7 @@
 //   npm run build && npm run bench:memory          (BENCH_CORPUS=20k|200k runs one)
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { withApp } from './app';
+import { pasteCorpus, withApp } from './app';
 import { licenceCorpus } from './corpora';
 import { HeapUsage } from './heapUsage';
 
@@ -46,20 +46,7 @@ for (const corpus of corpora) {
     await page.goto(`${base}/?device=wasm`);
     await page.getByTestId('prepared-device').waitFor({ timeout: 300_000 });
     await page.locator('[data-testid="corpus-tokens"][data-counted="yes"]').waitFor({ timeout: 120_000 });
-    const before = await page.getByTestId('corpus-tokens').textContent();
-    await page.getByRole('radio', { name: 'Paste', exact: true }).check();
-    await page.getByLabel('Corpus text').evaluate((box: HTMLTextAreaElement, value) => {
-      Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(box, value);
-      box.dispatchEvent(new Event('input', { bubbles: true }));
-    }, corpus.text);
-    await page.waitForFunction(
-      (b) => {
-        const t = document.querySelector('[data-testid="corpus-tokens"][data-counted="yes"]');
-        return !!t && t.textContent !== b;
-      },
-      before,
-      { timeout: 600_000 },
-    );
+    await pasteCorpus(page, corpus.text, 600_000);
     const tokens = (await page.getByTestId('corpus-tokens').textContent()) ?? '';
     // The card's text as read, the float32/float16 choice as its value.
     const card =

@@ -22,7 +22,7 @@ import { loadTokenizer } from '../lib/model/tokenizer';
 import { UNUSED_TENSORS } from '../lib/model/fit';
 import { formatBytes, formatCount } from '../lib/util/format';
 import { repoFromDir, startHubServer } from '../tests/helpers/hubServer';
-import { withApp } from './app';
+import { pasteCorpus, withApp } from './app';
 import { scaleCorpus } from './corpora';
 import { SCALE_MODELS } from './scaleModels';
 
@@ -111,23 +111,6 @@ function tabRss(pids: number[]): number {
   return best;
 }
 
-async function paste(page: Page, text: string): Promise<void> {
-  const before = await page.getByTestId('corpus-tokens').textContent();
-  await page.getByRole('radio', { name: 'Paste', exact: true }).check();
-  await page.getByLabel('Corpus text').evaluate((box: HTMLTextAreaElement, value) => {
-    Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(box, value);
-    box.dispatchEvent(new Event('input', { bubbles: true }));
-  }, text);
-  await page.waitForFunction(
-    (b) => {
-      const t = document.querySelector('[data-testid="corpus-tokens"][data-counted="yes"]');
-      return !!t && t.textContent !== b;
-    },
-    before,
-    { timeout: 300_000 },
-  );
-}
-
 const fullMatrix = (page: Page, timeout: number) =>
   page.waitForFunction(
     () => {
@@ -173,7 +156,7 @@ if (!SKIP.includes('browser')) {
           await page.goto(`${base}/?device=wasm`);
           await page.getByTestId('prepared-device').waitFor({ timeout: 300_000 });
           await page.locator('[data-testid="corpus-tokens"][data-counted="yes"]').waitFor({ timeout: 120_000 });
-          await paste(page, 'A short sentence to open the model with.');
+          await pasteCorpus(page, 'A short sentence to open the model with.');
           const section = page.getByRole('region', { name: 'Model' });
           await section.getByRole('button', { name: 'Other models…' }).click();
           await section.getByText('Endpoint and access token').click();
@@ -198,7 +181,7 @@ if (!SKIP.includes('browser')) {
           );
           for (const tokens of TOKENS) {
             peak = 0;
-            await paste(page, `${scaleCorpus(tokenizer, tokens).join('\n')}\n`);
+            await pasteCorpus(page, `${scaleCorpus(tokenizer, tokens).join('\n')}\n`);
             const counted = (await page.getByTestId('corpus-tokens').textContent()) ?? '';
             const started = Date.now();
             await page.getByRole('button', { name: 'Run', exact: true }).click();
