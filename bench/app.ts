@@ -1,7 +1,7 @@
 // Serves the built app with `next start` and opens it in headless Chromium with a fresh
 // profile, for the browser benchmarks (run `npm run build` first).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Page, chromium } from 'playwright-core';
@@ -23,7 +23,8 @@ export async function withApp<T>(port: number, body: (page: Page, base: string) 
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'qkviz-bench-')), {
+    const profile = mkdtempSync(join(tmpdir(), 'qkviz-bench-'));
+    const context = await chromium.launchPersistentContext(profile, {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
       viewport: { width: 1280, height: 720 },
@@ -42,6 +43,8 @@ export async function withApp<T>(port: number, body: (page: Page, base: string) 
       return await body(page, base);
     } finally {
       await context.close();
+      // The profile holds the run store: gigabytes after a large run.
+      rmSync(profile, { recursive: true, force: true });
     }
   } finally {
     server.kill('SIGTERM');

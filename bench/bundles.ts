@@ -5,7 +5,7 @@
 // throughput on one core and on every core, for planning runs past one machine.
 //   npm run build && npm run bench:bundles
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { withApp } from './app';
@@ -79,3 +79,4 @@ const n = cpus().length;
 console.log(
   `CLI extraction of the 24k corpus: ${one.toLocaleString('en-US')} tokens/s on 1 core, ${all.toLocaleString('en-US')} tokens/s on ${n} cores (${(all / one).toFixed(2)}× the single core)`,
 );
+rmSync(dir, { recursive: true, force: true });

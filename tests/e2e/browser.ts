@@ -1,6 +1,6 @@
 // Launches Debian's Chromium through playwright-core (Playwright cannot download browsers
 // here) with a fresh profile, and records what a page logs, so tests can assert on it.
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
@@ -53,7 +53,17 @@ export async function openBrowser(options: { webgpu?: boolean; viewport?: { widt
   context.on('request', (r) => requests.push(r.url()));
   page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()} for ${r.url()}`));
   page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && errors.push(`worker: ${m.text()}`)));
-  return { context, page, errors, requests, close: () => context.close() };
+  return {
+    context,
+    page,
+    errors,
+    requests,
+    // The profile goes with the browser: a run store of a large test is gigabytes.
+    close: async () => {
+      await context.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
 }
 
 /** One browser for a test file: opened before its tests, closed after. Call at file top level. */

@@ -3,7 +3,7 @@
 // gives the same arrays bit for bit; a cut, changed, newer or foreign file says what is wrong
 // and leaves the matrix on screen alone.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +54,10 @@ beforeAll(async () => {
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   serverUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/capybaras.qkviz`;
 }, 180_000);
-afterAll(() => server?.close());
+afterAll(() => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const bytesOf = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
