@@ -36,6 +36,15 @@ ensure_numpy() {
   python3 -m pip install --quiet --disable-pip-version-check numpy
 }
 
+# A virtualenv with the Python package installed the way a user installs it (pip install ./python).
+ensure_python_package() {
+  if [ ! -x .cache/python-venv/bin/python ]; then
+    python3 -m venv .cache/python-venv || return 1
+  fi
+  .cache/python-venv/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./python &&
+    .cache/python-venv/bin/python -m pip install --quiet --disable-pip-version-check ./python
+}
+
 # Converts the default model into public/models/ and self-hosts onnxruntime-web's wasm.
 ensure_setup() {
   npm run --silent setup || return 1

@@ -54,10 +54,33 @@ count() {
   failed=$((failed + f))
 }
 
+# Adds a unittest log's counts ("Ran N tests", then "OK" or "FAILED (failures=F, errors=E)").
+count_unittest() {
+  local ran bad
+  ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' "$1" | tail -1)
+  if [ -z "$ran" ]; then
+    failed=$((failed + 1))
+    return
+  fi
+  bad=0
+  for n in $(sed -n 's/^FAILED (\(.*\))/\1/p' "$1" | grep -o '[0-9]\+'); do bad=$((bad + n)); done
+  passed=$((passed + ran - bad))
+  failed=$((failed + bad))
+}
+
 say "unit tests (vitest)"
 rm -f test-results/unit.json test-results/e2e.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 count test-results/unit.json
+
+# The Python package (python/, pip install ./python into a venv of its own) against the page's readers.
+say "python tests (unittest, qkviz installed with pip)"
+if ensure_python_package; then
+  .cache/python-venv/bin/python -m unittest discover -s tests/python 2>&1 | tee test-results/python.log
+  count_unittest test-results/python.log
+else
+  failed=$((failed + 1))
+fi
 
 if stage "build" build_app; then
   say "end-to-end tests (vitest + Chromium)"
