@@ -70,8 +70,8 @@ export function defaultFormat(fits: FormatFit[]): WeightFormat | null {
 export const QK_ERROR: Record<WeightFormat, string> = {
   float32: 'exact',
   float16: 'Q/K within about 0.1% of float32',
-  int8: 'Q/K within about 1–2% of float32',
-  int4: 'Q/K about 10–25% off float32',
+  int8: 'Q/K within about 1.5–3.5% of float32',
+  int4: 'Q/K about 25–50% off float32',
 };
 
 /** One line for a precision: its size, the tab's memory, and the cost in exactness. */
