@@ -5,9 +5,5 @@
 # a few minutes). Tests use the committed results and need none of this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.cache/reference-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import torch, transformers, tokenizers' 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check torch transformers tokenizers safetensors numpy
-fi
+source scripts/reference-venv.sh
 "$venv/bin/python" scripts/make-reference-models.py "$@"

@@ -4,9 +4,5 @@
 # Uses the virtualenv scripts/make-reference-models.sh makes (torch, transformers; CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.cache/reference-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import torch, transformers' 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check torch transformers tokenizers safetensors numpy
-fi
+source scripts/reference-venv.sh
 "$venv/bin/python" scripts/make-scale-models.py "$@"

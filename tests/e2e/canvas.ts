@@ -201,3 +201,13 @@ export async function canvasPoint(page: Page, p: { x: number; y: number }, view 
   const box = (await page.getByTestId(view).locator('canvas').boundingBox())!;
   return { x: box.x + p.x, y: box.y + p.y };
 }
+
+/** Each head's cell of the matrix with the query and key pixels drawn in it. */
+export async function cellPixels(page: Page, layers: number, heads: number): Promise<({ label: string; rect: Rect } & PixelCounts)[]> {
+  const cells = await matrixCells(page, layers, heads);
+  const pixels = await canvasPixels(
+    page,
+    cells.map((c) => c.rect),
+  );
+  return cells.map((c, i) => ({ label: c.label, rect: c.rect, ...pixels[i] }));
+}

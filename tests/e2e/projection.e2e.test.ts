@@ -5,7 +5,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserForFile } from './browser';
-import { canvasPixels, difference, matrixCells } from './canvas';
+import { canvasPixels, cellPixels, difference } from './canvas';
 import { goToHead, openApp, pasteCorpus, projectionStatus, runToEnd } from './helpers';
 import { defaultSentences } from '../helpers/extraction';
 
@@ -15,14 +15,7 @@ const CORPUS = defaultSentences().slice(0, 25).join('\n');
 
 const status = projectionStatus;
 
-async function cellPixels(page: Page) {
-  const cells = await matrixCells(page, 6, 12);
-  const pixels = await canvasPixels(
-    page,
-    cells.map((c) => c.rect),
-  );
-  return cells.map((c, i) => ({ label: c.label, ...pixels[i] }));
-}
+const matrixPixels = (page: Page) => cellPixels(page, 6, 12);
 
 describe('projections', () => {
   it('shows every head’s PCA layout, then UMAP, in 3D and 2D, and reuses them from the cache', async () => {
@@ -34,7 +27,7 @@ describe('projections', () => {
 
     const matrix = page.getByTestId('matrix-view');
     await expect.poll(async () => (await canvasPixels(page))[0].key, { timeout: 30_000 }).toBeGreaterThan(2000);
-    const pca = await cellPixels(page);
+    const pca = await matrixPixels(page);
     for (const cell of pca) {
       expect(cell.query, `${cell.label} query pixels`).toBeGreaterThan(20);
       expect(cell.key, `${cell.label} key pixels`).toBeGreaterThan(20);
@@ -61,8 +54,8 @@ describe('projections', () => {
     expect(await status(page)).toContain('(in WebAssembly SIMD)');
     await page.getByRole('radio', { name: 'UMAP' }).check();
     // The flight back to the matrix has ended once the labels are where they were.
-    await expect.poll(async () => (await cellPixels(page)).filter((c) => c.query > 0 && c.key > 0).length, { timeout: 10_000 }).toBe(72);
-    const umap = await cellPixels(page);
+    await expect.poll(async () => (await matrixPixels(page)).filter((c) => c.query > 0 && c.key > 0).length, { timeout: 10_000 }).toBe(72);
+    const umap = await matrixPixels(page);
     umap.forEach((cell, i) => {
       expect(difference(cell.signature, pca[i].signature), `${cell.label} UMAP vs PCA`).toBeGreaterThan(0.02);
     });
@@ -71,7 +64,7 @@ describe('projections', () => {
     await page.getByRole('radio', { name: 'PCA' }).check();
     await page.getByRole('radio', { name: '2D' }).check();
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/PCA 72\/72 heads/);
-    await expect.poll(async () => (await cellPixels(page)).filter((c) => c.query + c.key > 40).length, { timeout: 10_000 }).toBe(72);
+    await expect.poll(async () => (await matrixPixels(page)).filter((c) => c.query + c.key > 40).length, { timeout: 10_000 }).toBe(72);
     await page.getByRole('radio', { name: '3D' }).check();
     expect(errors).toEqual([]);
 
