@@ -16,6 +16,7 @@ import { appStore } from '../state/appStore';
 import { setDraft } from './corpus';
 import { headMapStore } from './headMap';
 import { showResult } from './result';
+import { scoreShown } from './runs';
 import { setView } from '../state/viewStore';
 import { download } from '../views/ExportMenu';
 import packageJson from '@/package.json';
@@ -59,6 +60,8 @@ async function open(file: Blob, name: string): Promise<void> {
   // newline or edge spaces, which pasted text would split or trim): Run runs them on this page's model.
   setDraft({ source: 'upload', upload: { name: `${name} (its corpus)`, text: '', sentences: bundle.sentences }, uploadError: null });
   set({ bundleStatus: null });
+  // A bundle written without its figures (qkviz in Python) is scored here, as a run is after its matrix.
+  void scoreShown();
 }
 
 async function guarded(name: string, source: () => Promise<Blob>): Promise<void> {

@@ -210,14 +210,15 @@ export async function runCorpus(): Promise<void> {
  */
 export async function scoreShown(): Promise<void> {
   const shown = get().shown;
-  if (!shown || shown.result.analysis.scored !== false || shown.result.vectors?.kind !== 'store') return;
-  const { id } = shown.result.vectors;
+  const vectors = shown?.result.vectors;
+  if (!shown || shown.result.analysis.scored !== false || !vectors) return;
+  const what = vectors.kind === 'store' ? { id: vectors.id } : { bundle: vectors.file };
   const total = shown.result.data.layers * shown.result.data.heads;
   set({ scoring: { id: shown.id, done: 0, total } });
   try {
     const scores = await modelClient.call(
       'score',
-      { id, analysisThreads: analysisThreadsParam() },
+      { ...what, analysisThreads: analysisThreadsParam() },
       { onProgress: (p) => get().scoring?.id === shown.id && set({ scoring: { id: shown.id, ...p } }) },
     );
     const now = get().shown;

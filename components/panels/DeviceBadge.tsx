@@ -8,7 +8,7 @@ export function DeviceBadge({ device }: { device: DeviceReport }) {
   return (
     <span className="device-badge" data-testid="device-badge" title={device.adapter ? `adapter: ${device.adapter}` : undefined}>
       <span className={`badge badge-${device.device}`}>
-        {NAMES[device.device]}
+        {device.label ?? NAMES[device.device]}
         {threads}
       </span>
       {device.fallback && <span className="fallback"> ({device.fallback})</span>}

@@ -29,6 +29,8 @@ export interface DeviceReport {
   adapter?: string;
   /** Why a preferred device was not used, or was abandoned mid-run. */
   fallback?: string;
+  /** Where a run made outside the page ran, in its own words (a Python bundle: "PyTorch cuda:0", "Ray, 4 workers"). */
+  label?: string;
 }
 
 export type Feeds = Record<string, { data: BigInt64Array; dims: number[] }>;

@@ -20,7 +20,9 @@ export type ModelSource =
   | { kind: 'pypi'; package: string; version: string }
   | { kind: 'dir'; path: string }
   | { kind: 'hub'; repo: string; revision: string; endpoint?: string }
-  | { kind: 'folder'; name: string };
+  | { kind: 'folder'; name: string }
+  /** Captured in Python (qkviz.capture, TransformerLens, a Ray run) and opened from its bundle: no graph here. */
+  | { kind: 'python'; library: string };
 
 export interface ModelManifest {
   name: string;
@@ -71,6 +73,8 @@ export function describeSource(source: ModelSource): string {
       return `local folder ${source.path}`;
     case 'folder':
       return `local folder ${source.name}`;
+    case 'python':
+      return `Python (${source.library})`;
   }
 }
 

@@ -2,7 +2,10 @@
 // the model, open it on the chosen device, warm it up (WebGPU compiles its kernels on the
 // first batch), measure throughput, tokenize, extract and analyse — each stage reported
 // under its own name, cancellable between steps. workers/model.worker.ts serves it.
-import type { HeadScore, ScoreHelper } from '../analysis/analyze';
+import type { Analysis, HeadScore, ScoreHelper } from '../analysis/analyze';
+import type { RunData } from '../data/layout';
+import type { RunVectors } from '../store/vectors';
+import { openRunBundle } from './bundleRun';
 import { NORMALIZATION_MODES, type HeadNormalization, type NormalizationMode } from '../analysis/normalize';
 import type { StoreRoot } from '../store/files';
 import { RunReader } from '../store/runStore';
@@ -16,7 +19,7 @@ import { loadTokenizer, tokenizerOfFiles } from '../model/tokenizer';
 import { modelFolderName, storedKeyOf } from '../model/store';
 import { readGraph } from './modelFiles';
 import { type ModelStore, NO_MODEL_STORE } from './modelStore';
-import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult, ScoreProgress, StoredRunExtra } from './types';
+import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResult, ScoreProgress, ScoreRequest, StoredRunExtra } from './types';
 import type { CallContext } from '../worker/rpc';
 import { extractQueryKeys } from '../engine/extract';
 import { CancelledError, throwIfAborted } from '../util/cancel';
@@ -171,11 +174,25 @@ export class ModelService {
   }
 
   /** A stored run's figures (every head under every mode), written beside it so the cache has them too. */
-  async score(request: { id: string; analysisThreads?: number }, context: CallContext<ScoreProgress>): Promise<HeadScore[]> {
-    const root = await this.runs();
-    const reader = await RunReader.open<StoredRunExtra>(root, request.id);
-    const data = runDataOfRecord(reader.record, await reader.attentionSample());
-    const params = reader.record.extra.analysis.params;
+  async score(request: ScoreRequest, context: CallContext<ScoreProgress>): Promise<HeadScore[]> {
+    const root = 'id' in request ? await this.runs() : null;
+    let reader: RunVectors;
+    let data: RunData;
+    let params: Analysis['params'];
+    if ('id' in request) {
+      const stored = await RunReader.open<StoredRunExtra>(root!, request.id);
+      reader = stored;
+      data = runDataOfRecord(stored.record, await stored.attentionSample());
+      params = stored.record.extra.analysis.params;
+    } else {
+      // A bundle written without its figures (qkviz in Python): read in place, scored, nothing saved.
+      const file = request.bundle;
+      const bundle = await openRunBundle({ size: file.size, read: async (a, b) => new Uint8Array(await file.slice(a, b).arrayBuffer()) }, Infinity);
+      if (!bundle.vectors) throw new Error('this bundle holds no queries and keys to score');
+      reader = bundle.vectors;
+      data = bundle.result.data;
+      params = bundle.result.analysis.params;
+    }
     const perHead = Array.from(
       { length: data.layers * data.heads },
       (_, c) => Object.fromEntries(NORMALIZATION_MODES.map((m) => [m, params[m][c]])) as Record<NormalizationMode, HeadNormalization>,
@@ -187,7 +204,7 @@ export class ModelService {
       onHead: (done, total) => context.progress({ done, total }),
       afterHead: yieldToEvents,
     });
-    await writeRunJson(root, request.id, FIGURES_FILE, scores);
+    if ('id' in request) await writeRunJson(root!, request.id, FIGURES_FILE, scores);
     return scores;
   }
 

@@ -106,6 +106,9 @@ export interface StoredRunExtra {
 
 export type ErrorKind = 'corpus' | 'model' | 'memory' | 'internal';
 
+/** Whose figures to score: a run in the page's store (they are saved beside it), or a bundle written without them (qkviz in Python). */
+export type ScoreRequest = ({ id: string } | { bundle: Blob }) & { analysisThreads?: number };
+
 /** Heads scored so far (the figures come after the matrix). */
 export interface ScoreProgress {
   done: number;

@@ -1,6 +1,44 @@
-"""QKViz from Python: read and write the .qkviz run bundles the page and the CLI open and save."""
+"""QKViz from Python: capture a transformer's queries and keys (Hugging Face transformers,
+TransformerLens), write and read the .qkviz run bundles the page opens, show a run in a notebook
+cell, and run corpora past one machine on Ray.
 
-from .bundle import BUNDLE_VERSION, BundleError, Run, read_bundle, read_container, write_container
+numpy is the only dependency of the bundle functions; the adapters, the widget and Ray import
+what they need when first used (pip extras torch, lens, jupyter, ray)."""
 
-__all__ = ["BUNDLE_VERSION", "BundleError", "Run", "read_bundle", "read_container", "write_container"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+from .bundle import BUNDLE_VERSION, BundleError, Run, Streamed, read_bundle, read_container, write_container
+from .write import write_bundle
+
+__all__ = [
+    "BUNDLE_VERSION",
+    "BundleError",
+    "Run",
+    "Streamed",
+    "read_bundle",
+    "read_container",
+    "write_container",
+    "write_bundle",
+    "capture",
+    "from_transformer_lens",
+    "Capture",
+    "show",
+    "run_on_ray",
+]
+# Optional parts: imported on first use, so `import qkviz` needs numpy only.
+_LAZY = {
+    "capture": ("capture", "capture"),
+    "from_transformer_lens": ("capture", "from_transformer_lens"),
+    "Capture": ("capture", "Capture"),
+    "show": ("widget", "show"),
+    "run_on_ray": ("distributed", "run_on_ray"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attr)
+    raise AttributeError(f"module 'qkviz' has no attribute {name!r}")

@@ -22,7 +22,7 @@ import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -140,44 +140,85 @@ def read_container(path: Union[str, Path], verify: bool = True) -> Container:
     return Container(version, parsed["meta"], arrays, parsed["arrays"])
 
 
-ArraySpec = Union[np.ndarray, Tuple[np.ndarray, int]]
+@dataclass
+class Streamed:
+    """An array written a chunk at a time (one head of a run too big to hold, read from shards):
+    `chunk(i)` gives the i-th of `chunks` equal pieces along the first axes, in order."""
+
+    shape: Tuple[int, ...]
+    dtype: str
+    chunks: int
+    chunk: Callable[[int], np.ndarray]
+
+
+ArraySpec = Union[np.ndarray, Tuple[np.ndarray, int], Streamed]
+
+#: The widest a CRC-32 is in JSON: the header is sized with it, then the real one padded to that size.
+_WIDEST_CRC = 0xFFFFFFFF
+
+
+def _as_streamed(name: str, spec: ArraySpec) -> Tuple[Streamed, bool]:
+    """Any array spec as chunks; the flag says whether its checksum is per chunk."""
+    if isinstance(spec, Streamed):
+        return spec, True
+    array, chunks = spec if isinstance(spec, tuple) else (spec, 0)
+    array = np.ascontiguousarray(array)
+    if array.dtype.newbyteorder("<") not in _NAMES:
+        raise ValueError(f"{name}: {array.dtype} is not float32, float16 or int32")
+    array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    if chunks and array.nbytes % chunks:
+        raise ValueError(f"{name}: {array.nbytes} bytes do not split into {chunks} equal chunks")
+    flat = array.reshape(max(chunks, 1), -1) if array.size else array.reshape(max(chunks, 1), 0)
+    return Streamed(tuple(array.shape), _NAMES[array.dtype], max(chunks, 1), lambda i: flat[i]), bool(chunks)
 
 
 def write_container(path: Union[str, Path], meta: Mapping[str, Any], arrays: Mapping[str, ArraySpec], version: int = BUNDLE_VERSION) -> int:
-    """Writes a bundle: `arrays` maps a name to an array (float32, float16 or int32), or to (array, chunks)
-    to checksum it in that many equal chunks. Returns the file's size in bytes."""
+    """Writes a bundle: `arrays` maps a name to an array (float32, float16 or int32), to (array, chunks)
+    to checksum it in that many equal chunks, or to a `Streamed` array written chunk by chunk (never
+    whole in memory). Returns the file's size in bytes."""
+    streams = []
     infos = []
-    prepared = []
     offset = 0
     for name, spec in arrays.items():
-        array, chunks = spec if isinstance(spec, tuple) else (spec, 0)
-        array = np.ascontiguousarray(array)
-        if array.dtype.newbyteorder("<") not in _NAMES:
-            raise ValueError(f"{name}: {array.dtype} is not float32, float16 or int32")
-        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
-        info = {"name": name, "dtype": _NAMES[array.dtype], "shape": list(array.shape), "offset": offset, "byteLength": array.nbytes}
-        if chunks:
-            if array.nbytes % chunks:
-                raise ValueError(f"{name}: {array.nbytes} bytes do not split into {chunks} equal chunks")
-            info["chunks"] = _chunk_crcs(array, chunks)
-        else:
-            info["crc32"] = _crc32(array)
+        stream, chunked = _as_streamed(name, spec)
+        dtype = _DTYPES[stream.dtype]
+        nbytes = int(np.prod(stream.shape, dtype=np.int64)) * dtype.itemsize
+        info: Dict[str, Any] = {"name": name, "dtype": stream.dtype, "shape": list(stream.shape), "offset": offset, "byteLength": nbytes}
+        info["chunks" if chunked else "crc32"] = [_WIDEST_CRC] * stream.chunks if chunked else _WIDEST_CRC
         infos.append(info)
-        prepared.append((offset, array))
-        offset = _align8(offset + array.nbytes)
-    header = json.dumps(_plain({"meta": meta, "arrays": infos}), separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
-    start = _align8(_PREAMBLE + len(header))
+        streams.append(stream)
+        offset = _align8(offset + nbytes)
+    encode = lambda: json.dumps(_plain({"meta": meta, "arrays": infos}), separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    widest = len(encode())
+    start = _align8(_PREAMBLE + widest)
     with open(path, "wb") as f:
+        f.seek(start)
+        at = 0
+        for info, stream in zip(infos, streams):
+            f.write(b"\0" * (info["offset"] - at))
+            crcs = []
+            size = info["byteLength"] // stream.chunks
+            for i in range(stream.chunks):
+                piece = np.ascontiguousarray(stream.chunk(i), dtype=_DTYPES[stream.dtype])
+                if piece.nbytes != size:
+                    raise ValueError(f"{info['name']}: chunk {i} has {piece.nbytes} bytes, not {size}")
+                view = memoryview(piece).cast("B")
+                crcs.append(_crc32(view))
+                f.write(view)
+            if "chunks" in info:
+                info["chunks"] = crcs
+            else:
+                info["crc32"] = crcs[0]
+            at = info["offset"] + info["byteLength"]
+        f.write(b"\0" * (offset - at))
+        # The real header, padded with spaces (JSON whitespace) to the size the data was placed after.
+        header = encode()
+        header += b" " * (widest - len(header))
+        f.seek(0)
         f.write(MAGIC)
         f.write(np.array([version, len(header), _crc32(header), 0], "<u4").tobytes())
         f.write(header)
         f.write(b"\0" * (start - _PREAMBLE - len(header)))
-        at = 0
-        for array_offset, array in prepared:
-            f.write(b"\0" * (array_offset - at))
-            f.write(memoryview(array).cast("B"))
-            at = array_offset + array.nbytes
-        f.write(b"\0" * (offset - at))
     return start + offset
 
 
