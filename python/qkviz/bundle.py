@@ -72,7 +72,8 @@ def _plain(value: Any) -> Any:
 
 
 def _crc32(buffer: Union[bytes, memoryview, np.ndarray]) -> int:
-    return zlib.crc32(memoryview(buffer).cast("B")) & 0xFFFFFFFF
+    view = memoryview(buffer)
+    return zlib.crc32(view.cast("B") if view.nbytes else b"") & 0xFFFFFFFF
 
 
 def _chunk_crcs(raw: np.ndarray, chunks: int) -> List[int]:
