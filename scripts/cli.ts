@@ -48,7 +48,7 @@ const HUB_CACHE = process.env.QKVIZ_HUB_CACHE ?? join(ROOT, '.cache', 'hub');
 const USAGE = `usage:
   qkviz extract --input corpus.txt|corpus.jsonl --out DIR [--model DIR | --model-id ID [--revision REV]
                 [--weights float32|float16|int8|int4]] [--rotary post|pre] [--attention] [--quiet]
-      Writes tokens.json, queries.npy, keys.npy to DIR (see README); --attention adds attention.npy,
+      Writes tokens.json, queries.npy, keys.npy to DIR (see docs/cli.md); --attention adds attention.npy,
       the model's own attention for every sentence (otherwise it is asked for on a sample, to
       check the attention recomputed from Q/K). --model-id fetches a Hugging Face model
       (HF_ENDPOINT, HF_TOKEN honoured; cached under .cache/hub), converted streaming in --weights
@@ -57,7 +57,7 @@ const USAGE = `usage:
   qkviz bundle --input corpus.txt --out NAME.qkviz [--model DIR | --model-id ID] [--methods pca,umap]
                [--dims 2,3] [--mode optimized] [--float16] [--contents full|views] [--quiet]
       One file the page opens with no model run: tokens, Q/K, figures, layouts, head
-      similarities, the model card (see README, "Bundles").
+      similarities, the model card (see docs/bundles.md).
   qkviz project --in DIR --method pca|umap --dims 2|3 --mode raw|paper|optimized [--seed N]
                 [--metric euclidean|cosine] [--epochs N] --out DIR [--quiet]
       Reads an extract DIR; writes coords.npy [layers, heads, 2N, dims] and projection.json.

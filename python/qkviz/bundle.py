@@ -8,7 +8,8 @@ Layout (little-endian), as lib/io/bundle.ts writes and reads it:
     bytes 16-19  CRC-32 of the header
     bytes 20-23  0 (reserved)
     bytes 24...  the header: UTF-8 JSON {meta, arrays: [{name, dtype, shape, offset, byteLength, crc32 | chunks}]}
-    then         each array's bytes at 8-byte-aligned offsets from the end of the header, zero-padded
+    then         from align8(24 + H), each array's bytes at its 8-byte-aligned offset, zero-padded
+                 (the header may end in spaces: Python sizes it before the checksums are known)
 
 An array is checksummed whole (crc32) or in equal chunks along its first axes (chunks: one
 CRC-32 per chunk, e.g. per head). Non-finite numbers in the header are written
