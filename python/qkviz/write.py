@@ -217,6 +217,7 @@ def _write(
     library,
     timings,
     created_by,
+    contents: str = "full",
 ) -> Path:
     """The bundle itself, each head's vectors asked for when written (`vectors[name](chunk)`): shared by write_bundle and the Ray merge."""
     path = Path(path)
@@ -237,11 +238,17 @@ def _write(
         sample_values[:, :, at : at + block.shape[2]] = block
         at += block.shape[2]
     np_dtype = np.float16 if dtype == "float16" else np.float32
-    arrays: Dict[str, Any] = {
-        "queries": Streamed((L, H, n, D), dtype, L * H, lambda c: np.asarray(vectors["queries"](c), np_dtype)),
-        "keys": Streamed((L, KV, n, D), dtype, L * KV, lambda c: np.asarray(vectors["keys"](c), np_dtype)),
-        "attention-sample": sample_values,
-    }
+    if contents not in ("full", "views"):
+        raise ValueError(f"contents {contents!r}: full or views")
+    arrays: Dict[str, Any] = (
+        {
+            "queries": Streamed((L, H, n, D), dtype, L * H, lambda c: np.asarray(vectors["queries"](c), np_dtype)),
+            "keys": Streamed((L, KV, n, D), dtype, L * KV, lambda c: np.asarray(vectors["keys"](c), np_dtype)),
+            "attention-sample": sample_values,
+        }
+        if contents == "full"
+        else {}
+    )
     layout_meta = []
     for i, (mode, method, dims) in enumerate(layouts):
         if method != "pca" or mode not in MODES or dims not in (2, 3):
@@ -293,7 +300,7 @@ def _write(
         },
         "analysis": analysis,
         "vectors": dtype,
-        "contents": "full",
+        "contents": contents,
         "layouts": layout_meta,
         "similarities": [],
     }
