@@ -22,6 +22,7 @@ __all__ = [
     "capture",
     "from_transformer_lens",
     "Capture",
+    "UnsupportedModelError",
     "show",
     "run_on_ray",
 ]
@@ -30,6 +31,7 @@ _LAZY = {
     "capture": ("capture", "capture"),
     "from_transformer_lens": ("capture", "from_transformer_lens"),
     "Capture": ("capture", "Capture"),
+    "UnsupportedModelError": ("capture", "UnsupportedModelError"),
     "show": ("widget", "show"),
     "run_on_ray": ("distributed", "run_on_ray"),
 }

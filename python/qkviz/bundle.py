@@ -298,19 +298,9 @@ class Run:
         keys = self.arrays["rotated-keys"] if rotated else self._vectors()[1]
         q = np.asarray(queries[layer, head, rows], dtype=np.float64)
         k = np.asarray(keys[layer, self.key_head(head), rows], dtype=np.float64)
-        spec = self.attention_specs[layer]
-        logits = spec["scale"] * (q @ k.T)
-        if spec.get("softcap"):
-            logits = spec["softcap"] * np.tanh(logits / spec["softcap"])
-        n = len(q)
-        i, j = np.indices((n, n))
-        allowed = (j <= i) if self.causal else np.ones((n, n), bool)
-        if spec.get("window"):
-            allowed &= j > i - spec["window"]
-        logits = np.where(allowed, logits, -np.inf)
-        logits -= logits.max(axis=1, keepdims=True)
-        weights = np.exp(logits)
-        return weights / weights.sum(axis=1, keepdims=True)
+        from .analysis import attention_of
+
+        return attention_of(q[None], k[None], self.attention_specs[layer], self.causal)[0]
 
     def model_attention(self, layer: int, head: int) -> Dict[int, np.ndarray]:
         """The model's own attention, kept for a sample of sentences (to check attention recomputed from Q/K): sentence → [n, n]."""

@@ -21,10 +21,9 @@ from . import __version__
 from .analysis import MODES, HeadSums, Normalization, key_norms, normalizations, pca_of_moments, plain_specs, project_on_pca
 from .bundle import BUNDLE_KIND, Streamed, write_container
 
-#: Sentences whose model attention is kept at most (lib/engine/extract ATTENTION_SAMPLE_SENTENCES).
+#: The model's attention is kept on at most this many sentences and bytes (lib/engine/limits.ts ATTENTION_SAMPLE_*).
 SAMPLE_SENTENCES = 24
-#: Bytes of kept attention at most (the page's ATTENTION_SAMPLE_BYTES).
-SAMPLE_BYTES = 64 * 1024**2
+SAMPLE_BYTES = 32 * 1024**2
 _NO_FIGURES = {"distanceCorrelation": math.nan, "weightedCorrelation": math.nan, "seedCorrelation": math.nan, "argmaxDistanceRatio": math.nan, "weightedDistanceRatio": math.nan}
 
 
@@ -38,20 +37,22 @@ class Shape:
     head_dim: int
 
 
-def sample_sentences(lengths: Sequence[int], cells: int, budget: int = SAMPLE_BYTES) -> List[int]:
-    """Sentences spread over the corpus whose model attention a run keeps (the page's sampleSentences)."""
+def sample_sentences(lengths: Sequence[int], cells: int, want: int = SAMPLE_SENTENCES, budget: int = SAMPLE_BYTES) -> List[int]:
+    """The sentences whose attention is kept: spread evenly over the corpus, at most `want`, within
+    `budget` bytes over every head — lib/engine/extract.ts's sampleSentences, so a capture samples as a run does."""
     count = len(lengths)
-    want = min(count, SAMPLE_SENTENCES)
-    chosen, used = [], 0
+    want = min(count, max(0, want))
+    chosen: List[int] = []
+    used = 0
     for i in range(want):
         s = int((i + 0.5) * count / want)
-        cost = lengths[s] ** 2 * cells * 4
+        cost = lengths[s] * lengths[s] * cells * 4
         if used + cost > budget:
             continue
         chosen.append(s)
         used += cost
-    if not chosen and count:
-        shortest = int(np.argmin(lengths))
+    if not chosen and count and want:
+        shortest = min(range(count), key=lambda s: lengths[s])
         if lengths[shortest] ** 2 * cells * 4 <= budget:
             chosen.append(shortest)
     return chosen
