@@ -36,13 +36,17 @@ ensure_numpy() {
   python3 -m pip install --quiet --disable-pip-version-check numpy
 }
 
-# A virtualenv with the Python package installed the way a user installs it (pip install ./python).
+# A virtualenv with the Python package installed the way a user installs it (pip install ./python),
+# with every extra the Python tests exercise: torch + transformers and TransformerLens (the capture
+# adapters), Ray + onnxruntime (runs past one machine), anywidget + JupyterLab (the notebook widget).
+# torch from PyPI is a few GB: the first install takes minutes, later ones only check.
 ensure_python_package() {
   if [ ! -x .cache/python-venv/bin/python ]; then
     python3 -m venv .cache/python-venv || return 1
   fi
+  say "installing the Python package and its extras into .cache/python-venv (pip)"
   .cache/python-venv/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./python &&
-    .cache/python-venv/bin/python -m pip install --quiet --disable-pip-version-check ./python
+    .cache/python-venv/bin/python -m pip install --quiet --disable-pip-version-check "./python[torch,lens,ray,jupyter,test]"
 }
 
 # Converts the default model into public/models/ and self-hosts onnxruntime-web's wasm.

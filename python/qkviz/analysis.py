@@ -26,6 +26,8 @@ REL_ERROR_FLOOR = 1e-3
 #: How far the optimized search may move the scale from the balanced value (lib/analysis/optimize.ts).
 OPTIMIZE_SCALE_RANGE = 8
 _ALPHAS, _GRID, _ROUNDS, _STEPS = 21, 161, 3, 30
+#: Pairs (f64) one batch of same-length sentences holds at most, over every head (~128 MB).
+_BLOCK_ELEMENTS = 1 << 24
 
 
 def plain_specs(layers: int, head_dim: int) -> List[Dict[str, float]]:
@@ -136,33 +138,17 @@ class HeadSums:
         }
         row_weight = np.zeros((self.cells, q.shape[1]))
         key_weight = np.zeros((self.cells, q.shape[1]))
-        start = 0
+        starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        by_length: Dict[int, List[int]] = {}
         for s, n in enumerate(lengths):
-            rows = slice(start, start + n)
-            start += n
-            if not n:
-                continue
-            qs, ks = q[:, rows], k[:, rows]
-            dots = qs @ ks.transpose(0, 2, 1)
-            logits = _logits(dots, per_cell, n, causal)
-            att = _softmax(logits)
-            # The row entropy −Σ a ln a, as max + ln Σe − Σ e·z / Σe (no logarithm of a zero weight).
-            top = logits.max(axis=2, keepdims=True)
-            e = np.exp(logits - top)
-            total = e.sum(axis=2)
-            ez = np.where(np.isfinite(logits), e * np.where(np.isfinite(logits), logits, 0), 0).sum(axis=2)
-            self.entropy += (top[..., 0] + np.log(total) - ez / total).sum(axis=1)
-            self.qkA += (att * dots).sum(axis=(1, 2))
-            row_weight[:, rows] = att.sum(axis=2)
-            key_weight[:, rows] = att.sum(axis=1)
-            self.special += att[:, :, 0].sum(axis=1) + (att[:, :, n - 1].sum(axis=1) if not causal and n > 1 else 0)
-            if sample and s in sample:
-                want = np.asarray(sample[s], dtype=np.float64).reshape(self.cells, n, n)
-                err = np.abs(att - want)
-                big = want >= REL_ERROR_FLOOR
-                rel = np.where(big, err / np.where(big, want, 1), 0).max(axis=(1, 2))
-                self.max_abs = np.fmax(self.max_abs, err.max(axis=(1, 2)))
-                self.max_rel = np.fmax(self.max_rel, rel)
+            if n:
+                by_length.setdefault(int(n), []).append(s)
+        # Sentences of one length together, as one batch of [cells × sentences] n×n blocks (numpy's loop, not Python's).
+        for n, sentences in sorted(by_length.items()):
+            step = max(1, _BLOCK_ELEMENTS // (self.cells * n * n))
+            for at in range(0, len(sentences), step):
+                group = sentences[at : at + step]
+                self._add_blocks(q, k, n, group, starts, per_cell, causal, sample, row_weight, key_weight)
         qq = np.einsum("cnd,cnd->cn", q, q)
         kk = np.einsum("cnd,cnd->cn", k, k)
         self.qq += qq.sum(axis=1)
@@ -171,13 +157,49 @@ class HeadSums:
         self.kkW += (key_weight * kk).sum(axis=1)
         self.qNorm += np.sqrt(qq).sum(axis=1)
         self.mass += row_weight.sum(axis=1)
-        self.sRq += np.einsum("cn,cnd->cd", row_weight, q)
-        self.sWk += np.einsum("cn,cnd->cd", key_weight, k)
+        self.sRq += (row_weight[:, None, :] @ q)[:, 0]
+        self.sWk += (key_weight[:, None, :] @ k)[:, 0]
         self.q_sum += q.sum(axis=1)
         self.k_sum += k.sum(axis=1)
-        self.q_outer += np.einsum("cnd,cne->cde", q, q)
-        self.k_outer += np.einsum("cnd,cne->cde", k, k)
+        # Σxxᵀ as a batched matrix product (BLAS), not an einsum loop.
+        self.q_outer += q.transpose(0, 2, 1) @ q
+        self.k_outer += k.transpose(0, 2, 1) @ k
         self.n += q.shape[1]
+
+    def _add_blocks(self, q, k, n, group, starts, per_cell, causal, sample, row_weight, key_weight) -> None:
+        """Sentences `group`, all n tokens long: their pairs' attention and sums."""
+        cells, g = self.cells, len(group)
+        idx = starts[group][:, None] + np.arange(n)  # [g, n] rows
+        qs = q[:, idx].reshape(cells * g, n, self.dim)
+        ks = k[:, idx].reshape(cells * g, n, self.dim)
+        spec = {name: np.repeat(values, g) for name, values in per_cell.items()}
+        dots = qs @ ks.transpose(0, 2, 1)
+        logits = _logits(dots, spec, n, causal)
+        # softmax and the row entropy −Σ a ln a = max + ln Σe − Σ a·z from one exp (masked keys: e = 0, z taken as 0).
+        top = logits.max(axis=2, keepdims=True)
+        e = np.exp(logits - top)
+        total = e.sum(axis=2, keepdims=True)
+        att = e / total
+        az = (att * np.where(np.isfinite(logits), logits, 0)).sum(axis=2)
+        entropy = top[..., 0] + np.log(total[..., 0]) - az
+        per = lambda x: x.reshape(cells, g, *x.shape[1:])
+        self.entropy += per(entropy).sum(axis=(1, 2))
+        self.qkA += per((att * dots).sum(axis=(1, 2))).sum(axis=1)
+        row_weight[:, idx] = per(att.sum(axis=2))
+        key_weight[:, idx] = per(att.sum(axis=1))
+        special = att[:, :, 0].sum(axis=1) + (att[:, :, n - 1].sum(axis=1) if not causal and n > 1 else 0)
+        self.special += per(special).sum(axis=1)
+        if sample:
+            blocks = per(att)
+            for j, s in enumerate(group):
+                if s not in sample:
+                    continue
+                want = np.asarray(sample[s], dtype=np.float64).reshape(cells, n, n)
+                err = np.abs(blocks[:, j] - want)
+                big = want >= REL_ERROR_FLOOR
+                rel = np.where(big, err / np.where(big, want, 1), 0).max(axis=(1, 2))
+                self.max_abs = np.fmax(self.max_abs, err.max(axis=(1, 2)))
+                self.max_rel = np.fmax(self.max_rel, rel)
 
     def merge(self, other: "HeadSums") -> "HeadSums":
         """Another shard's sums added in (counts and sums add; the check keeps the worst)."""
@@ -219,11 +241,13 @@ def key_norms(keys: np.ndarray, heads: int, t0: np.ndarray) -> np.ndarray:
     return np.sqrt(((k + t0[:, None, :]) ** 2).sum(axis=2)).sum(axis=1)
 
 
-def squared_ratio(t: Mapping[str, float], alpha: float, c: float) -> float:
-    """The attended mean squared distance over the chance one, for translation α·t0 and scale c."""
+def squared_ratio(t: Mapping[str, float], alpha, c):
+    """The attended mean squared distance over the chance one, for translation α·t0 and scale c (numbers or numpy arrays)."""
     c2 = c * c
     attended = (c2 * t["qqR"] + (t["kkW"] + 2 * alpha * t["kt0W"] + alpha * alpha * t["tt"] * t["mass"]) / c2 - 2 * (t["qkA"] + alpha * t["qt0R"])) / t["mass"]
     chance = c2 * t["qq"] / t["n"] + (t["kk"] / t["n"] + 2 * alpha * t["kt0"] / t["n"] + alpha * alpha * t["tt"]) / c2 - 2 * (t["qk"] + alpha * t["n"] * t["qt0"]) / (t["n"] * t["n"])
+    if np.ndim(chance):
+        return np.where(chance > 0, attended / np.where(chance > 0, chance, 1), np.inf)
     return attended / chance if chance > 0 else math.inf
 
 
@@ -251,15 +275,17 @@ def optimized_along(t: Mapping[str, float]) -> Tuple[float, float]:
 
     span = math.log(OPTIMIZE_SCALE_RANGE)
     best = (0.0, 0.0, ratio(0, 0))
-    for a in range(_ALPHAS):
-        alpha = a / (_ALPHAS - 1)
-        keys = t["kk"] / t["n"] + 2 * alpha * t["kt0"] / t["n"] + alpha * alpha * t["tt"]
-        center = math.log(keys / (t["qq"] / t["n"])) / 4 if t["qq"] > 0 and keys > 0 else 0.0
-        for i in range(_GRID):
-            log_c = center - span + 2 * span * i / (_GRID - 1)
-            value = ratio(alpha, log_c)
-            if value < best[2]:
-                best = (alpha, log_c, value)
+    # The grid at once (α outer, log c inner; the first strict minimum wins, as the page's loop).
+    alphas = np.arange(_ALPHAS) / (_ALPHAS - 1)
+    keys = t["kk"] / t["n"] + 2 * alphas * t["kt0"] / t["n"] + alphas * alphas * t["tt"]
+    balanced = np.log(np.where(keys > 0, keys, 1) / (t["qq"] / t["n"] if t["qq"] > 0 else 1)) / 4
+    center = np.where((keys > 0) & (t["qq"] > 0), balanced, 0.0)
+    log_c = center[:, None] - span + 2 * span * np.arange(_GRID)[None, :] / (_GRID - 1)
+    values = squared_ratio(t, alphas[:, None], np.exp(log_c))
+    values = np.where(np.isnan(values), np.inf, values)
+    a, i = np.unravel_index(int(np.argmin(values)), values.shape)
+    if values[a, i] < best[2]:
+        best = (float(alphas[a]), float(log_c[a, i]), float(values[a, i]))
     c_step, alpha_step = 2 * span / (_GRID - 1), 1 / (_ALPHAS - 1)
     for _ in range(_ROUNDS):
         x, v = _golden_min(lambda x: ratio(best[0], x), best[1] - c_step, best[1] + c_step, _STEPS)

@@ -1,8 +1,8 @@
-"""bench:ray — tokens/s of qkviz.run_on_ray with 1, 2 and 4 workers on a local Ray cluster, against
+"""bench:distributed — tokens/s of qkviz.run_on_ray with 1, 2 and 4 workers on a local Ray cluster, against
 the same corpus extracted and written in one process without Ray (the baseline, measured in the
 same run), and the throughput model for N machines that the measured rates give.
 
-    npm run bench:ray [-- --sentences 1500 --threads 1]
+    npm run bench:distributed [-- --sentences 1500 --threads 1]
 
 The corpus is the default corpus repeated (each repeat numbered, so no two sentences are equal).
 Each task runs onnxruntime on `--threads` threads; Ray starts with 4 CPUs whatever the machine
@@ -75,18 +75,21 @@ def main():
                 f"({report.tokens_per_second / (tokens / base_s):.2f}× the baseline; extract {report.extract_seconds:.1f} s, merge {report.merge_seconds:.1f} s; "
                 f"a task {per_worker:,.0f} tokens/s)"
             )
+        views = qkviz.run_on_ray(texts, str(MODEL), work / "views.qkviz", workers=2, shards=8, threads=args.threads, contents="views")
+        print(f"2 workers, views bundle (layouts and figures, no vectors): {views.seconds:.1f} s = {views.tokens_per_second:,.0f} tokens/s; merge {views.merge_seconds:.1f} s")
         # The throughput model: T(N) = start + tokens / (N · c · r) + tokens / m, with r a task's rate
         # measured alone (1 worker), c tasks a machine, m the merge's rate (one process, reads every shard).
         one = rows[0]
         r = one[2]
-        m = tokens / one[1].merge_seconds
         start = max(0.0, one[1].extract_seconds - tokens / r)
-        print(f"model: a task {r:,.0f} tokens/s, merge {m:,.0f} tokens/s, fixed {start:.1f} s a run")
-        for machines in (1, 2, 4, 8, 16, 64):
-            for cores in (2, 16):
-                big = 10_000_000
-                t = start + big / (machines * cores * r) + big / m
-                print(f"  {machines:3d} machines × {cores:2d} cores: 10M tokens in {t / 60:6.1f} min = {big / t:9,.0f} tokens/s (merge {100 * (big / m) / t:4.1f}% of it)")
+        for kind, merge_s in (("full", one[1].merge_seconds), ("views", views.merge_seconds)):
+            m = tokens / merge_s
+            print(f"model ({kind} bundle): a task {r:,.0f} tokens/s, merge {m:,.0f} tokens/s, fixed {start:.1f} s a run")
+            for machines in (1, 2, 4, 8, 16, 64):
+                for cores in (2, 16):
+                    big = 10_000_000
+                    t = start + big / (machines * cores * r) + big / m
+                    print(f"  {machines:3d} machines × {cores:2d} cores: 10M tokens in {t / 60:6.1f} min = {big / t:9,.0f} tokens/s (merge {100 * (big / m) / t:4.1f}% of it)")
     finally:
         ray.shutdown()
         shutil.rmtree(work, ignore_errors=True)
