@@ -178,12 +178,12 @@ def _assemble(
     causal: bool,
     attention: Callable[[int], List[Dict[str, Any]]],
     rotary: Optional[str],
-    sample: int,
+    sample: Union[int, Sequence[int]],
     heads_hint: int,
     layers_hint: int,
 ) -> Capture:
     """Runs every sentence (its attention kept for the sampled ones) and concatenates the vectors along tokens."""
-    sampled = set(sample_sentences([len(i) for i in ids], layers_hint * heads_hint, sample))
+    sampled = set(sample_sentences([len(i) for i in ids], layers_hint * heads_hint, sample)) if isinstance(sample, int) else set(sample)
     queries, keys, own = [], [], {}
     for s in range(len(texts)):
         q, k, a = runs(s, s in sampled)
@@ -395,7 +395,7 @@ def capture(
     texts: Union[str, Sequence[str]],
     *,
     device: Any = None,
-    sample: int = SAMPLE_SENTENCES,
+    sample: Union[int, Sequence[int]] = SAMPLE_SENTENCES,
     name: Optional[str] = None,
 ) -> Capture:
     """Queries and keys of a Hugging Face transformers model (AutoModel, AutoModelForCausalLM, …) over `texts`.
@@ -403,7 +403,7 @@ def capture(
     Each text runs alone (batch of one, no padding), tokenized with the tokenizer's defaults (special
     tokens added), so the vectors are the page's for the same model and corpus. `device` is where the
     inputs go (default: the model's); results are float32 numpy on the CPU. The model's own attention
-    is kept for up to `sample` sentences spread over the corpus (eager attention is switched on for them).
+    is kept for up to `sample` sentences spread over the corpus, or for the sentences `sample` lists (eager attention is switched on for them).
     """
     torch = _torch()
     texts = _as_texts(texts)
@@ -497,14 +497,14 @@ def from_transformer_lens(
     texts: Union[str, Sequence[str]],
     *,
     prepend_bos: Optional[bool] = None,
-    sample: int = SAMPLE_SENTENCES,
+    sample: Union[int, Sequence[int]] = SAMPLE_SENTENCES,
 ) -> Capture:
     """Queries and keys of a TransformerLens HookedTransformer over `texts`, from its hook points.
 
     Each text runs alone, tokenized by model.to_tokens (`prepend_bos` None = the model's default).
     Rotary models' vectors are hook_rot_q/hook_rot_k (after the rotation), others hook_q/hook_k; keys
     are kept once per key/value head even where the model repeats them per query head. The model's
-    own attention (hook_pattern) is kept for up to `sample` sentences spread over the corpus.
+    own attention (hook_pattern) is kept for up to `sample` sentences spread over the corpus, or for those it lists.
     """
     torch = _torch()
     texts = _as_texts(texts)

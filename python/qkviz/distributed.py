@@ -103,8 +103,27 @@ class OnnxExtractor:
         self.pad = 0
         self.library = f"onnxruntime {ort.__version__}"
 
-    def info(self) -> Dict[str, Any]:
-        return {"name": self.name, "causal": self.causal, "rotary": self.rotary, "attention": self.attention, "library": self.library}
+    def extract(self, texts: Sequence[str], sampled: Sequence[int]) -> "Capture":
+        """Sentences' queries and keys as a Capture (the model's attention kept for `sampled`)."""
+        from .capture import Capture
+
+        tokenized = [self.tokenize(t) for t in texts]
+        ids = [t[0] for t in tokenized]
+        queries, keys, attention = self.run(ids, sampled)
+        return Capture(
+            model=self.name,
+            texts=list(texts),
+            tokens=[t[1] for t in tokenized],
+            ids=ids,
+            queries=np.concatenate(queries, axis=2),
+            keys=np.concatenate(keys, axis=2),
+            causal=self.causal,
+            attention=self.attention,
+            rotary=self.rotary,
+            attention_sample=attention,
+            device="onnxruntime CPU",
+            library=self.library,
+        )
 
     def tokenize(self, text: str) -> Tuple[List[int], List[str]]:
         ids = self.tokenizer.encode(text).ids
@@ -155,14 +174,33 @@ class OnnxExtractor:
         return queries, keys, attention
 
 
+class TorchExtractor:
+    """A PyTorch model through qkviz.capture: `load()` returns (model, tokenizer) — a transformers model
+    and its tokenizer — and is called once in each worker process (move the model to the worker's GPU there)."""
+
+    def __init__(self, load: Callable[[], Tuple[Any, Any]]):
+        self.model, self.tokenizer = load()
+
+    def extract(self, texts: Sequence[str], sampled: Sequence[int]) -> "Capture":
+        from .capture import capture
+
+        return capture(self.model, self.tokenizer, list(texts), sample=list(sampled))
+
+
 _EXTRACTORS: Dict[str, Any] = {}
 
 
 def _extractor(model: Any, threads: int):
     """One extractor a worker process (the model is loaded once per process, not per shard)."""
-    key = f"{model}|{threads}" if isinstance(model, (str, Path)) else f"{id(model)}"
+    if isinstance(model, (str, Path)):
+        key = f"{model}|{threads}"
+    else:
+        # The same function arrives as a new object in every task: known by its pickled bytes.
+        from ray import cloudpickle
+
+        key = hashlib.sha1(cloudpickle.dumps(model)).hexdigest()
     if key not in _EXTRACTORS:
-        _EXTRACTORS[key] = OnnxExtractor(model, threads) if isinstance(model, (str, Path)) else model()
+        _EXTRACTORS[key] = OnnxExtractor(model, threads) if isinstance(model, (str, Path)) else TorchExtractor(model)
     return _EXTRACTORS[key]
 
 
@@ -175,16 +213,12 @@ def extract_shard(model: Any, index: int, texts: Sequence[str], sampled: Sequenc
     # Who is working on which shard (a test kills one of these to check the retry).
     (attempts / f"shard-{index:05d}-{os.getpid()}").write_text(str(os.getpid()))
     started = time.perf_counter()
-    ex = _extractor(model, threads)
-    tokenized = [ex.tokenize(t) for t in texts]
-    ids = [t[0] for t in tokenized]
-    queries, keys, attention = ex.run(ids, sampled)
-    q = np.concatenate(queries, axis=2)
-    k = np.concatenate(keys, axis=2)
+    c = _extractor(model, threads).extract(texts, sampled)
+    q, k, ids, attention = c.queries, c.keys, c.ids, c.attention_sample
     extract_s = time.perf_counter() - started
     started = time.perf_counter()
-    sums = HeadSums(ex.layers * ex.heads, ex.head_dim)
-    sums.add(q, k, [len(i) for i in ids], ex.attention, ex.causal, attention)
+    sums = HeadSums(c.layers * c.heads, c.head_dim)
+    sums.add(q, k, [len(i) for i in ids], c.attention, c.causal, attention)
     folder = Path(work) / f"shard-{index:05d}"
     partial = Path(tempfile.mkdtemp(prefix=f".shard-{index:05d}-", dir=work))
     np.save(partial / "queries.npy", q)
@@ -193,9 +227,8 @@ def extract_shard(model: Any, index: int, texts: Sequence[str], sampled: Sequenc
     if folder.exists():
         shutil.rmtree(folder)
     os.replace(partial, folder)
-    return ShardResult(
-        index, list(texts), [t[1] for t in tokenized], ids, sums, str(folder), sorted(attention), extract_s, time.perf_counter() - started, os.getpid(), socket.gethostname(), ex.info()
-    )
+    info = {"name": c.model, "causal": c.causal, "rotary": c.rotary, "attention": c.attention, "library": c.library}
+    return ShardResult(index, list(texts), c.tokens, ids, sums, str(folder), sorted(attention), extract_s, time.perf_counter() - started, os.getpid(), socket.gethostname(), info)
 
 
 def shard_key_norms(folder: str, heads: int, t0: np.ndarray) -> np.ndarray:
@@ -267,9 +300,10 @@ def run_on_ray(
 ) -> RunReport:
     """Extracts `texts` on a Ray cluster and writes one bundle at `out`.
 
-    model      a QKViz model folder (ONNX; every worker must see the path: shared disk or the same
-               layout on each machine) or a zero-argument function returning an extractor
-               (e.g. lambda: qkviz.TorchExtractor(...))
+    model      a QKViz model folder (ONNX through onnxruntime; every worker must see the path: shared
+               disk or the same layout on each machine), or a zero-argument function returning
+               (model, tokenizer) of Hugging Face transformers, captured with qkviz.capture on each
+               worker (load it there: the function is shipped, not the model)
     address    the cluster ("auto" for the one this machine is part of; None starts a local one)
     shards     how many tasks the corpus is cut into (default: 4 per worker, ≥ 1 sentence each)
     workers    at most this many tasks at once (default: the cluster's CPUs / threads)

@@ -174,6 +174,31 @@ class RunsOnRay(unittest.TestCase):
         self.assertEqual(run.token_count, self.single.token_count)
         self.assertEqual(np.asarray(run.queries).tobytes(), np.asarray(self.single.queries).tobytes())
 
+    def test_a_pytorch_model_through_capture_on_every_worker(self):
+        try:
+            import torch  # noqa: F401
+            from transformers import AutoModelForCausalLM  # noqa: F401
+        except ImportError:
+            self.skipTest("torch and transformers are not installed")
+        fixture = str(ROOT / "tests" / "fixtures" / "hub" / "qkviz-test" / "tiny-llama")
+
+        def load():
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            return AutoModelForCausalLM.from_pretrained(fixture, attn_implementation="eager"), AutoTokenizer.from_pretrained(fixture)
+
+        texts = self.texts[:30]
+        report = qkviz.run_on_ray(texts, load, self.dir / "torch.qkviz", shards=5, workers=3)
+        ray_run = qkviz.read_bundle(report.path)
+        model, tokenizer = load()
+        captured = qkviz.capture(model, tokenizer, texts)
+        self.assertEqual(ray_run.ids, captured.ids)
+        self.assertEqual((ray_run.rotary, ray_run.causal, ray_run.kv_heads), ("post", True, captured.kv_heads))
+        np.testing.assert_array_equal(np.asarray(ray_run.queries), captured.queries)
+        np.testing.assert_array_equal(np.asarray(ray_run.keys), captured.keys)
+        self.assertLess(ray_run.meta["attentionError"], 1e-5)
+        self.assertIn("transformers", ray_run.meta["manifest"]["source"]["library"])
+
     def test_empty_corpus_is_refused(self):
         with self.assertRaisesRegex(ValueError, "empty"):
             qkviz.run_on_ray([], str(MODEL), self.dir / "empty.qkviz")
