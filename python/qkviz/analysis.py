@@ -76,6 +76,19 @@ def _allowed(n: int, causal: bool, window) -> np.ndarray:
     return allowed
 
 
+class _Grouped:
+    """Keys per query head without copying a group's keys for each of its heads: rows gathered on demand, as float64."""
+
+    def __init__(self, cells: np.ndarray, index: np.ndarray):
+        self.cells, self.index = cells, index
+
+    def rows(self, rows) -> np.ndarray:
+        """[query heads, *rows' shape, d] for a slice or an index array of token rows."""
+        if isinstance(rows, slice):
+            return self.cells[self.index, rows].astype(np.float64)
+        return self.cells[self.index[:, None, None], rows[None]].astype(np.float64)
+
+
 @dataclass
 class HeadSums:
     """Every head's sums over some sentences (cells = layers × heads, index layer · heads + head)."""
@@ -129,8 +142,12 @@ class HeadSums:
         and the model's own attention {sentence index within these: [layers, heads, len, len]} to check against."""
         layers, heads = queries.shape[:2]
         kv = keys.shape[1]
-        q = np.asarray(queries, dtype=np.float64).reshape(layers * heads, -1, self.dim)
-        k = np.repeat(np.asarray(keys, dtype=np.float64), heads // kv, axis=1).reshape(layers * heads, -1, self.dim)
+        # As stored (float32 or 16), widened to float64 a block at a time: a whole-run float64 copy costs more than the sums.
+        q = np.asarray(queries).reshape(layers * heads, -1, self.dim)
+        k_cells = np.asarray(keys).reshape(layers * kv, -1, self.dim)
+        # Each query head's key head (grouped-query attention), index layer · kv + group.
+        kidx = np.array([(c // heads) * kv + (c % heads) // (heads // kv) for c in range(layers * heads)])
+        k = _Grouped(k_cells, kidx)
         per_cell = {
             "scale": np.repeat([s["scale"] for s in specs], heads),
             "softcap": np.repeat([s.get("softcap") or 0 for s in specs], heads),
@@ -149,29 +166,36 @@ class HeadSums:
             for at in range(0, len(sentences), step):
                 group = sentences[at : at + step]
                 self._add_blocks(q, k, n, group, starts, per_cell, causal, sample, row_weight, key_weight)
-        qq = np.einsum("cnd,cnd->cn", q, q)
-        kk = np.einsum("cnd,cnd->cn", k, k)
-        self.qq += qq.sum(axis=1)
-        self.kk += kk.sum(axis=1)
-        self.qqR += (row_weight * qq).sum(axis=1)
-        self.kkW += (key_weight * kk).sum(axis=1)
-        self.qNorm += np.sqrt(qq).sum(axis=1)
-        self.mass += row_weight.sum(axis=1)
-        self.sRq += (row_weight[:, None, :] @ q)[:, 0]
-        self.sWk += (key_weight[:, None, :] @ k)[:, 0]
-        self.q_sum += q.sum(axis=1)
-        self.k_sum += k.sum(axis=1)
-        # Σxxᵀ as a batched matrix product (BLAS), not an einsum loop.
-        self.q_outer += q.transpose(0, 2, 1) @ q
-        self.k_outer += k.transpose(0, 2, 1) @ k
-        self.n += q.shape[1]
+        total = q.shape[1]
+        step = max(1, _BLOCK_ELEMENTS // (self.cells * self.dim))
+        for a in range(0, total, step):
+            b = min(total, a + step)
+            qb = q[:, a:b].astype(np.float64)
+            kb = k.rows(slice(a, b))
+            R, W = row_weight[:, a:b], key_weight[:, a:b]
+            qq = np.einsum("cnd,cnd->cn", qb, qb)
+            kk = np.einsum("cnd,cnd->cn", kb, kb)
+            self.qq += qq.sum(axis=1)
+            self.kk += kk.sum(axis=1)
+            self.qqR += (R * qq).sum(axis=1)
+            self.kkW += (W * kk).sum(axis=1)
+            self.qNorm += np.sqrt(qq).sum(axis=1)
+            self.mass += R.sum(axis=1)
+            self.sRq += (R[:, None, :] @ qb)[:, 0]
+            self.sWk += (W[:, None, :] @ kb)[:, 0]
+            self.q_sum += qb.sum(axis=1)
+            self.k_sum += kb.sum(axis=1)
+            # Σxxᵀ as a batched matrix product (BLAS), not an einsum loop.
+            self.q_outer += qb.transpose(0, 2, 1) @ qb
+            self.k_outer += kb.transpose(0, 2, 1) @ kb
+        self.n += total
 
     def _add_blocks(self, q, k, n, group, starts, per_cell, causal, sample, row_weight, key_weight) -> None:
         """Sentences `group`, all n tokens long: their pairs' attention and sums."""
         cells, g = self.cells, len(group)
         idx = starts[group][:, None] + np.arange(n)  # [g, n] rows
-        qs = q[:, idx].reshape(cells * g, n, self.dim)
-        ks = k[:, idx].reshape(cells * g, n, self.dim)
+        qs = q[:, idx].reshape(cells * g, n, self.dim).astype(np.float64)
+        ks = k.rows(idx).reshape(cells * g, n, self.dim)
         spec = {name: np.repeat(values, g) for name, values in per_cell.items()}
         dots = qs @ ks.transpose(0, 2, 1)
         logits = _logits(dots, spec, n, causal)
@@ -237,8 +261,11 @@ class HeadSums:
 def key_norms(keys: np.ndarray, heads: int, t0: np.ndarray) -> np.ndarray:
     """Σ_j ‖k_j + t0‖ per head ([cells]) over some tokens' keys [layers, kv_heads, n, d]: the paper scale's second pass."""
     layers, kv = keys.shape[:2]
-    k = np.repeat(np.asarray(keys, dtype=np.float64), heads // kv, axis=1).reshape(layers * heads, -1, keys.shape[-1])
-    return np.sqrt(((k + t0[:, None, :]) ** 2).sum(axis=2)).sum(axis=1)
+    out = np.zeros(layers * heads)
+    for c in range(layers * heads):
+        k = np.asarray(keys[c // heads, (c % heads) // (heads // kv)], dtype=np.float64)
+        out[c] = np.sqrt(((k + t0[c]) ** 2).sum(axis=1)).sum()
+    return out
 
 
 def squared_ratio(t: Mapping[str, float], alpha, c):
