@@ -45,6 +45,9 @@ import numpy as np
 from .analysis import HeadSums, key_norms, normalizations, plain_specs
 from .write import SAMPLE_BYTES, SAMPLE_SENTENCES, Shape, _write
 
+#: "auto" writes the queries and keys into the bundle up to this many bytes (a file still easy to move; the page
+#: reads a full bundle a head at a time whatever its size), and a views bundle past it.
+FULL_BUNDLE_BYTES = 8 * 1024**3
 #: Padded tokens an onnxruntime call carries at most (sentences of similar length batched together): measured
 #: fastest at 256–512 on all-MiniLM-L6-v2 (4,100 tokens/s a thread; 2,400 at 4,096, whose activations leave the cache).
 BATCH_TOKENS = 512
@@ -254,6 +257,8 @@ class RunReport:
     extract_seconds: float
     merge_seconds: float
     retried: List[int] = field(default_factory=list)
+    #: "full" or "views": what the bundle holds.
+    contents: str = "full"
 
     @property
     def tokens_per_second(self) -> float:
@@ -262,7 +267,7 @@ class RunReport:
     def __repr__(self) -> str:
         return (
             f"<qkviz.RunReport {self.path.name}: {self.sentences:,} sentences, {self.tokens:,} tokens in {self.shards} shards on "
-            f"{self.workers} workers, {self.seconds:.1f} s ({self.tokens_per_second:,.0f} tokens/s; merge {self.merge_seconds:.1f} s)"
+            f"{self.workers} workers, {self.contents} bundle, {self.seconds:.1f} s ({self.tokens_per_second:,.0f} tokens/s; merge {self.merge_seconds:.1f} s)"
             + (f", shards {self.retried} retried" if self.retried else "")
             + ">"
         )
@@ -291,7 +296,8 @@ def run_on_ray(
     workers: Optional[int] = None,
     threads: int = 1,
     layouts: Sequence[Tuple[str, str, int]] = (("optimized", "pca", 3),),
-    contents: str = "full",
+    contents: str = "auto",
+    full_limit: int = FULL_BUNDLE_BYTES,
     dtype: str = "float32",
     work_dir: Optional[Union[str, Path]] = None,
     max_retries: int = 3,
@@ -309,8 +315,9 @@ def run_on_ray(
     shards     how many tasks the corpus is cut into (default: 4 per worker, ≥ 1 sentence each)
     workers    at most this many tasks at once (default: the cluster's CPUs / threads)
     threads    onnxruntime threads per task
-    contents   "full" (vectors included: the page can compute any view) or "views" (layouts,
-               figures and tokens only: for corpora whose vectors would not fit a file here)
+    contents   "full" (vectors included: the page can compute any view), "views" (layouts,
+               figures and tokens only) or "auto": full where the vectors fit `full_limit` bytes,
+               else views (the report says which)
     work_dir   where shards are written (must be shared by the workers and this process;
                default a temporary folder, deleted after the merge unless keep_shards)
     """
@@ -347,7 +354,7 @@ def run_on_ray(
                 on_shard(result)
     extract_seconds = time.perf_counter() - started
     ordered = [results[i] for i in range(len(ranges))]
-    report = _merge(ordered, texts, out, sample, ranges, layouts, contents, dtype, label, workers, started)
+    report = _merge(ordered, texts, out, sample, ranges, layouts, contents, dtype, label, workers, started, full_limit)
     report.extract_seconds = extract_seconds
     report.retried = _retried(work, len(ranges))
     if not keep_shards and not work_dir:
@@ -364,7 +371,7 @@ def _retried(work: Path, shards: int) -> List[int]:
     return sorted(i for i, n in seen.items() if n > 1)
 
 
-def _merge(ordered: List[ShardResult], texts, out, sample, ranges, layouts, contents, dtype, label, workers, started) -> RunReport:
+def _merge(ordered: List[ShardResult], texts, out, sample, ranges, layouts, contents, dtype, label, workers, started, full_limit) -> RunReport:
     """Adds the shards' sums in shard order, runs the paper scale's second round, and writes the bundle from the shards' files."""
     import ray
 
@@ -372,6 +379,11 @@ def _merge(ordered: List[ShardResult], texts, out, sample, ranges, layouts, cont
     sums = ordered[0].sums
     for r in ordered[1:]:
         sums.merge(r.sums)
+    if contents == "auto":
+        first_q = np.load(Path(ordered[0].folder) / "queries.npy", mmap_mode="r")
+        first_k = np.load(Path(ordered[0].folder) / "keys.npy", mmap_mode="r")
+        size = sums.n * (first_q.shape[0] * (first_q.shape[1] + first_k.shape[1]) * first_q.shape[3]) * (2 if dtype == "float16" else 4)
+        contents = "full" if size <= full_limit else "views"
     if sum(len(r.texts) for r in ordered) != len(texts):
         raise RuntimeError(f"the shards hold {sum(len(r.texts) for r in ordered)} sentences, the corpus {len(texts)}")
     info = ordered[0].info
@@ -421,7 +433,7 @@ def _merge(ordered: List[ShardResult], texts, out, sample, ranges, layouts, cont
         contents=contents,
     )
     seconds = time.perf_counter() - started
-    return RunReport(Path(path), len(texts), sums.n, len(ordered), workers, seconds, 0.0, time.perf_counter() - merge_started)
+    return RunReport(Path(path), len(texts), sums.n, len(ordered), workers, seconds, 0.0, time.perf_counter() - merge_started, contents=contents)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -433,7 +445,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--shards", type=int)
     parser.add_argument("--workers", type=int)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--contents", choices=["full", "views"], default="full")
+    parser.add_argument("--contents", choices=["auto", "full", "views"], default="auto")
     parser.add_argument("--float16", action="store_true")
     parser.add_argument("--work-dir")
     args = parser.parse_args(argv)

@@ -199,6 +199,15 @@ class RunsOnRay(unittest.TestCase):
         self.assertLess(ray_run.meta["attentionError"], 1e-5)
         self.assertIn("transformers", ray_run.meta["manifest"]["source"]["library"])
 
+    def test_a_corpus_past_the_full_limit_gets_a_views_bundle_the_page_opens(self):
+        report = qkviz.run_on_ray(self.texts[:40], str(MODEL), self.dir / "views.qkviz", shards=4, workers=3, full_limit=1024)
+        self.assertEqual(report.contents, "views")
+        run = qkviz.read_bundle(report.path)
+        self.assertTrue(run.views_only)
+        self.assertEqual(run.layouts[0]["coords"].shape, (6, 12, 2 * run.token_count, 3))
+        ok, message = dump("run", report.path, self.dir / "views-page")
+        self.assertTrue(ok, message)
+
     def test_empty_corpus_is_refused(self):
         with self.assertRaisesRegex(ValueError, "empty"):
             qkviz.run_on_ray([], str(MODEL), self.dir / "empty.qkviz")
