@@ -39,6 +39,9 @@ stage "type-check lib/ without the DOM (tsconfig.lib.json)" npx tsc --noEmit -p 
 # no React folder in workers (.dependency-cruiser.cjs).
 stage "dependency rules (depcruise)" npm run --silent deps && passed=$((passed + 1))
 stage "formatting (prettier --check)" npx prettier --check --log-level warn . && passed=$((passed + 1))
+# The notebook widget ships built (python/qkviz/static, so pip install ./python needs no npm): it must
+# be the build of the code in this checkout (run npm run build:widget after changing components/ or lib/).
+stage "notebook widget built from this code (widget/build.mjs --check)" node widget/build.mjs --check && passed=$((passed + 1))
 
 # Adds a vitest JSON report's counts to the totals; a missing report is one failure.
 count() {

@@ -85,9 +85,16 @@ export function followView(): void {
 }
 
 let urlTimer: ReturnType<typeof setTimeout> | undefined;
+/** Off where the explorer is embedded in another page (the notebook widget): that page's address is not the view's. */
+let addressBar = true;
+
+export function followAddressBar(on: boolean): void {
+  addressBar = on;
+}
 
 export function syncUrlSoon(): void {
   clearTimeout(urlTimer);
+  if (!addressBar) return;
   urlTimer = setTimeout(() => {
     const { shown, link, device } = get();
     // A link's own settings stay in the address bar until they are applied.

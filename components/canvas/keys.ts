@@ -3,9 +3,17 @@
 
 const ARROWS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown']);
 
-/** Whether the control a key event goes to uses that key itself. */
+/** Set where the explorer is one part of a larger page (the notebook widget): only keys aimed inside it are its. */
+let keyRoot: HTMLElement | null = null;
+
+export function setKeyRoot(root: HTMLElement | null): void {
+  keyRoot = root;
+}
+
+/** Whether the control a key event goes to uses that key itself (or, embedded, lies outside the explorer). */
 export function typingIn(event: KeyboardEvent): boolean {
   const el = event.target as HTMLElement | null;
+  if (keyRoot && !(el instanceof Node && keyRoot.contains(el))) return true;
   if (!el || typeof el.closest !== 'function') return false;
   if (el.isContentEditable) return true;
   const field = el.closest('input, select, textarea');
