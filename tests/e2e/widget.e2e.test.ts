@@ -143,8 +143,7 @@ async function stopLab(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(PYTHON))
-    throw new Error(`no Python venv at ${VENV}: npm test makes it (scripts/ensure.sh ensure_python_package)`);
+  if (!existsSync(PYTHON)) throw new Error(`no Python venv at ${VENV}: npm test makes it (scripts/ensure.sh ensure_python_package)`);
   for (const d of [work, home, join(dir, 'jupyter', 'lab-settings', '@jupyterlab', 'apputils-extension')]) mkdirSync(d, { recursive: true });
   // No news or update checks (they would ask the internet, and put a notice over the notebook).
   writeFileSync(
