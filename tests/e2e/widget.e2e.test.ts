@@ -24,6 +24,16 @@ const SCREENSHOT = join(ROOT, 'test-results', 'widget-jupyterlab.png');
 const DOCS_SCREENSHOT = join(ROOT, 'docs', 'widget.png');
 const CELL = 'import qkviz\nqkviz.show("x.qkviz")';
 const WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json';
+/** README's notebook snippet, on a checkpoint that needs no network (a tiny random-weight Llama: 2 layers × 4 heads, 2 key heads). */
+const TINY_LLAMA = join(ROOT, 'tests', 'fixtures', 'hub', 'qkviz-test', 'tiny-llama');
+const CAPTURE_CELL = [
+  'import qkviz',
+  'from transformers import AutoModelForCausalLM, AutoTokenizer',
+  `model = AutoModelForCausalLM.from_pretrained("${TINY_LLAMA}", attn_implementation="eager")`,
+  `tokenizer = AutoTokenizer.from_pretrained("${TINY_LLAMA}")`,
+  'run = qkviz.capture(model, tokenizer, ["The cat sat on the mat.", "Attention is all you need."])',
+  'qkviz.show(run)',
+].join('\n');
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'qkviz-widget-'));
@@ -50,9 +60,9 @@ const env: NodeJS.ProcessEnv = {
   PYDEVD_DISABLE_FILE_VALIDATION: '1',
 };
 
-function notebook() {
+function notebook(source = CELL) {
   return {
-    cells: [{ cell_type: 'code', execution_count: null, id: 'show', metadata: {}, outputs: [], source: CELL }],
+    cells: [{ cell_type: 'code', execution_count: null, id: 'show', metadata: {}, outputs: [], source }],
     metadata: {
       kernelspec: { display_name: 'Python 3 (ipykernel)', language: 'python', name: 'python3' },
       language_info: { name: 'python' },
@@ -160,6 +170,7 @@ beforeAll(async () => {
   );
   facts = JSON.parse((await run(PYTHON, ['-c', FACTS, join(work, 'x.qkviz')], { env })).stdout);
   writeFileSync(join(work, 'widget.ipynb'), JSON.stringify(notebook(), null, 1));
+  writeFileSync(join(work, 'capture.ipynb'), JSON.stringify(notebook(CAPTURE_CELL), null, 1));
 }, 240_000);
 
 afterAll(async () => {
@@ -314,5 +325,34 @@ print("shown:", w)
     const widgetErrors = errors.filter((e) => /qkviz|worker|anywidget|WebGL|widget/i.test(e));
     expect(widgetErrors).toEqual([]);
     console.log(`the explorer in JupyterLab: checked ${((Date.now() - started) / 1000).toFixed(1)} s after JupyterLab started`);
+  }, 300_000);
+
+  it("shows a PyTorch model's capture (README's snippet): its heads drawn, its figures scored in the cell", async () => {
+    expect(browser, 'JupyterLab runs (the test before)').toBeDefined();
+    const { page, errors } = browser!;
+    const session = await fetch(`${labUrl}/api/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path: 'capture.ipynb', name: 'capture.ipynb', type: 'notebook', kernel: { name: 'python3' } }),
+    });
+    expect(session.ok).toBe(true);
+    await page.goto(`${labUrl}/lab/tree/capture.ipynb`);
+    await page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first().waitFor({ timeout: 120_000 });
+    await page.waitForTimeout(1000);
+    const kernelDialog = page.locator('.jp-Dialog').filter({ hasText: 'Select Kernel' });
+    if (await kernelDialog.isVisible()) await kernelDialog.getByRole('button', { name: 'Select', exact: true }).click();
+    await page.getByRole('menuitem', { name: 'Run', exact: true }).click();
+    await page.getByRole('menuitem', { name: /^Run All Cells/ }).click();
+    const widget = page.locator('.jp-OutputArea-output .qkviz-widget');
+    await widget.locator('[data-testid="matrix-view"] canvas').waitFor({ timeout: 180_000 });
+    await expect.poll(() => widget.getByTestId('summary-size').textContent(), { timeout: 30_000 }).toMatch(/tokens · 2 sentences · 8 heads/);
+    expect(await widget.getByTestId('device-badge').textContent()).toContain('PyTorch cpu');
+    // Captured in Python, the distance figures are scored here, by the widget's worker.
+    await expect.poll(() => widget.getByTestId('scoring').textContent(), { timeout: 60_000 }).toBe('every head, every mode');
+    expect(await widget.getByTestId('attention-error').textContent()).toMatch(/max error \d\.\d\de-\d+ ✓/);
+    await settled(page);
+    const cells = await cellPixels(page, 2, 4);
+    expect(cells.filter((c) => c.query < 5 || c.key < 5).map((c) => c.label)).toEqual([]);
+    expect(errors.filter((e) => /qkviz|worker|anywidget|WebGL|widget/i.test(e))).toEqual([]);
   }, 300_000);
 });
