@@ -10,6 +10,11 @@ __version__ = "0.2.0"
 from .bundle import BUNDLE_VERSION, BundleError, Run, Streamed, read_bundle, read_container, write_container
 from .write import write_bundle
 
+# Bound here, not lazily: the function `capture` shares its name with its module, which an import of
+# the module (qkviz.distributed does one) would otherwise leave in its place. Torch is still imported
+# only when a capture runs.
+from .capture import Capture, UnsupportedModelError, capture, from_transformer_lens
+
 __all__ = [
     "BUNDLE_VERSION",
     "BundleError",
@@ -28,10 +33,6 @@ __all__ = [
 ]
 # Optional parts: imported on first use, so `import qkviz` needs numpy only.
 _LAZY = {
-    "capture": ("capture", "capture"),
-    "from_transformer_lens": ("capture", "from_transformer_lens"),
-    "Capture": ("capture", "Capture"),
-    "UnsupportedModelError": ("capture", "UnsupportedModelError"),
     "show": ("widget", "show"),
     "run_on_ray": ("distributed", "run_on_ray"),
 }

@@ -43,6 +43,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .analysis import HeadSums, key_norms, normalizations, plain_specs
+from .similarity import hash_order, head_similarities
 from .write import SAMPLE_BYTES, SAMPLE_SENTENCES, Shape, _write
 
 #: "auto" writes the queries and keys into the bundle up to this many bytes (a file still easy to move; the page
@@ -274,9 +275,9 @@ class RunReport:
 
 
 def hashed_sample(texts: Sequence[str], count: int = SAMPLE_SENTENCES) -> List[int]:
-    """The sentences whose model attention is kept: the `count` smallest hashes of (text, index) — the same however the corpus is sharded."""
-    digest = lambda i: hashlib.blake2b(f"{i}\0{texts[i]}".encode(), digest_size=8).digest()
-    return sorted(sorted(range(len(texts)), key=digest)[:count])
+    """The sentences whose model attention is kept: the first `count` in hash order (qkviz.similarity.hash_order) —
+    the same however the corpus is sharded."""
+    return sorted(hash_order(texts)[:count])
 
 
 def shard_ranges(count: int, shards: int) -> List[Tuple[int, int]]:
@@ -406,6 +407,23 @@ def _merge(ordered: List[ShardResult], texts, out, sample, ranges, layouts, cont
     ids = [i for r in ordered for i in r.ids]
     name = info["name"]
     group = heads // kv
+    norms = normalizations(sums, knorm)
+    # The head map's distances on the hashed sample, its rows read from the shards that hold them.
+    shard_starts = np.concatenate([[0], np.cumsum([q.shape[2] for q in qs])])
+
+    def rows_of(c: int, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        rows = np.asarray(rows, np.int64)
+        which = np.searchsorted(shard_starts, rows, side="right") - 1
+        q_out, k_out = np.empty((len(rows), dim), np.float32), np.empty((len(rows), dim), np.float32)
+        for shard in np.unique(which):
+            at = which == shard
+            local = rows[at] - shard_starts[shard]
+            q_out[at] = qs[shard][c // heads, c % heads][local]
+            k_out[at] = ks[shard][c // heads, (c % heads) // group][local]
+        return q_out, k_out
+
+    lengths = [len(i) for i in ids]
+    distances = head_similarities(list(texts), lengths, layers, heads, info["attention"], info["causal"], norms["paper"], rows_of)
     extract_ms = (merge_started - started) * 1000
     path = _write(
         out,
@@ -418,7 +436,7 @@ def _merge(ordered: List[ShardResult], texts, out, sample, ranges, layouts, cont
         specs=info["attention"],
         rotary=info["rotary"],
         sums=sums,
-        norms=normalizations(sums, knorm),
+        norms=norms,
         # A query head's keys are its group's key head.
         head_vectors=lambda c: (query_head(c), key_head((c // heads) * kv + (c % heads) // group)),
         vectors={"queries": query_head, "keys": key_head},
@@ -431,6 +449,7 @@ def _merge(ordered: List[ShardResult], texts, out, sample, ranges, layouts, cont
         timings={"extractMs": extract_ms, "analyzeMs": (time.perf_counter() - merge_started) * 1000},
         created_by=None,
         contents=contents,
+        similarities=distances,
     )
     seconds = time.perf_counter() - started
     return RunReport(Path(path), len(texts), sums.n, len(ordered), workers, seconds, 0.0, time.perf_counter() - merge_started, contents=contents)

@@ -20,6 +20,7 @@ import numpy as np
 from . import __version__
 from .analysis import MODES, HeadSums, Normalization, key_norms, normalizations, pca_of_moments, plain_specs, project_on_pca
 from .bundle import BUNDLE_KIND, Streamed, write_container
+from .similarity import head_similarities
 
 #: The model's attention is kept on at most this many sentences and bytes (lib/engine/limits.ts ATTENTION_SAMPLE_*).
 SAMPLE_SENTENCES = 24
@@ -132,6 +133,7 @@ def write_bundle(
     timings: Optional[Mapping[str, float]] = None,
     analysis: Optional[Tuple[HeadSums, np.ndarray]] = None,
     created_by: Optional[str] = None,
+    similarities: bool = True,
 ) -> Path:
     """Writes a run as a bundle the page opens.
 
@@ -148,6 +150,8 @@ def write_bundle(
                computes any other view (UMAP too) from the vectors when asked
     dtype      "float32" or "float16" for the stored queries and keys
     analysis   (sums, Σ‖k + t0‖) when already reduced (qkviz.distributed's merge); else computed here
+    similarities  the head map's attention and geometry distances, on a hashed sample of sentences
+               (qkviz.similarity; the page computes them itself when this is False)
     """
     started = time.perf_counter()
     queries = np.asarray(queries)
@@ -169,6 +173,12 @@ def write_bundle(
     norms = normalizations(sums, knorm)
     group = heads // kv
     head_vectors = lambda c: (queries[c // heads, c % heads], keys[c // heads, (c % heads) // group])
+    texts = list(texts) if texts is not None else [" ".join(t) for t in tokens]
+    heads_of = (
+        head_similarities(texts, lengths, layers, heads, specs, causal, norms["paper"], lambda c, rows: (queries[c // heads, c % heads][rows], keys[c // heads, (c % heads) // group][rows]))
+        if similarities
+        else []
+    )
     analyze_ms = (time.perf_counter() - started) * 1000
     return _write(
         path,
@@ -192,6 +202,7 @@ def write_bundle(
         library=library,
         timings={"analyzeMs": analyze_ms, **(timings or {})},
         created_by=created_by,
+        similarities=heads_of,
     )
 
 
@@ -219,6 +230,7 @@ def _write(
     timings,
     created_by,
     contents: str = "full",
+    similarities: Sequence[Mapping[str, Any]] = (),
 ) -> Path:
     """The bundle itself, each head's vectors asked for when written (`vectors[name](chunk)`): shared by write_bundle and the Ray merge."""
     path = Path(path)
@@ -303,8 +315,10 @@ def _write(
         "vectors": dtype,
         "contents": contents,
         "layouts": layout_meta,
-        "similarities": [],
+        "similarities": [{"kind": d["kind"], "sampled": int(d["sampled"]), "total": int(d["total"]), "array": f"similarity-{d['kind']}"} for d in similarities],
     }
+    for d in similarities:
+        arrays[f"similarity-{d['kind']}"] = np.asarray(d["values"], np.float32)
     write_container(path, meta, arrays)
     return path
 

@@ -140,6 +140,10 @@ class RunsOnRay(unittest.TestCase):
             self.assertEqual((a["mode"], a["dims"]), (b["mode"], b["dims"]))
             self.assertLess(np.abs(np.asarray(a["coords"]) - np.asarray(b["coords"])).max(), 1e-6)
         self.assertLess(ray_run.meta["attentionError"], 1e-5)
+        # The head map's distances, on the same hashed sample of sentences.
+        self.assertEqual(ray_run.meta["similarities"], single.meta["similarities"])
+        for kind in ("attention", "geometry"):
+            self.assertLess(np.abs(np.asarray(ray_run.similarities[kind]) - np.asarray(single.similarities[kind])).max(), 1e-6, kind)
         # The page's reader opens it.
         ok, message = dump("run", report.path, self.dir / "ray-page")
         self.assertTrue(ok, message)

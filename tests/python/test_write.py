@@ -84,6 +84,13 @@ class WrittenInPython(unittest.TestCase):
             # Points in the unit ball: float32 rounding apart.
             self.assertLess(np.abs(mine - page).max(), 1e-5, mode)
 
+    def test_head_similarities_equal_the_pages(self):
+        # A corpus this small is compared whole by both: the same rows and tokens, so the same distances.
+        ours, page = qkviz.read_bundle(self.path), self.page["optimized"]
+        self.assertEqual(ours.meta["similarities"], page.meta["similarities"])
+        for kind in ("attention", "geometry"):
+            self.assertLess(np.abs(np.asarray(ours.similarities[kind]) - np.asarray(page.similarities[kind])).max(), 1e-6, kind)
+
     def test_the_pages_reader_reads_it_bit_for_bit(self):
         ok, message = dump("run", self.path, self.dir / "read")
         self.assertTrue(ok, message)
