@@ -260,6 +260,8 @@ class RunReport:
     retried: List[int] = field(default_factory=list)
     #: "full" or "views": what the bundle holds.
     contents: str = "full"
+    #: Of the merge: the head map's distances (on a sample of fixed budget: a cost that does not grow with the corpus).
+    similarities_seconds: float = 0.0
 
     @property
     def tokens_per_second(self) -> float:
@@ -423,7 +425,9 @@ def _merge(ordered: List[ShardResult], texts, out, sample, ranges, layouts, cont
         return q_out, k_out
 
     lengths = [len(i) for i in ids]
+    similarities_started = time.perf_counter()
     distances = head_similarities(list(texts), lengths, layers, heads, info["attention"], info["causal"], norms["paper"], rows_of)
+    similarities_s = time.perf_counter() - similarities_started
     extract_ms = (merge_started - started) * 1000
     path = _write(
         out,
@@ -452,7 +456,9 @@ def _merge(ordered: List[ShardResult], texts, out, sample, ranges, layouts, cont
         similarities=distances,
     )
     seconds = time.perf_counter() - started
-    return RunReport(Path(path), len(texts), sums.n, len(ordered), workers, seconds, 0.0, time.perf_counter() - merge_started, contents=contents)
+    return RunReport(
+        Path(path), len(texts), sums.n, len(ordered), workers, seconds, 0.0, time.perf_counter() - merge_started, contents=contents, similarities_seconds=similarities_s
+    )
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
