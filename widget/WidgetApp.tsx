@@ -3,14 +3,11 @@
 // (model picker, corpus, Run, the run store) stays with the page: the widget shows one bundle.
 import { useMemo } from 'react';
 import { searchTokens } from '@/lib/views/tokens';
-import { DetailsPanel } from '@/components/app/DetailsPanel';
-import { HeadsDrawer } from '@/components/app/HeadsDrawer';
-import { Shortcuts } from '@/components/app/Shortcuts';
-import { Stage } from '@/components/app/Stage';
+import { Explorer, PanelToggle } from '@/components/app/Explorer';
 import { useGlobalKeys } from '@/components/app/useGlobalKeys';
 import { ViewSection } from '@/components/panels/ViewSection';
 import { useApp } from '@/components/state/appStore';
-import { setPanels, useView } from '@/components/state/viewStore';
+import { useView } from '@/components/state/viewStore';
 import { tableOf } from '@/components/views/useViewData';
 
 const formatInt = (n: number) => n.toLocaleString('en-US');
@@ -27,21 +24,11 @@ function Controls() {
 }
 
 function WidgetBar() {
-  const left = useView((s) => s.panels.left);
-  const right = useView((s) => s.panels.right);
   const shown = useApp((s) => s.shown);
   const data = shown?.result.data;
   return (
     <header className="topbar">
-      <button
-        type="button"
-        className="tool"
-        aria-pressed={left}
-        onClick={() => setPanels({ left: !left })}
-        title={left ? 'Hide the controls' : 'Show the controls'}
-      >
-        {left ? '⟨ Controls' : 'Controls ⟩'}
-      </button>
+      <PanelToggle side="left" />
       <h1>QKViz</h1>
       <span className="tagline" data-testid="widget-summary">
         {shown && data
@@ -49,37 +36,18 @@ function WidgetBar() {
           : 'queries and keys of every attention head'}
       </span>
       <span className="spacer" />
-      <button
-        type="button"
-        className="tool"
-        aria-pressed={right}
-        onClick={() => setPanels({ right: !right })}
-        title={right ? 'Hide the details' : 'Show the details'}
-      >
-        {right ? 'Details ⟩' : '⟨ Details'}
-      </button>
+      <PanelToggle side="right" />
     </header>
   );
 }
 
 export function WidgetApp() {
-  const left = useView((s) => s.panels.left);
-  const right = useView((s) => s.panels.right);
   // Scoped to the widget (components/canvas/keys setKeyRoot): keys typed in the notebook are not the explorer's.
   useGlobalKeys();
   return (
     // A form of its own, so its radio groups are not joined with those of another explorer in the notebook.
     <form className="qkviz-form" onSubmit={(e) => e.preventDefault()}>
-      <div className={`app${left ? '' : ' no-left'}${right ? '' : ' no-right'}`}>
-        <WidgetBar />
-        {left && <Controls />}
-        <div className="centre">
-          <Stage />
-          <HeadsDrawer />
-        </div>
-        {right && <DetailsPanel />}
-        <Shortcuts />
-      </div>
+      <Explorer bar={<WidgetBar />} controls={<Controls />} />
     </form>
   );
 }

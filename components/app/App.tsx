@@ -2,13 +2,9 @@
 // QKViz as a full-window app: the canvas takes the window, between a collapsible sidebar of
 // controls and a details panel, with the heads table in a drawer under the canvas.
 import { useEffect } from 'react';
-import { useView } from '../state/viewStore';
 import { startApp } from './controller';
-import { DetailsPanel } from './DetailsPanel';
-import { HeadsDrawer } from './HeadsDrawer';
-import { Shortcuts } from './Shortcuts';
+import { Explorer } from './Explorer';
 import { Sidebar } from './Sidebar';
-import { Stage } from './Stage';
 import { TopBar } from './TopBar';
 import { useGlobalKeys } from './useGlobalKeys';
 import { openBundleFile } from './bundles';
@@ -39,21 +35,8 @@ function useBundleDrop(): void {
 }
 
 export function App() {
-  const left = useView((s) => s.panels.left);
-  const right = useView((s) => s.panels.right);
   useEffect(() => void startApp(), []);
   useBundleDrop();
   useGlobalKeys();
-  return (
-    <div className={`app${left ? '' : ' no-left'}${right ? '' : ' no-right'}`}>
-      <TopBar />
-      {left && <Sidebar />}
-      <div className="centre">
-        <Stage />
-        <HeadsDrawer />
-      </div>
-      {right && <DetailsPanel />}
-      <Shortcuts />
-    </div>
-  );
+  return <Explorer bar={<TopBar />} controls={<Sidebar />} />;
 }

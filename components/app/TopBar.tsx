@@ -5,25 +5,15 @@ import { useRef } from 'react';
 import { DeviceBadge } from '../panels/DeviceBadge';
 import { openBundleFile } from './bundles';
 import { useApp } from '../state/appStore';
-import { setPanels, useView } from '../state/viewStore';
+import { PanelToggle } from './Explorer';
 
 export function TopBar() {
-  const left = useView((s) => s.panels.left);
-  const right = useView((s) => s.panels.right);
   const model = useApp((s) => s.manifest?.name);
   const prepared = useApp((s) => (s.prepared && s.prepared.preference === s.device ? s.prepared : null));
   const bundleInput = useRef<HTMLInputElement>(null);
   return (
     <header className="topbar">
-      <button
-        type="button"
-        className="tool"
-        aria-pressed={left}
-        onClick={() => setPanels({ left: !left })}
-        title={left ? 'Hide the controls' : 'Show the controls'}
-      >
-        {left ? '⟨ Controls' : 'Controls ⟩'}
-      </button>
+      <PanelToggle side="left" />
       <h1>QKViz</h1>
       <span className="tagline">queries and keys of every attention head{model ? ` · ${model}` : ''}, computed in your browser</span>
       <span className="spacer" />
@@ -52,15 +42,7 @@ export function TopBar() {
           model ready on <DeviceBadge device={prepared.device} />
         </span>
       )}
-      <button
-        type="button"
-        className="tool"
-        aria-pressed={right}
-        onClick={() => setPanels({ right: !right })}
-        title={right ? 'Hide the details' : 'Show the details'}
-      >
-        {right ? 'Details ⟩' : '⟨ Details'}
-      </button>
+      <PanelToggle side="right" />
     </header>
   );
 }

@@ -6,7 +6,6 @@
 // this checkout (python/ on PYTHONPATH), so what runs is the widget built into python/qkviz/static.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, openBrowser } from './browser';
 import { canvasPixels, canvasPoint, cellPixels, difference, findQueryDot, matrixCells, settled } from './canvas';
 import { defaultSentences } from '../helpers/extraction';
+import { freePort } from './server';
 
 const ROOT = resolve(__dirname, '..', '..');
 const VENV = join(ROOT, '.cache', 'python-venv');
@@ -90,17 +90,6 @@ import json, sys, qkviz
 r = qkviz.read_bundle(sys.argv[1])
 print(json.dumps({"model": r.model, "tokens": r.token_count, "layers": r.layers, "heads": r.heads}))
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => ok(port));
-    });
-    srv.on('error', fail);
-  });
-}
 
 let lab: ChildProcess | undefined;
 let labLog = '';
