@@ -48,7 +48,8 @@ const HUB_CACHE = process.env.QKVIZ_HUB_CACHE ?? join(ROOT, '.cache', 'hub');
 const USAGE = `usage:
   qkviz extract --input corpus.txt|corpus.jsonl --out DIR [--model DIR | --model-id ID [--revision REV]
                 [--weights float32|float16|int8|int4]] [--rotary post|pre] [--attention] [--quiet]
-      Writes tokens.json, queries.npy, keys.npy to DIR (see docs/cli.md); --attention adds attention.npy,
+      Writes tokens.json, queries.npy, keys.npy and value_norms.npy (each head's ‖v·W_O,h‖ per token) to
+      DIR (see docs/cli.md); --attention adds attention.npy,
       the model's own attention for every sentence (otherwise it is asked for on a sample, to
       check the attention recomputed from Q/K). --model-id fetches a Hugging Face model
       (HF_ENDPOINT, HF_TOKEN honoured; cached under .cache/hub), converted streaming in --weights
@@ -263,6 +264,7 @@ function readExtractDir(dir: string) {
   return readExtractionFiles(readFileSync(at('tokens.json'), 'utf8'), readNpy(at('queries.npy')), readNpy(at('keys.npy')), {
     attention: existsSync(at('attention.npy')) ? readNpy(at('attention.npy')) : undefined,
     rotated: existsSync(at('rotated_queries.npy')) ? { queries: readNpy(at('rotated_queries.npy')), keys: readNpy(at('rotated_keys.npy')) } : undefined,
+    valueNorms: existsSync(at('value_norms.npy')) ? readNpy(at('value_norms.npy')) : undefined,
   });
 }
 

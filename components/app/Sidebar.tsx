@@ -16,7 +16,7 @@ function SearchCount() {
   const shown = useApp((s) => s.shown);
   const search = useView((s) => s.search);
   const results = useMemo(() => (shown && search.trim() ? 2 * searchTokens(tableOf(shown.result), search).length : null), [shown, search]);
-  return <ViewSection results={results} />;
+  return <ViewSection results={results} valueNorms={shown ? shown.result.data.hasValueNorms === true : null} />;
 }
 
 export function Sidebar() {

@@ -119,5 +119,6 @@ export function linkState(v: ViewState) {
     overlay: v.overlay === 'none' ? undefined : v.overlay,
     compare: v.compare,
     point: v.selected ?? undefined,
+    weigh: v.linkWeight === 'value' ? ('value' as const) : undefined,
   };
 }

@@ -62,7 +62,7 @@ function SceneContents(props: QKViewProps & Layers) {
   const focus = useView((s) => s.focus);
   const dotSize = useView((s) => s.dotSize);
   const sizeByNorm = useView((s) => s.sizeByNorm);
-  const useNorm = useView((s) => s.colourMode === 'norm');
+  const useNorm = useView((s) => s.colourMode === 'norm' || s.colourMode === 'valueNorm');
   const resetToken = useView((s) => s.resetToken);
   const initialCamera = useView((s) => s.initialCamera);
 

@@ -1,8 +1,12 @@
 'use client';
 // The selected token of the focused head: what it is, its sentence's attention links on the
-// canvas (how many per query, from what weight) and the sentence view.
+// canvas (how many per query, from what weight, weighed by attention or by the norm of what
+// it moves) and the sentence view.
 import type { RunResult } from '@/lib/run/types';
+import { LINK_WEIGHT_LABELS, type LinkWeight } from '@/lib/views/links';
 import { MAX_LINK_K } from '../canvas/sceneObjects';
+import { Segmented } from '../ui/Segmented';
+import { NO_VALUE_NORMS } from './ViewSection';
 import { setView, useView } from '../state/viewStore';
 import { SentenceView } from '../views/SentenceView';
 import { useSelection } from '../views/useViewData';
@@ -11,7 +15,7 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 
 export function SelectionPanel({ result }: { result: RunResult }) {
   const { data } = result;
-  const { table, point, sentence, links, block, focus } = useSelection(result);
+  const { table, point, sentence, links, block, focus, weight } = useSelection(result);
   const linkK = useView((s) => s.linkK);
   const threshold = useView((s) => s.threshold);
   if (!focus) return null;
@@ -48,6 +52,26 @@ export function SelectionPanel({ result }: { result: RunResult }) {
           onChange={(e) => setView({ threshold: clamp(Number(e.target.value) || 0, 0, 1) })}
         />
       </div>
+      <div className="row">
+        <span className="row-label">Weigh by</span>
+        <Segmented<LinkWeight>
+          label="Weigh links by"
+          name="link-weight"
+          value={weight}
+          disabled={!data.hasValueNorms}
+          options={[
+            { value: 'attention', label: 'Attention', title: 'Links and the sentence view show attention weights α_ij' },
+            {
+              value: 'value',
+              label: '‖α·f(x)‖',
+              title: data.hasValueNorms
+                ? 'What the head moves: α_ij·‖f(x_j)‖, with f(x) = x·W_V·W_O of the head (Kobayashi et al. 2020), as a share of the row'
+                : NO_VALUE_NORMS,
+            },
+          ]}
+          onChange={(linkWeight) => setView({ linkWeight })}
+        />
+      </div>
       {point && sentence !== null ? (
         <div className="selection" data-testid="selection">
           <p className="line">
@@ -55,7 +79,7 @@ export function SelectionPanel({ result }: { result: RunResult }) {
               Selected <strong>{table.text[point.row]}</strong> ({point.kind}), sentence {sentence + 1}, position {table.position[point.row] + 1} of{' '}
               {table.sentenceLength[point.row]}
             </span>
-            {links ? ` · ${links.weight.length} links` : result.vectors ? ' · links…' : ''}{' '}
+            {links ? ` · ${links.weight.length} links by ${LINK_WEIGHT_LABELS[weight]}` : result.vectors ? ' · links…' : ''}{' '}
             <button type="button" className="link-button" onClick={() => setView({ selected: null })}>
               Clear selection
             </button>
@@ -66,6 +90,7 @@ export function SelectionPanel({ result }: { result: RunResult }) {
               special={special}
               hideLabel={data.causal ? 'Hide the first token and renormalise' : 'Hide [CLS]/[SEP] and renormalise'}
               block={block}
+              weightLabel={weight === 'value' ? 'lines: α_ij·‖f(x_j)‖, share of the row' : 'lines: attention α_ij'}
               selected={{ position: table.position[point.row], kind: point.kind }}
               title={data.sentences[sentence].text}
             />

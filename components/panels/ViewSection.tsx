@@ -11,6 +11,9 @@ import { setView, useView } from '../state/viewStore';
 import { Segmented } from '../ui/Segmented';
 import { MODE_SHORT } from '../views/modes';
 
+export const NO_VALUE_NORMS =
+  'This run has no value norms: its model was converted before QKViz extracted them, or it came from a bundle without them. Run it again.';
+
 const COMPARE_LABELS: Record<CompareMode, string> = { off: 'Off', normalization: 'Raw | normalized', projection: 'PCA | UMAP' };
 
 function Row({ label, htmlFor, children }: { label: string; htmlFor?: string; children: React.ReactNode }) {
@@ -28,7 +31,11 @@ function Row({ label, htmlFor, children }: { label: string; htmlFor?: string; ch
   );
 }
 
-export function ViewSection({ results }: { results: number | null }) {
+/**
+ * `valueNorms`: whether the shown run has value norms (null before any run); without them
+ * the value-norm colouring is offered disabled, with why.
+ */
+export function ViewSection({ results, valueNorms = null }: { results: number | null; valueNorms?: boolean | null }) {
   const v = useView(
     useShallow((s) => ({
       method: s.method,
@@ -98,7 +105,12 @@ export function ViewSection({ results }: { results: number | null }) {
       <Row label="Colour by" htmlFor="colour-by">
         <select id="colour-by" value={v.colourMode} onChange={(e) => setView({ colourMode: e.target.value as ColourMode })}>
           {COLOUR_MODES.map(({ mode, label }) => (
-            <option key={mode} value={mode}>
+            <option
+              key={mode}
+              value={mode}
+              disabled={mode === 'valueNorm' && valueNorms === false}
+              title={mode === 'valueNorm' && valueNorms === false ? NO_VALUE_NORMS : undefined}
+            >
               {label}
             </option>
           ))}

@@ -7,7 +7,7 @@ import type { NormalizationMode } from '@/lib/analysis/normalize';
 import type { ProjectionMethod } from '@/lib/projection/project';
 import type { ColourMode, PaletteName } from '@/lib/views/colour';
 import type { HeadFigure } from '@/lib/views/headFigures';
-import { DEFAULT_LINK_K, DEFAULT_LINK_THRESHOLD } from '@/lib/views/links';
+import { DEFAULT_LINK_K, DEFAULT_LINK_THRESHOLD, type LinkWeight } from '@/lib/views/links';
 import type { CompareMode, ViewState as LinkState } from '@/lib/views/urlState';
 
 export interface Cell {
@@ -35,6 +35,8 @@ export interface ViewState {
   search: string;
   linkK: number;
   threshold: number;
+  /** What links and the sentence view weigh: attention, or the norm of what it moves. */
+  linkWeight: LinkWeight;
   /** Bumped to send the camera back to the view's default framing. */
   resetToken: number;
   /** Camera pose a shared link asked for, applied to the first view. */
@@ -62,6 +64,7 @@ export const initialView = (): ViewState => ({
   search: '',
   linkK: DEFAULT_LINK_K,
   threshold: DEFAULT_LINK_THRESHOLD,
+  linkWeight: 'attention',
   resetToken: 0,
   initialCamera: null,
   panels: { left: true, right: true, table: false, tablePinned: false, help: false, hud: false },
@@ -111,6 +114,7 @@ export function viewNewResult(shape: ViewState['shape'], link: LinkState | null)
     palette: link.palette ?? s.palette,
     overlay: link.overlay ?? s.overlay,
     compare: link.compare ?? s.compare,
+    linkWeight: link.weigh ?? s.linkWeight,
     initialCamera: link.camera ?? null,
   });
 }

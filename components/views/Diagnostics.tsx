@@ -124,6 +124,12 @@ function HeadDiagnostics({ result, layer, head, mode }: { result: RunResult; lay
             <dd>{fmt(report.attention.entropy)} nats</dd>
             <dt>[CLS]/[SEP] share</dt>
             <dd>{(100 * report.attention.specialShare).toFixed(1)}%</dd>
+            <dt title="Share of Σ_j ‖α_ij·f(x_j)‖, the norms of what the head moves from each token (Kobayashi et al. 2020)">[CLS]/[SEP] share of ‖α·f(x)‖</dt>
+            <dd data-testid="head-value-share">
+              {Number.isFinite(report.attention.valueSpecialShare ?? NaN)
+                ? `${(100 * report.attention.valueSpecialShare!).toFixed(1)}%`
+                : 'no value norms in this run (a model converted before QKViz extracted them, or a bundle without them)'}
+            </dd>
             <dt>Attention check</dt>
             <dd data-testid="head-attention-error">
               {Number.isNaN(error)

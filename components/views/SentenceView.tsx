@@ -23,9 +23,11 @@ interface Props {
   /** Position of the selected token and whether it was picked as a query or a key. */
   selected: { position: number; kind: 'query' | 'key' } | null;
   title: string;
+  /** What the lines' opacity is (attention, or the norm of what it moves): the view's legend. */
+  weightLabel?: string;
 }
 
-export function SentenceView({ tokens, special, hideLabel, block, selected, title }: Props) {
+export function SentenceView({ tokens, special, hideLabel, block, selected, title, weightLabel = 'lines: attention α_ij' }: Props) {
   const [hideSpecial, setHideSpecial] = useState(false);
   const [hover, setHover] = useState<{ side: 'query' | 'key'; index: number } | null>(null);
   const n = tokens.length;
@@ -47,6 +49,9 @@ export function SentenceView({ tokens, special, hideLabel, block, selected, titl
     <figure className="sentence-view" aria-label="Sentence view">
       <figcaption>
         <span className="sentence-title">{title}</span>
+        <span className="sentence-weight" data-testid="sentence-weight">
+          {weightLabel}
+        </span>
         <label className="inline">
           <input type="checkbox" checked={hideSpecial} onChange={(e) => setHideSpecial(e.target.checked)} /> {hideLabel}
         </label>

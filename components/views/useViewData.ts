@@ -11,10 +11,10 @@ import { PALETTES, colourValueText, legendFor, pointColours } from '@/lib/views/
 import { overlayColours } from '@/lib/views/headFigures';
 import { labelPriority, shuffledPoints } from '@/lib/views/labels';
 import { SAMPLE_SEED, sampleOrder } from '@/lib/views/lod';
-import { topKLinks } from '@/lib/views/links';
+import { type LinkWeight, topKLinks, valueWeightedBlock } from '@/lib/views/links';
 import { sentenceAttention } from '@/lib/analysis/attention';
 import { openVectors } from '@/lib/browser/vectors';
-import { type PointNorms, pointNorms } from '@/lib/views/norms';
+import { type PointNorms, pointNorms, pointValueNorms } from '@/lib/views/norms';
 import { type TokenTable, pointToken, searchTokens, tokenTable } from '@/lib/views/tokens';
 import { STATE } from '../canvas/pointMaterial';
 import { useView } from '../state/viewStore';
@@ -50,7 +50,19 @@ function normsOf(result: RunResult, mode: NormalizationMode): Promise<PointNorms
   return n;
 }
 
-/** The selected point's token, sentence and attention block in the focused head (recomputed from the sentence's stored Q/K). */
+const valueNorms = new WeakMap<object, Promise<PointNorms>>();
+/** Every head's value norms as point norms, read from the run's store once per result. */
+function valueNormsOf(result: RunResult): Promise<PointNorms> {
+  let n = valueNorms.get(result.data);
+  if (!n) valueNorms.set(result.data, (n = openVectors(result.vectors!).then((v) => pointValueNorms(result.data, v))));
+  return n;
+}
+
+/**
+ * The selected point's token, sentence and attention block in the focused head (recomputed
+ * from the sentence's stored Q/K), weighed as the view asks: attention, or ‖α·f(x)‖ where
+ * the run has value norms (`weight` says which the block is).
+ */
 export function useSelection(result: RunResult) {
   const { data } = result;
   const table = tableOf(result);
@@ -58,6 +70,8 @@ export function useSelection(result: RunResult) {
   const focus = useView((s) => s.focus);
   const linkK = useView((s) => s.linkK);
   const threshold = useView((s) => s.threshold);
+  const asked = useView((s) => s.linkWeight);
+  const weight: LinkWeight = asked === 'value' && data.hasValueNorms ? 'value' : 'attention';
   const N = data.tokenCount;
   const point = selected !== null && selected < 2 * N ? pointToken(selected, N) : null;
   const sentence = point ? table.sentence[point.row] : null;
@@ -65,20 +79,23 @@ export function useSelection(result: RunResult) {
   const block = useAsync(
     () =>
       result.vectors && cell !== null && sentence !== null
-        ? openVectors(result.vectors)
-            .then((v) => v.sentence(cell, sentence))
-            .then(({ qa, ka }) =>
-              sentenceAttention(qa, ka, data.headDim, 0, qa.length / data.headDim, data.attention[Math.floor(cell / data.heads)], data.causal ?? false),
-            )
+        ? openVectors(result.vectors).then(async (v) => {
+            const { qa, ka } = await v.sentence(cell, sentence);
+            const n = qa.length / data.headDim;
+            const attention = sentenceAttention(qa, ka, data.headDim, 0, n, data.attention[Math.floor(cell / data.heads)], data.causal ?? false);
+            if (weight === 'attention') return attention;
+            const norms = await v.valueNorms(cell, data.sentenceStarts[sentence], n);
+            return norms ? valueWeightedBlock(attention, n, norms) : attention;
+          })
         : null,
-    [result, cell, sentence],
+    [result, cell, sentence, weight],
   );
   const links = useMemo(() => {
     if (!block || sentence === null) return null;
     const first = data.sentenceStarts[sentence];
     return topKLinks(block, data.sentenceStarts[sentence + 1] - first, first, data.causal ?? false, linkK, threshold);
   }, [block, sentence, data, linkK, threshold]);
-  return { table, point, sentence, links, block, focus };
+  return { table, point, sentence, links, block, focus, weight };
 }
 
 export function useViewData(result: RunResult) {
@@ -99,9 +116,14 @@ export function useViewData(result: RunResult) {
   const matches = useMemo(() => searchTokens(table, search), [table, search]);
   const searching = search.trim() !== '';
   // A bundle opened without its vectors has no norms: colour and size fall back to the plain ones.
-  const needNorms = (colourMode === 'norm' || sizeByNorm) && result.vectors !== null;
-  const modeNorms = useAsync(() => (needNorms ? normsOf(result, mode) : null), [needNorms, result, mode]);
-  const rawNorms = useAsync(() => (needNorms && compare === 'normalization' ? normsOf(result, 'raw') : null), [needNorms, compare, result]);
+  const byValue = colourMode === 'valueNorm' && data.hasValueNorms === true;
+  const needNorms = (colourMode === 'norm' || byValue || sizeByNorm) && result.vectors !== null;
+  // Value norms do not depend on the normalization: both panes of a comparison show the same.
+  const modeNorms = useAsync(() => (needNorms ? (byValue ? valueNormsOf(result) : normsOf(result, mode)) : null), [needNorms, byValue, result, mode]);
+  const rawNorms = useAsync(
+    () => (needNorms && compare === 'normalization' ? (byValue ? valueNormsOf(result) : normsOf(result, 'raw')) : null),
+    [needNorms, byValue, compare, result],
+  );
 
   const pointState = useMemo(() => {
     const out = new Uint8Array(2 * N * 4);

@@ -5,7 +5,7 @@
 // pairs per mode for its figures (pairs.ts). Heads are independent: helper workers take
 // shares of them (head-parallel).
 import type { AttentionSpec } from '../data/attention';
-import { type QueryKeyData, attentionVectors, headVectors, sampleOf } from '../data/layout';
+import { type QueryKeyData, attentionVectors, headValueNorms, headVectors, sampleOf } from '../data/layout';
 import { throwIfAborted } from '../util/cancel';
 import { type AttentionFigures, type HeadMetrics, headMetrics } from './metrics';
 import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode } from './normalize';
@@ -51,6 +51,8 @@ export interface HeadInputs {
   attentionVectors?: { q: Float32Array; k: Float32Array };
   /** The sampled sentences and the model's attention on them, for this head. */
   sample: { sentences: Int32Array; values: Float32Array };
+  /** This head's value norms ([token]), when the run has them. */
+  valueNorms?: Float32Array;
 }
 
 /** Some heads' inputs packed on their own ([head][token][dim]…), to send to a helper. */
@@ -67,10 +69,12 @@ export interface HeadSlice {
   sampleSentences: Int32Array;
   /** [head][sample values]. */
   sample: Float32Array;
+  /** [head][token] value norms, when the run has them. */
+  valueNorms?: Float32Array;
 }
 
 /** Some heads' vectors and normalizations, to score (figures only) in a helper. */
-export interface ScoreSlice extends Omit<HeadSlice, 'sampleSentences' | 'sample'> {
+export interface ScoreSlice extends Omit<HeadSlice, 'sampleSentences' | 'sample' | 'valueNorms'> {
   params: Record<NormalizationMode, HeadNormalization>[];
 }
 
@@ -142,7 +146,7 @@ export function scoreHead(
 export function headSums(q: Float32Array, k: Float32Array, inputs: HeadInputs): FinishedHead {
   const sums = new HeadSums(inputs.headDim, inputs.spec, inputs.causal);
   sums.add(
-    { q, k, qa: inputs.attentionVectors?.q, ka: inputs.attentionVectors?.k, sentenceStarts: inputs.sentenceStarts },
+    { q, k, qa: inputs.attentionVectors?.q, ka: inputs.attentionVectors?.k, vn: inputs.valueNorms, sentenceStarts: inputs.sentenceStarts },
     { sentences: Array.from(inputs.sample.sentences), values: inputs.sample.values },
   );
   return sums.finish(k);
@@ -164,6 +168,7 @@ export function headInputs(data: QueryKeyData, cell: number): HeadInputs {
     causal: data.causal ?? false,
     attentionVectors: data.rotated ? attentionVectors(data, layer, head) : undefined,
     sample: { sentences: data.attentionSample.sentences, values: sampleOf(data.attentionSample, cell) },
+    valueNorms: headValueNorms(data, cell) ?? undefined,
   };
 }
 
@@ -182,6 +187,7 @@ export function headSlice(data: QueryKeyData, cells: number[]): HeadSlice {
     rotated: data.rotated ? { queries: new Float32Array(cells.length * rows), keys: new Float32Array(cells.length * rows) } : undefined,
     sampleSentences: data.attentionSample.sentences.slice(),
     sample: new Float32Array(cells.length * sampleSize),
+    valueNorms: data.valueNorms ? new Float32Array(cells.length * data.tokenCount) : undefined,
   };
   cells.forEach((c, i) => {
     const [layer, head] = [Math.floor(c / data.heads), c % data.heads];
@@ -194,13 +200,20 @@ export function headSlice(data: QueryKeyData, cells: number[]): HeadSlice {
       slice.rotated.keys.set(a.k, i * rows);
     }
     slice.sample.set(sampleOf(data.attentionSample, c), i * sampleSize);
+    slice.valueNorms?.set(headValueNorms(data, c)!, i * data.tokenCount);
   });
   return slice;
 }
 
 /** The buffers a slice travels with (moved, not copied). */
 export const sliceTransfer = (slice: HeadSlice): ArrayBuffer[] =>
-  [slice.queries, slice.keys, slice.sample, ...(slice.rotated ? [slice.rotated.queries, slice.rotated.keys] : [])].map((a) => a.buffer as ArrayBuffer);
+  [
+    slice.queries,
+    slice.keys,
+    slice.sample,
+    ...(slice.rotated ? [slice.rotated.queries, slice.rotated.keys] : []),
+    ...(slice.valueNorms ? [slice.valueNorms] : []),
+  ].map((a) => a.buffer as ArrayBuffer);
 
 /** A helper's side: every head of a slice, in order. */
 export async function analyzeSlice(
@@ -221,6 +234,7 @@ export async function analyzeSlice(
         causal: slice.causal,
         attentionVectors: slice.rotated ? { q: at(slice.rotated.queries, rows), k: at(slice.rotated.keys, rows) } : undefined,
         sample: { sentences: slice.sampleSentences, values: at(slice.sample, sampleSize) },
+        valueNorms: slice.valueNorms && at(slice.valueNorms, slice.sentenceStarts[slice.sentenceStarts.length - 1]),
       }),
     );
     options.onHead?.();

@@ -22,6 +22,11 @@ export interface AttentionFigures {
   entropy: number;
   /** Mean share of attention on the first and last token ([CLS], [SEP]). */
   specialShare: number;
+  /**
+   * The same share of the head's output norms Σ_j ‖α_ij·f(x_j)‖ (Kobayashi et al. 2020): what the
+   * head moves from those tokens, not how much it looks at them. NaN or absent without value norms.
+   */
+  valueSpecialShare?: number;
 }
 
 export function headMetrics(figures: PairFigures, norm: HeadNormalization): HeadMetrics {

@@ -8,6 +8,7 @@
 // normalization follows without touching the pairs again.
 import type { AttentionSpec } from '../data/attention';
 import { corpusLayout } from '../data/layout';
+import type { AttentionFigures } from './metrics';
 import { Moments } from './moments';
 import { type HeadNormalization, NORMALIZATION_MODES, type NormalizationMode } from './normalize';
 import type { SquaredTerms } from './objective';
@@ -27,6 +28,8 @@ export interface HeadRows {
   /** The vectors attention is computed from, when q/k are not those (a rotary run of unrotated vectors). */
   qa?: Float32Array;
   ka?: Float32Array;
+  /** The rows' value norms ‖f(x_j)‖ in this head, when the run has them. */
+  vn?: Float32Array;
   sentenceStarts: Int32Array;
 }
 
@@ -38,8 +41,7 @@ export interface WindowSample {
 
 export interface FinishedHead {
   params: Record<NormalizationMode, HeadNormalization>;
-  /** Mean entropy (nats) of the attention rows, and mean share on a sentence's first and last token. */
-  attention: { entropy: number; specialShare: number };
+  attention: AttentionFigures;
   check: AttentionCheck;
   /** Raw moments of the queries and keys (every PCA view's input). */
   moments: { q: Moments; k: Moments };
@@ -56,6 +58,8 @@ export class HeadSums {
   qNorm = 0;
   entropy = 0;
   special = 0;
+  /** Σ over rows of the first/last token's share of Σ_j α_ij·‖f(x_j)‖; NaN until a window brings value norms. */
+  valueSpecial = NaN;
   readonly sRq: Float64Array;
   readonly sWk: Float64Array;
   readonly q: Moments;
@@ -128,6 +132,8 @@ export class HeadSums {
       }
     }
     for (let r = 0; r < n; r++) this.mass += rowWeight[r];
+    if (rows.vn)
+      this.valueSpecial = (Number.isNaN(this.valueSpecial) ? 0 : this.valueSpecial) + valueSpecialShares(att, rows.vn, sentenceStarts, pairStarts, this.causal);
     if (sample?.sentences.length) {
       let at = 0;
       if (Number.isNaN(this.maxAbs)) this.maxAbs = this.maxRel = 0;
@@ -195,9 +201,31 @@ export class HeadSums {
     >;
     return {
       params,
-      attention: { entropy: this.entropy / this.n, specialShare: this.special / this.n },
+      attention: { entropy: this.entropy / this.n, specialShare: this.special / this.n, valueSpecialShare: this.valueSpecial / this.n },
       check: { maxAbsError: this.maxAbs, maxRelError: this.maxRel },
       moments: { q: this.q, k: this.k },
     };
   }
+}
+
+/**
+ * Σ over a window's rows of the share of the row's Σ_j α_ij·‖f(x_j)‖ (Kobayashi et al.'s
+ * norm of what the head moves from each key) that comes from the sentence's first token, and
+ * its last for an encoder ([CLS]/[SEP]): the attention share, weighted by what attention moves.
+ */
+export function valueSpecialShares(att: ArrayLike<number>, vn: Float32Array, sentenceStarts: Int32Array, pairStarts: Int32Array, causal: boolean): number {
+  let total = 0;
+  for (let s = 0; s + 1 < sentenceStarts.length; s++) {
+    const first = sentenceStarts[s];
+    const len = sentenceStarts[s + 1] - first;
+    for (let i = 0; i < len; i++) {
+      const row = pairStarts[s] + i * len;
+      let sum = 0;
+      for (let j = 0; j < len; j++) sum += att[row + j] * vn[first + j];
+      if (!(sum > 0)) continue;
+      const special = att[row] * vn[first] + (!causal && len > 1 ? att[row + len - 1] * vn[first + len - 1] : 0);
+      total += special / sum;
+    }
+  }
+  return total;
 }

@@ -63,16 +63,28 @@ export interface QueryKeyData extends ModelShape {
    * from, laid out as queries and keys. Absent otherwise (queries and keys are those vectors).
    */
   rotated?: { queries: Float32Array; keys: Float32Array };
+  /**
+   * [layer][head][token]: ‖f_h(x_j)‖, token j's value through head h's slice of the output
+   * projection, so α_ij·‖f_h(x_j)‖ is the norm of what head h moves from j to i. Absent for a
+   * run without them (a graph converted before they existed, a bundle from elsewhere).
+   */
+  valueNorms?: Float32Array;
   /** How each layer computes attention from q·k (scale, soft-capping, a sliding window). */
   attention: AttentionSpec[];
   attentionSample: AttentionSample;
 }
 
 /** A run without its vectors in memory: its shape, tokens and attention sample (the vectors stay in a store, lib/store). */
-export type RunData = Omit<QueryKeyData, 'queries' | 'keys' | 'rotated'>;
+export type RunData = Omit<QueryKeyData, 'queries' | 'keys' | 'rotated' | 'valueNorms'> & {
+  /** Whether the run's store holds value norms (RunVectors.valueNorms reads them a head at a time). */
+  hasValueNorms?: boolean;
+};
 
 /** A run's data without its vector arrays (what the page holds of it). */
-export const runDataOf = ({ queries: _q, keys: _k, rotated: _r, ...rest }: QueryKeyData): RunData => rest;
+export const runDataOf = ({ queries: _q, keys: _k, rotated: _r, valueNorms, ...rest }: QueryKeyData): RunData => ({
+  ...rest,
+  ...(valueNorms ? { hasValueNorms: true } : {}),
+});
 
 export interface CorpusLayout {
   sentenceStarts: Int32Array;
@@ -115,6 +127,11 @@ function vectorsOf(data: QueryKeyData, queries: Float32Array, keys: Float32Array
   const q = (layer * data.heads + head) * rows;
   const k = (layer * kvHeadsOf(data) + keyHeadOf(data, head)) * rows;
   return { q: queries.subarray(q, q + rows), k: keys.subarray(k, k + rows) };
+}
+
+/** One head's value norms ([token]) as a view, or null when the run has none. */
+export function headValueNorms(data: QueryKeyData, cell: number): Float32Array | null {
+  return data.valueNorms ? data.valueNorms.subarray(cell * data.tokenCount, (cell + 1) * data.tokenCount) : null;
 }
 
 /** One cell's values of the attention sample, a view. */

@@ -3,11 +3,22 @@
 // extracted in length-sorted padded batches and then given as [cell][row][dim] blocks, so a
 // store writes each head's rows of the window in one piece. The model's own attention is
 // requested only for a sample of sentences spread over the corpus (what the attention
-// recomputed from Q/K is checked against); attention is never stored.
+// recomputed from Q/K is checked against); attention is never stored. Each head's value norms
+// ‖f_h(x_j)‖ (what weighs attention by what it moves) come with the vectors, a number a token.
 import { plainAttention } from '../data/attention';
 import { type AttentionSample, type ModelShape, type QueryKeyData, type RotaryVectors, corpusLayout, kvHeadsOf } from '../data/layout';
 import type { AttentionSpec } from '../data/attention';
-import { ATTENTION_MASK, INPUT_IDS, TOKEN_TYPE_IDS, attentionOutput, keyOutput, keyPreOutput, queryOutput, queryPreOutput } from '../model/outputs';
+import {
+  ATTENTION_MASK,
+  INPUT_IDS,
+  TOKEN_TYPE_IDS,
+  attentionOutput,
+  keyOutput,
+  keyPreOutput,
+  queryOutput,
+  queryPreOutput,
+  valueNormOutput,
+} from '../model/outputs';
 import { throwIfAborted } from '../util/cancel';
 import type { TokenizedCorpus } from '../corpus/tokenize';
 import { ATTENTION_SAMPLE_BYTES, ATTENTION_SAMPLE_SENTENCES, BATCH_ATTENTION_BUDGET, BATCH_TOKEN_BUDGET, MAX_BATCH_SENTENCES, WINDOW_BYTES } from './limits';
@@ -41,6 +52,8 @@ export interface ExtractedWindow {
   keys: Float32Array;
   /** A run of unrotated vectors: the rotated ones attention is computed from. */
   rotated?: { queries: Float32Array; keys: Float32Array };
+  /** ‖f_h(x_j)‖, [cell][row]; absent when the graph has no value norms (converted before they existed). */
+  valueNorms?: Float32Array;
   /**
    * The model's attention on this window's sampled sentences: their index among the window's
    * sentences, and [cell][their n×n blocks end to end].
@@ -185,6 +198,29 @@ function scatterVectors(
   }
 }
 
+/** Copies one layer's value norms [b, heads, t] into a window's [cell][row] block. */
+function scatterNorms(
+  out: Float32Array,
+  into: Float32Array,
+  layer: number,
+  heads: number,
+  batch: readonly number[],
+  seq: number,
+  starts: Int32Array,
+  rowStart: number,
+  rows: number,
+): void {
+  for (let b = 0; b < batch.length; b++) {
+    const s = batch[b];
+    const first = starts[s] - rowStart;
+    const n = starts[s + 1] - starts[s];
+    for (let h = 0; h < heads; h++) into.set(out.subarray((b * heads + h) * seq, (b * heads + h) * seq + n), (layer * heads + h) * rows + first);
+  }
+}
+
+/** Whether a runner's graph gives value norms (one converted before they existed does not). */
+export const hasValueNorms = (runner: ModelRunner): boolean => runner.outputNames?.includes(valueNormOutput(0)) ?? false;
+
 /** Where an extraction's time went: the model's calls, and the sink's (a store's writes, the analysis's sums). */
 export interface ExtractionTimes {
   modelMs: number;
@@ -221,6 +257,8 @@ export async function extractWindows(
   const qBuffer = new Float32Array(L * H * capacity * D);
   const kBuffer = new Float32Array(L * KV * capacity * D);
   const rotatedBuffers = pre ? { queries: new Float32Array(qBuffer.length), keys: new Float32Array(kBuffer.length) } : undefined;
+  const withNorms = hasValueNorms(runner);
+  const normBuffer = withNorms ? new Float32Array(L * H * capacity) : undefined;
 
   const progress: ExtractProgress = { sentences: 0, tokens: 0, totalSentences: lengths.length, totalTokens: sentenceStarts[lengths.length] };
   for (const w of windows) {
@@ -232,6 +270,7 @@ export async function extractWindows(
     const queries = qBuffer.subarray(0, L * H * rows * D);
     const keys = kBuffer.subarray(0, L * KV * rows * D);
     const rotated = rotatedBuffers && { queries: rotatedBuffers.queries.subarray(0, queries.length), keys: rotatedBuffers.keys.subarray(0, keys.length) };
+    const valueNorms = normBuffer?.subarray(0, L * H * rows);
     // Sampled sentences run in batches of their own, the only ones that ask for attention.
     const batches = [
       ...planBatches(lengths, options.maxBatch, sampled).map((b) => ({ b, attention: true })),
@@ -244,6 +283,7 @@ export async function extractWindows(
       for (let l = 0; l < L; l++) {
         outputs.push(qName(l), kName(l));
         if (pre) outputs.push(queryOutput(l), keyOutput(l));
+        if (withNorms) outputs.push(valueNormOutput(l));
         if (attention) outputs.push(attentionOutput(l));
       }
       const called = performance.now();
@@ -257,6 +297,7 @@ export async function extractWindows(
           scatterVectors(result[queryOutput(l)], rotated.queries, l, H, D, batch, seq, sentenceStarts, rowStart, rows);
           scatterVectors(result[keyOutput(l)], rotated.keys, l, KV, D, batch, seq, sentenceStarts, rowStart, rows);
         }
+        if (valueNorms) scatterNorms(result[valueNormOutput(l)], valueNorms, l, H, batch, seq, sentenceStarts, rowStart, rows);
         if (attention) {
           const a = result[attentionOutput(l)];
           batch.forEach((s, b) => {
@@ -292,7 +333,7 @@ export async function extractWindows(
     }
     const sampledHere = { sentences: mine.map((i) => sample[i] - w.sentenceStart), values: windowSample };
     const sunk = performance.now();
-    await sink({ sentenceStart: w.sentenceStart, sentenceEnd: w.sentenceEnd, rowStart, rows, queries, keys, rotated, sampled: sampledHere });
+    await sink({ sentenceStart: w.sentenceStart, sentenceEnd: w.sentenceEnd, rowStart, rows, queries, keys, rotated, valueNorms, sampled: sampledHere });
     times.sinkMs += performance.now() - sunk;
   }
   return { sentences: sample, blocks: sampleLayout.pairStarts, values: sampleValues };
@@ -313,6 +354,7 @@ export async function extractQueryKeys(
   const queries = new Float32Array(L * H * N * D);
   const keys = new Float32Array(L * KV * N * D);
   const rotated = options.rotary === 'pre' ? { queries: new Float32Array(queries.length), keys: new Float32Array(keys.length) } : undefined;
+  const valueNorms = hasValueNorms(runner) ? new Float32Array(L * H * N) : undefined;
   const place = (from: Float32Array, to: Float32Array, cells: number, w: ExtractedWindow) => {
     for (let c = 0; c < cells; c++) to.set(from.subarray(c * w.rows * D, (c + 1) * w.rows * D), (c * N + w.rowStart) * D);
   };
@@ -327,6 +369,7 @@ export async function extractQueryKeys(
         place(w.rotated.queries, rotated.queries, L * H, w);
         place(w.rotated.keys, rotated.keys, L * KV, w);
       }
+      if (valueNorms && w.valueNorms) for (let c = 0; c < L * H; c++) valueNorms.set(w.valueNorms.subarray(c * w.rows, (c + 1) * w.rows), c * N + w.rowStart);
     },
     options,
   );
@@ -344,6 +387,7 @@ export async function extractQueryKeys(
     queries,
     keys,
     ...(rotated ? { rotated } : {}),
+    ...(valueNorms ? { valueNorms } : {}),
     attention: shape.attention ?? plainAttention(L, D),
     attentionSample,
   };

@@ -69,6 +69,8 @@ export interface ModelRunner {
   readonly report: DeviceReport;
   /** The graph's declared inputs (feeds beyond them are an error in onnxruntime). */
   readonly inputNames?: readonly string[];
+  /** The graph's declared outputs (a graph converted before value norms existed lacks them). */
+  readonly outputNames?: readonly string[];
   run(feeds: Feeds, outputs: string[]): Promise<Record<string, Float32Array>>;
   release(): Promise<void>;
 }
@@ -208,6 +210,10 @@ class SessionRunner implements ModelRunner {
 
   get inputNames(): readonly string[] {
     return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
   }
 
   async run(feeds: Feeds, outputs: string[]): Promise<Record<string, Float32Array>> {

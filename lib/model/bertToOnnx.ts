@@ -1,12 +1,13 @@
 // Converts a BERT-family safetensors checkpoint into an ONNX encoder graph (opset 17)
-// that, besides last_hidden_state, exposes every layer's query and key projections and
-// attention probabilities: what QKViz visualises. Sizes come from config.json.
+// that, besides last_hidden_state, exposes every layer's query, key and value projections,
+// each head's value norms through the output projection, and attention probabilities: what
+// QKViz visualises. Sizes come from config.json.
 import { DataType, GraphBuilder } from '../onnx/graph';
 import type { BertConfig } from './config';
 import type { Activation } from './decoders';
 import { ConversionError } from './errors';
-import { activation, attentionMask, layerNorm } from './layers';
-import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, TOKEN_TYPE_IDS, attentionOutput, keyOutput, queryOutput } from './outputs';
+import { activation, attentionMask, layerNorm, valueNorms } from './layers';
+import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, TOKEN_TYPE_IDS, attentionOutput, keyOutput, queryOutput, valueNormOutput, valueOutput } from './outputs';
 import type { TensorSource } from './tensors';
 import { type WeightFormat, Weights } from './weights';
 
@@ -89,9 +90,10 @@ export function buildBertGraph(config: BertConfig, source: TensorSource, format:
     // The projections themselves are graph outputs (no copy node in between).
     const q = linear(x, `${p}.attention.self.query`, H, H, queryOutput(l));
     const k = linear(x, `${p}.attention.self.key`, H, H, keyOutput(l));
-    const v = linear(x, `${p}.attention.self.value`, H, H);
+    const v = linear(x, `${p}.attention.self.value`, H, H, valueOutput(l));
     g.output(queryOutput(l), DataType.FLOAT, ['batch', 'sequence', H]);
     g.output(keyOutput(l), DataType.FLOAT, ['batch', 'sequence', H]);
+    g.output(valueOutput(l), DataType.FLOAT, ['batch', 'sequence', H]);
 
     const qh = g.node('Transpose', [g.node('Reshape', [q, splitHeads])], { perm: [0, 2, 1, 3] });
     const kt = g.node('Transpose', [g.node('Reshape', [k, splitHeads])], { perm: [0, 2, 3, 1] });
@@ -99,6 +101,8 @@ export function buildBertGraph(config: BertConfig, source: TensorSource, format:
     const logits = g.node('Add', [g.node('Mul', [g.node('MatMul', [qh, kt]), invSqrtD]), maskBias]);
     g.node('Softmax', [logits], { axis: -1 }, [attentionOutput(l)]);
     g.output(attentionOutput(l), DataType.FLOAT, ['batch', NH, 'sequence', 'sequence']);
+
+    valueNorms(g, vh, w.headGram({ weight: name(`${p}.attention.output.dense.weight`) }, NH, D, H), NH, valueNormOutput(l));
 
     const context = g.node('MatMul', [attentionOutput(l), vh]);
     const merged = g.node('Reshape', [g.node('Transpose', [context], { perm: [0, 2, 1, 3] }), mergeHeads]);

@@ -1,14 +1,26 @@
 // Builds the ONNX graph (opset 17) of a decoder described by a DecoderConfig: besides
 // last_hidden_state, every layer's queries and keys as attention uses them (query_l, key_l:
-// after the rotary embedding where there is one; before it as query_pre_l, key_pre_l) and its
-// attention probabilities, computed as the model does — grouped keys (query head h reads key
+// after the rotary embedding where there is one; before it as query_pre_l, key_pre_l), its
+// values and each head's value norms through the output projection, and its attention
+// probabilities, computed as the model does — grouped keys (query head h reads key
 // head ⌊h / group⌋), causal and sliding-window masks, logit soft-capping, each layer's scale.
 // Rotary halves are turned as transformers' rotate_half, over a head's leading `dims`.
 import { DataType, GraphBuilder } from '../onnx/graph';
 import { type DecoderConfig, type NormKind, type Rotary, ropeInverseFrequencies } from './decoders';
 import { ConversionError } from './errors';
-import { activation, attentionMask, layerNorm, positionsOf, rmsNorm } from './layers';
-import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, attentionOutput, keyOutput, keyPreOutput, queryOutput, queryPreOutput } from './outputs';
+import { activation, attentionMask, layerNorm, positionsOf, rmsNorm, valueNorms } from './layers';
+import {
+  ATTENTION_MASK,
+  INPUT_IDS,
+  LAST_HIDDEN_STATE,
+  attentionOutput,
+  keyOutput,
+  keyPreOutput,
+  queryOutput,
+  queryPreOutput,
+  valueNormOutput,
+  valueOutput,
+} from './outputs';
 import type { TensorSource } from './tensors';
 import { type LinearSpec, type WeightFormat, Weights } from './weights';
 
@@ -99,21 +111,30 @@ export function buildDecoderGraph(config: DecoderConfig, source: TensorSource, f
   const groupAxis = g.int64Tensor('const.group_axis', [2]);
   const rotary = config.positions.kind === 'rotary' ? config.positions.layers : null;
 
-  const projections = (h: string, p: string): { q: string; k: string; v: string } => {
+  // The value projection is the graph output valueOutput(l) itself.
+  const projections = (h: string, p: string, l: number): { q: string; k: string; v: string } => {
     if (config.layout === 'phi3') {
       const total = (NH + 2 * KV) * D;
-      const part = (offset: number, size: number) => linear(h, `${p}.self_attn.qkv_proj`, H, size, { sourceOut: total, select: (o) => offset + o });
-      return { q: part(0, NH * D), k: part(NH * D, KV * D), v: part((NH + KV) * D, KV * D) };
+      const part = (offset: number, size: number, outputName?: string) =>
+        linear(h, `${p}.self_attn.qkv_proj`, H, size, { sourceOut: total, select: (o) => offset + o }, outputName);
+      return { q: part(0, NH * D), k: part(NH * D, KV * D), v: part((NH + KV) * D, KV * D, valueOutput(l)) };
     }
     if (config.layout === 'gpt_neox') {
       // [heads, 3, D] rows: a head's query, key and value side by side.
-      const part = (which: number) =>
-        linear(h, `${p}.attention.query_key_value`, H, H, { sourceOut: 3 * H, select: (o) => Math.floor(o / D) * 3 * D + which * D + (o % D) });
-      return { q: part(0), k: part(1), v: part(2) };
+      const part = (which: number, outputName?: string) =>
+        linear(h, `${p}.attention.query_key_value`, H, H, { sourceOut: 3 * H, select: (o) => Math.floor(o / D) * 3 * D + which * D + (o % D) }, outputName);
+      return { q: part(0), k: part(1), v: part(2, valueOutput(l)) };
     }
     const attn = `${p}.self_attn`;
-    return { q: linear(h, `${attn}.q_proj`, H, NH * D), k: linear(h, `${attn}.k_proj`, H, KV * D), v: linear(h, `${attn}.v_proj`, H, KV * D) };
+    return {
+      q: linear(h, `${attn}.q_proj`, H, NH * D),
+      k: linear(h, `${attn}.k_proj`, H, KV * D),
+      v: linear(h, `${attn}.v_proj`, H, KV * D, {}, valueOutput(l)),
+    };
   };
+  const outputProjection = (p: string) =>
+    config.layout === 'gpt_neox' ? `${p}.attention.dense` : config.layout === 'opt' ? `${p}.self_attn.out_proj` : `${p}.self_attn.o_proj`;
+  const gramShape = g.int64Tensor('const.gram_groups', [KV, G, D, D]);
 
   const mlp = (m: string, p: string): string => {
     if (config.layout === 'gpt_neox') return linear(activation(g, linear(m, `${p}.mlp.dense_h_to_4h`, H, I), config.act), `${p}.mlp.dense_4h_to_h`, I, H);
@@ -135,7 +156,8 @@ export function buildDecoderGraph(config: DecoderConfig, source: TensorSource, f
     const spec = config.attention[l];
     const inputNorm = config.layout === 'opt' ? `${p}.self_attn_layer_norm` : `${p}.input_layernorm`;
     const h = config.postNorm ? x : norm(x, inputNorm, H);
-    const projected = projections(h, p);
+    const projected = projections(h, p, l);
+    g.output(valueOutput(l), DataType.FLOAT, ['batch', 'sequence', KV * D]);
     let q = g.node('Reshape', [projected.q, qHeads]);
     let k = g.node('Reshape', [projected.k, kvHeadShape]);
     const v = g.node('Reshape', [projected.v, kvHeadShape]);
@@ -168,13 +190,11 @@ export function buildDecoderGraph(config: DecoderConfig, source: TensorSource, f
     g.node('Reshape', [probs, attentionShape], undefined, [attentionOutput(l)]);
     g.output(attentionOutput(l), DataType.FLOAT, ['batch', NH, 'sequence', 'sequence']);
     const vg = g.node('Unsqueeze', [g.node('Transpose', [v], { perm: [0, 2, 1, 3] }), groupAxis]);
+    // Value norms: values [b, KV, 1, seq, D] against each query head's Gram matrix [KV, G, D, D].
+    const gram = g.node('Reshape', [w.headGram({ weight: t(`${outputProjection(p)}.weight`) }, NH, D, H), gramShape]);
+    valueNorms(g, vg, gram, NH, valueNormOutput(l));
     const context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, vg])], { perm: [0, 3, 1, 2, 4] }), merged]);
-    const attnOut = linear(
-      context,
-      config.layout === 'gpt_neox' ? `${p}.attention.dense` : config.layout === 'opt' ? `${p}.self_attn.out_proj` : `${p}.self_attn.o_proj`,
-      NH * D,
-      H,
-    );
+    const attnOut = linear(context, outputProjection(p), NH * D, H);
 
     if (config.parallel) {
       x = g.node('Add', [g.node('Add', [x, attnOut]), mlp(norm(x, `${p}.post_attention_layernorm`, H), p)]);

@@ -1,12 +1,12 @@
 // Converts a GPT-2 safetensors checkpoint into an ONNX decoder graph (opset 17) that, besides
-// last_hidden_state, exposes every layer's query and key (the two thirds of the fused c_attn
-// projection) and its causal attention probabilities. GPT-2 stores its projections as Conv1D,
+// last_hidden_state, exposes every layer's query, key and value (the thirds of the fused c_attn
+// projection), each head's value norms through c_proj, and its causal attention probabilities. GPT-2 stores its projections as Conv1D,
 // [in, out], which is already MatMul's right-hand side.
 import { DataType, GraphBuilder } from '../onnx/graph';
 import { configNumbers } from './config';
 import { ConversionError } from './errors';
-import { activation, attentionMask, layerNorm, positionsOf } from './layers';
-import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, attentionOutput, keyOutput, queryOutput } from './outputs';
+import { activation, attentionMask, layerNorm, positionsOf, valueNorms } from './layers';
+import { ATTENTION_MASK, INPUT_IDS, LAST_HIDDEN_STATE, attentionOutput, keyOutput, queryOutput, valueNormOutput, valueOutput } from './outputs';
 import type { TensorSource } from './tensors';
 import { type WeightFormat, Weights } from './weights';
 
@@ -88,15 +88,17 @@ export function buildGpt2Graph(config: Gpt2Config, source: TensorSource, format:
     const h = norm(x, `${p}.ln_1`);
     const q = conv1d(h, `${p}.attn.c_attn`, H, H, { of: 3 * H, offset: 0 }, queryOutput(l));
     const k = conv1d(h, `${p}.attn.c_attn`, H, H, { of: 3 * H, offset: H }, keyOutput(l));
-    const v = conv1d(h, `${p}.attn.c_attn`, H, H, { of: 3 * H, offset: 2 * H });
+    const v = conv1d(h, `${p}.attn.c_attn`, H, H, { of: 3 * H, offset: 2 * H }, valueOutput(l));
     g.output(queryOutput(l), DataType.FLOAT, ['batch', 'sequence', H]);
     g.output(keyOutput(l), DataType.FLOAT, ['batch', 'sequence', H]);
+    g.output(valueOutput(l), DataType.FLOAT, ['batch', 'sequence', H]);
     const qh = g.node('Transpose', [g.node('Reshape', [q, splitHeads])], { perm: [0, 2, 1, 3] });
     const kt = g.node('Transpose', [g.node('Reshape', [k, splitHeads])], { perm: [0, 2, 3, 1] });
     const vh = g.node('Transpose', [g.node('Reshape', [v, splitHeads])], { perm: [0, 2, 1, 3] });
     const logits = g.node('Add', [g.node('Mul', [g.node('MatMul', [qh, kt]), invSqrtD]), maskBias]);
     g.node('Softmax', [logits], { axis: -1 }, [attentionOutput(l)]);
     g.output(attentionOutput(l), DataType.FLOAT, ['batch', NH, 'sequence', 'sequence']);
+    valueNorms(g, vh, w.headGram({ weight: `${prefix}${p}.attn.c_proj.weight`, layout: 'in-out' }, NH, D, H), NH, valueNormOutput(l));
     const context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [attentionOutput(l), vh])], { perm: [0, 2, 1, 3] }), mergeHeads]);
     x = g.node('Add', [x, conv1d(context, `${p}.attn.c_proj`, H, H)]);
     const inner = conv1d(norm(x, `${p}.ln_2`), `${p}.mlp.c_fc`, H, I);

@@ -81,3 +81,15 @@ export function attentionMask(g: GraphBuilder, positions: string, mask: string, 
   }
   return g.node('Mul', [blocked, g.scalar(g.fresh('const.mask_logit'), MASK_LOGIT)]);
 }
+
+/**
+ * Per-head value norms ‖f_h(x_j)‖ = √(v·G_h·vᵀ) as `outputName` [b, heads, seq], from values
+ * `v` [b, …groups, seq, D] and Gram matrices `gram` of the matching shape [..., D, D] (see
+ * Weights.headGram), reshaped to `heads` rows.
+ */
+export function valueNorms(g: GraphBuilder, v: string, gram: string, heads: number, outputName: string): void {
+  const squared = g.node('ReduceSum', [g.node('Mul', [g.node('MatMul', [v, gram]), v]), g.int64Tensor(g.fresh('const.last_axis'), [-1])], { keepdims: 0 });
+  const norms = g.node('Sqrt', [g.node('Relu', [squared])]);
+  g.node('Reshape', [norms, g.int64Tensor(g.fresh('const.value_norm_shape'), [0, heads, -1])], undefined, [outputName]);
+  g.output(outputName, DataType.FLOAT, ['batch', heads, 'sequence']);
+}

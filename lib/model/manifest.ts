@@ -8,7 +8,7 @@ import { TensorSource } from './tensors';
 import type { WeightFormat } from './weights';
 
 /** Bump when the graph layout changes, so the setup step and the page's store regenerate stale files. */
-export const CONVERTER_VERSION = 4;
+export const CONVERTER_VERSION = 5;
 export const MANIFEST_FILE = 'qkviz-model.json';
 export const MODEL_FILE = 'model.onnx';
 export const MODELS_INDEX_FILE = 'index.json';

@@ -13,6 +13,14 @@ export const keyOutput = (layer: number): string => `key_${layer}`;
 /** Rotary models: Q and K before the rotation (query_l / key_l are after it, what attention uses). */
 export const queryPreOutput = (layer: number): string => `query_pre_${layer}`;
 export const keyPreOutput = (layer: number): string => `key_pre_${layer}`;
+/** Value projection x·W_v + b_v of layer l, one block per key/value head: [batch, seq, kvHeads·d]. */
+export const valueOutput = (layer: number): string => `value_${layer}`;
+/**
+ * ‖f_h(x_j)‖ of layer l: the norm of each token's value through head h's slice of the output
+ * projection, f_h(x) = (x·W_v + b_v)_h·W_O,h (Kobayashi et al. 2020), so ‖α_ij·f_h(x_j)‖ =
+ * α_ij·‖f_h(x_j)‖: [batch, heads, seq].
+ */
+export const valueNormOutput = (layer: number): string => `value_norm_${layer}`;
 /** Attention probabilities of layer l: [batch, heads, seq, seq]. */
 export const attentionOutput = (layer: number): string => `attention_${layer}`;
 

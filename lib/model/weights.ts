@@ -191,6 +191,36 @@ export class Weights {
     return bias ? this.g.node('Add', [product, bias], undefined, outputs(true)) : product;
   }
 
+  /**
+   * Each head's Gram matrix W_O,h·W_O,hᵀ [heads, D, D] of an output projection whose input is
+   * the heads' D-wide blocks side by side: ‖v·W_O,h‖² = v·G_h·vᵀ, so a head's value norm costs
+   * D² a token instead of D·hidden. From the checkpoint's weights in float64 (whatever the format).
+   */
+  headGram(spec: Pick<LinearSpec, 'weight' | 'layout'>, heads: number, D: number, outDim: number): string {
+    const { layout = 'out-in' } = spec;
+    const K = heads * D;
+    this.expect(spec.weight, layout === 'out-in' ? [outDim, K] : [K, outDim]);
+    return this.g.tensor(this.g.fresh(`${spec.weight}.gram`), DataType.FLOAT, [heads, D, D], async () => {
+      const values = await this.read(spec.weight);
+      // W[i][o]: input i (head ⌊i/D⌋'s dimension i mod D), output o.
+      const at = layout === 'out-in' ? (i: number, o: number) => values[o * K + i] : (i: number, o: number) => values[i * outDim + o];
+      const gram = new Float32Array(heads * D * D);
+      const a = new Float64Array(outDim);
+      for (let h = 0; h < heads; h++) {
+        for (let r = 0; r < D; r++) {
+          for (let o = 0; o < outDim; o++) a[o] = at(h * D + r, o);
+          for (let c = r; c < D; c++) {
+            let sum = 0;
+            for (let o = 0; o < outDim; o++) sum += a[o] * at(h * D + c, o);
+            gram[(h * D + r) * D + c] = sum;
+            gram[(h * D + c) * D + r] = sum;
+          }
+        }
+      }
+      return bytesOf(gram);
+    });
+  }
+
   /** Rows of an embedding table gathered by `ids`, as float32 [..., cols]. */
   embedding(ids: string, name: string, rows: number, cols: number): string {
     this.expect(name, [rows, cols]);

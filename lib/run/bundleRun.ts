@@ -30,7 +30,18 @@ import { crc32 } from '../io/crc32';
 import { fromFloat16 } from '../io/float16';
 import type { ProjectionMethod } from '../projection/project';
 import type { ReadableStoreFile, StoreFolder, StoreRoot } from '../store/files';
-import { RECORD_FILE, RunReader, STORE_FORMAT, STORE_VERSION, type StoredRun, type VectorDtype, storedShapeOf, type VectorFile } from '../store/runStore';
+import {
+  type CellFile,
+  RECORD_FILE,
+  RunReader,
+  STORE_FORMAT,
+  STORE_VERSION,
+  type StoredRun,
+  VALUE_NORMS_FILE,
+  type VectorDtype,
+  storedShapeOf,
+  type VectorFile,
+} from '../store/runStore';
 import { formatBytes, formatCount } from '../util/format';
 import { estimateRunBytes } from './plan';
 import type { RunResult } from './types';
@@ -64,7 +75,9 @@ export interface RunBundle {
 }
 
 /** The arrays a "views" bundle leaves out. */
-const VECTOR_ARRAYS = new Set(['queries', 'keys', 'rotated-queries', 'rotated-keys', 'attention', 'attention-sample']);
+const VECTOR_ARRAYS = new Set(['queries', 'keys', 'rotated-queries', 'rotated-keys', 'attention', 'attention-sample', VALUE_NORMS_FILE]);
+/** The per-cell arrays a full bundle reads in place, a head at a time, each head checksummed. */
+const CELL_FILES: CellFile[] = ['queries', 'keys', 'rotated-queries', 'rotated-keys', VALUE_NORMS_FILE];
 const VECTOR_FILES: VectorFile[] = ['queries', 'keys', 'rotated-queries', 'rotated-keys'];
 
 interface Meta {
@@ -155,6 +168,16 @@ export function planRunBundle(
         source: { file: `${name}.bin` },
       });
     }
+    const norms = vectors.record.checksums[VALUE_NORMS_FILE];
+    if (norms)
+      arrays.push({
+        name: VALUE_NORMS_FILE,
+        dtype: 'float32',
+        shape: [data.layers, data.heads, N],
+        byteLength: cells * N * 4,
+        chunks: norms,
+        source: { file: `${VALUE_NORMS_FILE}.bin` },
+      });
     const sample = bytesOf(data.attentionSample.values);
     arrays.push({
       name: 'attention-sample',
@@ -297,7 +320,7 @@ function bundleStore(source: ByteSource, header: BundleHeader<Meta>, data: RunDa
     tokenCount: data.tokenCount,
     sentences: data.sentences.map(({ start: _, ...s }) => s),
     sample: Array.from(data.attentionSample.sentences),
-    checksums: Object.fromEntries(header.infos.filter((i) => i.chunks && VECTOR_FILES.includes(i.name as VectorFile)).map((i) => [i.name, i.chunks!])),
+    checksums: Object.fromEntries(header.infos.filter((i) => i.chunks && CELL_FILES.includes(i.name as CellFile)).map((i) => [i.name, i.chunks!])),
     bytes: 0,
     extra: null,
   };
@@ -391,7 +414,8 @@ export async function openRunBundle(source: ByteSource, limit = MAX_RESULT_BYTES
         throw new BundleError('corrupt', 'This bundle is corrupt: its arrays do not match its tokens.');
     }
   }
-  const data: RunData = { ...base, attentionSample };
+  const withNorms = !viewsOnly && !legacyVectors && header.infos.some((i) => i.name === VALUE_NORMS_FILE && i.chunks);
+  const data: RunData = { ...base, attentionSample, ...(withNorms ? { hasValueNorms: true } : {}) };
   const analysis: Analysis = {
     scored: meta.analysis.scored ?? true,
     heads: meta.analysis.heads,

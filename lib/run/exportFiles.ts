@@ -1,7 +1,8 @@
 // The extraction as files a researcher can load with numpy: tokens.json (sentences with
 // tokens, ids and first row; how each layer computes attention), queries.npy
 // [layers, heads, N, headDim] and keys.npy [layers, kvHeads, N, headDim] raw, the rotated
-// vectors of a run of unrotated ones, and — when asked for — attention.npy
+// vectors of a run of unrotated ones, value_norms.npy [layers, heads, N] (‖f_h(x_j)‖, where
+// the graph gives them), and — when asked for — attention.npy
 // [layers, heads, Σ n²], the model's own attention for every sentence (each sentence's
 // row-major block, in sentence order).
 import type { AttentionSpec } from '../data/attention';
@@ -50,6 +51,7 @@ export function extractionFiles(data: QueryKeyData, architecture?: string): Reco
     'queries.npy': encodeNpy(data.queries, qShape),
     'keys.npy': encodeNpy(data.keys, kShape),
   };
+  if (data.valueNorms) files['value_norms.npy'] = encodeNpy(data.valueNorms, [data.layers, data.heads, data.tokenCount]);
   if (data.rotated) {
     files['rotated_queries.npy'] = encodeNpy(data.rotated.queries, qShape);
     files['rotated_keys.npy'] = encodeNpy(data.rotated.keys, kShape);
@@ -66,7 +68,7 @@ export function readExtractionFiles(
   tokensJson: string,
   queries: Float32Array,
   keys: Float32Array,
-  options: { attention?: Float32Array; rotated?: { queries: Float32Array; keys: Float32Array } } = {},
+  options: { attention?: Float32Array; rotated?: { queries: Float32Array; keys: Float32Array }; valueNorms?: Float32Array } = {},
 ): QueryKeyData {
   const meta = JSON.parse(tokensJson) as TokensFile;
   const lengths = meta.sentences.map((s) => s.ids.length);
@@ -77,6 +79,8 @@ export function readExtractionFiles(
     throw new Error(`queries.npy holds ${queries.length} values, tokens.json implies ${meta.layers * meta.heads * rows}`);
   if (keys.length !== meta.layers * kvHeads * rows)
     throw new Error(`keys.npy holds ${keys.length} values, tokens.json implies ${meta.layers * kvHeads * rows} (${kvHeads} key heads)`);
+  if (options.valueNorms && options.valueNorms.length !== meta.layers * meta.heads * layout.tokenCount)
+    throw new Error('value_norms.npy does not match tokens.json');
   let attentionSample: AttentionSample = { sentences: new Int32Array(0), blocks: new Int32Array(1), values: new Float32Array(0) };
   if (options.attention) {
     if (options.attention.length !== meta.layers * meta.heads * layout.pairCount) throw new Error('attention.npy does not match tokens.json');
@@ -96,6 +100,7 @@ export function readExtractionFiles(
     queries,
     keys,
     ...(options.rotated ? { rotated: options.rotated } : {}),
+    ...(options.valueNorms ? { valueNorms: options.valueNorms } : {}),
     attention: meta.attention ?? plainAttention(meta.layers, meta.headDim),
     attentionSample,
   };

@@ -164,6 +164,7 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
               k: view(w.keys, kc),
               qa: w.rotated && view(w.rotated.queries, c),
               ka: w.rotated && view(w.rotated.keys, kc),
+              vn: w.valueNorms?.subarray(c * w.rows, (c + 1) * w.rows),
               sentenceStarts: starts,
             },
             { sentences: w.sampled.sentences, values: w.sampled.values.subarray(c * size, (c + 1) * size) },
@@ -213,6 +214,7 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
       sentenceStarts,
       attention,
       attentionSample: sample,
+      ...(vectors.hasValueNorms ? { hasValueNorms: true } : {}),
     };
     return { writer, vectors, data, heads, layouts, extractMs: extracted - started, analyzeMs: performance.now() - extracted, times };
   } catch (e) {

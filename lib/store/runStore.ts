@@ -21,6 +21,10 @@ export const RECORD_FILE = 'run.json';
 /** The vector files of a run: the vectors, and a run of unrotated ones' rotated vectors. */
 export type VectorFile = 'queries' | 'keys' | 'rotated-queries' | 'rotated-keys';
 const SAMPLE_FILE = 'attention-sample';
+/** Each head's value norms ‖f_h(x_j)‖, float32 [cell][token], checksummed per cell like the vectors. */
+export const VALUE_NORMS_FILE = 'value-norms';
+/** Every per-cell file a run may hold. */
+export type CellFile = VectorFile | typeof VALUE_NORMS_FILE;
 
 export interface StoredShape extends ModelShape {
   model: string;
@@ -56,8 +60,8 @@ export interface StoredRun<Extra = unknown> {
   sentences: Omit<TokenizedSentence, 'start'>[];
   /** Sentences whose attention the model gave (attention-sample.bin, float32, [cell][Σ n²]). */
   sample: number[];
-  /** Each vector file's CRC-32 per cell (its [token][dim] rows). */
-  checksums: Partial<Record<VectorFile, number[]>>;
+  /** Each vector file's CRC-32 per cell (its [token][dim] rows), and the value norms' when the run has them. */
+  checksums: Partial<Record<CellFile, number[]>>;
   bytes: number;
   extra: Extra;
 }
@@ -85,11 +89,13 @@ export interface VectorWindow {
   queries: Float32Array;
   keys: Float32Array;
   rotated?: { queries: Float32Array; keys: Float32Array };
+  /** [cell][row] value norms (absent: the run has none). */
+  valueNorms?: Float32Array;
 }
 
 export class RunWriter {
-  private readonly files = new Map<VectorFile, WritableStoreFile>();
-  private readonly crc = new Map<VectorFile, Uint32Array>();
+  private readonly files = new Map<CellFile, WritableStoreFile>();
+  private readonly crc = new Map<CellFile, Uint32Array>();
   private nextRow = 0;
   private sampled: AttentionSample | null = null;
   private written = 0;
@@ -120,6 +126,22 @@ export class RunWriter {
   /** Writes a window's rows of every head; windows come in corpus order. */
   async window(w: VectorWindow): Promise<void> {
     if (w.rowStart !== this.nextRow) throw new Error(`windows out of order: rows from ${w.rowStart}, expected ${this.nextRow}`);
+    if (w.valueNorms) {
+      // Value norms come with the first window or not at all (a graph has them or it does not).
+      if (w.rowStart === 0 && !this.files.has(VALUE_NORMS_FILE)) {
+        this.files.set(VALUE_NORMS_FILE, await this.folder.create(`${VALUE_NORMS_FILE}.bin`));
+        this.crc.set(VALUE_NORMS_FILE, new Uint32Array(this.plan.shape.layers * this.plan.shape.heads).fill(CRC32_START));
+      }
+      const file = this.files.get(VALUE_NORMS_FILE);
+      if (!file) throw new Error('value norms began after the first window');
+      const crc = this.crc.get(VALUE_NORMS_FILE)!;
+      for (let c = 0; c < crc.length; c++) {
+        const bytes = bytesOf(w.valueNorms.subarray(c * w.rows, (c + 1) * w.rows));
+        crc[c] = crc32Update(crc[c], bytes);
+        await file.write(bytes, (c * this.tokenCount + w.rowStart) * 4);
+        this.written += bytes.length;
+      }
+    } else if (this.files.has(VALUE_NORMS_FILE)) throw new Error('a window without value norms in a run that has them');
     const parts: [VectorFile, Float32Array][] = [
       ['queries', w.queries],
       ['keys', w.keys],
@@ -189,7 +211,7 @@ export class RunWriter {
       create: (file) => folder.create(file),
       files: () => folder.files(),
       async open(file) {
-        const open = files.get(file.replace(/\.bin$/, '') as VectorFile);
+        const open = files.get(file.replace(/\.bin$/, '') as CellFile);
         if (!open?.read) return folder.open(file);
         const read = open.read.bind(open);
         return { size: Infinity, read: async (start, end) => read(start, end) };
@@ -337,6 +359,27 @@ export class RunReader<Extra = unknown> {
     return { q, k, qa: await this.rowsOf('rotated-queries', cell, row0, n, false), ka: await this.rowsOf('rotated-keys', this.keyCell(cell), row0, n, false) };
   }
 
+  /** Whether the run holds value norms. */
+  get hasValueNorms(): boolean {
+    return VALUE_NORMS_FILE in this.record.checksums;
+  }
+
+  /** One head's value norms over tokens [row0, row0 + n) (all when not given); null when the run has none. */
+  async valueNorms(cell: number, row0 = 0, n = this.record.tokenCount): Promise<Float32Array | null> {
+    if (!this.hasValueNorms) return null;
+    const start = (cell * this.record.tokenCount + row0) * 4;
+    const bytes = await (await this.open(VALUE_NORMS_FILE)).read(start, start + n * 4);
+    if (bytes.length !== n * 4) throw new RunCorruptError(`Run ${this.record.id}'s value norms are cut short (head ${cell}).`);
+    const whole = row0 === 0 && n === this.record.tokenCount;
+    if (whole && this.verify) {
+      const want = this.record.checksums[VALUE_NORMS_FILE]?.[cell];
+      if (want !== undefined && crc32Final(crc32Update(CRC32_START, bytes)) !== want)
+        throw new RunCorruptError(`Run ${this.record.id}'s value norms of head ${cell} do not match their checksum (a changed byte on disk).`);
+    }
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    return new Float32Array(own.buffer, 0, n);
+  }
+
   async attentionSample(): Promise<AttentionSample> {
     const lengths = this.record.sample.map((s) => this.record.sentences[s].ids.length);
     const blocks = corpusLayout(lengths).pairStarts;
@@ -357,6 +400,11 @@ export class RunReader<Extra = unknown> {
       return out;
     };
     const rotated = shape.rotary === 'pre' ? { queries: await gather('rotated-queries', cells), keys: await gather('rotated-keys', kvCells) } : undefined;
+    let valueNorms: Float32Array | undefined;
+    if (this.hasValueNorms) {
+      valueNorms = new Float32Array(cells * N);
+      for (let c = 0; c < cells; c++) valueNorms.set((await this.valueNorms(c))!, c * N);
+    }
     return {
       ...storedShapeOf(shape),
       tokenCount: N,
@@ -365,6 +413,7 @@ export class RunReader<Extra = unknown> {
       queries: await gather('queries', cells),
       keys: await gather('keys', kvCells),
       ...(rotated ? { rotated } : {}),
+      ...(valueNorms ? { valueNorms } : {}),
       attention: this.record.attention,
       attentionSample: await this.attentionSample(),
     };
@@ -433,6 +482,7 @@ export async function storeRun<Extra>(
         queries: cut(data.queries, cells, r0, rows),
         keys: cut(data.keys, kvCells, r0, rows),
         rotated: data.rotated && { queries: cut(data.rotated.queries, cells, r0, rows), keys: cut(data.rotated.keys, kvCells, r0, rows) },
+        valueNorms: data.valueNorms && Float32Array.from({ length: cells * rows }, (_, i) => data.valueNorms![Math.floor(i / rows) * N + r0 + (i % rows)]),
       });
       s = e;
     }

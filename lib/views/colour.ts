@@ -4,7 +4,7 @@
 // (queries then keys) and a legend describing it.
 import type { PointKind, TokenTable } from './tokens';
 
-export type ColourMode = 'kind' | 'position' | 'mod5' | 'punctuation' | 'norm' | 'tokenLength' | 'sentenceLength' | 'frequency';
+export type ColourMode = 'kind' | 'position' | 'mod5' | 'punctuation' | 'norm' | 'valueNorm' | 'tokenLength' | 'sentenceLength' | 'frequency';
 export type PaletteName = 'reference' | 'colourblind';
 
 export const COLOUR_MODES: { mode: ColourMode; label: string }[] = [
@@ -13,6 +13,7 @@ export const COLOUR_MODES: { mode: ColourMode; label: string }[] = [
   { mode: 'mod5', label: 'Position mod 5' },
   { mode: 'punctuation', label: 'Punctuation vs word' },
   { mode: 'norm', label: 'Vector norm' },
+  { mode: 'valueNorm', label: 'Value norm ‖f(x)‖' },
   { mode: 'tokenLength', label: 'Token length' },
   { mode: 'sentenceLength', label: 'Sentence length' },
   { mode: 'frequency', label: 'Token frequency' },
@@ -95,7 +96,7 @@ export function rampValue(table: TokenTable, mode: ColourMode, row: number, r?: 
 }
 
 /**
- * RGB per point (N queries then N keys), 3 bytes each. For 'norm', which differs per head,
+ * RGB per point (N queries then N keys), 3 bytes each. For 'norm' and 'valueNorm', which differ per head,
  * the points get their plain query/key colours here and the renderer applies the ramp.
  */
 export function pointColours(table: TokenTable, mode: ColourMode, palette: PaletteName): Uint8Array {
@@ -151,6 +152,8 @@ export function legendFor(table: TokenTable, mode: ColourMode, palette: PaletteN
       return ramps('Position in sentence', 'first', 'last');
     case 'norm':
       return ramps('Vector norm (per head)', 'smallest', 'largest');
+    case 'valueNorm':
+      return ramps('Value norm ‖f(x)‖ = ‖v·W_O‖ of the token (per head)', 'smallest', 'largest');
     case 'tokenLength':
       return ramps('Token length', '1 character', `${TOKEN_LENGTH_CAP}+`);
     case 'sentenceLength':
@@ -173,6 +176,8 @@ export function colourValueText(table: TokenTable, mode: ColourMode, row: number
       return table.punctuation[row] ? 'punctuation' : 'word';
     case 'norm':
       return norm === null ? 'norm pending' : `norm ${norm.toFixed(3)}`;
+    case 'valueNorm':
+      return norm === null ? 'value norm pending' : `‖f(x)‖ ${norm.toFixed(3)}`;
     case 'tokenLength':
       return `${table.length[row]} character${table.length[row] === 1 ? '' : 's'}`;
     case 'sentenceLength':

@@ -6,7 +6,14 @@ import { NORMALIZATION_MODES, type NormalizationMode } from '../analysis/normali
 import type { Rgb } from './colour';
 
 export type HeadFigure =
-  'weightedCorrelation' | 'distanceCorrelation' | 'seedCorrelation' | 'argmaxDistanceRatio' | 'weightedDistanceRatio' | 'entropy' | 'specialShare';
+  | 'weightedCorrelation'
+  | 'distanceCorrelation'
+  | 'seedCorrelation'
+  | 'argmaxDistanceRatio'
+  | 'weightedDistanceRatio'
+  | 'entropy'
+  | 'specialShare'
+  | 'valueSpecialShare';
 
 export interface HeadFigureSpec {
   key: HeadFigure;
@@ -96,12 +103,23 @@ export const HEAD_FIGURES: HeadFigureSpec[] = [
     better: null,
     range: [0, 1],
   },
+  {
+    key: 'valueSpecialShare',
+    menu: '[CLS]/[SEP] share of ‖α·f(x)‖',
+    label: 'Share of the head’s output norm ‖α·f(x)‖ from [CLS]/[SEP]',
+    short: '‖α·f(x)‖ share',
+    perMode: false,
+    reading: 'low beside a high attention share: attends there but moves little',
+    better: null,
+    range: [0, 1],
+  },
 ];
 
 export const figureSpec = (figure: HeadFigure) => HEAD_FIGURES.find((f) => f.key === figure)!;
 
 export function headFigure(report: HeadReport, figure: HeadFigure, mode: NormalizationMode): number {
   if (figure === 'entropy' || figure === 'specialShare') return report.attention[figure];
+  if (figure === 'valueSpecialShare') return report.attention.valueSpecialShare ?? NaN;
   return report.metrics[mode][figure];
 }
 
@@ -153,6 +171,7 @@ export function headFiguresCsv(analysis: Analysis): string {
     'head',
     'entropy',
     'special_share',
+    'value_special_share',
     ...NORMALIZATION_MODES.flatMap((m) => [...perMode.map((f) => `${m}_${snake(f.key)}`), `${m}_translation_norm`, `${m}_scale`]),
   ];
   const rows = analysis.heads.map((h) => [
@@ -160,6 +179,7 @@ export function headFiguresCsv(analysis: Analysis): string {
     h.head,
     h.attention.entropy,
     h.attention.specialShare,
+    h.attention.valueSpecialShare ?? NaN,
     ...NORMALIZATION_MODES.flatMap((m) => [
       ...perMode.map((f) => h.metrics[m][f.key as keyof HeadReport['metrics'][NormalizationMode]] as number),
       h.metrics[m].normalization.translationNorm,

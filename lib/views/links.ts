@@ -49,6 +49,30 @@ export function topKLinks(block: Float32Array, n: number, first: number, causal:
   return { query: Int32Array.from(query), key: Int32Array.from(key), weight: Float32Array.from(weight) };
 }
 
+/** What links and the sentence view weigh: attention α_ij, or ‖α_ij·f(x_j)‖, what the head moves from j to i. */
+export type LinkWeight = 'attention' | 'value';
+
+export const LINK_WEIGHT_LABELS: Record<LinkWeight, string> = {
+  attention: 'attention α',
+  value: '‖α·f(x)‖ share',
+};
+
+/**
+ * A sentence's block reweighed by what attention moves (Kobayashi et al. 2020): each row's
+ * α_ij·‖f(x_j)‖ as a share of the row's Σ_j α_ij·‖f(x_j)‖, so rows still sum to 1 and the
+ * thresholds and the sentence view read the same. `norms` are the sentence's ‖f(x_j)‖.
+ */
+export function valueWeightedBlock(block: Float32Array, n: number, norms: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += block[i * n + j] * norms[j];
+    if (!(sum > 0)) continue;
+    for (let j = 0; j < n; j++) out[i * n + j] = (block[i * n + j] * norms[j]) / sum;
+  }
+  return out;
+}
+
 export interface SentenceAttention {
   /** Positions (within the sentence) of the tokens shown, in order. */
   shown: number[];

@@ -1,9 +1,11 @@
 // Vector norms of every point of every head under a normalization mode, for colouring and
 // sizing by norm: raw values (tooltips) and values scaled to 0…1 within each head (the
-// ramp), laid out [layer][head][point] like the matrix geometry.
+// ramp), laid out [layer][head][point] like the matrix geometry; and the same of each token's
+// value norm ‖f(x)‖.
 import type { HeadReader } from '../analysis/headSimilarity';
 import { type HeadNormalization, applyNormalization } from '../analysis/normalize';
 import type { RunData } from '../data/layout';
+import type { RunVectors } from '../store/vectors';
 
 export interface PointNorms {
   raw: Float32Array;
@@ -32,6 +34,33 @@ export async function pointNorms(data: RunData, vectors: Pick<HeadReader, 'head'
     }
     const span = max > min ? max - min : 1;
     for (let p = 0; p < points; p++) scaled[cell * points + p] = (raw[cell * points + p] - min) / span;
+  }
+  return { raw, scaled };
+}
+
+/**
+ * Every head's value norms ‖f_h(x_j)‖ laid out as point norms: a token's query and key point
+ * both carry its value's norm (what the head would move from it), scaled 0…1 within each head.
+ */
+export async function pointValueNorms(data: RunData, vectors: Pick<RunVectors, 'valueNorms'>): Promise<PointNorms> {
+  const N = data.tokenCount;
+  const raw = new Float32Array(data.layers * data.heads * 2 * N);
+  const scaled = new Float32Array(raw.length);
+  for (let cell = 0; cell < data.layers * data.heads; cell++) {
+    const norms = await vectors.valueNorms(cell);
+    if (!norms) throw new Error('this run has no value norms');
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of norms) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    const span = max > min ? max - min : 1;
+    for (let kind = 0; kind < 2; kind++) {
+      const at = cell * 2 * N + kind * N;
+      raw.set(norms, at);
+      for (let j = 0; j < N; j++) scaled[at + j] = (norms[j] - min) / span;
+    }
   }
   return { raw, scaled };
 }

@@ -19,6 +19,8 @@ export interface ViewState {
   overlay?: HeadFigure;
   compare?: CompareMode;
   point?: number;
+  /** Links weighed by ‖α·f(x)‖ rather than attention. */
+  weigh?: 'value';
   /** Camera position then orbit target, x y z each. */
   camera?: number[];
 }
@@ -27,7 +29,7 @@ export interface ViewState {
 export const CORPUS_HASH_CHARS = 16;
 
 /** Keys this module owns in the query string (others, such as model and device, are kept). */
-const KEYS = ['corpus', 'head', 'mode', 'method', 'dims', 'colour', 'palette', 'overlay', 'compare', 'point', 'camera'] as const;
+const KEYS = ['corpus', 'head', 'mode', 'method', 'dims', 'colour', 'palette', 'overlay', 'compare', 'point', 'weigh', 'camera'] as const;
 
 export function writeViewState(params: URLSearchParams, s: ViewState): URLSearchParams {
   const out = new URLSearchParams(params);
@@ -42,6 +44,7 @@ export function writeViewState(params: URLSearchParams, s: ViewState): URLSearch
   if (s.overlay) out.set('overlay', s.overlay);
   if (s.compare && s.compare !== 'off') out.set('compare', s.compare);
   if (s.point !== undefined) out.set('point', String(s.point));
+  if (s.weigh) out.set('weigh', s.weigh);
   if (s.camera) out.set('camera', s.camera.map((v) => Number(v.toFixed(3))).join(','));
   return out;
 }
@@ -68,6 +71,7 @@ export function readViewState(params: URLSearchParams): ViewState {
   if (compare === 'normalization' || compare === 'projection') s.compare = compare;
   const point = Number(params.get('point') ?? NaN);
   if (Number.isInteger(point) && point >= 0) s.point = point;
+  if (params.get('weigh') === 'value') s.weigh = 'value';
   const camera = params.get('camera')?.split(',').map(Number);
   if (camera?.length === 6 && camera.every(Number.isFinite)) s.camera = camera;
   return s;

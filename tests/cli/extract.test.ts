@@ -1,4 +1,5 @@
-// `qkviz extract --attention` writes files numpy can load with the documented shapes, and
+// `qkviz extract --attention` writes files numpy can load with the documented shapes (value
+// norms included), and
 // numpy's own softmax of the written Q/K reproduces the model's attention it wrote.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import json, sys
 import numpy as np
 out = sys.argv[1]
 meta = json.load(open(f"{out}/tokens.json"))
-q = np.load(f"{out}/queries.npy"); k = np.load(f"{out}/keys.npy"); a = np.load(f"{out}/attention.npy")
+q = np.load(f"{out}/queries.npy"); k = np.load(f"{out}/keys.npy"); a = np.load(f"{out}/attention.npy"); vn = np.load(f"{out}/value_norms.npy")
 L, H, D = meta["layers"], meta["heads"], meta["headDim"]
 N = sum(len(s["ids"]) for s in meta["sentences"])
 S = sum(len(s["ids"]) ** 2 for s in meta["sentences"])
@@ -26,7 +27,7 @@ for l in range(L):
             z = qs @ ks.T / np.sqrt(D); p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
             err = max(err, float(np.abs(p - a[l, h, off:off + n * n].reshape(n, n)).max()))
             off += n * n
-print(json.dumps({"q": list(q.shape), "k": list(k.shape), "a": list(a.shape), "dtype": str(q.dtype), "N": N, "S": S,
+print(json.dumps({"q": list(q.shape), "k": list(k.shape), "a": list(a.shape), "vn": list(vn.shape), "vnPositive": bool((vn > 0).all()), "dtype": str(q.dtype), "N": N, "S": S,
                   "L": L, "H": H, "D": D, "model": meta["model"], "tokens": meta["sentences"][1]["tokens"],
                   "starts": [s["start"] for s in meta["sentences"]], "err": err}))
 `;
@@ -49,6 +50,8 @@ describe('qkviz extract', () => {
     expect(r.q).toEqual([6, 12, r.N, 32]);
     expect(r.k).toEqual([6, 12, r.N, 32]);
     expect(r.a).toEqual([6, 12, r.S]);
+    expect(r.vn).toEqual([6, 12, r.N]);
+    expect(r.vnPositive).toBe(true);
     expect(r.starts).toEqual([0, 11, 22]);
     expect(r.tokens).toEqual(['[CLS]', 'she', 'fed', 'it', 'a', 'slice', 'of', 'mel', '##on', '.', '[SEP]']);
     expect(r.err).toBeLessThanOrEqual(1e-5);

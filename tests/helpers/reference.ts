@@ -54,6 +54,11 @@ export interface Reference {
   /** Query head h's key (its group's key with grouped-query attention). */
   k(l: number, h: number, s: number, t: number, d: number, post?: boolean): number;
   attention(l: number, h: number, s: number, i: number, j: number): number;
+  /** Key/value head g's value (v.npy, scripts/make-value-references.py); absent before it was made. */
+  v?(l: number, g: number, s: number, t: number, d: number): number;
+  /** What head h writes for token s:t, dimension o of the hidden state (head_out.npy: the output projection's input through the head's slice of it). */
+  headOut?(l: number, h: number, s: number, t: number, o: number): number;
+  hidden?: number;
   /** |got − want| relative to the value, or absolute below 1. */
   relative(want: number, got: number): number;
 }
@@ -62,7 +67,9 @@ export function readReference(dir: string): Reference {
   const ref = join(dir, 'reference');
   const tokens = JSON.parse(readFileSync(join(ref, 'tokens.json'), 'utf8')) as { sentences: string[]; ids: number[][] };
   const arrays = Object.fromEntries(
-    ['q_pre', 'k_pre', 'q_post', 'k_post', 'attention'].filter((n) => existsSync(join(ref, `${n}.npy`))).map((n) => [n, readNpy64(join(ref, `${n}.npy`))]),
+    ['q_pre', 'k_pre', 'q_post', 'k_post', 'attention', 'v', 'head_out']
+      .filter((n) => existsSync(join(ref, `${n}.npy`)))
+      .map((n) => [n, readNpy64(join(ref, `${n}.npy`))]),
   );
   const [layers, heads, N, headDim] = arrays.q_pre.shape;
   const kvHeads = arrays.k_pre.shape[1];
@@ -90,5 +97,13 @@ export function readReference(dir: string): Reference {
     k: (l, h, s, t, d, post = false) => vector(post ? 'k_post' : 'k_pre', l, Math.floor(h / (heads / kvHeads)), s, t, d, kvHeads),
     attention: (l, h, s, i, j) => arrays.attention.data[(l * heads + h) * blocks + blockStart[s] + i * tokens.ids[s].length + j],
     relative: (want, got) => Math.abs(got - want) / Math.max(1, Math.abs(want)),
+    ...(arrays.v && arrays.head_out
+      ? {
+          v: (l: number, g: number, s: number, t: number, d: number) => vector('v', l, g, s, t, d, kvHeads),
+          hidden: arrays.head_out.shape[3],
+          headOut: (l: number, h: number, s: number, t: number, o: number) =>
+            arrays.head_out.data[((l * heads + h) * N + rowStart[s] + t) * arrays.head_out.shape[3] + o],
+        }
+      : {}),
   };
 }

@@ -137,6 +137,21 @@ describe('bundles', () => {
     expect(back.result.data.rotary).toBe('pre');
   });
 
+  it('keep value norms a head at a time (checked), and say the run has them; a views bundle leaves them out', async () => {
+    const { data, result } = await fixtureRun();
+    data.valueNorms = Float32Array.from({ length: data.layers * data.heads * data.tokenCount }, (_, i) => 1 + Math.sin(i));
+    const bundle = { result: { ...result, data: runDataOf(data) }, layouts: [], similarities: [] };
+    const back = await readRunBundle(await bundleOf(data, bundle));
+    expect(back.result.data.hasValueNorms).toBe(true);
+    expect(same((await back.vectors!.data()).valueNorms!, data.valueNorms)).toBe(true);
+    expect(same((await back.vectors!.valueNorms(3))!, data.valueNorms.subarray(3 * data.tokenCount, 4 * data.tokenCount))).toBe(true);
+    const views = await readRunBundle(await bundleOf(data, bundle, { contents: 'views' }));
+    expect(views.result.data.hasValueNorms).toBeUndefined();
+    // A run without them opens without them.
+    delete data.valueNorms;
+    expect((await readRunBundle(await bundleOf(data, { ...bundle, result: { ...result, data: runDataOf(data) } }))).result.data.hasValueNorms).toBeUndefined();
+  });
+
   it('open a format-1 bundle: keys per query head become per key head, every sentence’s attention becomes the sample', async () => {
     const { data: d, result } = await fixtureRun({ heads: 4, kvHeads: 2 });
     const rows = d.tokenCount * d.headDim;

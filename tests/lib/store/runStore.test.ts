@@ -1,7 +1,7 @@
 // The run store, in memory and on disk: a run written window by window reads back bit for bit
 // (float32) or within half precision (float16, and a PCA view drawn from those vectors stays
 // within a stated distance of the float32 one); grouped keys, rotated vectors and the attention
-// sample come back; a head whose bytes changed is refused by its checksum; a run cut off
+// sample come back, and value norms a head at a time; a head whose bytes changed is refused by its checksum; a run cut off
 // mid-write (no run.json) opens as "not finished", never as a shorter run; a full store fails
 // the write in words and leaves nothing behind.
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -102,6 +102,37 @@ describe.each(stores)('the run store (%s)', (_, make) => {
     const listed = await listRuns(root);
     expect(listed.runs.map((r) => r.id)).toEqual(['whole']);
     expect(listed.unfinished).toEqual(['cut']);
+  });
+
+  it('keeps value norms a head at a time beside the vectors, checked by their own checksums', async () => {
+    const root = make();
+    const data = randomData(35);
+    data.valueNorms = Float32Array.from({ length: 6 * data.tokenCount }, (_, i) => 0.5 + ((i * 7919) % 101) / 37);
+    await storeRun(root, 'v', data, 'float16', null, 10);
+    const reader = await RunReader.open(root, 'v');
+    expect(reader.hasValueNorms).toBe(true);
+    for (let cell = 0; cell < 6; cell++)
+      expect(await reader.valueNorms(cell)).toEqual(data.valueNorms.subarray(cell * data.tokenCount, (cell + 1) * data.tokenCount));
+    // One sentence's rows, as the sentence view reads them.
+    const [r0, r1] = [data.sentenceStarts[3], data.sentenceStarts[4]];
+    expect(await reader.valueNorms(4, r0, r1 - r0)).toEqual(data.valueNorms.subarray(4 * data.tokenCount + r0, 4 * data.tokenCount + r1));
+    expect((await reader.data()).valueNorms).toEqual(data.valueNorms);
+    // A run without them says so.
+    await storeRun(root, 'plain', randomData(36), 'float32', null);
+    const plain = await RunReader.open(root, 'plain');
+    expect(plain.hasValueNorms).toBe(false);
+    expect(await plain.valueNorms(0)).toBeNull();
+    // A changed byte is refused.
+    const folder = (await root.folder('v'))!;
+    const file = (await folder.open('value-norms.bin'))!;
+    const bytes = await file.read(0, file.size);
+    bytes[4 * data.tokenCount * 5 + 3] ^= 1;
+    const rewrite = await folder.create('value-norms.bin');
+    await rewrite.write(bytes, 0);
+    await rewrite.close();
+    const again = await RunReader.open(root, 'v');
+    await expect(again.valueNorms(4)).resolves.toBeDefined();
+    await expect(again.valueNorms(5)).rejects.toThrow(/value norms of head 5 do not match their checksum/);
   });
 
   it('refuses a head whose bytes changed on disk, by its checksum', async () => {
