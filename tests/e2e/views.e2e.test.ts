@@ -1,7 +1,8 @@
 // The views as a person uses them: the matrix of all heads from the default corpus (with no
 // request leaving the page's origin), flying into a head, clicking a query point to read
-// its sentence's attention, stepping to the next head with the selection kept, searching,
-// switching projection, colours and dimensions, and hostile token text staying text.
+// its sentence's attention, weighing it by what attention moves (‖α·f(x)‖) instead, stepping
+// to the next head with the selection kept, searching, switching projection, colours (value
+// norms too) and dimensions, and hostile token text staying text.
 import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserForFile } from './browser';
@@ -128,6 +129,8 @@ describe('views', () => {
     await page.getByText('This run is saved to the cache once its PCA matrix is drawn.').waitFor({ state: 'detached', timeout: 120_000 });
 
     await goToHead(page, 2, 3);
+    // The head's details give the share of what it moves from [CLS]/[SEP] beside the attention share.
+    await expect.poll(() => page.getByTestId('head-value-share').textContent()).toMatch(/^\d+\.\d%$/);
     await settled(page);
     let [whole] = await canvasPixels(page);
     expect(whole.query).toBeGreaterThan(200);
@@ -157,13 +160,30 @@ describe('views', () => {
     expect(await page.getByTestId('sentence-query').allTextContents()).toEqual(tokens.slice(1, -1));
     await page.getByLabel('Hide [CLS]/[SEP] and renormalise').uncheck();
 
+    // Weigh by what attention moves: the legend and the count say so, the lines change, the links stay drawn.
+    const opacities = () =>
+      page
+        .locator('.sentence-view line')
+        .evaluateAll((ls) => ls.map((l) => `${l.getAttribute('x2')},${l.getAttribute('y2')},${l.getAttribute('stroke-opacity')}`));
+    expect(await page.getByTestId('sentence-weight').textContent()).toBe('lines: attention α_ij');
+    expect(await selection.textContent()).toMatch(/\d+ links by attention α/);
+    const byAttention = await opacities();
+    await page.getByRole('radio', { name: '‖α·f(x)‖' }).check();
+    await expect.poll(() => page.getByTestId('sentence-weight').textContent()).toBe('lines: α_ij·‖f(x_j)‖, share of the row');
+    await expect.poll(() => selection.textContent()).toMatch(/\d+ links by ‖α·f\(x\)‖ share/);
+    await expect.poll(async () => (await opacities()).join(';')).not.toBe(byAttention.join(';'));
+    await expect.poll(async () => (await canvasPixels(page))[0].link).toBeGreaterThan(20);
+    await page.screenshot({ path: 'test-results/views-head-value-links.png' });
+    await page.getByRole('radiogroup', { name: 'Weigh links by' }).getByRole('radio', { name: 'Attention' }).check();
+    await expect.poll(() => page.getByTestId('sentence-weight').textContent()).toBe('lines: attention α_ij');
+
     // Next head: same selection, links redrawn for that head.
     const selected = (await selection.locator('p').first().textContent())!.split(' · ')[0];
     await page.getByRole('button', { name: 'Next head' }).click();
     await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L2 H4');
     expect((await selection.locator('p').first().textContent())!.split(' · ')[0]).toBe(selected);
-    await settled(page);
-    expect((await canvasPixels(page))[0].link).toBeGreaterThan(20);
+    // The next head's links are read from the run's store: drawn once they arrive.
+    await expect.poll(async () => (await canvasPixels(page))[0].link).toBeGreaterThan(20);
     // Arrow keys step too, wherever the keyboard is (here: on the button just clicked).
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L3 H4');
@@ -222,6 +242,22 @@ describe('views', () => {
     await settled(page);
     expect(difference((await canvasPixels(page))[0].signature, position.signature)).toBeGreaterThan(0.01);
     await page.getByRole('radio', { name: 'Reference' }).check();
+    // Each token's value norm in this head: a ramp of its own, named in the legend.
+    await page.getByLabel('Colour by').selectOption({ label: 'Value norm ‖f(x)‖' });
+    await page
+      .getByText(/Value norm ‖f\(x\)‖ = ‖v·W_O‖/)
+      .first()
+      .waitFor();
+    // Once every head's value norms are read from the run's store: neither the position ramp nor plain query/key colours.
+    await expect
+      .poll(
+        async () => {
+          const [shot] = await canvasPixels(page);
+          return Math.min(difference(shot.signature, position.signature), difference(shot.signature, umap.signature));
+        },
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(0.01);
     await page.getByLabel('Colour by').selectOption('kind');
 
     await page.getByRole('radio', { name: 'PCA' }).check();
