@@ -1,6 +1,6 @@
 'use client';
 // The right panel: what is on screen, in detail. In the head view the selection and its
-// sentence view come first, then the head's figures and diagnostics, then the result; in the
+// sentence view come first, then the head's figures, its value cloud and diagnostics, then the result; in the
 // matrix, the result and the head under the pointer.
 import { HeadDetails } from '../panels/HeadDetails';
 import { SimilarHeads } from '../panels/SimilarHeads';
@@ -9,6 +9,7 @@ import { SelectionPanel } from '../panels/SelectionPanel';
 import { useApp } from '../state/appStore';
 import { useView } from '../state/viewStore';
 import { Diagnostics } from '../views/Diagnostics';
+import { ValueCloud } from '../views/ValueCloud';
 
 export function DetailsPanel() {
   const shown = useApp((s) => s.shown);
@@ -30,6 +31,7 @@ export function DetailsPanel() {
         <>
           <SelectionPanel result={shown.result} />
           <HeadDetails result={shown.result} />
+          <ValueCloud result={shown.result} layer={focus.layer} head={focus.head} />
           <SimilarHeads layer={focus.layer} head={focus.head} />
           <Diagnostics result={shown.result} layer={focus.layer} head={focus.head} mode={mode} />
           <RunSummary />

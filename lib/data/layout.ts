@@ -63,6 +63,8 @@ export interface QueryKeyData extends ModelShape {
    * from, laid out as queries and keys. Absent otherwise (queries and keys are those vectors).
    */
   rotated?: { queries: Float32Array; keys: Float32Array };
+  /** [layer][key head][token][dim]: the value projection, laid out as keys (absent for a run without them). */
+  values?: Float32Array;
   /**
    * [layer][head][token]: ‖f_h(x_j)‖, token j's value through head h's slice of the output
    * projection, so α_ij·‖f_h(x_j)‖ is the norm of what head h moves from j to i. Absent for a
@@ -75,13 +77,13 @@ export interface QueryKeyData extends ModelShape {
 }
 
 /** A run without its vectors in memory: its shape, tokens and attention sample (the vectors stay in a store, lib/store). */
-export type RunData = Omit<QueryKeyData, 'queries' | 'keys' | 'rotated' | 'valueNorms'> & {
+export type RunData = Omit<QueryKeyData, 'queries' | 'keys' | 'rotated' | 'values' | 'valueNorms'> & {
   /** Whether the run's store holds value norms (RunVectors.valueNorms reads them a head at a time). */
   hasValueNorms?: boolean;
 };
 
 /** A run's data without its vector arrays (what the page holds of it). */
-export const runDataOf = ({ queries: _q, keys: _k, rotated: _r, valueNorms, ...rest }: QueryKeyData): RunData => ({
+export const runDataOf = ({ queries: _q, keys: _k, rotated: _r, values: _v, valueNorms, ...rest }: QueryKeyData): RunData => ({
   ...rest,
   ...(valueNorms ? { hasValueNorms: true } : {}),
 });
@@ -127,6 +129,14 @@ function vectorsOf(data: QueryKeyData, queries: Float32Array, keys: Float32Array
   const q = (layer * data.heads + head) * rows;
   const k = (layer * kvHeadsOf(data) + keyHeadOf(data, head)) * rows;
   return { q: queries.subarray(q, q + rows), k: keys.subarray(k, k + rows) };
+}
+
+/** Query head `cell`'s values (its key head's, [token][dim]) as a view, or null when the run has none. */
+export function headValues(data: QueryKeyData, cell: number): Float32Array | null {
+  if (!data.values) return null;
+  const rows = data.tokenCount * data.headDim;
+  const k = Math.floor(cell / data.heads) * kvHeadsOf(data) + keyHeadOf(data, cell % data.heads);
+  return data.values.subarray(k * rows, (k + 1) * rows);
 }
 
 /** One head's value norms ([token]) as a view, or null when the run has none. */

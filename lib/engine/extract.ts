@@ -18,6 +18,7 @@ import {
   queryOutput,
   queryPreOutput,
   valueNormOutput,
+  valueOutput,
 } from '../model/outputs';
 import { throwIfAborted } from '../util/cancel';
 import type { TokenizedCorpus } from '../corpus/tokenize';
@@ -52,7 +53,8 @@ export interface ExtractedWindow {
   keys: Float32Array;
   /** A run of unrotated vectors: the rotated ones attention is computed from. */
   rotated?: { queries: Float32Array; keys: Float32Array };
-  /** ‖f_h(x_j)‖, [cell][row]; absent when the graph has no value norms (converted before they existed). */
+  /** Values, [key cell][row][dim], and ‖f_h(x_j)‖, [cell][row]; absent when the graph has none (converted before they existed). */
+  values?: Float32Array;
   valueNorms?: Float32Array;
   /**
    * The model's attention on this window's sampled sentences: their index among the window's
@@ -219,7 +221,8 @@ function scatterNorms(
 }
 
 /** Whether a runner's graph gives value norms (one converted before they existed does not). */
-export const hasValueNorms = (runner: ModelRunner): boolean => runner.outputNames?.includes(valueNormOutput(0)) ?? false;
+export const hasValueNorms = (runner: ModelRunner): boolean =>
+  (runner.outputNames?.includes(valueNormOutput(0)) && runner.outputNames.includes(valueOutput(0))) ?? false;
 
 /** Where an extraction's time went: the model's calls, and the sink's (a store's writes, the analysis's sums). */
 export interface ExtractionTimes {
@@ -249,7 +252,8 @@ export async function extractWindows(
   const sampleValues = new Float32Array(cells * sampleLayout.pairCount);
   const sampleIndex = new Map(Array.from(sample, (s, i) => [s, i]));
 
-  const bytesPerRow = (L * H + L * KV) * D * 4 * (pre ? 2 : 1);
+  // Queries and keys (twice for a run of unrotated vectors), values, value norms.
+  const bytesPerRow = (L * H + L * KV) * D * 4 * (pre ? 2 : 1) + (L * KV * D + L * H) * 4;
   const longest = Math.max(1, ...lengths);
   const windowRows = Math.max(longest, Math.floor((options.windowBytes ?? WINDOW_BYTES) / bytesPerRow));
   const windows = planWindows(lengths, windowRows);
@@ -259,6 +263,7 @@ export async function extractWindows(
   const rotatedBuffers = pre ? { queries: new Float32Array(qBuffer.length), keys: new Float32Array(kBuffer.length) } : undefined;
   const withNorms = hasValueNorms(runner);
   const normBuffer = withNorms ? new Float32Array(L * H * capacity) : undefined;
+  const valueBuffer = withNorms ? new Float32Array(kBuffer.length) : undefined;
 
   const progress: ExtractProgress = { sentences: 0, tokens: 0, totalSentences: lengths.length, totalTokens: sentenceStarts[lengths.length] };
   for (const w of windows) {
@@ -271,6 +276,7 @@ export async function extractWindows(
     const keys = kBuffer.subarray(0, L * KV * rows * D);
     const rotated = rotatedBuffers && { queries: rotatedBuffers.queries.subarray(0, queries.length), keys: rotatedBuffers.keys.subarray(0, keys.length) };
     const valueNorms = normBuffer?.subarray(0, L * H * rows);
+    const values = valueBuffer?.subarray(0, keys.length);
     // Sampled sentences run in batches of their own, the only ones that ask for attention.
     const batches = [
       ...planBatches(lengths, options.maxBatch, sampled).map((b) => ({ b, attention: true })),
@@ -283,7 +289,7 @@ export async function extractWindows(
       for (let l = 0; l < L; l++) {
         outputs.push(qName(l), kName(l));
         if (pre) outputs.push(queryOutput(l), keyOutput(l));
-        if (withNorms) outputs.push(valueNormOutput(l));
+        if (withNorms) outputs.push(valueOutput(l), valueNormOutput(l));
         if (attention) outputs.push(attentionOutput(l));
       }
       const called = performance.now();
@@ -297,6 +303,7 @@ export async function extractWindows(
           scatterVectors(result[queryOutput(l)], rotated.queries, l, H, D, batch, seq, sentenceStarts, rowStart, rows);
           scatterVectors(result[keyOutput(l)], rotated.keys, l, KV, D, batch, seq, sentenceStarts, rowStart, rows);
         }
+        if (values) scatterVectors(result[valueOutput(l)], values, l, KV, D, batch, seq, sentenceStarts, rowStart, rows);
         if (valueNorms) scatterNorms(result[valueNormOutput(l)], valueNorms, l, H, batch, seq, sentenceStarts, rowStart, rows);
         if (attention) {
           const a = result[attentionOutput(l)];
@@ -333,7 +340,18 @@ export async function extractWindows(
     }
     const sampledHere = { sentences: mine.map((i) => sample[i] - w.sentenceStart), values: windowSample };
     const sunk = performance.now();
-    await sink({ sentenceStart: w.sentenceStart, sentenceEnd: w.sentenceEnd, rowStart, rows, queries, keys, rotated, valueNorms, sampled: sampledHere });
+    await sink({
+      sentenceStart: w.sentenceStart,
+      sentenceEnd: w.sentenceEnd,
+      rowStart,
+      rows,
+      queries,
+      keys,
+      rotated,
+      values,
+      valueNorms,
+      sampled: sampledHere,
+    });
     times.sinkMs += performance.now() - sunk;
   }
   return { sentences: sample, blocks: sampleLayout.pairStarts, values: sampleValues };
@@ -355,6 +373,7 @@ export async function extractQueryKeys(
   const keys = new Float32Array(L * KV * N * D);
   const rotated = options.rotary === 'pre' ? { queries: new Float32Array(queries.length), keys: new Float32Array(keys.length) } : undefined;
   const valueNorms = hasValueNorms(runner) ? new Float32Array(L * H * N) : undefined;
+  const values = valueNorms ? new Float32Array(keys.length) : undefined;
   const place = (from: Float32Array, to: Float32Array, cells: number, w: ExtractedWindow) => {
     for (let c = 0; c < cells; c++) to.set(from.subarray(c * w.rows * D, (c + 1) * w.rows * D), (c * N + w.rowStart) * D);
   };
@@ -369,6 +388,7 @@ export async function extractQueryKeys(
         place(w.rotated.queries, rotated.queries, L * H, w);
         place(w.rotated.keys, rotated.keys, L * KV, w);
       }
+      if (values && w.values) place(w.values, values, L * KV, w);
       if (valueNorms && w.valueNorms) for (let c = 0; c < L * H; c++) valueNorms.set(w.valueNorms.subarray(c * w.rows, (c + 1) * w.rows), c * N + w.rowStart);
     },
     options,
@@ -387,6 +407,7 @@ export async function extractQueryKeys(
     queries,
     keys,
     ...(rotated ? { rotated } : {}),
+    ...(values ? { values } : {}),
     ...(valueNorms ? { valueNorms } : {}),
     attention: shape.attention ?? plainAttention(L, D),
     attentionSample,

@@ -75,10 +75,10 @@ export interface RunBundle {
 }
 
 /** The arrays a "views" bundle leaves out. */
-const VECTOR_ARRAYS = new Set(['queries', 'keys', 'rotated-queries', 'rotated-keys', 'attention', 'attention-sample', VALUE_NORMS_FILE]);
+const VECTOR_ARRAYS = new Set(['queries', 'keys', 'rotated-queries', 'rotated-keys', 'values', 'attention', 'attention-sample', VALUE_NORMS_FILE]);
+const VECTOR_FILES: VectorFile[] = ['queries', 'keys', 'rotated-queries', 'rotated-keys', 'values'];
 /** The per-cell arrays a full bundle reads in place, a head at a time, each head checksummed. */
-const CELL_FILES: CellFile[] = ['queries', 'keys', 'rotated-queries', 'rotated-keys', VALUE_NORMS_FILE];
-const VECTOR_FILES: VectorFile[] = ['queries', 'keys', 'rotated-queries', 'rotated-keys'];
+const CELL_FILES: CellFile[] = [...VECTOR_FILES, VALUE_NORMS_FILE];
 
 interface Meta {
   kind: typeof BUNDLE_KIND;
@@ -158,7 +158,7 @@ export function planRunBundle(
     for (const name of VECTOR_FILES) {
       const chunks = vectors.record.checksums[name];
       if (!chunks) continue;
-      const heads = name.endsWith('keys') ? KV : data.heads;
+      const heads = name.endsWith('keys') || name === 'values' ? KV : data.heads;
       arrays.push({
         name,
         dtype,

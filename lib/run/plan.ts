@@ -32,7 +32,9 @@ const PAGE_BYTES_PER_TOKEN = 200;
 export function estimateRunBytes(shape: ModelShape & { rotaryPre?: boolean }, lengths: readonly number[]): MemoryEstimate {
   const cells = shape.layers * shape.heads;
   const tokens = lengths.reduce((a, b) => a + b, 0);
-  const rowBytes = shape.layers * (shape.heads + kvHeadsOf(shape)) * shape.headDim * 4 * (shape.rotaryPre ? 2 : 1);
+  // A token's row in a window: queries and keys (twice for unrotated vectors), its values and value norms.
+  const rowBytes =
+    shape.layers * ((shape.heads + kvHeadsOf(shape)) * shape.headDim * (shape.rotaryPre ? 2 : 1) + kvHeadsOf(shape) * shape.headDim + shape.heads) * 4;
   const window = Math.min(WINDOW_BYTES, tokens * rowBytes) * 1.5;
   let longest = 0;
   let squares = 0;
@@ -53,12 +55,14 @@ export function estimateRunBytes(shape: ModelShape & { rotaryPre?: boolean }, le
   return { bytes, breakdown: { window, head, layouts, tokens: PAGE_BYTES_PER_TOKEN * tokens } };
 }
 
-/** Bytes a run's store takes on disk: every head's queries, its key heads' keys (float32 or float16), and the sampled attention. */
+/**
+ * Bytes a run's store takes on disk: every head's queries, its key heads' keys and values
+ * (float32 or float16), each head's value norms (float32) and the sampled attention.
+ */
 export function estimateDiskBytes(shape: ModelShape & { rotaryPre?: boolean }, tokens: number, dtype: 'float32' | 'float16' = 'float32'): number {
-  return (
-    shape.layers * (shape.heads + kvHeadsOf(shape)) * tokens * shape.headDim * (dtype === 'float16' ? 2 : 4) * (shape.rotaryPre ? 2 : 1) +
-    ATTENTION_SAMPLE_BYTES
-  );
+  const size = dtype === 'float16' ? 2 : 4;
+  const kv = kvHeadsOf(shape);
+  return shape.layers * tokens * (((shape.heads + kv) * (shape.rotaryPre ? 2 : 1) + kv) * shape.headDim * size + shape.heads * 4) + ATTENTION_SAMPLE_BYTES;
 }
 
 /** Of the space the browser (or disk) says is free, what a run may take: the rest stays for the page's other stores. */

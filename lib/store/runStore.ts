@@ -19,7 +19,7 @@ export const STORE_VERSION = 1;
 export const RECORD_FILE = 'run.json';
 
 /** The vector files of a run: the vectors, and a run of unrotated ones' rotated vectors. */
-export type VectorFile = 'queries' | 'keys' | 'rotated-queries' | 'rotated-keys';
+export type VectorFile = 'queries' | 'keys' | 'rotated-queries' | 'rotated-keys' | 'values';
 const SAMPLE_FILE = 'attention-sample';
 /** Each head's value norms ‖f_h(x_j)‖, float32 [cell][token], checksummed per cell like the vectors. */
 export const VALUE_NORMS_FILE = 'value-norms';
@@ -89,6 +89,8 @@ export interface VectorWindow {
   queries: Float32Array;
   keys: Float32Array;
   rotated?: { queries: Float32Array; keys: Float32Array };
+  /** [key cell][row][dim] values (absent: the run has none). */
+  values?: Float32Array;
   /** [cell][row] value norms (absent: the run has none). */
   valueNorms?: Float32Array;
 }
@@ -123,39 +125,41 @@ export class RunWriter {
     return writer;
   }
 
+  /**
+   * Opens an optional per-cell file (values, value norms) with the first window that brings
+   * it: a graph gives it for every window or for none.
+   */
+  private async optional(name: CellFile, present: boolean, cells: number, rowStart: number): Promise<void> {
+    if (present && rowStart === 0 && !this.files.has(name)) {
+      this.files.set(name, await this.folder.create(`${name}.bin`));
+      this.crc.set(name, new Uint32Array(cells).fill(CRC32_START));
+    }
+    if (present !== this.files.has(name)) throw new Error(`${name}: in some windows of the run and not in others`);
+  }
+
   /** Writes a window's rows of every head; windows come in corpus order. */
   async window(w: VectorWindow): Promise<void> {
     if (w.rowStart !== this.nextRow) throw new Error(`windows out of order: rows from ${w.rowStart}, expected ${this.nextRow}`);
-    if (w.valueNorms) {
-      // Value norms come with the first window or not at all (a graph has them or it does not).
-      if (w.rowStart === 0 && !this.files.has(VALUE_NORMS_FILE)) {
-        this.files.set(VALUE_NORMS_FILE, await this.folder.create(`${VALUE_NORMS_FILE}.bin`));
-        this.crc.set(VALUE_NORMS_FILE, new Uint32Array(this.plan.shape.layers * this.plan.shape.heads).fill(CRC32_START));
-      }
-      const file = this.files.get(VALUE_NORMS_FILE);
-      if (!file) throw new Error('value norms began after the first window');
-      const crc = this.crc.get(VALUE_NORMS_FILE)!;
-      for (let c = 0; c < crc.length; c++) {
-        const bytes = bytesOf(w.valueNorms.subarray(c * w.rows, (c + 1) * w.rows));
-        crc[c] = crc32Update(crc[c], bytes);
-        await file.write(bytes, (c * this.tokenCount + w.rowStart) * 4);
-        this.written += bytes.length;
-      }
-    } else if (this.files.has(VALUE_NORMS_FILE)) throw new Error('a window without value norms in a run that has them');
-    const parts: [VectorFile, Float32Array][] = [
-      ['queries', w.queries],
-      ['keys', w.keys],
+    const { layers, heads } = this.plan.shape;
+    await this.optional('values', !!w.values, layers * kvHeadsOf(this.plan.shape), w.rowStart);
+    await this.optional(VALUE_NORMS_FILE, !!w.valueNorms, layers * heads, w.rowStart);
+    const parts: [CellFile, Float32Array, number][] = [
+      ['queries', w.queries, this.plan.shape.headDim],
+      ['keys', w.keys, this.plan.shape.headDim],
     ];
-    if (w.rotated) parts.push(['rotated-queries', w.rotated.queries], ['rotated-keys', w.rotated.keys]);
-    const D = this.plan.shape.headDim;
-    const size = BYTES[this.plan.dtype];
-    for (const [name, values] of parts) {
+    if (w.rotated) parts.push(['rotated-queries', w.rotated.queries, this.plan.shape.headDim], ['rotated-keys', w.rotated.keys, this.plan.shape.headDim]);
+    if (w.values) parts.push(['values', w.values, this.plan.shape.headDim]);
+    // Value norms: one float32 a token, whatever the vectors' precision.
+    if (w.valueNorms) parts.push([VALUE_NORMS_FILE, w.valueNorms, 1]);
+    for (const [name, values, D] of parts) {
       const file = this.files.get(name);
       if (!file) throw new Error(`${name} is not part of this run`);
       const crc = this.crc.get(name)!;
+      const half = this.plan.dtype === 'float16' && name !== VALUE_NORMS_FILE;
+      const size = half ? 2 : 4;
       for (let c = 0; c < crc.length; c++) {
         const rows = values.subarray(c * w.rows * D, (c + 1) * w.rows * D);
-        const bytes = bytesOf(this.plan.dtype === 'float16' ? toFloat16(rows) : rows);
+        const bytes = bytesOf(half ? toFloat16(rows) : rows);
         crc[c] = crc32Update(crc[c], bytes);
         await file.write(bytes, (c * this.tokenCount + w.rowStart) * D * size);
         this.written += bytes.length;
@@ -359,6 +363,12 @@ export class RunReader<Extra = unknown> {
     return { q, k, qa: await this.rowsOf('rotated-queries', cell, row0, n, false), ka: await this.rowsOf('rotated-keys', this.keyCell(cell), row0, n, false) };
   }
 
+  /** Query head `cell`'s values (its key head's, [token][dim]); null when the run has none. */
+  async values(cell: number): Promise<Float32Array | null> {
+    if (!('values' in this.record.checksums)) return null;
+    return this.rowsOf('values', this.keyCell(cell), 0, this.record.tokenCount, true);
+  }
+
   /** Whether the run holds value norms. */
   get hasValueNorms(): boolean {
     return VALUE_NORMS_FILE in this.record.checksums;
@@ -400,6 +410,7 @@ export class RunReader<Extra = unknown> {
       return out;
     };
     const rotated = shape.rotary === 'pre' ? { queries: await gather('rotated-queries', cells), keys: await gather('rotated-keys', kvCells) } : undefined;
+    const values = 'values' in this.record.checksums ? await gather('values', kvCells) : undefined;
     let valueNorms: Float32Array | undefined;
     if (this.hasValueNorms) {
       valueNorms = new Float32Array(cells * N);
@@ -413,6 +424,7 @@ export class RunReader<Extra = unknown> {
       queries: await gather('queries', cells),
       keys: await gather('keys', kvCells),
       ...(rotated ? { rotated } : {}),
+      ...(values ? { values } : {}),
       ...(valueNorms ? { valueNorms } : {}),
       attention: this.record.attention,
       attentionSample: await this.attentionSample(),
@@ -482,6 +494,7 @@ export async function storeRun<Extra>(
         queries: cut(data.queries, cells, r0, rows),
         keys: cut(data.keys, kvCells, r0, rows),
         rotated: data.rotated && { queries: cut(data.rotated.queries, cells, r0, rows), keys: cut(data.rotated.keys, kvCells, r0, rows) },
+        values: data.values && cut(data.values, kvCells, r0, rows),
         valueNorms: data.valueNorms && Float32Array.from({ length: cells * rows }, (_, i) => data.valueNorms![Math.floor(i / rows) * N + r0 + (i % rows)]),
       });
       s = e;

@@ -1,7 +1,7 @@
 // A run's queries and keys as the views, projection and scoring read them: a head, or one
 // sentence of a head, at a time, wherever they are — a run store's files (RunReader) or
 // arrays in memory (a small run in Node, a bundle of an older format).
-import { type QueryKeyData, attentionVectors, headValueNorms, headVectors } from '../data/layout';
+import { type QueryKeyData, attentionVectors, headValueNorms, headValues, headVectors } from '../data/layout';
 
 export interface RunVectors {
   /** One head's queries and its key head's keys ([token][dim]). */
@@ -12,6 +12,8 @@ export interface RunVectors {
   sentence(cell: number, sentence: number): Promise<{ q: Float32Array; k: Float32Array; qa: Float32Array; ka: Float32Array }>;
   /** One head's value norms over tokens [row0, row0 + n) (all by default); null when the run has none. */
   valueNorms(cell: number, row0?: number, n?: number): Promise<Float32Array | null>;
+  /** Query head `cell`'s values (its key head's, [token][dim]); null when the run has none. */
+  values(cell: number): Promise<Float32Array | null>;
 }
 
 /** The vectors of a run held in memory (copies are handed out, so a caller may transfer them). */
@@ -34,6 +36,9 @@ export function memoryVectors(data: QueryKeyData): RunVectors {
     },
     async valueNorms(cell, row0 = 0, n = data.tokenCount) {
       return headValueNorms(data, cell)?.slice(row0, row0 + n) ?? null;
+    },
+    async values(cell) {
+      return headValues(data, cell)?.slice() ?? null;
     },
   };
 }

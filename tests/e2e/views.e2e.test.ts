@@ -175,6 +175,11 @@ describe('views', () => {
     await expect.poll(async () => (await canvasPixels(page))[0].link).toBeGreaterThan(20);
     await page.screenshot({ path: 'test-results/views-head-value-links.png' });
     await page.getByRole('radiogroup', { name: 'Weigh links by' }).getByRole('radio', { name: 'Attention' }).check();
+    // The head's value cloud places the selected sentence's tokens, by PCA of their values.
+    await expect.poll(() => page.getByTestId('value-cloud-token').count()).toBe(tokens.length);
+    expect(await page.getByTestId('value-cloud-caption').textContent()).toMatch(/PCA of the values v \(head size 32\): \d+% \+ \d+% of their variance/);
+    expect(await page.getByTestId('value-cloud-token').allTextContents()).toEqual(tokens);
+    await page.getByRole('region', { name: 'Value cloud' }).screenshot({ path: 'test-results/views-value-cloud.png' });
     await expect.poll(() => page.getByTestId('sentence-weight').textContent()).toBe('lines: attention α_ij');
 
     // Next head: same selection, links redrawn for that head.

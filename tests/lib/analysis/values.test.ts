@@ -12,7 +12,7 @@ import { analyzeHeads, headInputs, headSums } from '../../../lib/analysis/analyz
 import { runSentenceAttention } from '../../../lib/analysis/attention';
 import { HeadSums } from '../../../lib/analysis/sums';
 import { tokenizeCorpus } from '../../../lib/corpus/tokenize';
-import { type QueryKeyData, headValueNorms, headVectors } from '../../../lib/data/layout';
+import { type QueryKeyData, headValueNorms, headValues, headVectors } from '../../../lib/data/layout';
 import { batchFeeds, extractQueryKeys, planWindows } from '../../../lib/engine/extract';
 import { valueNormOutput, valueOutput } from '../../../lib/model/outputs';
 import { TensorSource } from '../../../lib/model/tensors';
@@ -36,7 +36,7 @@ afterAll(async () => {
 const close = (a: number, b: number, tolerance: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(tolerance * (1 + Math.abs(b)));
 
 describe('value norms of the default model', () => {
-  it('are ‖v_j·W_O,h‖ of the graph’s values and the checkpoint’s output projection (float64 here), in every head', async () => {
+  it('are ‖v_j·W_O,h‖ of the graph’s values and the checkpoint’s output projection (float64 here), in every head; the extraction keeps both', async () => {
     const source = await TensorSource.fromBytes(new Uint8Array(readFileSync(requireFile(join(DEFAULT_SOURCE_DIR, 'model.safetensors')))));
     const { layers: L, heads: NH, headDim: D, hidden: H } = model.manifest;
     const corpus = tokenizeCorpus(model.tokenizer, sentences.slice(0, 3), 512);
@@ -63,6 +63,8 @@ describe('value norms of the default model', () => {
             worst = Math.max(worst, Math.abs(norms[(b * NH + h) * seq + t] - want) / want);
             // The extraction's copy: the same numbers wherever the sentence was batched.
             close(headValueNorms(data, l * NH + h)![data.sentenceStarts[s] + t], want, 1e-5);
+            const stored = headValues(data, l * NH + h)!;
+            for (let d = 0; d < D; d++) close(stored[(data.sentenceStarts[s] + t) * D + d], v[(b * seq + t) * H + h * D + d], 1e-5);
           }
         }
       });

@@ -137,18 +137,21 @@ describe('bundles', () => {
     expect(back.result.data.rotary).toBe('pre');
   });
 
-  it('keep value norms a head at a time (checked), and say the run has them; a views bundle leaves them out', async () => {
+  it('keep values and value norms a head at a time (checked), and say the run has them; a views bundle leaves them out', async () => {
     const { data, result } = await fixtureRun();
+    data.values = data.keys.map((v) => 1 - v);
     data.valueNorms = Float32Array.from({ length: data.layers * data.heads * data.tokenCount }, (_, i) => 1 + Math.sin(i));
     const bundle = { result: { ...result, data: runDataOf(data) }, layouts: [], similarities: [] };
     const back = await readRunBundle(await bundleOf(data, bundle));
     expect(back.result.data.hasValueNorms).toBe(true);
     expect(same((await back.vectors!.data()).valueNorms!, data.valueNorms)).toBe(true);
+    expect(same((await back.vectors!.data()).values!, data.values)).toBe(true);
     expect(same((await back.vectors!.valueNorms(3))!, data.valueNorms.subarray(3 * data.tokenCount, 4 * data.tokenCount))).toBe(true);
     const views = await readRunBundle(await bundleOf(data, bundle, { contents: 'views' }));
     expect(views.result.data.hasValueNorms).toBeUndefined();
     // A run without them opens without them.
     delete data.valueNorms;
+    delete data.values;
     expect((await readRunBundle(await bundleOf(data, { ...bundle, result: { ...result, data: runDataOf(data) } }))).result.data.hasValueNorms).toBeUndefined();
   });
 

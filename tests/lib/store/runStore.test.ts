@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeHeads } from '../../../lib/analysis/analyze';
-import { headVectors, sampleOf } from '../../../lib/data/layout';
+import { headValues, headVectors, sampleOf } from '../../../lib/data/layout';
 import { fromFloat16, toFloat16 } from '../../../lib/io/float16';
 import { FileStore } from '../../../lib/node/fileStore';
 import { projectHeadVectors, DEFAULT_PROJECTION } from '../../../lib/projection/project';
@@ -104,24 +104,30 @@ describe.each(stores)('the run store (%s)', (_, make) => {
     expect(listed.unfinished).toEqual(['cut']);
   });
 
-  it('keeps value norms a head at a time beside the vectors, checked by their own checksums', async () => {
+  it('keeps values and value norms a head at a time beside the vectors, checked by their own checksums', async () => {
     const root = make();
-    const data = randomData(35);
-    data.valueNorms = Float32Array.from({ length: 6 * data.tokenCount }, (_, i) => 0.5 + ((i * 7919) % 101) / 37);
+    const data = randomData(35, { heads: 4, kvHeads: 2 });
+    data.values = data.keys.map((v) => v * 0.5 - 0.25);
+    data.valueNorms = Float32Array.from({ length: 8 * data.tokenCount }, (_, i) => 0.5 + ((i * 7919) % 101) / 37);
     await storeRun(root, 'v', data, 'float16', null, 10);
     const reader = await RunReader.open(root, 'v');
     expect(reader.hasValueNorms).toBe(true);
-    for (let cell = 0; cell < 6; cell++)
+    for (let cell = 0; cell < 8; cell++) {
       expect(await reader.valueNorms(cell)).toEqual(data.valueNorms.subarray(cell * data.tokenCount, (cell + 1) * data.tokenCount));
+      // Values go per key head, stored in the run's precision (float16 here).
+      expect(await reader.values(cell)).toEqual(fromFloat16(toFloat16(headValues(data, cell)!)));
+    }
     // One sentence's rows, as the sentence view reads them.
     const [r0, r1] = [data.sentenceStarts[3], data.sentenceStarts[4]];
     expect(await reader.valueNorms(4, r0, r1 - r0)).toEqual(data.valueNorms.subarray(4 * data.tokenCount + r0, 4 * data.tokenCount + r1));
     expect((await reader.data()).valueNorms).toEqual(data.valueNorms);
+    expect((await reader.data()).values).toEqual(fromFloat16(toFloat16(data.values)));
     // A run without them says so.
     await storeRun(root, 'plain', randomData(36), 'float32', null);
     const plain = await RunReader.open(root, 'plain');
     expect(plain.hasValueNorms).toBe(false);
     expect(await plain.valueNorms(0)).toBeNull();
+    expect(await plain.values(0)).toBeNull();
     // A changed byte is refused.
     const folder = (await root.folder('v'))!;
     const file = (await folder.open('value-norms.bin'))!;
