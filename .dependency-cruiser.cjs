@@ -5,7 +5,7 @@
 
 /** lib/'s floors, lowest first; folders on one floor may import each other only where `within` says. */
 const FLOORS = [
-  ['util', 'io', 'wasm', 'worker', 'runtime', 'onnx'],
+  ['util', 'io', 'wasm', 'worker', 'runtime', 'onnx', 'image'],
   ['data'],
   ['model', 'corpus', 'analysis', 'projection', 'store'],
   ['engine'],

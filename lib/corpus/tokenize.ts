@@ -10,6 +10,8 @@ export type { TokenizedSentence };
 export interface TokenizedCorpus {
   sentences: TokenizedSentence[];
   tokenCount: number;
+  /** An image corpus (lib/corpus/images.ts): each image's model input [3][H][W], in sentence order. */
+  pixels?: { values: Float32Array[]; height: number; width: number };
   /** Plain-language notes on what was changed to make the corpus fit (splits). */
   notices: string[];
 }

@@ -11,6 +11,7 @@ import type { AttentionSpec } from '../data/attention';
 import {
   ATTENTION_MASK,
   INPUT_IDS,
+  PIXEL_VALUES,
   TOKEN_TYPE_IDS,
   attentionOutput,
   keyOutput,
@@ -134,6 +135,14 @@ export function sampleSentences(lengths: readonly number[], cells: number, budge
 /** Right-padded input tensors for one batch of sentences, and the padded length; only `inputs` when given (a decoder has no token types). */
 export function batchFeeds(corpus: TokenizedCorpus, batch: readonly number[], padId = 0, inputs?: readonly string[]): { feeds: Feeds; seq: number } {
   const seq = Math.max(...batch.map((s) => corpus.sentences[s].ids.length));
+  if (corpus.pixels) {
+    // Images: one size, one token count, no padding.
+    const { values, height, width } = corpus.pixels;
+    const size = 3 * height * width;
+    const data = new Float32Array(batch.length * size);
+    batch.forEach((s, b) => data.set(values[s], b * size));
+    return { seq, feeds: { [PIXEL_VALUES]: { data, dims: [batch.length, 3, height, width] } } };
+  }
   const ids = new BigInt64Array(batch.length * seq);
   const mask = new BigInt64Array(batch.length * seq);
   const pad = BigInt(padId);

@@ -14,7 +14,7 @@ export const DEVICE_PREFERENCES: DevicePreference[] = ['auto', 'webgpu', 'wasm']
 /** The part of an onnxruntime module (onnxruntime-web or onnxruntime-node) the engine uses. */
 export interface OrtModule {
   InferenceSession: { create(model: Uint8Array | string, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
-  Tensor: new (type: 'int64', data: BigInt64Array, dims: readonly number[]) => Tensor;
+  Tensor: new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: readonly number[]) => Tensor;
   env: { wasm?: { numThreads?: number; wasmPaths?: unknown } };
 }
 
@@ -33,7 +33,8 @@ export interface DeviceReport {
   label?: string;
 }
 
-export type Feeds = Record<string, { data: BigInt64Array; dims: number[] }>;
+/** Token ids and masks (int64), or a vision model's pixels (float32). */
+export type Feeds = Record<string, { data: BigInt64Array | Float32Array; dims: number[] }>;
 
 /** What onnxruntime reads an external data file from: bytes, a URL or path, or a Blob (a File in the Origin Private File System). */
 export type ExternalBytes = Uint8Array | string | { size: number; arrayBuffer(): Promise<ArrayBuffer> };
@@ -234,7 +235,7 @@ class SessionRunner implements ModelRunner {
 
   private async runOnce(feeds: Feeds, outputs: string[]): Promise<Record<string, Float32Array>> {
     const tensors: Record<string, Tensor> = {};
-    for (const [name, f] of Object.entries(feeds)) tensors[name] = new this.ort.Tensor('int64', f.data, f.dims);
+    for (const [name, f] of Object.entries(feeds)) tensors[name] = new this.ort.Tensor(f.data instanceof Float32Array ? 'float32' : 'int64', f.data, f.dims);
     const result = await this.session.run(tensors, outputs);
     const out: Record<string, Float32Array> = {};
     for (const name of outputs) {

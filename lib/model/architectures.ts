@@ -11,11 +11,24 @@ import { ConversionError } from './errors';
 import { buildGpt2Graph, parseGpt2Config } from './gpt2ToOnnx';
 import type { TensorSource } from './tensors';
 import type { WeightFormat } from './weights';
+import { type SpecialTokenKind, VISION_FAMILY, parseVisionConfig } from './vision';
+import { buildVisionGraph, patchGrid } from './vitToOnnx';
 
-export type Family = 'bert' | 'gpt2' | 'decoder';
+export type Family = 'bert' | 'gpt2' | 'decoder' | 'vision';
 
 /** Every config.json model_type QKViz converts. */
-export const SUPPORTED_MODEL_TYPES = [...BERT_FAMILY, 'gpt2', ...DECODER_FAMILY];
+export const SUPPORTED_MODEL_TYPES = [...BERT_FAMILY, 'gpt2', ...DECODER_FAMILY, ...VISION_FAMILY];
+
+/** A vision model's input: images of one size, cut into a grid of patches after its special tokens. */
+export interface ImageSpec {
+  /** Pixels the graph takes, [height, width]. */
+  size: [number, number];
+  patch: number;
+  /** Patch rows and columns. */
+  grid: [number, number];
+  /** The tokens before the patches. */
+  specials: SpecialTokenKind[];
+}
 /**
  * Decoders read at most this many tokens a sentence (their position tables allow thousands,
  * but one sentence's attention grows with n² in every head); longer sentences are split.
@@ -40,12 +53,17 @@ export interface ModelSpec {
   rotary: boolean;
   /** How each layer computes attention, where it is not plain softmax(q·k/√d) (Gemma, sliding windows). */
   attention?: AttentionSpec[];
+  /** A vision model: what its images are (its "sentences" are images, its tokens patches). */
+  image?: ImageSpec;
 }
 
 export class UnsupportedArchitectureError extends Error {}
 
-/** The spec of a config.json; names the model_type and lists the supported ones when it is not. */
-export function modelSpec(json: Record<string, unknown>): ModelSpec {
+/**
+ * The spec of a config.json; names the model_type and lists the supported ones when it is not.
+ * A vision model's images are `imageSize` ([height, width], from its preprocessor) or its trained size.
+ */
+export function modelSpec(json: Record<string, unknown>, imageSize?: [number, number]): ModelSpec {
   const modelType = String(json.model_type ?? '');
   const architecture = Array.isArray(json.architectures) && typeof json.architectures[0] === 'string' ? json.architectures[0] : modelType;
   if (!SUPPORTED_MODEL_TYPES.includes(modelType)) {
@@ -76,6 +94,26 @@ export function modelSpec(json: Record<string, unknown>): ModelSpec {
       maxTokens: c.maxTokens,
       causal: false,
       rotary: false,
+    };
+  }
+  if (VISION_FAMILY.has(modelType)) {
+    const c = wrap(() => parseVisionConfig(json));
+    const size = imageSize ?? [c.imageSize, c.imageSize];
+    const grid = wrap(() => patchGrid(c, size));
+    return {
+      family: 'vision',
+      modelType: c.modelType,
+      architecture,
+      layers: c.layers,
+      heads: c.heads,
+      kvHeads: c.heads,
+      headDim: c.headDim,
+      hidden: c.hidden,
+      vocabSize: 0,
+      maxTokens: c.specials.length + grid[0] * grid[1],
+      causal: false,
+      rotary: false,
+      image: { size: [grid[0] * c.patchSize, grid[1] * c.patchSize], patch: c.patchSize, grid, specials: c.specials },
     };
   }
   if (modelType === 'gpt2') {
@@ -120,6 +158,8 @@ export interface ConvertOptions {
   sourceName?: string;
   /** The weights' precision in the graph; float32 when absent. */
   format?: WeightFormat;
+  /** A vision model's input size [height, width] (its preprocessor's output); its trained size when absent. */
+  imageSize?: [number, number];
 }
 
 /** config.json + the checkpoint's tensors → the graph QKViz runs (its weights read when it is written) and its metadata. */
@@ -128,7 +168,7 @@ export function buildModelGraph(
   source: TensorSource,
   options: ConvertOptions = {},
 ): { spec: ModelSpec; graph: GraphBuilder; meta: ModelMeta } {
-  const spec = modelSpec(json);
+  const spec = modelSpec(json, options.imageSize);
   const format = options.format ?? 'float32';
   const build = (): GraphBuilder => {
     switch (spec.family) {
@@ -138,6 +178,8 @@ export function buildModelGraph(
         return buildGpt2Graph(parseGpt2Config(json), source, format);
       case 'decoder':
         return buildDecoderGraph(parseDecoderConfig(json), source, format);
+      case 'vision':
+        return buildVisionGraph(parseVisionConfig(json), source, format, spec.image!.size);
     }
   };
   const graph = build();

@@ -5,6 +5,8 @@ export const INPUT_IDS = 'input_ids';
 export const ATTENTION_MASK = 'attention_mask';
 export const TOKEN_TYPE_IDS = 'token_type_ids';
 export const LAST_HIDDEN_STATE = 'last_hidden_state';
+/** A vision model's input: [batch, channels, height, width], preprocessed as its image processor does. */
+export const PIXEL_VALUES = 'pixel_values';
 
 /** Query projection x·W_q + b_q of layer l, before the 1/√d scaling: [batch, seq, hidden]. */
 export const queryOutput = (layer: number): string => `query_${layer}`;

@@ -50,6 +50,8 @@ export interface LinearSpec {
   select?: (o: number) => number;
   /** The bias tensor's name; absent: none. */
   bias?: string;
+  /** The stored tensor's shape when it is not [out, in] (a patch embedding's [out, channels, p, p], read as [out, in]). */
+  storedShape?: number[];
 }
 
 /**
@@ -141,7 +143,7 @@ export class Weights {
   linear(x: string, spec: LinearSpec, outputName?: string): string {
     const { inDim: K, outDim: N, layout = 'out-in', select = (o: number) => o } = spec;
     const stored = spec.sourceOut ?? N;
-    this.expect(spec.weight, layout === 'out-in' ? [stored, K] : [K, stored]);
+    this.expect(spec.weight, spec.storedShape ?? (layout === 'out-in' ? [stored, K] : [K, stored]));
     const outputs = (last: boolean) => (last && outputName ? [outputName] : undefined);
     const bias = spec.bias ? this.vector(spec.bias, N, { select, sourceSize: stored }) : null;
     // Row o of the [N, K] matrix, wherever the checkpoint keeps it.
