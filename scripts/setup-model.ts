@@ -142,6 +142,8 @@ async function fromHub(repo: string, revision: string, work: string): Promise<{ 
   const plan = await planHubModel({ endpoint: HUB_ENDPOINT, repo, revision, token: process.env.HF_TOKEN });
   const files = await downloadLogged(plan, process.env.HF_TOKEN, dir, log);
   writeFileSync(join(dir, 'config.json'), files.config);
+  if (files.tokenizer === undefined)
+    throw new Error(`${repo} reads images: the setup step installs text models (open a vision model by its hub id in the page, or with the CLI)`);
   writeFileSync(join(dir, 'tokenizer.json'), files.tokenizer);
   writeFileSync(join(dir, 'tokenizer_config.json'), files.tokenizerConfig ?? '{}\n');
   // Shards are one checkpoint to the converter; their list is kept beside them.

@@ -17,6 +17,18 @@ export interface ModelShape {
   causal?: boolean;
 }
 
+/**
+ * An image run: every "sentence" is an image of `height` × `width` pixels, its tokens the
+ * `specials` special tokens then the `grid` of `patch`-pixel patches in reading order.
+ */
+export interface ImageLayout {
+  height: number;
+  width: number;
+  patch: number;
+  grid: [number, number];
+  specials: number;
+}
+
 /** Which of a rotary model's vectors a run holds: after the rotation (what attention uses) or before. */
 export type RotaryVectors = 'post' | 'pre';
 
@@ -74,16 +86,20 @@ export interface QueryKeyData extends ModelShape {
   /** How each layer computes attention from q·k (scale, soft-capping, a sliding window). */
   attention: AttentionSpec[];
   attentionSample: AttentionSample;
+  /** An image run (its pictures: RunVectors.pictures). */
+  images?: ImageLayout;
+  /** An image run held in memory: its pictures, uint8 [image][height][width][3]. */
+  pictures?: Uint8Array;
 }
 
 /** A run without its vectors in memory: its shape, tokens and attention sample (the vectors stay in a store, lib/store). */
-export type RunData = Omit<QueryKeyData, 'queries' | 'keys' | 'rotated' | 'values' | 'valueNorms'> & {
+export type RunData = Omit<QueryKeyData, 'queries' | 'keys' | 'rotated' | 'values' | 'valueNorms' | 'pictures'> & {
   /** Whether the run's store holds value norms (RunVectors.valueNorms reads them a head at a time). */
   hasValueNorms?: boolean;
 };
 
 /** A run's data without its vector arrays (what the page holds of it). */
-export const runDataOf = ({ queries: _q, keys: _k, rotated: _r, values: _v, valueNorms, ...rest }: QueryKeyData): RunData => ({
+export const runDataOf = ({ queries: _q, keys: _k, rotated: _r, values: _v, pictures: _p, valueNorms, ...rest }: QueryKeyData): RunData => ({
   ...rest,
   ...(valueNorms ? { hasValueNorms: true } : {}),
 });

@@ -366,6 +366,16 @@ export async function extractWindows(
   return { sentences: sample, blocks: sampleLayout.pairStarts, values: sampleValues };
 }
 
+/** An image corpus's layout and pictures, as a run in memory holds them. */
+function imageFields(shape: ExtractionShape & { image?: { patch: number; grid: [number, number]; specials: readonly unknown[] } }, corpus: TokenizedCorpus) {
+  const pictures = (corpus as { pictures?: Uint8Array[] }).pictures;
+  if (!shape.image || !corpus.pixels || !pictures) return {};
+  const { height, width } = corpus.pixels;
+  const all = new Uint8Array(pictures.length * height * width * 3);
+  pictures.forEach((p, i) => all.set(p, i * height * width * 3));
+  return { images: { height, width, patch: shape.image.patch, grid: shape.image.grid, specials: shape.image.specials.length }, pictures: all };
+}
+
 /** A whole corpus's extraction in memory ([cell][token][dim] arrays), as the CLI, tests and small runs hold it. */
 export async function extractQueryKeys(
   runner: ModelRunner,
@@ -418,6 +428,7 @@ export async function extractQueryKeys(
     ...(rotated ? { rotated } : {}),
     ...(values ? { values } : {}),
     ...(valueNorms ? { valueNorms } : {}),
+    ...imageFields(shape, corpus),
     attention: shape.attention ?? plainAttention(L, D),
     attentionSample,
   };

@@ -106,3 +106,19 @@ export function preprocessImage(
   }
   return { pixels, picture, height: oh, width: ow };
 }
+
+/** A vision model's input size from its preprocessor_config.json text ([height, width]); refused, in words, when images would come out in varying sizes. */
+export function processorImageSize(preprocessorJson: string, what: string): { processor: Record<string, unknown>; size: [number, number] } {
+  let processor: Record<string, unknown>;
+  try {
+    processor = JSON.parse(preprocessorJson);
+  } catch {
+    throw new ImageProcessorError(`${what}'s preprocessor_config.json is not valid JSON`);
+  }
+  const size = outputSize(parseImageProcessor(processor));
+  if (!size)
+    throw new ImageProcessorError(
+      `${what}'s preprocessor resizes the shortest edge without cropping, so its images come out in varying sizes; QKViz needs one size`,
+    );
+  return { processor, size };
+}

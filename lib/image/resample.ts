@@ -102,9 +102,9 @@ function pass8(src: Uint8Array, width: number, height: number, channels: number,
 
 /**
  * An 8-bit image ([height][width][channels], row-major) resized as Pillow's Image.resize does
- * it: two passes, each rounded to 8 bits — horizontal then vertical, except (Pillow 13) when
- * the vertical pass shrinks the image and by more than the horizontal one scales it, which
- * goes first. Nearest takes Pillow's pixel centres.
+ * it: two passes, each rounded to 8 bits — horizontal then vertical, except (Pillow 13,
+ * python-pillow/Pillow#9549) when the height shrinks and by more than twice what the width
+ * loses, when the vertical pass goes first. Nearest takes Pillow's pixel centres.
  */
 export function resizeUint8(
   src: Uint8Array,
@@ -130,7 +130,7 @@ export function resizeUint8(
   const needV = outHeight !== height;
   const horizontal = () => coefficients(width, outWidth, filter);
   const vertical = () => coefficients(height, outHeight, filter);
-  if (needV && outHeight < height && outHeight * width < outWidth * height) {
+  if (needV && outHeight < height && 2 * (width - outWidth) < height - outHeight) {
     const v = pass8(src, width, height, channels, vertical(), false);
     return needH ? pass8(v, width, outHeight, channels, horizontal(), true) : v;
   }

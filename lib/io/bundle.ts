@@ -23,8 +23,8 @@ export const BUNDLE_VERSION = 2;
 export const OLDEST_READABLE_VERSION = 1;
 const PREAMBLE = 24;
 
-export type BundleDtype = 'float32' | 'float16' | 'int32';
-export type BundleTyped = Float32Array | Uint16Array | Int32Array;
+export type BundleDtype = 'float32' | 'float16' | 'int32' | 'uint8';
+export type BundleTyped = Float32Array | Uint16Array | Int32Array | Uint8Array;
 
 export interface BundleArray {
   name: string;
@@ -79,7 +79,7 @@ export class BundleError extends Error {
 
 export { crc32 } from './crc32';
 
-const BYTES: Record<BundleDtype, number> = { float32: 4, float16: 2, int32: 4 };
+const BYTES: Record<BundleDtype, number> = { float32: 4, float16: 2, int32: 4, uint8: 1 };
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 const bytesOf = (a: BundleTyped) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
@@ -191,7 +191,9 @@ function decodeArray(info: BundleArrayInfo, raw: Uint8Array): BundleArray {
       ? new Float32Array(buffer, at, count)
       : info.dtype === 'float16'
         ? new Uint16Array(buffer, at, count)
-        : new Int32Array(buffer, at, count);
+        : info.dtype === 'uint8'
+          ? new Uint8Array(buffer, at, count)
+          : new Int32Array(buffer, at, count);
   return { name: info.name, dtype: info.dtype, shape: info.shape, data };
 }
 

@@ -31,8 +31,8 @@ export interface FormatFit {
   why?: string;
 }
 
-/** Output heads QKViz never runs (logits): not counted. */
-export const UNUSED_TENSORS = /(^|\.)(lm_head|embed_out)\.weight$/;
+/** Tensors QKViz never runs, not counted: output heads (logits), and a CLIP checkpoint's text tower and projections beside the vision tower it reads. */
+export const UNUSED_TENSORS = /(^|\.)(lm_head|embed_out)\.weight$|^text_model\.|^(text|visual)_projection\.|^logit_scale$/;
 
 export function formatFits(counts: WeightCounts): FormatFit[] {
   const linear = Math.max(0, counts.parameters - counts.embedding);

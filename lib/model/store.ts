@@ -19,8 +19,11 @@ export interface StoredEntry {
 
 export interface StoredFiles {
   config: string;
-  tokenizer: string;
+  /** A text model's tokenizer.json (and tokenizer_config.json). */
+  tokenizer?: string;
   tokenizerConfig?: string;
+  /** A vision model's preprocessor_config.json. */
+  preprocessor?: string;
 }
 
 const formatPart = (format: WeightFormat) => (format === 'float32' ? '' : `|${format}`);

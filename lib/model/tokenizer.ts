@@ -35,6 +35,7 @@ export async function loadTokenizer(source: TokenizerSource): Promise<PreTrained
 }
 
 /** A tokenizer from its files' text, as stored with a hub or folder model (tokenizer_config.json optional). */
-export function tokenizerOfFiles(files: { tokenizer: string; tokenizerConfig?: string }): Promise<PreTrainedTokenizer> {
+export function tokenizerOfFiles(files: { tokenizer?: string; tokenizerConfig?: string }): Promise<PreTrainedTokenizer> {
+  if (!files.tokenizer) return Promise.reject(new Error('this model reads images: it has no tokenizer'));
   return loadTokenizer({ kind: 'files', tokenizer: JSON.parse(files.tokenizer), config: files.tokenizerConfig ? JSON.parse(files.tokenizerConfig) : {} });
 }

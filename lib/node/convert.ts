@@ -8,7 +8,8 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { type ModelGraph } from '../engine/runtime';
 import { type ModelSpec, buildModelGraph } from '../model/architectures';
-import { CONVERTER_VERSION, MANIFEST_FILE, MODEL_FILE, type ModelManifest, type ModelSource, manifestFor } from '../model/manifest';
+import { CONVERTER_VERSION, MANIFEST_FILE, MODEL_FILE, PREPROCESSOR_FILE, type ModelManifest, type ModelSource, manifestFor } from '../model/manifest';
+import { processorImageSize } from '../image/preprocess';
 import { type ByteFile, TensorSource } from '../model/tensors';
 import type { WeightFormat } from '../model/weights';
 
@@ -18,8 +19,11 @@ export const DATA_FILE = `${MODEL_FILE}.data`;
 
 export interface SourceFiles {
   config: string;
-  tokenizer: string;
+  /** A text model's tokenizer files… */
+  tokenizer?: string;
   tokenizerConfig?: string;
+  /** …or a vision model's preprocessor_config.json. */
+  preprocessor?: string;
 }
 
 /** A file on disk read by byte ranges (opened on first read). */
@@ -74,7 +78,13 @@ export async function convertToFolder(
   const started = performance.now();
   mkdirSync(dir, { recursive: true });
   const source = await TensorSource.open(checkpoint.weights);
-  const { spec, graph, meta } = buildModelGraph(JSON.parse(checkpoint.files.config), source, { sourceName: checkpoint.sourceName, format });
+  const image = checkpoint.files.preprocessor ? processorImageSize(checkpoint.files.preprocessor, checkpoint.name) : undefined;
+  const { spec, graph, meta } = buildModelGraph(JSON.parse(checkpoint.files.config), source, {
+    sourceName: checkpoint.sourceName,
+    format,
+    imageSize: image?.size,
+  });
+  if (spec.family === 'vision' && !image) throw new Error(`${checkpoint.name} is a vision model without a ${PREPROCESSOR_FILE}`);
   for (let i = 0; existsSync(join(dir, i ? `${DATA_FILE}_${i}` : DATA_FILE)); i++) rmSync(join(dir, i ? `${DATA_FILE}_${i}` : DATA_FILE));
   const modelFd = openSync(join(dir, MODEL_FILE), 'w');
   const dataFds = new Map<string, number>();
@@ -100,11 +110,14 @@ export async function convertToFolder(
     for (const fd of dataFds.values()) closeSync(fd);
   }
   writeFileSync(join(dir, 'config.json'), checkpoint.files.config);
-  writeFileSync(join(dir, 'tokenizer.json'), checkpoint.files.tokenizer);
-  writeFileSync(join(dir, 'tokenizer_config.json'), checkpoint.files.tokenizerConfig ?? '{}\n');
+  if (checkpoint.files.tokenizer !== undefined) {
+    writeFileSync(join(dir, 'tokenizer.json'), checkpoint.files.tokenizer);
+    writeFileSync(join(dir, 'tokenizer_config.json'), checkpoint.files.tokenizerConfig ?? '{}\n');
+  }
+  if (checkpoint.files.preprocessor !== undefined) writeFileSync(join(dir, PREPROCESSOR_FILE), checkpoint.files.preprocessor);
   const data = written.dataFiles.map((file) => ({ file, bytes: statSync(join(dir, file)).size }));
   const manifest: ModelManifest = {
-    ...manifestFor(checkpoint.name, checkpoint.source, spec, { bytes: written.modelBytes, sha256: hash.digest('hex') }),
+    ...manifestFor(checkpoint.name, checkpoint.source, spec, { bytes: written.modelBytes, sha256: hash.digest('hex') }, image?.processor),
     ...(data.length ? { data } : {}),
     ...(format !== 'float32' ? { weights: format } : {}),
   };
@@ -126,7 +139,7 @@ export function isConvertedFolder(dir: string): boolean {
       manifest.converterVersion === CONVERTER_VERSION &&
       sized(manifest.onnx.file, manifest.onnx.bytes) &&
       (manifest.data ?? []).every((d) => sized(d.file, d.bytes)) &&
-      existsSync(join(dir, 'tokenizer.json'))
+      existsSync(join(dir, manifest.image ? PREPROCESSOR_FILE : 'tokenizer.json'))
     );
   } catch {
     return false;

@@ -6,10 +6,10 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_HUB_ENDPOINT, type HubFiles, type HubPlan, describePlan, downloadHubModel, planHubModel } from '../model/hub';
-import { type ModelSource, describeSource } from '../model/manifest';
+import { type ModelSource, PREPROCESSOR_FILE, describeSource } from '../model/manifest';
 import { FORMAT_LABELS, type WeightFormat } from '../model/weights';
 import { formatBytes } from '../util/format';
-import { convertToFolder, diskFile, isConvertedFolder } from './convert';
+import { type SourceFiles, convertToFolder, diskFile, isConvertedFolder } from './convert';
 
 export interface HubFolderOptions {
   revision?: string;
@@ -79,8 +79,10 @@ export async function hubModelFolder(repo: string, options: HubFolderOptions): P
   return dir;
 }
 
-/** A folder's config and tokenizer files, as a converted folder keeps them. */
-export function readSourceFiles(dir: string): { config: string; tokenizer: string; tokenizerConfig?: string } {
+/** A folder's config and tokenizer files (or a vision model's preprocessor_config.json), as a converted folder keeps them. */
+export function readSourceFiles(dir: string): SourceFiles {
   const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : undefined);
+  const preprocessor = read(PREPROCESSOR_FILE);
+  if (preprocessor !== undefined && read('tokenizer.json') === undefined) return { config: read('config.json') ?? '{}', preprocessor };
   return { config: read('config.json') ?? '{}', tokenizer: read('tokenizer.json') ?? '{}', tokenizerConfig: read('tokenizer_config.json') };
 }

@@ -11,6 +11,7 @@ import { folderGraph } from './convert';
 
 export interface NodeModel {
   manifest: ModelManifest;
+  /** A text model's tokenizer (a vision model's reads images: its manifest.image says how). */
   tokenizer: PreTrainedTokenizer;
   runner: ModelRunner;
   /** The graph's protobuf (its external data, if any, is onnxruntime's alone once the session is open). */
@@ -28,7 +29,18 @@ export async function openNodeModel(modelDir: string): Promise<NodeModel> {
   const graph = folderGraph(dir, manifest);
   // The files as the page reads a hub model's: tokenizer.json and tokenizer_config.json.
   const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : undefined);
-  const tokenizer = await tokenizerOfFiles({ tokenizer: read('tokenizer.json') ?? '{}', tokenizerConfig: read('tokenizer_config.json') });
   const runner = await openModel(ort as unknown as OrtModule, graph, ['cpu']);
+  if (manifest.image) {
+    // A vision model reads images (lib/corpus/images.ts): asking it for a tokenizer is a mistake, said in words.
+    return {
+      manifest,
+      runner,
+      graph: { bytes: graph.bytes },
+      get tokenizer(): PreTrainedTokenizer {
+        throw new Error(`${manifest.name} reads images: it has no tokenizer`);
+      },
+    };
+  }
+  const tokenizer = await tokenizerOfFiles({ tokenizer: read('tokenizer.json') ?? '{}', tokenizerConfig: read('tokenizer_config.json') });
   return { manifest, tokenizer, runner, graph: { bytes: graph.bytes } };
 }

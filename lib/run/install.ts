@@ -11,7 +11,8 @@ import { ModelConfigError } from '../model/config';
 import { ConversionError } from '../model/errors';
 import { type FormatFit, UNUSED_TENSORS, defaultFormat, formatFits } from '../model/fit';
 import { type HubPlan, downloadHubModel, sizeRefusal } from '../model/hub';
-import { type ModelManifest, type ModelSource, describeSource, manifestFor } from '../model/manifest';
+import { type ModelManifest, type ModelSource, PREPROCESSOR_FILE, describeSource, manifestFor } from '../model/manifest';
+import { ImageProcessorError, processorImageSize } from '../image/preprocess';
 import { SafetensorsError } from '../model/safetensors';
 import { type StoredEntry, type StoredFiles, folderStoreKey, hubStoreKey, modelFolderName } from '../model/store';
 import { type BlobLike, type ByteFile, TensorSource, blobFile } from '../model/tensors';
@@ -72,10 +73,14 @@ async function readFolder(files: PickedFile[]): Promise<Checkpoint> {
   const config = pick(files, 'config.json');
   if (!config)
     throw new ModelFilesError(
-      `The folder "${folder}" has no config.json: pick the folder that holds a model's config.json, tokenizer.json and model.safetensors.`,
+      `The folder "${folder}" has no config.json: pick the folder that holds a model's config.json, tokenizer.json (or, for images, preprocessor_config.json) and model.safetensors.`,
     );
   const tokenizer = pick(files, 'tokenizer.json');
-  if (!tokenizer) throw new ModelFilesError(`The folder "${folder}" has no tokenizer.json (the fast-tokenizer file QKViz tokenizes with).`);
+  const preprocessor = pick(files, PREPROCESSOR_FILE);
+  if (!tokenizer && !preprocessor)
+    throw new ModelFilesError(
+      `The folder "${folder}" has no tokenizer.json (the fast-tokenizer file QKViz tokenizes with) nor, for a vision model, ${PREPROCESSOR_FILE}.`,
+    );
   let weightFiles: PickedFile[];
   const single = pick(files, 'model.safetensors');
   if (single) weightFiles = [single];
@@ -103,7 +108,9 @@ async function readFolder(files: PickedFile[]): Promise<Checkpoint> {
     name: folder,
     source: { kind: 'folder', name: folder },
     key: (format) => folderStoreKey(folder, fingerprint, format),
-    files: { config: await config.text(), tokenizer: await tokenizer.text(), tokenizerConfig: tokenizerConfig ? await tokenizerConfig.text() : undefined },
+    files: tokenizer
+      ? { config: await config.text(), tokenizer: await tokenizer.text(), tokenizerConfig: tokenizerConfig ? await tokenizerConfig.text() : undefined }
+      : { config: await config.text(), preprocessor: await preprocessor!.text() },
     // Read where they lie, one tensor at a time, while converting.
     weights: weightFiles.map((f) => blobFile(f.webkitRelativePath || f.name, f)),
   };
@@ -143,7 +150,9 @@ async function downloadPlan(
     name: plan.repo,
     source: { kind: 'hub', repo: plan.repo, revision: plan.commit, endpoint: plan.endpoint },
     key: (format) => hubStoreKey(plan.endpoint, plan.repo, plan.commit, format),
-    files: { config: files.config, tokenizer: files.tokenizer, tokenizerConfig: files.tokenizerConfig },
+    files: files.preprocessor
+      ? { config: files.config, preprocessor: files.preprocessor }
+      : { config: files.config, tokenizer: files.tokenizer, tokenizerConfig: files.tokenizerConfig },
     weights: files.weights,
   };
 }
@@ -197,8 +206,9 @@ export async function installModel(request: InstallRequest, context: CallContext
     throwIfAborted(context.signal);
     const source = await TensorSource.open(checkpoint.weights);
     const json = JSON.parse(checkpoint.files.config) as Record<string, unknown>;
+    const image = checkpoint.files.preprocessor ? processorImageSize(checkpoint.files.preprocessor, checkpoint.name) : undefined;
     if (request.kind === 'folder') {
-      const spec = modelSpec(json);
+      const spec = modelSpec(json, image?.size);
       const counts = source.counts();
       const unused = source
         .names()
@@ -213,7 +223,10 @@ export async function installModel(request: InstallRequest, context: CallContext
     cleanup.push(folderName);
     await root.remove(folderName);
     const folder = (await root.folder(folderName, { create: true }))!;
-    const { spec, graph, meta } = buildModelGraph(json, source, { sourceName: describeSource(checkpoint.source), format: fit.format });
+    const { spec, graph, meta } = buildModelGraph(json, source, { sourceName: describeSource(checkpoint.source), format: fit.format, imageSize: image?.size });
+    if (spec.family === 'vision' && !image) throw new ModelFilesError(`${what} reads images but comes without a ${PREPROCESSOR_FILE}.`);
+    if (spec.family !== 'vision' && !checkpoint.files.tokenizer)
+      throw new ModelFilesError(`${what} has no tokenizer.json (the fast-tokenizer file QKViz tokenizes with).`);
     context.progress({ stage: 'convert', done: 0, total: graph.weightBytes });
     const written = await writeGraph(
       folder,
@@ -229,7 +242,7 @@ export async function installModel(request: InstallRequest, context: CallContext
     if (cleanup[0] !== folderName) await root.remove(cleanup[0]);
     context.progress({ stage: 'store', done: 0, total: 1 });
     const manifest: ModelManifest = {
-      ...manifestFor(checkpoint.name, checkpoint.source, spec, { bytes: written.modelBytes, sha256: await sha256Hex(written.model) }),
+      ...manifestFor(checkpoint.name, checkpoint.source, spec, { bytes: written.modelBytes, sha256: await sha256Hex(written.model) }, image?.processor),
       data: written.data,
       ...(fit.format !== 'float32' ? { weights: fit.format } : {}),
       storeKey: key,
@@ -246,7 +259,13 @@ export async function installModel(request: InstallRequest, context: CallContext
       throw new ModelFilesError(
         `The browser's storage filled up while storing ${what} (${e.message}). Delete stored models or cached runs, or free disk space.`,
       );
-    if (e instanceof UnsupportedArchitectureError || e instanceof ConversionError || e instanceof ModelConfigError || e instanceof SafetensorsError) {
+    if (
+      e instanceof UnsupportedArchitectureError ||
+      e instanceof ConversionError ||
+      e instanceof ModelConfigError ||
+      e instanceof SafetensorsError ||
+      e instanceof ImageProcessorError
+    ) {
       throw new ModelFilesError(`${what} cannot be converted: ${e.message}`);
     }
     if (e instanceof RangeError || /out of memory|allocation failed/i.test(String((e as Error)?.message))) {

@@ -18,7 +18,7 @@ import { type RunData, corpusLayout, kvHeadsOf } from '../data/layout';
 import { type ExtractionTimes, extractWindows } from '../engine/extract';
 import { type HeadPca, pcaOfMoments, projectOnPca } from '../projection/pcaMoments';
 import type { StoreRoot } from '../store/files';
-import { type RunReader, RunWriter, type StoredShape, type VectorDtype } from '../store/runStore';
+import { type RunPlan, type RunReader, RunWriter, type StoredShape, type VectorDtype } from '../store/runStore';
 import { throwIfAborted } from '../util/cancel';
 import { seededRandom } from '../util/random';
 import { SAMPLE_SEED, overviewOf, overviewPoints, sampleOrder } from '../views/lod';
@@ -29,6 +29,16 @@ export interface PipelineModel extends ExtractionShape {
   maxTokens: number;
   /** Rotary positions: the graph outputs Q and K before and after the rotation. */
   rotary?: boolean;
+  /** A vision model: its patch size and grid, and how many special tokens come first. */
+  image?: { patch: number; grid: [number, number]; specials: readonly unknown[] };
+}
+
+/** An image corpus's layout for the store (lib/corpus/images.ts made it), or undefined for text. */
+function imagesOf(model: PipelineModel, corpus: TokenizedCorpus): RunPlan['images'] {
+  const pictures = (corpus as { pictures?: Uint8Array[] }).pictures;
+  if (!model.image || !corpus.pixels || !pictures) return undefined;
+  const { height, width } = corpus.pixels;
+  return { layout: { height, width, patch: model.image.patch, grid: model.image.grid, specials: model.image.specials.length }, pictures };
 }
 
 /**
@@ -138,7 +148,15 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
     causal: model.causal ?? false,
     ...(rotary ? { rotary } : {}),
   };
-  const writer = await RunWriter.begin(options.root, { id: options.id, shape, attention, dtype: options.dtype, sentences: corpus.sentences });
+  const images = imagesOf(model, corpus);
+  const writer = await RunWriter.begin(options.root, {
+    id: options.id,
+    shape,
+    attention,
+    dtype: options.dtype,
+    sentences: corpus.sentences,
+    ...(images ? { images } : {}),
+  });
   try {
     const sums = Array.from({ length: cells }, (_, c) => new HeadSums(D, attention[Math.floor(c / H)], shape.causal));
     const { sentenceStarts } = corpusLayout(corpus.sentences.map((s) => s.ids.length));
@@ -215,6 +233,7 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
       attention,
       attentionSample: sample,
       ...(vectors.hasValueNorms ? { hasValueNorms: true } : {}),
+      ...(images ? { images: images.layout } : {}),
     };
     return { writer, vectors, data, heads, layouts, extractMs: extracted - started, analyzeMs: performance.now() - extracted, times };
   } catch (e) {

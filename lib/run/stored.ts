@@ -9,7 +9,7 @@ import type { FinishedHead } from '../analysis/sums';
 import { type AttentionSample, type RunData, corpusLayout } from '../data/layout';
 import { jsonReplacer, jsonReviver } from '../io/json';
 import type { StoreRoot } from '../store/files';
-import { type RunReader, type StoredRun, VALUE_NORMS_FILE, storedShapeOf } from '../store/runStore';
+import { type RunReader, type StoredRun, VALUE_NORMS_FILE, imageLayoutOf, storedShapeOf } from '../store/runStore';
 import type { RunResult, StoredRunExtra } from './types';
 
 export const FIGURES_FILE = 'figures.json';
@@ -50,6 +50,7 @@ export function runDataOfRecord(record: StoredRun<unknown>, attentionSample: Att
     attention: record.attention,
     attentionSample,
     ...(VALUE_NORMS_FILE in record.checksums ? { hasValueNorms: true } : {}),
+    ...(record.images ? { images: imageLayoutOf(record.images) } : {}),
   };
 }
 

@@ -7,7 +7,16 @@
 // crash) has none and never opens as if it were whole. Analysis, projection and the views read
 // one head, or one sentence of one head, at a time.
 import type { AttentionSpec } from '../data/attention';
-import { type AttentionSample, type ModelShape, type QueryKeyData, type RotaryVectors, type TokenizedSentence, corpusLayout, kvHeadsOf } from '../data/layout';
+import {
+  type AttentionSample,
+  type ImageLayout,
+  type ModelShape,
+  type QueryKeyData,
+  type RotaryVectors,
+  type TokenizedSentence,
+  corpusLayout,
+  kvHeadsOf,
+} from '../data/layout';
 import { CRC32_START, crc32Final, crc32Update } from '../io/crc32';
 import { fromFloat16, toFloat16 } from '../io/float16';
 import { jsonReplacer, jsonReviver } from '../io/json';
@@ -21,6 +30,8 @@ export const RECORD_FILE = 'run.json';
 /** The vector files of a run: the vectors, and a run of unrotated ones' rotated vectors. */
 export type VectorFile = 'queries' | 'keys' | 'rotated-queries' | 'rotated-keys' | 'values';
 const SAMPLE_FILE = 'attention-sample';
+/** An image run's pictures as the model saw them, uint8 [image][height][width][3]. */
+export const PICTURES_FILE = 'pictures';
 /** Each head's value norms ‖f_h(x_j)‖, float32 [cell][token], checksummed per cell like the vectors. */
 export const VALUE_NORMS_FILE = 'value-norms';
 /** Every per-cell file a run may hold. */
@@ -60,6 +71,8 @@ export interface StoredRun<Extra = unknown> {
   sentences: Omit<TokenizedSentence, 'start'>[];
   /** Sentences whose attention the model gave (attention-sample.bin, float32, [cell][Σ n²]). */
   sample: number[];
+  /** An image run: the images' layout (its pictures in pictures.bin, with their CRC-32). */
+  images?: ImageLayout & { crc32: number };
   /** Each vector file's CRC-32 per cell (its [token][dim] rows), and the value norms' when the run has them. */
   checksums: Partial<Record<CellFile, number[]>>;
   bytes: number;
@@ -75,6 +88,8 @@ const BYTES: Record<VectorDtype, number> = { float32: 4, float16: 2 };
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 export interface RunPlan {
+  /** An image run's layout and pictures (uint8 [image][height][width][3]). */
+  images?: { layout: ImageLayout; pictures: Uint8Array[] };
   id: string;
   shape: StoredShape;
   attention: AttentionSpec[];
@@ -187,6 +202,21 @@ export class RunWriter {
       const sampleFile = await this.folder.create(`${SAMPLE_FILE}.bin`);
       await sampleFile.write(bytesOf(sample.values), 0);
       await sampleFile.close();
+      let images: StoredRun['images'];
+      if (this.plan.images) {
+        const { layout, pictures } = this.plan.images;
+        const file = await this.folder.create(`${PICTURES_FILE}.bin`);
+        let crc = CRC32_START;
+        let at = 0;
+        for (const p of pictures) {
+          crc = crc32Update(crc, p);
+          await file.write(p, at);
+          at += p.byteLength;
+        }
+        await file.close();
+        this.written += at;
+        images = { ...layout, crc32: crc32Final(crc) };
+      }
       const { shape, attention, dtype, sentences, id } = this.plan;
       this.record = {
         format: STORE_FORMAT,
@@ -200,6 +230,7 @@ export class RunWriter {
         tokenCount: this.tokenCount,
         sentences: sentences.map(({ start: _, ...s }) => s),
         sample: Array.from(sample.sentences),
+        ...(images ? { images } : {}),
         checksums: Object.fromEntries([...this.crc].map(([name, states]) => [name, Array.from(states, crc32Final)])),
         bytes: this.written + sample.values.byteLength,
         extra: null,
@@ -369,6 +400,19 @@ export class RunReader<Extra = unknown> {
     return this.rowsOf('values', this.keyCell(cell), 0, this.record.tokenCount, true);
   }
 
+  /** An image run's pictures as the model saw them (uint8 [image][height][width][3]), checked; null for a text run. */
+  async pictures(): Promise<Uint8Array | null> {
+    const images = this.record.images;
+    if (!images) return null;
+    const file = await this.open(PICTURES_FILE);
+    const bytes = (await file.read(0, file.size)).slice();
+    if (bytes.length !== this.record.sentences.length * images.height * images.width * 3)
+      throw new RunCorruptError(`Run ${this.record.id}'s pictures are cut short.`);
+    if (this.verify && crc32Final(crc32Update(CRC32_START, bytes)) !== images.crc32)
+      throw new RunCorruptError(`Run ${this.record.id}'s pictures do not match their checksum.`);
+    return bytes;
+  }
+
   /** Whether the run holds value norms. */
   get hasValueNorms(): boolean {
     return VALUE_NORMS_FILE in this.record.checksums;
@@ -426,11 +470,15 @@ export class RunReader<Extra = unknown> {
       ...(rotated ? { rotated } : {}),
       ...(values ? { values } : {}),
       ...(valueNorms ? { valueNorms } : {}),
+      ...(this.record.images ? { images: imageLayoutOf(this.record.images), pictures: (await this.pictures())! } : {}),
       attention: this.record.attention,
       attentionSample: await this.attentionSample(),
     };
   }
 }
+
+/** A record's image layout without its checksum. */
+export const imageLayoutOf = ({ crc32: _, ...layout }: ImageLayout & { crc32: number }): ImageLayout => layout;
 
 /** A run marked to go (its files are still read by a page showing it): listed with the unfinished ones. */
 export const DROPPED_FILE = 'dropped';
@@ -472,7 +520,8 @@ export async function storeRun<Extra>(
   windowRows = 4096,
 ): Promise<StoredRun<Extra>> {
   const shape = storedShapeOf(data);
-  const writer = await RunWriter.begin(root, { id, shape, attention: data.attention, dtype, sentences: data.sentences });
+  const images = data.images && data.pictures ? { layout: data.images, pictures: [data.pictures] } : undefined;
+  const writer = await RunWriter.begin(root, { id, shape, attention: data.attention, dtype, sentences: data.sentences, ...(images ? { images } : {}) });
   const D = data.headDim;
   const N = data.tokenCount;
   const cut = (values: Float32Array, cells: number, r0: number, rows: number) => {

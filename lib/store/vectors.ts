@@ -14,6 +14,8 @@ export interface RunVectors {
   valueNorms(cell: number, row0?: number, n?: number): Promise<Float32Array | null>;
   /** Query head `cell`'s values (its key head's, [token][dim]); null when the run has none. */
   values(cell: number): Promise<Float32Array | null>;
+  /** An image run's pictures (uint8 [image][height][width][3]); null for a text run. */
+  pictures(): Promise<Uint8Array | null>;
 }
 
 /** The vectors of a run held in memory (copies are handed out, so a caller may transfer them). */
@@ -39,6 +41,9 @@ export function memoryVectors(data: QueryKeyData): RunVectors {
     },
     async values(cell) {
       return headValues(data, cell)?.slice() ?? null;
+    },
+    async pictures() {
+      return data.pictures?.slice() ?? null;
     },
   };
 }

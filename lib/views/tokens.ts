@@ -20,7 +20,7 @@ export interface TokenTable {
 }
 
 const PUNCTUATION = /^[\p{P}\p{S}]+$/u;
-const SPECIAL = /^\[(CLS|SEP|PAD|MASK|UNK)\]$|^<\/?s>$|^<(pad|unk|mask|bos|eos)>$|^<\|[\w-]+\|>$/;
+const SPECIAL = /^\[(CLS|SEP|PAD|MASK|UNK|DIST|REG)\]$|^<\/?s>$|^<(pad|unk|mask|bos|eos)>$|^<\|[\w-]+\|>$/;
 
 /**
  * A token as a reader writes it: without a WordPiece "##", a byte-level BPE space marker

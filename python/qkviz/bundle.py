@@ -32,7 +32,7 @@ BUNDLE_VERSION = 2
 OLDEST_READABLE_VERSION = 1
 BUNDLE_KIND = "qkviz-run"
 _PREAMBLE = 24
-_DTYPES = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "int32": np.dtype("<i4")}
+_DTYPES = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "int32": np.dtype("<i4"), "uint8": np.dtype("u1")}
 _NAMES = {v: k for k, v in _DTYPES.items()}
 
 
@@ -166,7 +166,7 @@ def _as_streamed(name: str, spec: ArraySpec) -> Tuple[Streamed, bool]:
     array, chunks = spec if isinstance(spec, tuple) else (spec, 0)
     array = np.ascontiguousarray(array)
     if array.dtype.newbyteorder("<") not in _NAMES:
-        raise ValueError(f"{name}: {array.dtype} is not float32, float16 or int32")
+        raise ValueError(f"{name}: {array.dtype} is not float32, float16, int32 or uint8")
     array = array.astype(array.dtype.newbyteorder("<"), copy=False)
     if chunks and array.nbytes % chunks:
         raise ValueError(f"{name}: {array.nbytes} bytes do not split into {chunks} equal chunks")
