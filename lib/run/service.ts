@@ -23,7 +23,9 @@ import type { ErrorKind, ModelRef, Preparation, RunOptions, RunProgress, RunResu
 import type { CallContext } from '../worker/rpc';
 import { extractQueryKeys } from '../engine/extract';
 import { CancelledError, throwIfAborted } from '../util/cancel';
-import { CorpusTooLargeError, assertFitsDisk } from './plan';
+import { CorpusTooLargeError, assertFitsDisk, assertFitsMemory } from './plan';
+import { type DecodedImage, ImageCorpusError, imageCorpus } from '../corpus/images';
+import { ImageProcessorError, parseImageProcessor } from '../image/preprocess';
 import { prepareCorpus, runIntoStore } from './pipeline';
 import { transferablesOf } from './transfer';
 import { type ModelGraph, type ModelRunner, type OrtModule, ModelLoadError, devicePlan, openModel } from '../engine/runtime';
@@ -61,7 +63,30 @@ function slice(corpus: TokenizedCorpus, tokens: number): TokenizedCorpus {
     sentences.push({ ...s, start: count });
     count += s.ids.length;
   }
-  return { sentences, tokenCount: count, notices: [] };
+  const pixels = corpus.pixels && { ...corpus.pixels, values: corpus.pixels.values.slice(0, sentences.length) };
+  return { sentences, tokenCount: count, notices: [], ...(pixels ? { pixels } : {}) };
+}
+
+/** A vision model's warm-up and calibration corpus: a few mid-grey pictures of its input size. */
+function greyImages(manifest: ModelManifest, count: number): DecodedImage[] {
+  const [height, width] = manifest.image!.size;
+  return Array.from({ length: count }, (_, i) => ({ name: `grey ${i + 1}`, width, height, rgb: new Uint8Array(width * height * 3).fill(128 + i) }));
+}
+
+/** What a vision model reads: the images, preprocessed as its preprocessor_config.json says; refused in words when there are none. */
+function imagesFor(manifest: ModelManifest, images: DecodedImage[] | undefined): TokenizedCorpus {
+  if (!images?.length) throw new CorpusError(`${manifest.name} reads images: add images (PNG, JPEG or WebP), or use the default image set`);
+  try {
+    const corpus = imageCorpus(images, manifest.image!, parseImageProcessor(manifest.image!.processor));
+    assertFitsMemory(
+      manifest,
+      corpus.sentences.map((s) => s.ids.length),
+    );
+    return corpus;
+  } catch (e) {
+    if (e instanceof ImageCorpusError || e instanceof ImageProcessorError) throw new CorpusError(e.message);
+    throw e;
+  }
 }
 
 interface Opened {
@@ -73,7 +98,8 @@ interface Opened {
 }
 
 export class ModelService {
-  private model?: { key: string; manifest: ModelManifest; tokenizer: Tokenizer };
+  /** The model's manifest, and its tokenizer (null for a vision model: it reads images). */
+  private model?: { key: string; manifest: ModelManifest; tokenizer: Tokenizer | null };
   private session?: Opened;
 
   /** `scorers`: helper workers to share the scoring with (the browser's model worker starts them; none in Node). */
@@ -89,7 +115,9 @@ export class ModelService {
   /** Loads the model and measures extraction throughput on a sample, before any run. */
   async prepare(request: ModelRef & { sample: string[]; measureWasm: boolean }, context: Context): Promise<Preparation> {
     const { manifest, tokenizer } = await this.modelOf(request);
-    const sample = tokenizeCorpus(tokenizer, request.sample.length ? request.sample : ['Hello.'], manifest.maxTokens);
+    const sample = manifest.image
+      ? imagesFor(manifest, greyImages(manifest, Math.max(1, Math.ceil(CALIBRATION_TOKENS / manifest.maxTokens))))
+      : tokenizeCorpus(tokenizer!, request.sample.length ? request.sample : ['Hello.'], manifest.maxTokens);
     const opened = await this.open(request, manifest, context);
     const warmupMs = await this.warmUp(opened, manifest, sample, context);
     const tokensPerSecond = await measure(opened.runner, manifest, sample, context);
@@ -110,11 +138,11 @@ export class ModelService {
     const { signal } = context;
     const t0 = performance.now();
     // Tokenize and check the memory and the disk first: a refusal should not wait for the model download.
-    if (request.sentences.length === 0) throw new CorpusError('the corpus is empty: give at least one sentence (one per line)');
     const { manifest, tokenizer } = await this.modelOf(request);
-    const total = request.sentences.length;
+    if (!manifest.image && request.sentences.length === 0) throw new CorpusError('the corpus is empty: give at least one sentence (one per line)');
+    const total = manifest.image ? (request.images?.length ?? 0) : request.sentences.length;
     context.progress({ stage: 'tokenize', done: 0, total });
-    const corpus = prepareCorpus(tokenizer, request.sentences, manifest);
+    const corpus = manifest.image ? imagesFor(manifest, request.images) : prepareCorpus(tokenizer!, request.sentences, manifest);
     const root = await this.runs();
     await assertFitsDisk(root, manifest, corpus, request.dtype, request.rotary === 'pre' && !!manifest.rotary);
     context.progress({ stage: 'tokenize', done: total, total });
@@ -214,10 +242,10 @@ export class ModelService {
       const stored = storedKeyOf(request.model);
       if (stored) {
         const [{ manifest }, files] = await Promise.all([this.store.entry(stored), this.store.files(stored)]);
-        this.model = { key, manifest, tokenizer: await tokenizerOfFiles(files) };
+        this.model = { key, manifest, tokenizer: manifest.image ? null : await tokenizerOfFiles(files) };
       } else {
         const manifest = await fetchManifest(request.modelsUrl, request.model);
-        const tokenizer = await loadTokenizer({ kind: 'local', modelsPath: request.modelsUrl, name: request.model });
+        const tokenizer = manifest.image ? null : await loadTokenizer({ kind: 'local', modelsPath: request.modelsUrl, name: request.model });
         this.model = { key, manifest, tokenizer };
       }
     }

@@ -6,6 +6,7 @@ import type { RunData, RotaryVectors } from '../data/layout';
 import type { VectorDtype } from '../store/runStore';
 import type { DevicePreference, DeviceReport } from '../engine/runtime';
 import type { ModelManifest } from '../model/manifest';
+import type { DecodedImage } from '../corpus/images';
 import type { PcaLayouts, PcaView } from '../projection/pcaViews';
 
 export type { DevicePreference };
@@ -75,7 +76,10 @@ export interface RunResult {
 }
 
 export interface RunOptions {
+  /** A text corpus; for an image corpus, the images' names (what the cache lists). */
   sentences: string[];
+  /** An image corpus, decoded to 8-bit RGB (a vision model reads these instead of sentences). */
+  images?: DecodedImage[];
   /** At most this many threads score the heads (default: every helper the worker has, plus itself). */
   analysisThreads?: number;
   /** PCA layouts to compute with the analysis: the views the page shows first. */
