@@ -54,9 +54,17 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
   const shape = useMemo(() => matrixShape(data.layers, data.heads, data.tokenCount), [data]);
   const cameraLink = useMemo(() => new CameraLink(), []);
   const d = useViewData(result);
+  const dotSize = useView((s) => s.dotSize);
   const look = useMemo(
-    () => ({ pointState: d.pointState, ramps: d.ramps, links: d.links, cellColours: d.overlayData?.colours ?? null }),
-    [d.pointState, d.ramps, d.links, d.overlayData],
+    () => ({
+      pointState: d.pointState,
+      ramps: d.ramps,
+      links: d.links,
+      cellColours: d.overlayData?.colours ?? null,
+      thumbs: d.atlas ?? null,
+      thumbSize: 8 + 5 * dotSize,
+    }),
+    [d.pointState, d.ramps, d.links, d.overlayData, d.atlas, dotSize],
   );
   const panesRef = useRef<HTMLDivElement>(null);
   const captions = views.map(captionOf);

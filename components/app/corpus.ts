@@ -11,6 +11,7 @@ import { modelRefOf } from '@/lib/model/store';
 import { runStore } from '@/lib/browser/runCache';
 import type { VectorDtype } from '@/lib/store/runStore';
 import { storeVectorDtype } from '../state/prefs';
+import { countImages } from './images';
 
 /** Typing pauses this long before a changed corpus is counted. */
 const COUNT_DEBOUNCE_MS = 250;
@@ -23,6 +24,11 @@ let countTimer: ReturnType<typeof setTimeout> | undefined;
 
 export function setDraft(patch: Partial<CorpusDraft>): void {
   const draft = { ...get().draft, ...patch };
+  // A vision model reads the image corpus (components/app/images.ts); the text draft waits.
+  if (get().manifest?.image) {
+    set({ draft });
+    return;
+  }
   const text = draft.source === 'default' ? get().defaultText : draft.source === 'paste' ? draft.pasted : (draft.upload?.text ?? null);
   let corpus = null;
   let problem: string | null = null;
@@ -80,6 +86,10 @@ export function scheduleCount(): void {
   clearTimeout(countTimer);
   countAbort?.abort();
   const { corpus, manifest } = get();
+  if (manifest?.image) {
+    countImages();
+    return;
+  }
   if (!corpus || !manifest) {
     set({ count: { status: 'idle' } });
     return;

@@ -15,7 +15,8 @@ import { modelId } from '@/lib/run/cacheKey';
 import { CallCancelledError, RpcError, WorkerCrashedError } from '@/lib/worker/rpc';
 import { findRun, loadRun } from '../../lib/browser/runCache';
 import { appStore } from '../state/appStore';
-import { scheduleCount } from './corpus';
+import { scheduleCount, setDraft } from './corpus';
+import { ensureImages } from './images';
 import { showResult, syncUrlSoon } from './result';
 import { runCorpus, scoreShown } from './runs';
 import { MODELS_URL, modelClient } from './workers';
@@ -167,10 +168,14 @@ export function cancelInstall(): void {
 export async function openModel(manifest: ModelManifest): Promise<void> {
   const app = appStore.getState();
   if (app.run.status === 'running') return;
+  const wasVision = !!app.manifest?.image;
   appStore.setState({ manifest, prepared: null, preparing: null, run: { status: 'idle' }, loadError: null });
+  // Images for a vision model, the text draft back for a text one.
+  if (manifest.image) await ensureImages();
+  else if (wasVision) setDraft({});
   scheduleCount();
   syncModelParam(manifest);
-  const hash = app.corpus?.hash;
+  const hash = appStore.getState().corpus?.hash;
   const cached = hash ? await findRun(modelId(manifest.name, manifest.onnx.sha256), hash) : null;
   const record = cached && (await loadRun(cached));
   if (cached && record) {

@@ -14,6 +14,7 @@ import { firstPcaViews, showResult, syncUrlSoon } from './result';
 import { MODELS_URL, modelClient } from './workers';
 import { modelRefOf } from '@/lib/model/store';
 import { graphBytesOf } from '@/lib/model/manifest';
+import { currentImages } from './images';
 
 /** Sentences of the corpus the device is measured on before the first run (spread over it, so long and short ones count). */
 const PREPARE_SAMPLE_SENTENCES = 80;
@@ -158,6 +159,7 @@ export async function runCorpus(): Promise<void> {
         model: modelRefOf(manifest),
         device,
         sentences: corpus.sentences,
+        ...(manifest.image ? { images: currentImages() } : {}),
         analysisThreads: analysisThreadsParam(),
         pca: firstPcaViews(),
         rotary: get().rotary,

@@ -24,6 +24,7 @@ import {
 import { PointPicker } from './picking';
 import { STATE, STATE_TEXTURE_WIDTH, pointMaterials, pointStateTexture, pointUniforms } from './pointMaterial';
 import { UploadCounter, createLinkLines, createOverlay, writeLinks } from './sceneObjects';
+import type { ThumbAtlas } from './thumbs';
 
 export interface RendererProps {
   dims: 2 | 3;
@@ -43,6 +44,10 @@ export interface RendererProps {
   pointBudget: number;
   /** Cells the overview draws in full (zoomed in on them). */
   fullCells: ReadonlySet<number>;
+  /** An image run's pictures: the head view draws its patch points as thumbnails (null: dots). */
+  thumbs: ThumbAtlas | null;
+  /** A thumbnail's side in CSS pixels. */
+  thumbSize: number;
 }
 
 const rgb = (c: THREE.Color, [r, g, b]: Rgb) => c.setRGB(r / 255, g / 255, b / 255);
@@ -110,6 +115,8 @@ export class QKRenderer {
     cellColours: null,
     pointBudget: Infinity,
     fullCells: new Set(),
+    thumbs: null,
+    thumbSize: 16,
   };
 
   /** `order`: the sample order of a head's points (lib/views/lod.ts), the same for every head. */
@@ -227,6 +234,21 @@ export class QKRenderer {
     }
     if (changed('focus') || changed('pointBudget')) {
       this.updateOverview();
+      render = true;
+    }
+    if (changed('thumbs') || changed('focus') || changed('thumbSize')) {
+      const u = this.uniforms;
+      const t = p.thumbs;
+      // Thumbnails in the head view; the matrix keeps its dots (level of detail keeps it fluid).
+      u.useThumbs.value = t && p.focus ? 1 : 0;
+      u.thumbSize.value = p.thumbSize;
+      if (t) {
+        const [rows, cols] = t.layout.grid;
+        u.thumbs.value = t.texture;
+        u.thumbLayout.value.set(t.layout.specials + rows * cols, t.layout.specials, rows, cols);
+        u.thumbCell.value.set(t.cell[0], t.cell[1], t.perRow);
+        u.thumbAtlas.value.set(t.size[0], t.size[1]);
+      }
       render = true;
     }
     // The detail follows the focus, the zoomed-in cells, what is highlighted and the norms.

@@ -33,7 +33,7 @@ export interface QKViewProps {
   /** Every pane's view (compare mode shows two): a flight frames the head's layouts in all of them. */
   allViews: LayoutView[];
   /** What the points look like: state texture, norms, ramps, links, overlay. */
-  look: Pick<RendererProps, 'pointState' | 'norms' | 'ramps' | 'links' | 'cellColours'>;
+  look: Pick<RendererProps, 'pointState' | 'norms' | 'ramps' | 'links' | 'cellColours' | 'thumbs' | 'thumbSize'>;
   describe: (point: number) => string[];
   labelText: (point: number) => string;
   labelOrder: Int32Array;

@@ -1,7 +1,10 @@
 // The point shader shared by every head: colour and highlight state come from a small
 // per-point texture (the same for all heads, since point i is token i everywhere), the
-// norm ramp from a per-vertex value. The picking variant draws each point's index + 1
-// as a colour so the point under the cursor can be read back from one pixel.
+// norm ramp from a per-vertex value. An image run's patch points can be drawn as their image
+// patch instead: a square sprite sampling a texture atlas of the run's pictures, framed in the
+// query/key colour (the patch is found from the point's index alone: token row, image, patch
+// row and column). The picking variant draws each point's index + 1 as a colour so the point
+// under the cursor can be read back from one pixel.
 import * as THREE from 'three';
 import { type Rgb, hex } from '@/lib/views/colour';
 
@@ -27,11 +30,21 @@ const vertexShader = /* glsl */ `
   uniform vec3 kLight;
   uniform vec3 kDark;
   uniform vec3 background;
+  uniform float useThumbs;
+  uniform float thumbSize;
+  // tokens per image, special tokens, patch rows, patch columns
+  uniform vec4 thumbLayout;
+  // an image's cell in the atlas (w, h pixels), images per atlas row, the atlas's width and height
+  uniform vec3 thumbCell;
+  uniform vec2 thumbAtlas;
   varying vec3 vColour;
   varying float vReady;
   varying float vId;
+  varying vec4 vThumb;
+  varying float vFaded;
   void main() {
     int p = int(pointIndex + 0.5);
+    vThumb = vec4(0.0, 0.0, -1.0, 0.0);
     vec4 st = texelFetch(pointState, ivec2(p % stateWidth, p / stateWidth), 0);
     bool isKey = pointIndex >= tokenCount - 0.5;
     vec3 colour = useNorm > 0.5 ? (isKey ? mix(kLight, kDark, normValue) : mix(qLight, qDark, normValue)) : st.rgb;
@@ -39,6 +52,21 @@ const vertexShader = /* glsl */ `
     float size = pointSize * (state > 0.9 ? 2.2 : state > 0.5 ? 1.5 : state < 0.1 ? 0.8 : 1.0);
     if (sizeByNorm > 0.5) size *= mix(0.4, 2.2, normValue);
     vColour = state < 0.1 ? mix(background, colour, 0.22) : colour;
+    vFaded = state < 0.1 ? 1.0 : 0.0;
+    if (useThumbs > 0.5) {
+      float row = isKey ? pointIndex - tokenCount : pointIndex;
+      float image = floor((row + 0.5) / thumbLayout.x);
+      float t = row - image * thumbLayout.x - thumbLayout.y;
+      if (t > -0.5) {
+        float pr = floor((t + 0.5) / thumbLayout.w);
+        float pc = t - pr * thumbLayout.w;
+        float cx = mod(image, thumbCell.z);
+        float cy = floor((image + 0.5) / thumbCell.z);
+        vec2 tile = vec2(thumbCell.x / thumbLayout.w, thumbCell.y / thumbLayout.z);
+        vThumb = vec4((vec2(cx * thumbCell.x, cy * thumbCell.y) + vec2(pc, pr) * tile) / thumbAtlas, tile / thumbAtlas);
+        size = max(size, thumbSize * (state > 0.9 ? 1.6 : 1.0));
+      }
+    }
     vReady = ready;
     vId = pointIndex + 1.0;
     gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
@@ -49,18 +77,31 @@ const vertexShader = /* glsl */ `
 `;
 
 const fragmentShader = /* glsl */ `
+  uniform sampler2D thumbs;
+  uniform vec3 background;
   varying vec3 vColour;
   varying float vReady;
   varying float vId;
+  varying vec4 vThumb;
+  varying float vFaded;
   void main() {
     if (vReady < 0.5) discard;
     vec2 c = gl_PointCoord - 0.5;
-    if (dot(c, c) > 0.25) discard;
+    bool thumb = vThumb.z > 0.0;
+    if (!thumb && dot(c, c) > 0.25) discard;
 #ifdef PICKING
     float id = vId;
     gl_FragColor = vec4(mod(id, 256.0), mod(floor(id / 256.0), 256.0), floor(id / 65536.0), 255.0) / 255.0;
 #else
-    gl_FragColor = vec4(vColour, 1.0);
+    if (thumb) {
+      vec3 picture = texture2D(thumbs, vThumb.xy + gl_PointCoord * vThumb.zw).rgb;
+      // A frame in the query or key colour says which the patch is.
+      vec2 e = min(gl_PointCoord, 1.0 - gl_PointCoord);
+      vec3 colour = min(e.x, e.y) < 0.14 ? vColour : picture;
+      gl_FragColor = vec4(vFaded > 0.5 ? mix(background, colour, 0.3) : colour, 1.0);
+    } else {
+      gl_FragColor = vec4(vColour, 1.0);
+    }
 #endif
   }
 `;
@@ -68,7 +109,15 @@ const fragmentShader = /* glsl */ `
 export type PointUniforms = ReturnType<typeof pointUniforms>;
 
 export function pointUniforms(texture: THREE.DataTexture, tokenCount: number) {
+  const noThumbs = new THREE.DataTexture(new Uint8Array(4), 1, 1, THREE.RGBAFormat, THREE.UnsignedByteType);
+  noThumbs.needsUpdate = true;
   return {
+    thumbs: { value: noThumbs as THREE.Texture },
+    useThumbs: { value: 0 },
+    thumbSize: { value: 16 },
+    thumbLayout: { value: new THREE.Vector4(1, 0, 1, 1) },
+    thumbCell: { value: new THREE.Vector3(1, 1, 1) },
+    thumbAtlas: { value: new THREE.Vector2(1, 1) },
     pointState: { value: texture },
     stateWidth: { value: STATE_TEXTURE_WIDTH },
     tokenCount: { value: tokenCount },

@@ -6,6 +6,7 @@
 import { formatBytes, formatDuration } from '@/lib/util/format';
 import { modelId } from '@/lib/run/cacheKey';
 import { readUpload, setDraft, setVectorDtype } from '../app/corpus';
+import { loadDefaultImages, loadImageFiles } from '../app/images';
 import { showCachedRun } from '../app/runs';
 import { isRunOf } from '../../lib/browser/runCache';
 import { useEstimate } from '../app/estimate';
@@ -31,12 +32,62 @@ export function CorpusSection() {
   const model = useApp((s) => (s.manifest ? modelId(s.manifest.name, s.manifest.onnx.sha256) : null));
   const shownHash = useApp((s) => s.shown?.hash ?? null);
   const cached = useApp((s) => (model && corpus?.hash ? (s.cache.index.find((r) => isRunOf(r, model) && r.corpusHash === corpus.hash) ?? null) : null));
+  const vision = useApp((s) => s.manifest?.image ?? null);
+  const images = useApp((s) => s.imageStatus);
 
   return (
     <section className="panel-section" aria-label="Corpus">
-      <h2>Corpus</h2>
-      <Segmented label="Corpus source" name="corpus-source" value={draft.source} options={SOURCES} onChange={(source) => setDraft({ source })} />
-      {draft.source === 'paste' && (
+      <h2>{vision ? 'Images' : 'Corpus'}</h2>
+      {vision ? (
+        <div className="image-corpus">
+          <p className="line small muted">
+            This model reads {vision.size[1]}×{vision.size[0]} images as {vision.grid[0]}×{vision.grid[1]} patches of {vision.patch} pixels
+            {vision.specials.length ? ` after ${vision.specials.length} special token(s)` : ''}.
+          </p>
+          <div className="row">
+            <button type="button" className="small-button" onClick={() => void loadDefaultImages()} disabled={images.loading}>
+              Default images
+            </button>
+            <label className="small-button file-button">
+              Images…
+              <input
+                type="file"
+                aria-label="Image files"
+                multiple
+                accept="image/png,image/jpeg,image/webp"
+                onChange={(e) =>
+                  e.target.files?.length &&
+                  void loadImageFiles([...e.target.files], e.target.files.length === 1 ? e.target.files[0].name : `${e.target.files.length} images`)
+                }
+              />
+            </label>
+            <label className="small-button file-button">
+              Folder…
+              <input
+                type="file"
+                aria-label="Image folder"
+                multiple
+                {...({ webkitdirectory: '' } as Record<string, string>)}
+                onChange={(e) => {
+                  const files = [...(e.target.files ?? [])];
+                  const folder = ((files[0] as File & { webkitRelativePath?: string })?.webkitRelativePath ?? '').split('/')[0] || 'folder';
+                  if (files.length) void loadImageFiles(files, folder);
+                }}
+              />
+            </label>
+          </div>
+          {images.loading && <p className="line muted small">Decoding images…</p>}
+          {images.note && <p className="line muted small">{images.note}</p>}
+          {images.error && (
+            <p className="error" role="alert">
+              {images.error}
+            </p>
+          )}
+        </div>
+      ) : (
+        <Segmented label="Corpus source" name="corpus-source" value={draft.source} options={SOURCES} onChange={(source) => setDraft({ source })} />
+      )}
+      {!vision && draft.source === 'paste' && (
         <textarea
           aria-label="Corpus text"
           placeholder="One sentence per line"
@@ -45,7 +96,7 @@ export function CorpusSection() {
           onChange={(e) => setDraft({ pasted: e.target.value })}
         />
       )}
-      {draft.source === 'upload' && (
+      {!vision && draft.source === 'upload' && (
         <input
           type="file"
           aria-label="Corpus file"
@@ -61,8 +112,12 @@ export function CorpusSection() {
       {corpus && (
         <div className="corpus-facts">
           <p className="line">
-            <span data-testid="corpus-sentences">{formatInt(corpus.sentences.length)}</span> sentences ·{' '}
-            <span data-testid="corpus-tokens" data-counted={facts ? 'yes' : 'no'} title="special tokens ([CLS], [SEP]) included">
+            <span data-testid="corpus-sentences">{formatInt(corpus.sentences.length)}</span> {vision ? 'images' : 'sentences'} ·{' '}
+            <span
+              data-testid="corpus-tokens"
+              data-counted={facts ? 'yes' : 'no'}
+              title={vision ? 'patches and special tokens' : 'special tokens ([CLS], [SEP]) included'}
+            >
               {facts
                 ? `${formatInt(facts.tokens)} tokens`
                 : count.status === 'counting'

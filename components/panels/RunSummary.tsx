@@ -27,8 +27,8 @@ export function RunSummary() {
     <section className="panel-section" aria-label="Run summary" data-result-id={shown.id}>
       <h2>Result</h2>
       <p className="lead" data-testid="summary-size">
-        {formatInt(data.tokenCount)} tokens · {formatInt(data.sentences.length)} sentence{data.sentences.length === 1 ? '' : 's'} · {heads} heads ({data.layers}{' '}
-        layers × {data.heads})
+        {formatInt(data.tokenCount)} tokens · {formatInt(data.sentences.length)} {data.images ? 'image' : 'sentence'}
+        {data.sentences.length === 1 ? '' : 's'} · {heads} heads ({data.layers} layers × {data.heads})
       </p>
       <p className="line muted" data-testid="result-source">
         {shown.label} ·{' '}
@@ -53,7 +53,8 @@ export function RunSummary() {
           ) : (
             <>
               max error {shown.result.attentionError.toExponential(2)}
-              {shown.result.attentionError <= 1e-5 ? ' ✓' : ' — larger than expected'} on {data.attentionSample.sentences.length} sampled sentence
+              {shown.result.attentionError <= 1e-5 ? ' ✓' : ' — larger than expected'} on {data.attentionSample.sentences.length} sampled{' '}
+              {data.images ? 'image' : 'sentence'}
               {data.attentionSample.sentences.length === 1 ? '' : 's'}
               {data.rotary === 'pre' && ' (from the rotated vectors kept beside the unrotated ones)'}
             </>

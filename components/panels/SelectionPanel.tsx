@@ -9,7 +9,9 @@ import { Segmented } from '../ui/Segmented';
 import { NO_VALUE_NORMS } from './ViewSection';
 import { setView, useView } from '../state/viewStore';
 import { SentenceView } from '../views/SentenceView';
-import { useSelection } from '../views/useViewData';
+import { picturesOf, useSelection } from '../views/useViewData';
+import { ImageAttention } from '../views/ImageAttention';
+import { useAsync } from '../views/useAsync';
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
@@ -17,6 +19,7 @@ export function SelectionPanel({ result }: { result: RunResult }) {
   const { data } = result;
   const { table, point, sentence, links, block, focus, weight } = useSelection(result);
   const linkK = useView((s) => s.linkK);
+  const pictures = useAsync(() => (data.images ? picturesOf(result) : null), [result]);
   const threshold = useView((s) => s.threshold);
   if (!focus) return null;
   // A decoder's first token is its attention sink (GPT-2 gives it most of every row); an
@@ -84,7 +87,22 @@ export function SelectionPanel({ result }: { result: RunResult }) {
               Clear selection
             </button>
           </p>
-          {result.vectors && (
+          {result.vectors && data.images && (
+            <ImageAttention
+              picture={
+                pictures
+                  ? pictures.subarray(sentence * data.images.height * data.images.width * 3, (sentence + 1) * data.images.height * data.images.width * 3)
+                  : null
+              }
+              layout={data.images}
+              block={block}
+              selected={{ position: table.position[point.row], kind: point.kind }}
+              tokens={data.sentences[sentence].tokens}
+              title={data.sentences[sentence].text}
+              weightLabel={weight === 'value' ? 'light: α_ij·‖f(x_j)‖, share of the row' : 'light: attention α_ij'}
+            />
+          )}
+          {result.vectors && !data.images && (
             <SentenceView
               tokens={data.sentences[sentence].tokens}
               special={special}

@@ -35,7 +35,7 @@ function Row({ label, htmlFor, children }: { label: string; htmlFor?: string; ch
  * `valueNorms`: whether the shown run has value norms (null before any run); without them
  * the value-norm colouring is offered disabled, with why.
  */
-export function ViewSection({ results, valueNorms = null }: { results: number | null; valueNorms?: boolean | null }) {
+export function ViewSection({ results, valueNorms = null, images = false }: { results: number | null; valueNorms?: boolean | null; images?: boolean }) {
   const v = useView(
     useShallow((s) => ({
       method: s.method,
@@ -47,6 +47,7 @@ export function ViewSection({ results, valueNorms = null }: { results: number | 
       overlay: s.overlay,
       search: s.search,
       dotSize: s.dotSize,
+      thumbnails: s.thumbnails,
       sizeByNorm: s.sizeByNorm,
     })),
   );
@@ -104,7 +105,7 @@ export function ViewSection({ results, valueNorms = null }: { results: number | 
       </Row>
       <Row label="Colour by" htmlFor="colour-by">
         <select id="colour-by" value={v.colourMode} onChange={(e) => setView({ colourMode: e.target.value as ColourMode })}>
-          {COLOUR_MODES.map(({ mode, label }) => (
+          {COLOUR_MODES.filter((m) => (images ? !m.text : !m.images)).map(({ mode, label }) => (
             <option
               key={mode}
               value={mode}
@@ -144,7 +145,7 @@ export function ViewSection({ results, valueNorms = null }: { results: number | 
           type="search"
           aria-label="Search tokens"
           value={v.search}
-          placeholder="a token, e.g. the"
+          placeholder={images ? "an image's name, e.g. cat" : 'a token, e.g. the'}
           onChange={(e) => setView({ search: e.target.value })}
         />
       </Row>
@@ -162,6 +163,13 @@ export function ViewSection({ results, valueNorms = null }: { results: number | 
           <input type="checkbox" checked={v.sizeByNorm} onChange={(e) => setView({ sizeByNorm: e.target.checked })} /> by norm
         </label>
       </Row>
+      {images && (
+        <Row label="Patches">
+          <label className="inline" title="In a head, draw each patch point as its piece of the image (framed in the query or key colour)">
+            <input type="checkbox" checked={v.thumbnails} onChange={(e) => setView({ thumbnails: e.target.checked })} /> as thumbnails
+          </label>
+        </Row>
+      )}
     </section>
   );
 }

@@ -76,6 +76,8 @@ export interface AppState {
   draft: CorpusDraft;
   /** The corpus as parsed from the draft; null while there is none. */
   corpus: CorpusSelection | null;
+  /** A vision model's image corpus: being decoded, or why it could not be (components/app/images.ts holds the images). */
+  imageStatus: { loading: boolean; error: string | null; note?: string | null };
   /** Why the draft cannot run (empty, unreadable), in words. */
   corpusProblem: string | null;
   count: CountState;
@@ -113,6 +115,7 @@ export const appStore = createStore<AppState>(() => ({
   draft: { source: 'default', pasted: '', upload: null, uploadError: null },
   corpus: null,
   corpusProblem: null,
+  imageStatus: { loading: false, error: null },
   count: { status: 'idle' },
   device: 'auto',
   rotary: 'post',

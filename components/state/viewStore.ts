@@ -32,6 +32,8 @@ export interface ViewState {
   overlay: HeadFigure | 'none';
   dotSize: number;
   sizeByNorm: boolean;
+  /** An image run's head view: patch points drawn as their image patch. */
+  thumbnails: boolean;
   search: string;
   linkK: number;
   threshold: number;
@@ -61,6 +63,7 @@ export const initialView = (): ViewState => ({
   overlay: 'none',
   dotSize: 2,
   sizeByNorm: false,
+  thumbnails: true,
   search: '',
   linkK: DEFAULT_LINK_K,
   threshold: DEFAULT_LINK_THRESHOLD,

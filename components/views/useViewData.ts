@@ -15,8 +15,9 @@ import { type LinkWeight, topKLinks, valueWeightedBlock } from '@/lib/views/link
 import { sentenceAttention } from '@/lib/analysis/attention';
 import { openVectors } from '@/lib/browser/vectors';
 import { type PointNorms, pointNorms, pointValueNorms } from '@/lib/views/norms';
-import { type TokenTable, pointToken, searchTokens, tokenTable } from '@/lib/views/tokens';
+import { type TokenTable, pointToken, searchImages, searchTokens, tokenTable } from '@/lib/views/tokens';
 import { STATE } from '../canvas/pointMaterial';
+import { type ThumbAtlas, thumbAtlas } from '../canvas/thumbs';
 import { useView } from '../state/viewStore';
 
 /** Seed of the level-of-detail sample: the same points are drawn for a result every time. */
@@ -56,6 +57,29 @@ function valueNormsOf(result: RunResult): Promise<PointNorms> {
   let n = valueNorms.get(result.data);
   if (!n) valueNorms.set(result.data, (n = openVectors(result.vectors!).then((v) => pointValueNorms(result.data, v))));
   return n;
+}
+
+const pictures = new WeakMap<object, Promise<Uint8Array | null>>();
+/** An image run's pictures (uint8 [image][height][width][3]), read from its store once per result. */
+export function picturesOf(result: RunResult): Promise<Uint8Array | null> {
+  let p = pictures.get(result.data);
+  if (!p) {
+    p = result.data.images && result.vectors ? openVectors(result.vectors).then((v) => v.pictures()) : Promise.resolve(null);
+    pictures.set(result.data, p);
+  }
+  return p;
+}
+
+const atlases = new WeakMap<object, Promise<ThumbAtlas | null>>();
+/** An image run's pictures as the thumbnails' texture atlas, made once per result. */
+export function atlasOf(result: RunResult): Promise<ThumbAtlas | null> {
+  let a = atlases.get(result.data);
+  if (!a) {
+    const layout = result.data.images;
+    a = picturesOf(result).then((p) => (p && layout ? thumbAtlas(p, layout) : null));
+    atlases.set(result.data, a);
+  }
+  return a;
 }
 
 /**
@@ -111,9 +135,21 @@ export function useViewData(result: RunResult) {
   const sizeByNorm = useView((s) => s.sizeByNorm);
   const selected = useView((s) => s.selected);
   const { sentence, links, focus } = useSelection(result);
+  const thumbnails = useView((s) => s.thumbnails);
+  const atlas = useAsync(() => (data.images && thumbnails ? atlasOf(result) : null), [result, thumbnails]);
 
   const colours = useMemo(() => pointColours(table, colourMode, palette), [table, colourMode, palette]);
-  const matches = useMemo(() => searchTokens(table, search), [table, search]);
+  const matches = useMemo(
+    () =>
+      data.images
+        ? searchImages(
+            table,
+            data.sentences.map((s) => s.text),
+            search,
+          )
+        : searchTokens(table, search),
+    [table, search, data],
+  );
   const searching = search.trim() !== '';
   // A bundle opened without its vectors has no norms: colour and size fall back to the plain ones.
   const byValue = colourMode === 'valueNorm' && data.hasValueNorms === true;
@@ -174,5 +210,5 @@ export function useViewData(result: RunResult) {
   );
   const labelText = useCallback((point: number) => table.text[point < N ? point : point - N], [table, N]);
 
-  return { table, pointState, labelOrder, links, overlayData, legend, ramps, modeNorms, rawNorms, describe, labelText, matches, searching };
+  return { table, pointState, labelOrder, links, overlayData, legend, ramps, modeNorms, rawNorms, describe, labelText, matches, searching, atlas };
 }

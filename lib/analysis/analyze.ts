@@ -53,6 +53,8 @@ export interface HeadInputs {
   sample: { sentences: Int32Array; values: Float32Array };
   /** This head's value norms ([token]), when the run has them. */
   valueNorms?: Float32Array;
+  /** An image run's leading special tokens per image (the special figures count those). */
+  specials?: number;
 }
 
 /** Some heads' inputs packed on their own ([head][token][dim]…), to send to a helper. */
@@ -71,6 +73,8 @@ export interface HeadSlice {
   sample: Float32Array;
   /** [head][token] value norms, when the run has them. */
   valueNorms?: Float32Array;
+  /** An image run's leading special tokens per image. */
+  specials?: number;
 }
 
 /** Some heads' vectors and normalizations, to score (figures only) in a helper. */
@@ -144,7 +148,7 @@ export function scoreHead(
 
 /** A head's sums over all its rows at once (one window): normalizations, attention figures, the check. */
 export function headSums(q: Float32Array, k: Float32Array, inputs: HeadInputs): FinishedHead {
-  const sums = new HeadSums(inputs.headDim, inputs.spec, inputs.causal);
+  const sums = new HeadSums(inputs.headDim, inputs.spec, inputs.causal, inputs.specials);
   sums.add(
     { q, k, qa: inputs.attentionVectors?.q, ka: inputs.attentionVectors?.k, vn: inputs.valueNorms, sentenceStarts: inputs.sentenceStarts },
     { sentences: Array.from(inputs.sample.sentences), values: inputs.sample.values },
@@ -169,6 +173,7 @@ export function headInputs(data: QueryKeyData, cell: number): HeadInputs {
     attentionVectors: data.rotated ? attentionVectors(data, layer, head) : undefined,
     sample: { sentences: data.attentionSample.sentences, values: sampleOf(data.attentionSample, cell) },
     valueNorms: headValueNorms(data, cell) ?? undefined,
+    specials: data.images?.specials,
   };
 }
 
@@ -188,6 +193,7 @@ export function headSlice(data: QueryKeyData, cells: number[]): HeadSlice {
     sampleSentences: data.attentionSample.sentences.slice(),
     sample: new Float32Array(cells.length * sampleSize),
     valueNorms: data.valueNorms ? new Float32Array(cells.length * data.tokenCount) : undefined,
+    specials: data.images?.specials,
   };
   cells.forEach((c, i) => {
     const [layer, head] = [Math.floor(c / data.heads), c % data.heads];
@@ -235,6 +241,7 @@ export async function analyzeSlice(
         attentionVectors: slice.rotated ? { q: at(slice.rotated.queries, rows), k: at(slice.rotated.keys, rows) } : undefined,
         sample: { sentences: slice.sampleSentences, values: at(slice.sample, sampleSize) },
         valueNorms: slice.valueNorms && at(slice.valueNorms, slice.sentenceStarts[slice.sentenceStarts.length - 1]),
+        specials: slice.specials,
       }),
     );
     options.onHead?.();

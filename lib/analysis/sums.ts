@@ -67,10 +67,15 @@ export class HeadSums {
   private maxAbs = NaN;
   private maxRel = NaN;
 
+  /** An image run's share on its special tokens ([CLS], registers): Σ over rows of their attention. */
+  private imageSpecial = 0;
+
+  /** `specials`: an image run's leading special tokens, whose share the special figures count (else a sentence's first and last token). */
   constructor(
     readonly dim: number,
     readonly spec: AttentionSpec,
     readonly causal: boolean,
+    readonly specials = 0,
   ) {
     this.sRq = new Float64Array(dim);
     this.sWk = new Float64Array(dim);
@@ -133,7 +138,9 @@ export class HeadSums {
     }
     for (let r = 0; r < n; r++) this.mass += rowWeight[r];
     if (rows.vn)
-      this.valueSpecial = (Number.isNaN(this.valueSpecial) ? 0 : this.valueSpecial) + valueSpecialShares(att, rows.vn, sentenceStarts, pairStarts, this.causal);
+      this.valueSpecial =
+        (Number.isNaN(this.valueSpecial) ? 0 : this.valueSpecial) + valueSpecialShares(att, rows.vn, sentenceStarts, pairStarts, this.causal, this.specials);
+    if (this.specials) this.imageSpecial += leadingShares(att, sentenceStarts, pairStarts, this.specials);
     if (sample?.sentences.length) {
       let at = 0;
       if (Number.isNaN(this.maxAbs)) this.maxAbs = this.maxRel = 0;
@@ -201,7 +208,11 @@ export class HeadSums {
     >;
     return {
       params,
-      attention: { entropy: this.entropy / this.n, specialShare: this.special / this.n, valueSpecialShare: this.valueSpecial / this.n },
+      attention: {
+        entropy: this.entropy / this.n,
+        specialShare: (this.specials ? this.imageSpecial : this.special) / this.n,
+        valueSpecialShare: this.valueSpecial / this.n,
+      },
       check: { maxAbsError: this.maxAbs, maxRelError: this.maxRel },
       moments: { q: this.q, k: this.k },
     };
@@ -213,7 +224,14 @@ export class HeadSums {
  * norm of what the head moves from each key) that comes from the sentence's first token, and
  * its last for an encoder ([CLS]/[SEP]): the attention share, weighted by what attention moves.
  */
-export function valueSpecialShares(att: ArrayLike<number>, vn: Float32Array, sentenceStarts: Int32Array, pairStarts: Int32Array, causal: boolean): number {
+export function valueSpecialShares(
+  att: ArrayLike<number>,
+  vn: Float32Array,
+  sentenceStarts: Int32Array,
+  pairStarts: Int32Array,
+  causal: boolean,
+  specials = 0,
+): number {
   let total = 0;
   for (let s = 0; s + 1 < sentenceStarts.length; s++) {
     const first = sentenceStarts[s];
@@ -223,9 +241,21 @@ export function valueSpecialShares(att: ArrayLike<number>, vn: Float32Array, sen
       let sum = 0;
       for (let j = 0; j < len; j++) sum += att[row + j] * vn[first + j];
       if (!(sum > 0)) continue;
-      const special = att[row] * vn[first] + (!causal && len > 1 ? att[row + len - 1] * vn[first + len - 1] : 0);
+      let special = 0;
+      if (specials) for (let j = 0; j < Math.min(specials, len); j++) special += att[row + j] * vn[first + j];
+      else special = att[row] * vn[first] + (!causal && len > 1 ? att[row + len - 1] * vn[first + len - 1] : 0);
       total += special / sum;
     }
+  }
+  return total;
+}
+
+/** Σ over a window's rows of the attention on each image's leading `specials` tokens ([CLS], registers). */
+export function leadingShares(att: ArrayLike<number>, sentenceStarts: Int32Array, pairStarts: Int32Array, specials: number): number {
+  let total = 0;
+  for (let s = 0; s + 1 < sentenceStarts.length; s++) {
+    const len = sentenceStarts[s + 1] - sentenceStarts[s];
+    for (let i = 0; i < len; i++) for (let j = 0; j < Math.min(specials, len); j++) total += att[pairStarts[s] + i * len + j];
   }
   return total;
 }

@@ -158,7 +158,7 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
     ...(images ? { images } : {}),
   });
   try {
-    const sums = Array.from({ length: cells }, (_, c) => new HeadSums(D, attention[Math.floor(c / H)], shape.causal));
+    const sums = Array.from({ length: cells }, (_, c) => new HeadSums(D, attention[Math.floor(c / H)], shape.causal, images?.layout.specials ?? 0));
     const { sentenceStarts } = corpusLayout(corpus.sentences.map((s) => s.ids.length));
     const KV = shape.kvHeads;
     const started = performance.now();

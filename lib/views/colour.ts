@@ -4,20 +4,28 @@
 // (queries then keys) and a legend describing it.
 import type { PointKind, TokenTable } from './tokens';
 
-export type ColourMode = 'kind' | 'position' | 'mod5' | 'punctuation' | 'norm' | 'valueNorm' | 'tokenLength' | 'sentenceLength' | 'frequency';
+export type ColourMode =
+  'kind' | 'position' | 'mod5' | 'punctuation' | 'norm' | 'valueNorm' | 'tokenLength' | 'sentenceLength' | 'frequency' | 'patchRow' | 'patchColumn' | 'image';
 export type PaletteName = 'reference' | 'colourblind';
 
-export const COLOUR_MODES: { mode: ColourMode; label: string }[] = [
+/** `images`: offered for an image run only (its tokens are patches); `text`: for a text run only. */
+export const COLOUR_MODES: { mode: ColourMode; label: string; images?: boolean; text?: boolean }[] = [
   { mode: 'kind', label: 'Query / key' },
   { mode: 'position', label: 'Position in sentence' },
   { mode: 'mod5', label: 'Position mod 5' },
-  { mode: 'punctuation', label: 'Punctuation vs word' },
+  { mode: 'punctuation', label: 'Punctuation vs word', text: true },
   { mode: 'norm', label: 'Vector norm' },
   { mode: 'valueNorm', label: 'Value norm ‖f(x)‖' },
-  { mode: 'tokenLength', label: 'Token length' },
-  { mode: 'sentenceLength', label: 'Sentence length' },
-  { mode: 'frequency', label: 'Token frequency' },
+  { mode: 'tokenLength', label: 'Token length', text: true },
+  { mode: 'sentenceLength', label: 'Sentence length', text: true },
+  { mode: 'frequency', label: 'Token frequency', text: true },
+  { mode: 'patchRow', label: 'Patch row', images: true },
+  { mode: 'patchColumn', label: 'Patch column', images: true },
+  { mode: 'image', label: 'Image', images: true },
 ];
+
+/** A patch token's (row, column) of its grid ("r3c7" → 2, 6), and the grid's size in the table. */
+const PATCH = /^r(\d+)c(\d+)$/;
 
 export type Rgb = [number, number, number];
 
@@ -64,16 +72,33 @@ interface Range {
   max: number;
 }
 
-function ranges(table: TokenTable): { sentenceLength: Range; frequency: Range } {
+function ranges(table: TokenTable): { sentenceLength: Range; frequency: Range; grid: { rows: number; columns: number } } {
   let sMin = Infinity;
   let sMax = -Infinity;
   let fMax = 1;
+  let rows = 1;
+  let columns = 1;
   for (let i = 0; i < table.count; i++) {
     sMin = Math.min(sMin, table.sentenceLength[i]);
     sMax = Math.max(sMax, table.sentenceLength[i]);
     fMax = Math.max(fMax, table.frequency[i]);
+    const m = table.text[i].match(PATCH);
+    if (m) {
+      rows = Math.max(rows, Number(m[1]));
+      columns = Math.max(columns, Number(m[2]));
+    }
   }
-  return { sentenceLength: { min: sMin, max: sMax }, frequency: { min: 1, max: fMax } };
+  return { sentenceLength: { min: sMin, max: sMax }, frequency: { min: 1, max: fMax }, grid: { rows, columns } };
+}
+
+/** A distinct colour per image: hues around the wheel by the golden angle, so neighbours differ. */
+function imageColour(index: number): Rgb {
+  const h = (index * 137.508) % 360;
+  const f = (n: number) => {
+    const k = (n + h / 30) % 12;
+    return Math.round(255 * (0.62 - 0.5 * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
+  return [f(0), f(8), f(4)];
 }
 
 /** A token's place on an ordered mode's ramp, 0 (light) … 1 (dark); null for other modes. */
@@ -90,6 +115,13 @@ export function rampValue(table: TokenTable, mode: ColourMode, row: number, r?: 
     case 'frequency':
       // Frequencies are Zipfian: a log scale keeps rare words from all looking the same.
       return unit(Math.log(table.frequency[row]), { min: 0, max: Math.log((r ?? ranges(table)).frequency.max) });
+    case 'patchRow':
+    case 'patchColumn': {
+      const m = table.text[row].match(PATCH);
+      if (!m) return null;
+      const { rows, columns } = (r ?? ranges(table)).grid;
+      return mode === 'patchRow' ? unit(Number(m[1]), { min: 1, max: rows }) : unit(Number(m[2]), { min: 1, max: columns });
+    }
     default:
       return null;
   }
@@ -109,6 +141,7 @@ export function pointColours(table: TokenTable, mode: ColourMode, palette: Palet
     const row = key ? point - n : point;
     let c: Rgb;
     if (mode === 'mod5') c = p.categories[table.position[row] % 5];
+    else if (mode === 'image') c = imageColour(table.sentence[row]);
     else if (mode === 'punctuation') c = table.punctuation[row] ? p.punctuation : key ? p.key : p.query;
     else {
       const t = rampValue(table, mode, row, r);
@@ -160,6 +193,14 @@ export function legendFor(table: TokenTable, mode: ColourMode, palette: PaletteN
       return ramps('Sentence length', `${r.sentenceLength.min} tokens`, `${r.sentenceLength.max} tokens`);
     case 'frequency':
       return ramps('Token frequency (log)', 'once', `${r.frequency.max}×`);
+    case 'patchRow':
+      return ramps('Patch row (special tokens: query/key colour)', 'top', 'bottom');
+    case 'patchColumn':
+      return ramps('Patch column (special tokens: query/key colour)', 'left', 'right');
+    case 'image': {
+      const count = table.count ? table.sentence[table.count - 1] + 1 : 0;
+      return { type: 'swatches', items: Array.from({ length: Math.min(count, 8) }, (_, i) => ({ label: `image ${i + 1}`, colour: imageColour(i) })) };
+    }
   }
 }
 
@@ -184,5 +225,10 @@ export function colourValueText(table: TokenTable, mode: ColourMode, row: number
       return `sentence of ${table.sentenceLength[row]} tokens`;
     case 'frequency':
       return `occurs ${table.frequency[row]}× in the corpus`;
+    case 'patchRow':
+    case 'patchColumn':
+      return PATCH.test(table.text[row]) ? `patch ${table.text[row]}` : 'special token';
+    case 'image':
+      return `image ${table.sentence[row] + 1}`;
   }
 }

@@ -70,6 +70,16 @@ export function pointToken(point: number, tokenCount: number): { row: number; ki
   return point < tokenCount ? { row: point, kind: 'query' } : { row: point - tokenCount, kind: 'key' };
 }
 
+/** An image run's search: every token of the images whose name contains the text (case-insensitive). */
+export function searchImages(table: TokenTable, names: readonly string[], query: string): Int32Array {
+  const q = query.trim().toLowerCase();
+  if (!q) return new Int32Array(0);
+  const hit = names.map((n) => n.toLowerCase().includes(q));
+  const rows: number[] = [];
+  for (let i = 0; i < table.count; i++) if (hit[table.sentence[i]]) rows.push(i);
+  return Int32Array.from(rows);
+}
+
 /** Token rows whose text matches a search, case-insensitively, ignoring a WordPiece "##". */
 export function searchTokens(table: TokenTable, query: string): Int32Array {
   const q = query.trim().toLowerCase();

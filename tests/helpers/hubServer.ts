@@ -18,6 +18,8 @@ export interface HubRepo {
   cutAlways?: string[];
   /** …or only the first time. */
   cutOnce?: string[];
+  /** Files published only on a pull request's ref (as many DeiT repos keep their safetensors: refs/pr/N). */
+  pullRequest?: { ref: string; files: Map<string, HubBytes> };
 }
 
 export interface HubServer {
@@ -107,13 +109,16 @@ export async function startHubServer(repos: Record<string, HubRepo>): Promise<Hu
     const cdn = /^\/cdn\/(.+)\/([0-9a-f]{40})\/([^/]+)$/.exec(path);
     if (cdn) {
       const [, repo, commit, file] = cdn;
-      const bytes = repos[repo]?.files.get(file);
-      if (!bytes || commits.get(repo) !== commit) return refuse(res, 404, 'EntryNotFound');
+      const r = repos[repo];
+      const onPr = !!r?.pullRequest && createHash('sha1').update(`${repo}@${r.pullRequest.ref}`).digest('hex') === commit;
+      const bytes = onPr ? r.pullRequest!.files.get(file) : r?.files.get(file);
+      if (!bytes || (!onPr && commits.get(repo) !== commit)) return refuse(res, 404, 'EntryNotFound');
       return sendFile(req, res, repo, file, bytes, commit);
     }
-    const m = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(path);
+    // The revision is one path segment, escaped (refs%2Fpr%2F1): split before unescaping.
+    const m = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
     if (!m) return refuse(res, 404, 'RepositoryNotFound');
-    const [, repo, revision, file] = m;
+    const [repo, revision, file] = m.slice(1).map(decodeURIComponent);
     const r = repos[repo];
     // The hub does not tell a missing repository from a private one without a token: 401.
     if (!r) return refuse(res, 401, 'RepositoryNotFound');
@@ -123,14 +128,18 @@ export async function startHubServer(repos: Record<string, HubRepo>): Promise<Hu
       if (!auth) return refuse(res, 401, 'GatedRepo');
       if (auth !== `Bearer ${r.token}`) return refuse(res, 403, 'GatedRepo');
     }
-    if (revision !== 'main' && revision !== commit) return refuse(res, 404, 'RevisionNotFound');
-    const bytes = r.files.get(file);
+    const pr = r.pullRequest;
+    const prCommit = pr && createHash('sha1').update(`${repo}@${pr.ref}`).digest('hex');
+    const onPr = !!pr && (revision === pr.ref || revision === prCommit);
+    if (revision !== 'main' && revision !== commit && !onPr) return refuse(res, 404, 'RevisionNotFound');
+    const bytes = onPr ? pr!.files.get(file) : r.files.get(file);
     if (!bytes) return refuse(res, 404, 'EntryNotFound');
+    const at = onPr ? prCommit! : commit;
     if (file.endsWith('.safetensors')) {
-      res.writeHead(302, { ...CORS, Location: `/cdn/${repo}/${commit}/${file}`, 'X-Repo-Commit': commit });
+      res.writeHead(302, { ...CORS, Location: `/cdn/${repo}/${at}/${file}`, 'X-Repo-Commit': at });
       return void res.end();
     }
-    sendFile(req, res, repo, file, bytes, commit);
+    sendFile(req, res, repo, file, bytes, at);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const port = (server.address() as { port: number }).port;

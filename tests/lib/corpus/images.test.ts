@@ -2,7 +2,7 @@
 // tokens are [CLS], two [REG] and a 4×4 grid of patches, its pixels the image processor's; the
 // extraction's queries equal transformers' float64 ones for every image; a stored run keeps
 // each image's picture (what thumbnails draw) bit for bit, checksummed, and says it is an
-// image run; an empty image corpus and a model whose preprocessor disagrees are refused in words.
+// image run; its special-token share counts [CLS] and the registers; an empty image corpus and a model whose preprocessor disagrees are refused in words.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { type DecodedImage, imageCorpus } from '../../../lib/corpus/images';
 import { headVectors } from '../../../lib/data/layout';
 import { extractQueryKeys } from '../../../lib/engine/extract';
+import { analyzeHeads } from '../../../lib/analysis/analyze';
+import { runSentenceAttention } from '../../../lib/analysis/attention';
 import { type OrtModule, openModel } from '../../../lib/engine/runtime';
 import { parseImageProcessor, processorImageSize } from '../../../lib/image/preprocess';
 import { buildModelGraph } from '../../../lib/model/architectures';
@@ -77,6 +79,17 @@ describe('an image corpus', () => {
     expect(worst).toBeLessThan(1e-4);
     expect(data.images).toEqual({ height: 32, width: 32, patch: 8, grid: [4, 4], specials: 3 });
     expect(data.valueNorms).toBeDefined();
+    // The special-token share counts an image's [CLS] and registers (not its last patch): recomputed here.
+    const analysis = await analyzeHeads(data);
+    for (const cell of [0, 5]) {
+      let share = 0;
+      data.sentences.forEach((s, si) => {
+        const a = runSentenceAttention(data, Math.floor(cell / spec.heads), cell % spec.heads, si);
+        const n = s.ids.length;
+        for (let i = 0; i < n; i++) share += a[i * n] + a[i * n + 1] + a[i * n + 2];
+      });
+      expect(Math.abs(analysis.heads[cell].attention.specialShare - share / data.tokenCount)).toBeLessThan(1e-6);
+    }
   });
 
   it('stores each picture as the model saw it, checked, beside the vectors', async () => {
