@@ -10,6 +10,7 @@ import { useApp } from '../state/appStore';
 import { useView } from '../state/viewStore';
 import { Diagnostics } from '../views/Diagnostics';
 import { ValueCloud } from '../views/ValueCloud';
+import { ImageStrip } from '../views/ImageStrip';
 
 export function DetailsPanel() {
   const shown = useApp((s) => s.shown);
@@ -30,6 +31,7 @@ export function DetailsPanel() {
       {focus ? (
         <>
           <SelectionPanel result={shown.result} />
+          <ImageStrip result={shown.result} />
           <HeadDetails result={shown.result} />
           <ValueCloud result={shown.result} layer={focus.layer} head={focus.head} />
           <SimilarHeads layer={focus.layer} head={focus.head} />
@@ -39,6 +41,7 @@ export function DetailsPanel() {
       ) : (
         <>
           <RunSummary />
+          <ImageStrip result={shown.result} />
           <HeadDetails result={shown.result} />
         </>
       )}

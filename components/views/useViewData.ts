@@ -15,6 +15,7 @@ import { type LinkWeight, topKLinks, valueWeightedBlock } from '@/lib/views/link
 import { sentenceAttention } from '@/lib/analysis/attention';
 import { openVectors } from '@/lib/browser/vectors';
 import { type PointNorms, pointNorms, pointValueNorms } from '@/lib/views/norms';
+import { patchMeans } from '@/lib/views/patches';
 import { type TokenTable, pointToken, searchImages, searchTokens, tokenTable } from '@/lib/views/tokens';
 import { STATE } from '../canvas/pointMaterial';
 import { type ThumbAtlas, thumbAtlas } from '../canvas/thumbs';
@@ -138,7 +139,12 @@ export function useViewData(result: RunResult) {
   const thumbnails = useView((s) => s.thumbnails);
   const atlas = useAsync(() => (data.images && thumbnails ? atlasOf(result) : null), [result, thumbnails]);
 
-  const colours = useMemo(() => pointColours(table, colourMode, palette), [table, colourMode, palette]);
+  const patchColours = colourMode === 'patchColour' || colourMode === 'brightness';
+  const means = useAsync(
+    () => (data.images && patchColours ? picturesOf(result).then((p) => (p ? patchMeans(p, data.images!, data.sentences.length) : null)) : null),
+    [result, patchColours],
+  );
+  const colours = useMemo(() => pointColours(table, colourMode, palette, means), [table, colourMode, palette, means]);
   const matches = useMemo(
     () =>
       data.images

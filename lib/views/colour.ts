@@ -3,9 +3,23 @@
 // set in a colour-blind-safe palette (Okabe–Ito hues). Output is one RGB triple per point
 // (queries then keys) and a legend describing it.
 import type { PointKind, TokenTable } from './tokens';
+import type { PatchMeans } from './patches';
 
 export type ColourMode =
-  'kind' | 'position' | 'mod5' | 'punctuation' | 'norm' | 'valueNorm' | 'tokenLength' | 'sentenceLength' | 'frequency' | 'patchRow' | 'patchColumn' | 'image';
+  | 'kind'
+  | 'position'
+  | 'mod5'
+  | 'punctuation'
+  | 'norm'
+  | 'valueNorm'
+  | 'tokenLength'
+  | 'sentenceLength'
+  | 'frequency'
+  | 'patchRow'
+  | 'patchColumn'
+  | 'patchColour'
+  | 'brightness'
+  | 'image';
 export type PaletteName = 'reference' | 'colourblind';
 
 /** `images`: offered for an image run only (its tokens are patches); `text`: for a text run only. */
@@ -21,6 +35,8 @@ export const COLOUR_MODES: { mode: ColourMode; label: string; images?: boolean; 
   { mode: 'frequency', label: 'Token frequency', text: true },
   { mode: 'patchRow', label: 'Patch row', images: true },
   { mode: 'patchColumn', label: 'Patch column', images: true },
+  { mode: 'patchColour', label: 'Patch colour', images: true },
+  { mode: 'brightness', label: 'Patch brightness', images: true },
   { mode: 'image', label: 'Image', images: true },
 ];
 
@@ -131,7 +147,7 @@ export function rampValue(table: TokenTable, mode: ColourMode, row: number, r?: 
  * RGB per point (N queries then N keys), 3 bytes each. For 'norm' and 'valueNorm', which differ per head,
  * the points get their plain query/key colours here and the renderer applies the ramp.
  */
-export function pointColours(table: TokenTable, mode: ColourMode, palette: PaletteName): Uint8Array {
+export function pointColours(table: TokenTable, mode: ColourMode, palette: PaletteName, patches?: PatchMeans | null): Uint8Array {
   const p = PALETTES[palette];
   const n = table.count;
   const out = new Uint8Array(2 * n * 3);
@@ -142,7 +158,10 @@ export function pointColours(table: TokenTable, mode: ColourMode, palette: Palet
     let c: Rgb;
     if (mode === 'mod5') c = p.categories[table.position[row] % 5];
     else if (mode === 'image') c = imageColour(table.sentence[row]);
-    else if (mode === 'punctuation') c = table.punctuation[row] ? p.punctuation : key ? p.key : p.query;
+    else if ((mode === 'patchColour' || mode === 'brightness') && patches && patches.brightness[row] >= 0) {
+      const ramp = key ? p.keyRamp : p.queryRamp;
+      c = mode === 'patchColour' ? [patches.rgb[row * 3], patches.rgb[row * 3 + 1], patches.rgb[row * 3 + 2]] : mix(ramp[0], ramp[1], patches.brightness[row]);
+    } else if (mode === 'punctuation') c = table.punctuation[row] ? p.punctuation : key ? p.key : p.query;
     else {
       const t = rampValue(table, mode, row, r);
       const ramp = key ? p.keyRamp : p.queryRamp;
@@ -197,6 +216,10 @@ export function legendFor(table: TokenTable, mode: ColourMode, palette: PaletteN
       return ramps('Patch row (special tokens: query/key colour)', 'top', 'bottom');
     case 'patchColumn':
       return ramps('Patch column (special tokens: query/key colour)', 'left', 'right');
+    case 'patchColour':
+      return { type: 'swatches', items: [{ label: 'each patch in its mean colour (special tokens: query/key)', colour: [128, 128, 128] }] };
+    case 'brightness':
+      return ramps('Patch brightness (special tokens: query/key colour)', 'dark', 'bright');
     case 'image': {
       const count = table.count ? table.sentence[table.count - 1] + 1 : 0;
       return { type: 'swatches', items: Array.from({ length: Math.min(count, 8) }, (_, i) => ({ label: `image ${i + 1}`, colour: imageColour(i) })) };
@@ -230,5 +253,8 @@ export function colourValueText(table: TokenTable, mode: ColourMode, row: number
       return PATCH.test(table.text[row]) ? `patch ${table.text[row]}` : 'special token';
     case 'image':
       return `image ${table.sentence[row] + 1}`;
+    case 'patchColour':
+    case 'brightness':
+      return PATCH.test(table.text[row]) ? `patch ${table.text[row]}` : 'special token';
   }
 }
