@@ -133,7 +133,7 @@ describe('compare, diagnostics and export', () => {
     };
     const csv = (await save('Figures as CSV')).toString('utf8').trim().split('\n');
     expect(csv).toHaveLength(73);
-    expect(csv[0]).toMatch(/^layer,head,entropy,special_share,raw_weighted_correlation,/);
+    expect(csv[0]).toMatch(/^layer,head,entropy,special_share,value_special_share,raw_weighted_correlation,/);
     expect(csv[1].startsWith('0,0,')).toBe(true);
     const npy = await save('Coordinates as NPY');
     expect(npy.subarray(1, 6).toString('latin1')).toBe('NUMPY');

@@ -158,7 +158,7 @@ describe('models by hub id', () => {
     expect(await lookUp(page, 'qkviz-test/gated', 'hf_wrong')).toMatch(/token has no access/);
     expect(await lookUp(page, 'qkviz-test/gated', 'hf_secret')).toMatch(/GPT2Model · 2 layers × 4 heads/);
     expect(await lookUp(page, 'qkviz-test/t5')).toMatch(
-      /model_type "t5" \(T5ForConditionalGeneration\) is not supported\. QKViz converts: bert, roberta, .*distilbert, gpt2, llama, qwen2, qwen3, mistral, gemma, .*phi3, gpt_neox, opt\./,
+      /model_type "t5" \(T5ForConditionalGeneration\) is not supported\. QKViz converts: bert, roberta, .*distilbert, gpt2, llama, qwen2, qwen3, mistral, gemma, .*phi3, gpt_neox, opt, vit, deit, dinov2, dinov2_with_registers, clip, clip_vision_model\./,
     );
     expect(await lookUp(page, 'qkviz-test/cut', '')).toMatch(/GPT2Model/);
     await picker(page).getByRole('button', { name: 'Download and open' }).click();

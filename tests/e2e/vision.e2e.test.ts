@@ -92,6 +92,22 @@ describe('vision transformers', () => {
     await expect.poll(() => page.getByTestId('head-title').textContent()).toBe('Head L1 H3');
     await expect.poll(() => overlayPixels(page)).not.toBe(first);
     await page.getByRole('region', { name: 'Selection' }).screenshot({ path: 'test-results/vision-image-attention.png' });
+    // Another token selected (an image's [CLS] from the strip): the light follows it.
+    const before = await overlayPixels(page);
+    // The image strip: clicking an image selects its [CLS], highlighting all its patches; the image view shows it.
+    const coffee = DEFAULT_IMAGES.findIndex((i) => i.file === 'coffee.png');
+    await page
+      .getByRole('region', { name: 'Images' })
+      .getByRole('button', { name: /coffee\.png/ })
+      .click();
+    await expect.poll(() => page.getByTestId('selection-token').textContent()).toMatch(new RegExp(`Selected \\[CLS\\] \\(query\\), sentence ${coffee + 1},`));
+    await expect.poll(() => page.locator('.image-attention .sentence-title').textContent()).toBe('coffee.png');
+    await expect.poll(() => overlayPixels(page)).not.toBe(before);
+    // Colour by each patch's own colour: neither query/key colours nor the thumbnails' frames.
+    const [plain] = await canvasPixels(page);
+    await page.getByLabel('Colour by').selectOption({ label: 'Patch colour' });
+    await expect.poll(async () => difference((await canvasPixels(page))[0].signature, plain.signature)).toBeGreaterThan(0.01);
+    await page.getByLabel('Colour by').selectOption('kind');
 
     // Search by image name: every patch of the matching image, as a query and as a key.
     await page.getByRole('button', { name: 'Clear selection' }).click();
