@@ -164,7 +164,7 @@ function ResultStage({ result, layouts, scheduler, hash }: { result: RunResult; 
         <Legend
           legend={d.legend}
           overlay={d.overlayData && overlay !== 'none' && !focus ? { figure: overlay, min: d.overlayData.min, max: d.overlayData.max } : null}
-          tokens={!!focus}
+          tokens={focus ? (data.images ? 'images' : 'text') : null}
         />
       </div>
       <div className="hud hud-bottom-right">

@@ -182,7 +182,7 @@ function HubForm() {
         <button type="button" className="link-button" disabled={busy} onClick={() => folder.current?.click()}>
           Open a local folder…
         </button>{' '}
-        <span className="muted">config.json, tokenizer.json and safetensors weights</span>
+        <span className="muted">config.json, tokenizer.json (or preprocessor_config.json for images) and safetensors weights</span>
         <input
           ref={folder}
           type="file"

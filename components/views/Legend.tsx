@@ -5,7 +5,16 @@ import { type HeadFigure, VIRIDIS_CSS, figureSpec } from '@/lib/views/headFigure
 
 const fmt = (v: number) => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
 
-export function Legend({ legend, overlay, tokens }: { legend: LegendSpec; overlay: { figure: HeadFigure; min: number; max: number } | null; tokens: boolean }) {
+/** `tokens`: the head view's label note, for text or image tokens (null in the matrix). */
+export function Legend({
+  legend,
+  overlay,
+  tokens,
+}: {
+  legend: LegendSpec;
+  overlay: { figure: HeadFigure; min: number; max: number } | null;
+  tokens: 'text' | 'images' | null;
+}) {
   const ramp = ([a, b]: [Rgb, Rgb]) => `linear-gradient(to right, ${cssColour(a)}, ${cssColour(b)})`;
   const spec = overlay ? figureSpec(overlay.figure) : null;
   return (
@@ -34,7 +43,8 @@ export function Legend({ legend, overlay, tokens }: { legend: LegendSpec; overla
           </div>
         </div>
       )}
-      {tokens && <p className="legend-note">Labels are tokens as the tokenizer writes them: “##ing” continues the word before it.</p>}
+      {tokens === 'text' && <p className="legend-note">Labels are tokens as the tokenizer writes them: “##ing” continues the word before it.</p>}
+      {tokens === 'images' && <p className="legend-note">Labels are patches by row and column (r3c7), after the special tokens ([CLS], [DIST], [REG]).</p>}
       {overlay && spec && (
         <div className="legend" aria-label="Cell colour legend">
           <div className="legend-title">
