@@ -38,6 +38,18 @@ export async function pointNorms(data: RunData, vectors: Pick<HeadReader, 'head'
   return { raw, scaled };
 }
 
+/** The smallest and largest of some values, and each value's place between them (0…1; 0 when all are equal). */
+export function scaled(values: ArrayLike<number>): { min: number; max: number; unit: Float32Array } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    min = Math.min(min, values[i]);
+    max = Math.max(max, values[i]);
+  }
+  const span = max > min ? max - min : 1;
+  return { min, max, unit: Float32Array.from(values, (v) => (v - min) / span) };
+}
+
 /**
  * Every head's value norms ‖f_h(x_j)‖ laid out as point norms: a token's query and key point
  * both carry its value's norm (what the head would move from it), scaled 0…1 within each head.
@@ -45,22 +57,15 @@ export async function pointNorms(data: RunData, vectors: Pick<HeadReader, 'head'
 export async function pointValueNorms(data: RunData, vectors: Pick<RunVectors, 'valueNorms'>): Promise<PointNorms> {
   const N = data.tokenCount;
   const raw = new Float32Array(data.layers * data.heads * 2 * N);
-  const scaled = new Float32Array(raw.length);
+  const out = new Float32Array(raw.length);
   for (let cell = 0; cell < data.layers * data.heads; cell++) {
     const norms = await vectors.valueNorms(cell);
     if (!norms) throw new Error('this run has no value norms');
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of norms) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    const span = max > min ? max - min : 1;
+    const { unit } = scaled(norms);
     for (let kind = 0; kind < 2; kind++) {
-      const at = cell * 2 * N + kind * N;
-      raw.set(norms, at);
-      for (let j = 0; j < N; j++) scaled[at + j] = (norms[j] - min) / span;
+      raw.set(norms, cell * 2 * N + kind * N);
+      out.set(unit, cell * 2 * N + kind * N);
     }
   }
-  return { raw, scaled };
+  return { raw, scaled: out };
 }

@@ -2,6 +2,7 @@
 // as its queries and keys are, each token coloured by its value norm ‖f(x_j)‖ = ‖v_j·W_O,h‖ —
 // where the tokens the head can move a lot sit, and which ones it barely moves.
 import { pca } from '../projection/pca';
+import { scaled } from './norms';
 
 export interface ValueCloud {
   /** [token][2] PCA coordinates of every token's value. */
@@ -17,12 +18,6 @@ export interface ValueCloud {
 export function valueCloud(values: Float32Array, norms: Float32Array, headDim: number): ValueCloud {
   const n = norms.length;
   const { coords, explainedVariance } = pca(values, n, headDim, 2);
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of norms) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  const span = max > min ? max - min : 1;
-  return { coords, shade: Float32Array.from(norms, (v) => (v - min) / span), explained: [explainedVariance[0], explainedVariance[1] ?? 0], min, max };
+  const { min, max, unit } = scaled(norms);
+  return { coords, shade: unit, explained: [explainedVariance[0], explainedVariance[1] ?? 0], min, max };
 }

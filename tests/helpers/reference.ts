@@ -25,21 +25,24 @@ export const REFERENCE_MODELS = [
   'tiny-opt-350m-layout',
 ];
 
-/** A little-endian float64 .npy (C order), as numpy.save writes it. */
-function readNpy64(path: string): { data: Float64Array; shape: number[] } {
+/** A little-endian float64 or uint8 .npy (C order), as numpy.save writes the references and test images. */
+export function readNpyFile(path: string): { data: Float64Array | Uint8Array; shape: number[] } {
   const bytes = readFileSync(path);
   const headerLength = bytes.readUInt16LE(8);
   const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
-  if (!/'descr':\s*'<f8'/.test(header)) throw new Error(`${path}: not float64 (${header.trim()})`);
   const shape = (header.match(/'shape':\s*\(([^)]*)\)/)?.[1] ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
     .map(Number);
+  const count = shape.reduce((a, b) => a * b, 1);
   const start = 10 + headerLength;
-  const data = new Float64Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + shape.reduce((a, b) => a * b, 1) * 8));
-  return { data, shape };
+  if (/'descr':\s*'\|u1'/.test(header)) return { data: new Uint8Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + count)), shape };
+  if (!/'descr':\s*'<f8'/.test(header)) throw new Error(`${path}: neither float64 nor uint8 (${header.trim()})`);
+  return { data: new Float64Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + count * 8)), shape };
 }
+
+const readNpy64 = (path: string) => readNpyFile(path) as { data: Float64Array; shape: number[] };
 
 export interface Reference {
   sentences: string[];

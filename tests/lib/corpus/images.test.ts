@@ -19,23 +19,11 @@ import { TensorSource } from '../../../lib/model/tensors';
 import { runIntoStore } from '../../../lib/run/pipeline';
 import { MemoryStore } from '../../../lib/store/files';
 import { RunReader } from '../../../lib/store/runStore';
-import { REFERENCE_FIXTURES } from '../../helpers/reference';
+import { REFERENCE_FIXTURES, readNpyFile } from '../../helpers/reference';
 
 const DIR = join(REFERENCE_FIXTURES, 'tiny-dinov2-registers');
 
-function npy(path: string): { data: Uint8Array | Float64Array; shape: number[] } {
-  const bytes = readFileSync(path);
-  const length = bytes.readUInt16LE(8);
-  const header = bytes.subarray(10, 10 + length).toString('latin1');
-  const shape = header
-    .match(/'shape':\s*\(([^)]*)\)/)![1]
-    .split(',')
-    .filter((s) => s.trim())
-    .map(Number);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const body = bytes.buffer.slice(bytes.byteOffset + 10 + length);
-  return header.includes("'|u1'") ? { data: new Uint8Array(body, 0, count), shape } : { data: new Float64Array(body, 0, count), shape };
-}
+const npy = readNpyFile;
 
 const images: DecodedImage[] = [0, 1, 2, 3].map((i) => {
   const { data, shape } = npy(join(REFERENCE_FIXTURES, 'vision-images', `image${i}.npy`));

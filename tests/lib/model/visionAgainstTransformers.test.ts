@@ -17,27 +17,12 @@ import { TensorSource } from '../../../lib/model/tensors';
 import { plainAttention } from '../../../lib/data/attention';
 import * as ort from 'onnxruntime-node';
 import { openSession } from '../../helpers/models';
-import { REFERENCE_FIXTURES } from '../../helpers/reference';
+import { REFERENCE_FIXTURES, readNpyFile } from '../../helpers/reference';
 
 export const VISION_MODELS = ['tiny-vit', 'tiny-deit', 'tiny-dinov2', 'tiny-dinov2-registers', 'tiny-clip-vision'];
 const IMAGES = join(REFERENCE_FIXTURES, 'vision-images');
 
-/** A little-endian .npy (float64 or uint8, C order). */
-function readNpy(path: string): { data: Float64Array | Uint8Array; shape: number[] } {
-  const bytes = readFileSync(path);
-  const headerLength = bytes.readUInt16LE(8);
-  const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
-  const shape = (header.match(/'shape':\s*\(([^)]*)\)/)?.[1] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map(Number);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const start = 10 + headerLength;
-  if (/'descr':\s*'\|u1'/.test(header)) return { data: new Uint8Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + count)), shape };
-  if (!/'descr':\s*'<f8'/.test(header)) throw new Error(`${path}: ${header}`);
-  return { data: new Float64Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + count * 8)), shape };
-}
+const readNpy = readNpyFile;
 
 function fixture(name: string) {
   const dir = join(REFERENCE_FIXTURES, name);
