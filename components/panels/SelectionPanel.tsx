@@ -96,7 +96,8 @@ export function SelectionPanel({ result }: { result: RunResult }) {
               }
               layout={data.images}
               block={block}
-              selected={{ position: table.position[point.row], kind: point.kind }}
+              position={table.position[point.row]}
+              kind={point.kind}
               tokens={data.sentences[sentence].tokens}
               title={data.sentences[sentence].text}
               weightLabel={weight === 'value' ? 'light: α_ij·‖f(x_j)‖, share of the row' : 'light: attention α_ij'}

@@ -15,8 +15,9 @@ interface Props {
   layout: ImageLayout;
   /** The image's n×n weights in the focused head (rows = queries); null while read. */
   block: Float32Array | null;
-  /** The selected token's position in its image and whether it was picked as a query or a key. */
-  selected: { position: number; kind: 'query' | 'key' };
+  /** The selected token's position in its image, and whether it was picked as a query or a key. */
+  position: number;
+  kind: 'query' | 'key';
   tokens: string[];
   title: string;
   weightLabel: string;
@@ -27,30 +28,29 @@ export function patchWeights(
   block: Float32Array,
   n: number,
   specials: number,
-  selected: Props['selected'],
+  { position: i, kind }: Pick<Props, 'position' | 'kind'>,
   hideSpecials: boolean,
 ): { patches: Float64Array; specials: Float64Array } {
-  const i = selected.position;
   const weightOf = (row: number, col: number) => {
     if (!hideSpecials) return block[row * n + col];
     let hidden = 0;
     for (let s = 0; s < specials; s++) hidden += block[row * n + s];
     return hidden < 1 ? block[row * n + col] / (1 - hidden) : 0;
   };
-  const at = (j: number) => (selected.kind === 'query' ? weightOf(i, j) : weightOf(j, i));
+  const at = (j: number) => (kind === 'query' ? weightOf(i, j) : weightOf(j, i));
   return {
     patches: Float64Array.from({ length: n - specials }, (_, p) => at(specials + p)),
     specials: Float64Array.from({ length: specials }, (_, s) => (hideSpecials ? 0 : at(s))),
   };
 }
 
-export function ImageAttention({ picture, layout, block, selected, tokens, title, weightLabel }: Props) {
+export function ImageAttention({ picture, layout, block, position, kind, tokens, title, weightLabel }: Props) {
   const [hideSpecials, setHideSpecials] = useState(false);
   const canvas = useRef<HTMLCanvasElement>(null);
   const n = tokens.length;
   const weights = useMemo(
-    () => (block ? patchWeights(block, n, layout.specials, selected, hideSpecials) : null),
-    [block, n, layout.specials, selected, hideSpecials],
+    () => (block ? patchWeights(block, n, layout.specials, { position, kind }, hideSpecials) : null),
+    [block, n, layout.specials, position, kind, hideSpecials],
   );
   const { width, height, grid, patch } = layout;
 
@@ -78,13 +78,13 @@ export function ImageAttention({ picture, layout, block, selected, tokens, title
       context.fillStyle = `rgba(17, 20, 26, ${(0.85 * (1 - light)).toFixed(3)})`;
       context.fillRect(col * patch, r * patch, patch, patch);
     });
-    const own = selected.position - layout.specials;
+    const own = position - layout.specials;
     if (own >= 0) {
-      context.strokeStyle = selected.kind === 'query' ? '#5FB96C' : '#E3378F';
+      context.strokeStyle = kind === 'query' ? '#5FB96C' : '#E3378F';
       context.lineWidth = Math.max(1, patch / 8);
       context.strokeRect((own % grid[1]) * patch + 0.5, Math.floor(own / grid[1]) * patch + 0.5, patch - 1, patch - 1);
     }
-  }, [picture, weights, width, height, grid, patch, selected, layout.specials]);
+  }, [picture, weights, width, height, grid, patch, position, kind, layout.specials]);
 
   const specialText = weights ? Array.from(weights.specials, (w, s) => `${tokens[s]} ${(100 * w).toFixed(1)}%`).join(' · ') : '';
   return (
@@ -93,7 +93,7 @@ export function ImageAttention({ picture, layout, block, selected, tokens, title
         <span className="sentence-title">{title}</span>
         <span className="sentence-weight" data-testid="sentence-weight">
           {weightLabel}
-          {selected.kind === 'query' ? ' from the selected patch' : ' into the selected patch'}
+          {kind === 'query' ? ' from the selected patch' : ' into the selected patch'}
         </span>
         {layout.specials > 0 && (
           <label className="inline">

@@ -26,27 +26,25 @@ import { useView } from '../state/viewStore';
 const TOOLTIP_SENTENCE_CHARS = 90;
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-// Built once per result, whichever component asks first.
-const tables = new WeakMap<object, TokenTable>();
-export function tableOf(result: RunResult): TokenTable {
-  let t = tables.get(result.data);
-  if (!t) tables.set(result.data, (t = tokenTable(result.data)));
-  return t;
+// Built once per result (its data), whichever component asks first.
+function perResult<T>(cache: WeakMap<object, T>, result: RunResult, make: () => T): T {
+  let value = cache.get(result.data);
+  if (value === undefined) cache.set(result.data, (value = make()));
+  return value;
 }
+
+const tables = new WeakMap<object, TokenTable>();
+export const tableOf = (result: RunResult): TokenTable => perResult(tables, result, () => tokenTable(result.data));
 
 const orders = new WeakMap<object, Int32Array>();
 /** The sample order of a head's points for this result's level of detail. */
-export function sampleOrderOf(result: RunResult): Int32Array {
-  let o = orders.get(result.data);
-  if (!o) orders.set(result.data, (o = sampleOrder(result.data.sentenceStarts, result.data.tokenCount, seededRandom(SAMPLE_SEED))));
-  return o;
-}
+export const sampleOrderOf = (result: RunResult): Int32Array =>
+  perResult(orders, result, () => sampleOrder(result.data.sentenceStarts, result.data.tokenCount, seededRandom(SAMPLE_SEED)));
 
 const norms = new WeakMap<object, Map<NormalizationMode, Promise<PointNorms>>>();
 /** Every head's point norms in a mode, read from the run's store once per result and mode. */
 function normsOf(result: RunResult, mode: NormalizationMode): Promise<PointNorms> {
-  let byMode = norms.get(result.data);
-  if (!byMode) norms.set(result.data, (byMode = new Map()));
+  const byMode = perResult(norms, result, () => new Map<NormalizationMode, Promise<PointNorms>>());
   let n = byMode.get(mode);
   if (!n) byMode.set(mode, (n = openVectors(result.vectors!).then((v) => pointNorms(result.data, v, result.analysis.params[mode]))));
   return n;
@@ -54,34 +52,18 @@ function normsOf(result: RunResult, mode: NormalizationMode): Promise<PointNorms
 
 const valueNorms = new WeakMap<object, Promise<PointNorms>>();
 /** Every head's value norms as point norms, read from the run's store once per result. */
-function valueNormsOf(result: RunResult): Promise<PointNorms> {
-  let n = valueNorms.get(result.data);
-  if (!n) valueNorms.set(result.data, (n = openVectors(result.vectors!).then((v) => pointValueNorms(result.data, v))));
-  return n;
-}
+const valueNormsOf = (result: RunResult): Promise<PointNorms> =>
+  perResult(valueNorms, result, () => openVectors(result.vectors!).then((v) => pointValueNorms(result.data, v)));
 
 const pictures = new WeakMap<object, Promise<Uint8Array | null>>();
 /** An image run's pictures (uint8 [image][height][width][3]), read from its store once per result. */
-export function picturesOf(result: RunResult): Promise<Uint8Array | null> {
-  let p = pictures.get(result.data);
-  if (!p) {
-    p = result.data.images && result.vectors ? openVectors(result.vectors).then((v) => v.pictures()) : Promise.resolve(null);
-    pictures.set(result.data, p);
-  }
-  return p;
-}
+export const picturesOf = (result: RunResult): Promise<Uint8Array | null> =>
+  perResult(pictures, result, () => (result.data.images && result.vectors ? openVectors(result.vectors).then((v) => v.pictures()) : Promise.resolve(null)));
 
 const atlases = new WeakMap<object, Promise<ThumbAtlas | null>>();
 /** An image run's pictures as the thumbnails' texture atlas, made once per result. */
-export function atlasOf(result: RunResult): Promise<ThumbAtlas | null> {
-  let a = atlases.get(result.data);
-  if (!a) {
-    const layout = result.data.images;
-    a = picturesOf(result).then((p) => (p && layout ? thumbAtlas(p, layout) : null));
-    atlases.set(result.data, a);
-  }
-  return a;
-}
+export const atlasOf = (result: RunResult): Promise<ThumbAtlas | null> =>
+  perResult(atlases, result, () => picturesOf(result).then((p) => (p && result.data.images ? thumbAtlas(p, result.data.images) : null)));
 
 /**
  * The selected point's token, sentence and attention block in the focused head (recomputed

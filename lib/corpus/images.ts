@@ -3,6 +3,7 @@
 // the model reads (preprocessed as its image processor does) and the 8-bit picture it saw
 // after resizing and cropping (what thumbnails and the attention overlay draw).
 import { type ImageProcessor, outputSize, preprocessImage } from '../image/preprocess';
+import type { ImageSpec, SpecialTokenKind } from '../data/layout';
 import type { TokenizedCorpus } from './tokenize';
 
 /** An image decoded to 8-bit RGB ([height][width][3]). */
@@ -13,10 +14,8 @@ export interface DecodedImage {
   rgb: Uint8Array;
 }
 
-export type SpecialToken = 'cls' | 'distillation' | 'register';
-
 /** How the views write a special token. */
-export const SPECIAL_TEXT: Record<SpecialToken, string> = { cls: '[CLS]', distillation: '[DIST]', register: '[REG]' };
+export const SPECIAL_TEXT: Record<SpecialTokenKind, string> = { cls: '[CLS]', distillation: '[DIST]', register: '[REG]' };
 
 /** Patch (row, column) of the grid as a token (1-based, as a reader counts). */
 export const patchToken = (row: number, column: number) => `r${row + 1}c${column + 1}`;
@@ -27,17 +26,10 @@ export function patchOf(token: string): [number, number] | null {
   return m ? [Number(m[1]) - 1, Number(m[2]) - 1] : null;
 }
 
-/** What a model's images are (lib/model/architectures ImageSpec, structurally). */
-export interface ImageShape {
-  size: [number, number];
-  grid: [number, number];
-  specials: SpecialToken[];
-}
-
 export class ImageCorpusError extends Error {}
 
 /** The corpus of `images` as `shape`'s model reads them. */
-export function imageCorpus(images: DecodedImage[], shape: ImageShape, processor: ImageProcessor): TokenizedCorpus & { pictures: Uint8Array[] } {
+export function imageCorpus(images: DecodedImage[], shape: ImageSpec, processor: ImageProcessor): TokenizedCorpus {
   if (!images.length) throw new ImageCorpusError('the image corpus is empty: add at least one image (PNG, JPEG or WebP)');
   const size = outputSize(processor);
   if (!size || size[0] !== shape.size[0] || size[1] !== shape.size[1])
@@ -49,17 +41,12 @@ export function imageCorpus(images: DecodedImage[], shape: ImageShape, processor
     ...shape.specials.map((s) => SPECIAL_TEXT[s]),
     ...Array.from({ length: rows * columns }, (_, p) => patchToken(Math.floor(p / columns), p % columns)),
   ];
-  const corpus: TokenizedCorpus & { pictures: Uint8Array[] } = {
-    sentences: [],
-    tokenCount: 0,
-    notices: [],
-    pixels: { values: [], height: size[0], width: size[1] },
-    pictures: [],
-  };
+  const pixels = { values: [] as Float32Array[], pictures: [] as Uint8Array[], height: size[0], width: size[1] };
+  const corpus: TokenizedCorpus = { sentences: [], tokenCount: 0, notices: [], pixels };
   for (const image of images) {
-    const { pixels, picture } = preprocessImage(processor, image.rgb, image.width, image.height);
-    corpus.pixels!.values.push(pixels);
-    corpus.pictures.push(picture);
+    const input = preprocessImage(processor, image.rgb, image.width, image.height);
+    pixels.values.push(input.pixels);
+    pixels.pictures.push(input.picture);
     corpus.sentences.push({ text: image.name, ids: new Array<number>(tokens.length).fill(0), tokens, start: corpus.tokenCount });
     corpus.tokenCount += tokens.length;
   }

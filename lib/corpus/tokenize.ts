@@ -10,8 +10,11 @@ export type { TokenizedSentence };
 export interface TokenizedCorpus {
   sentences: TokenizedSentence[];
   tokenCount: number;
-  /** An image corpus (lib/corpus/images.ts): each image's model input [3][H][W], in sentence order. */
-  pixels?: { values: Float32Array[]; height: number; width: number };
+  /**
+   * An image corpus (lib/corpus/images.ts), in sentence order: each image's model input
+   * [3][H][W], and the 8-bit picture it was made from ([H][W][3]: what thumbnails draw).
+   */
+  pixels?: { values: Float32Array[]; pictures: Uint8Array[]; height: number; width: number };
   /** Plain-language notes on what was changed to make the corpus fit (splits). */
   notices: string[];
 }

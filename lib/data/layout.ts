@@ -17,6 +17,29 @@ export interface ModelShape {
   causal?: boolean;
 }
 
+/** A token of an image that is not a patch: [CLS], DeiT's distillation token, a DINOv2 register. */
+export type SpecialTokenKind = 'cls' | 'distillation' | 'register';
+
+/** A vision model's input: images of one size, cut into a grid of patches after its special tokens. */
+export interface ImageSpec {
+  /** Pixels the model takes, [height, width]. */
+  size: [number, number];
+  patch: number;
+  /** Patch rows and columns. */
+  grid: [number, number];
+  /** The tokens before the patches. */
+  specials: SpecialTokenKind[];
+}
+
+/** The run layout of a model's images. */
+export const imageLayout = (spec: ImageSpec): ImageLayout => ({
+  height: spec.size[0],
+  width: spec.size[1],
+  patch: spec.patch,
+  grid: spec.grid,
+  specials: spec.specials.length,
+});
+
 /**
  * An image run: every "sentence" is an image of `height` × `width` pixels, its tokens the
  * `specials` special tokens then the `grid` of `patch`-pixel patches in reading order.

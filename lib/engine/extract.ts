@@ -6,7 +6,16 @@
 // recomputed from Q/K is checked against); attention is never stored. Each head's value norms
 // ‖f_h(x_j)‖ (what weighs attention by what it moves) come with the vectors, a number a token.
 import { plainAttention } from '../data/attention';
-import { type AttentionSample, type ModelShape, type QueryKeyData, type RotaryVectors, corpusLayout, kvHeadsOf } from '../data/layout';
+import {
+  type AttentionSample,
+  type ImageSpec,
+  type ModelShape,
+  type QueryKeyData,
+  type RotaryVectors,
+  corpusLayout,
+  imageLayout,
+  kvHeadsOf,
+} from '../data/layout';
 import type { AttentionSpec } from '../data/attention';
 import {
   ATTENTION_MASK,
@@ -30,6 +39,8 @@ import type { Feeds, ModelRunner } from './runtime';
 export interface ExtractionShape extends ModelShape {
   /** How each layer computes attention (absent: softmax(q·k/√d) everywhere). */
   attention?: AttentionSpec[];
+  /** A vision model: what its images are (an image corpus's run holds their layout and pictures). */
+  image?: ImageSpec;
 }
 
 export interface ExtractProgress {
@@ -366,14 +377,15 @@ export async function extractWindows(
   return { sentences: sample, blocks: sampleLayout.pairStarts, values: sampleValues };
 }
 
-/** An image corpus's layout and pictures, as a run in memory holds them. */
-function imageFields(shape: ExtractionShape & { image?: { patch: number; grid: [number, number]; specials: readonly unknown[] } }, corpus: TokenizedCorpus) {
-  const pictures = (corpus as { pictures?: Uint8Array[] }).pictures;
-  if (!shape.image || !corpus.pixels || !pictures) return {};
-  const { height, width } = corpus.pixels;
-  const all = new Uint8Array(pictures.length * height * width * 3);
-  pictures.forEach((p, i) => all.set(p, i * height * width * 3));
-  return { images: { height, width, patch: shape.image.patch, grid: shape.image.grid, specials: shape.image.specials.length }, pictures: all };
+/** Arrays end to end. */
+function concatenate(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** A whole corpus's extraction in memory ([cell][token][dim] arrays), as the CLI, tests and small runs hold it. */
@@ -393,8 +405,9 @@ export async function extractQueryKeys(
   const rotated = options.rotary === 'pre' ? { queries: new Float32Array(queries.length), keys: new Float32Array(keys.length) } : undefined;
   const valueNorms = hasValueNorms(runner) ? new Float32Array(L * H * N) : undefined;
   const values = valueNorms ? new Float32Array(keys.length) : undefined;
-  const place = (from: Float32Array, to: Float32Array, cells: number, w: ExtractedWindow) => {
-    for (let c = 0; c < cells; c++) to.set(from.subarray(c * w.rows * D, (c + 1) * w.rows * D), (c * N + w.rowStart) * D);
+  // A window's [cell][row][width] block into the whole run's [cell][token][width].
+  const place = (from: Float32Array, to: Float32Array, cells: number, w: ExtractedWindow, width = D) => {
+    for (let c = 0; c < cells; c++) to.set(from.subarray(c * w.rows * width, (c + 1) * w.rows * width), (c * N + w.rowStart) * width);
   };
   const attentionSample = await extractWindows(
     runner,
@@ -408,7 +421,7 @@ export async function extractQueryKeys(
         place(w.rotated.keys, rotated.keys, L * KV, w);
       }
       if (values && w.values) place(w.values, values, L * KV, w);
-      if (valueNorms && w.valueNorms) for (let c = 0; c < L * H; c++) valueNorms.set(w.valueNorms.subarray(c * w.rows, (c + 1) * w.rows), c * N + w.rowStart);
+      if (valueNorms && w.valueNorms) place(w.valueNorms, valueNorms, L * H, w, 1);
     },
     options,
   );
@@ -428,7 +441,7 @@ export async function extractQueryKeys(
     ...(rotated ? { rotated } : {}),
     ...(values ? { values } : {}),
     ...(valueNorms ? { valueNorms } : {}),
-    ...imageFields(shape, corpus),
+    ...(shape.image && corpus.pixels ? { images: imageLayout(shape.image), pictures: concatenate(corpus.pixels.pictures) } : {}),
     attention: shape.attention ?? plainAttention(L, D),
     attentionSample,
   };

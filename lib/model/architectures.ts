@@ -11,7 +11,8 @@ import { ConversionError } from './errors';
 import { buildGpt2Graph, parseGpt2Config } from './gpt2ToOnnx';
 import type { TensorSource } from './tensors';
 import type { WeightFormat } from './weights';
-import { type SpecialTokenKind, VISION_FAMILY, parseVisionConfig } from './vision';
+import type { ImageSpec } from '../data/layout';
+import { VISION_FAMILY, parseVisionConfig } from './vision';
 import { buildVisionGraph, patchGrid } from './vitToOnnx';
 
 export type Family = 'bert' | 'gpt2' | 'decoder' | 'vision';
@@ -19,16 +20,7 @@ export type Family = 'bert' | 'gpt2' | 'decoder' | 'vision';
 /** Every config.json model_type QKViz converts. */
 export const SUPPORTED_MODEL_TYPES = [...BERT_FAMILY, 'gpt2', ...DECODER_FAMILY, ...VISION_FAMILY];
 
-/** A vision model's input: images of one size, cut into a grid of patches after its special tokens. */
-export interface ImageSpec {
-  /** Pixels the graph takes, [height, width]. */
-  size: [number, number];
-  patch: number;
-  /** Patch rows and columns. */
-  grid: [number, number];
-  /** The tokens before the patches. */
-  specials: SpecialTokenKind[];
-}
+export type { ImageSpec };
 /**
  * Decoders read at most this many tokens a sentence (their position tables allow thousands,
  * but one sentence's attention grows with n² in every head); longer sentences are split.

@@ -5,13 +5,11 @@
 // trained grid) and CLIP's vision tower (class embedding, LayerNorm before the encoder,
 // quick-GELU). An image is a sequence of patches: its "tokens" are the special tokens, then
 // one per patch in reading order.
+import type { SpecialTokenKind } from '../data/layout';
 import { configNumbers } from './config';
 import { ConversionError } from './errors';
 
 export const VISION_FAMILY = new Set(['vit', 'deit', 'dinov2', 'dinov2_with_registers', 'clip', 'clip_vision_model']);
-
-/** A token that is not a patch: [CLS], DeiT's distillation token, a DINOv2 register. */
-export type SpecialTokenKind = 'cls' | 'distillation' | 'register';
 
 export type VisionActivation = 'gelu' | 'gelu_tanh' | 'quick_gelu' | 'relu' | 'silu';
 

@@ -14,11 +14,11 @@ import { CorpusTooLargeError, assertFitsMemory, sentenceCountRefusal } from './p
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { type FinishedHead, HeadSums } from '../analysis/sums';
 import { plainAttention } from '../data/attention';
-import { type RunData, corpusLayout, kvHeadsOf } from '../data/layout';
+import { type ImageSpec, type RunData, corpusLayout, imageLayout, kvHeadsOf } from '../data/layout';
 import { type ExtractionTimes, extractWindows } from '../engine/extract';
 import { type HeadPca, pcaOfMoments, projectOnPca } from '../projection/pcaMoments';
 import type { StoreRoot } from '../store/files';
-import { type RunPlan, type RunReader, RunWriter, type StoredShape, type VectorDtype } from '../store/runStore';
+import { type RunReader, RunWriter, type StoredShape, type VectorDtype } from '../store/runStore';
 import { throwIfAborted } from '../util/cancel';
 import { seededRandom } from '../util/random';
 import { SAMPLE_SEED, overviewOf, overviewPoints, sampleOrder } from '../views/lod';
@@ -29,16 +29,8 @@ export interface PipelineModel extends ExtractionShape {
   maxTokens: number;
   /** Rotary positions: the graph outputs Q and K before and after the rotation. */
   rotary?: boolean;
-  /** A vision model: its patch size and grid, and how many special tokens come first. */
-  image?: { patch: number; grid: [number, number]; specials: readonly unknown[] };
-}
-
-/** An image corpus's layout for the store (lib/corpus/images.ts made it), or undefined for text. */
-function imagesOf(model: PipelineModel, corpus: TokenizedCorpus): RunPlan['images'] {
-  const pictures = (corpus as { pictures?: Uint8Array[] }).pictures;
-  if (!model.image || !corpus.pixels || !pictures) return undefined;
-  const { height, width } = corpus.pixels;
-  return { layout: { height, width, patch: model.image.patch, grid: model.image.grid, specials: model.image.specials.length }, pictures };
+  /** A vision model: what its images are. */
+  image?: ImageSpec;
 }
 
 /**
@@ -148,7 +140,7 @@ export async function runIntoStore(runner: ModelRunner, model: PipelineModel, co
     causal: model.causal ?? false,
     ...(rotary ? { rotary } : {}),
   };
-  const images = imagesOf(model, corpus);
+  const images = model.image && corpus.pixels ? { layout: imageLayout(model.image), pictures: corpus.pixels.pictures } : undefined;
   const writer = await RunWriter.begin(options.root, {
     id: options.id,
     shape,

@@ -36,6 +36,9 @@ export const PICTURES_FILE = 'pictures';
 export const VALUE_NORMS_FILE = 'value-norms';
 /** Every per-cell file a run may hold. */
 export type CellFile = VectorFile | typeof VALUE_NORMS_FILE;
+/** Values a row of a cell file holds, and whether they are kept in the run's precision (value norms: one, always float32). */
+const rowWidth = (name: CellFile, headDim: number) => (name === VALUE_NORMS_FILE ? 1 : headDim);
+const inRunPrecision = (name: CellFile, dtype: VectorDtype) => dtype === 'float16' && name !== VALUE_NORMS_FILE;
 
 export interface StoredShape extends ModelShape {
   model: string;
@@ -84,7 +87,6 @@ export class RunUnfinishedError extends Error {}
 /** A head's bytes do not match the checksum written with them. */
 export class RunCorruptError extends Error {}
 
-const BYTES: Record<VectorDtype, number> = { float32: 4, float16: 2 };
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 export interface RunPlan {
@@ -158,19 +160,19 @@ export class RunWriter {
     const { layers, heads } = this.plan.shape;
     await this.optional('values', !!w.values, layers * kvHeadsOf(this.plan.shape), w.rowStart);
     await this.optional(VALUE_NORMS_FILE, !!w.valueNorms, layers * heads, w.rowStart);
-    const parts: [CellFile, Float32Array, number][] = [
-      ['queries', w.queries, this.plan.shape.headDim],
-      ['keys', w.keys, this.plan.shape.headDim],
+    const parts: [CellFile, Float32Array][] = [
+      ['queries', w.queries],
+      ['keys', w.keys],
     ];
-    if (w.rotated) parts.push(['rotated-queries', w.rotated.queries, this.plan.shape.headDim], ['rotated-keys', w.rotated.keys, this.plan.shape.headDim]);
-    if (w.values) parts.push(['values', w.values, this.plan.shape.headDim]);
-    // Value norms: one float32 a token, whatever the vectors' precision.
-    if (w.valueNorms) parts.push([VALUE_NORMS_FILE, w.valueNorms, 1]);
-    for (const [name, values, D] of parts) {
+    if (w.rotated) parts.push(['rotated-queries', w.rotated.queries], ['rotated-keys', w.rotated.keys]);
+    if (w.values) parts.push(['values', w.values]);
+    if (w.valueNorms) parts.push([VALUE_NORMS_FILE, w.valueNorms]);
+    for (const [name, values] of parts) {
       const file = this.files.get(name);
       if (!file) throw new Error(`${name} is not part of this run`);
       const crc = this.crc.get(name)!;
-      const half = this.plan.dtype === 'float16' && name !== VALUE_NORMS_FILE;
+      const D = rowWidth(name, this.plan.shape.headDim);
+      const half = inRunPrecision(name, this.plan.dtype);
       const size = half ? 2 : 4;
       for (let c = 0; c < crc.length; c++) {
         const rows = values.subarray(c * w.rows * D, (c + 1) * w.rows * D);
@@ -343,9 +345,10 @@ export class RunReader<Extra = unknown> {
   }
 
   /** Rows [row0, row0 + n) of one cell of a vector file, as float32. */
-  private async rowsOf(name: VectorFile, cell: number, row0: number, n: number, verify: boolean): Promise<Float32Array> {
-    const { headDim: D } = this.record.shape;
-    const size = BYTES[this.record.dtype];
+  private async rowsOf(name: CellFile, cell: number, row0: number, n: number, verify: boolean): Promise<Float32Array> {
+    const D = rowWidth(name, this.record.shape.headDim);
+    const half = inRunPrecision(name, this.record.dtype);
+    const size = half ? 2 : 4;
     const start = (cell * this.record.tokenCount + row0) * D * size;
     const bytes = await (await this.open(name)).read(start, start + n * D * size);
     if (bytes.length !== n * D * size) throw new RunCorruptError(`Run ${this.record.id}'s ${name} file is cut short (head ${cell}).`);
@@ -356,7 +359,7 @@ export class RunReader<Extra = unknown> {
     }
     // A buffer of its own, aligned, so the caller may transfer it (copied only when the read's is shared or unaligned).
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    return this.record.dtype === 'float16' ? fromFloat16(new Uint16Array(own.buffer, 0, n * D)) : new Float32Array(own.buffer, 0, n * D);
+    return half ? fromFloat16(new Uint16Array(own.buffer, 0, n * D)) : new Float32Array(own.buffer, 0, n * D);
   }
 
   private keyCell(cell: number): number {
@@ -420,18 +423,8 @@ export class RunReader<Extra = unknown> {
 
   /** One head's value norms over tokens [row0, row0 + n) (all when not given); null when the run has none. */
   async valueNorms(cell: number, row0 = 0, n = this.record.tokenCount): Promise<Float32Array | null> {
-    if (!this.hasValueNorms) return null;
-    const start = (cell * this.record.tokenCount + row0) * 4;
-    const bytes = await (await this.open(VALUE_NORMS_FILE)).read(start, start + n * 4);
-    if (bytes.length !== n * 4) throw new RunCorruptError(`Run ${this.record.id}'s value norms are cut short (head ${cell}).`);
-    const whole = row0 === 0 && n === this.record.tokenCount;
-    if (whole && this.verify) {
-      const want = this.record.checksums[VALUE_NORMS_FILE]?.[cell];
-      if (want !== undefined && crc32Final(crc32Update(CRC32_START, bytes)) !== want)
-        throw new RunCorruptError(`Run ${this.record.id}'s value norms of head ${cell} do not match their checksum (a changed byte on disk).`);
-    }
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    return new Float32Array(own.buffer, 0, n);
+    // A whole head is checked against its checksum (a sentence's rows, like a sentence's vectors, are not).
+    return this.hasValueNorms ? this.rowsOf(VALUE_NORMS_FILE, cell, row0, n, row0 === 0 && n === this.record.tokenCount) : null;
   }
 
   async attentionSample(): Promise<AttentionSample> {
@@ -445,21 +438,17 @@ export class RunReader<Extra = unknown> {
   /** The whole run in memory, as the analysis and the CLI take it (a small run; the page reads heads instead). */
   async data(): Promise<QueryKeyData> {
     const { shape, tokenCount: N } = this.record;
-    const rows = N * shape.headDim;
     const cells = shape.layers * shape.heads;
     const kvCells = shape.layers * shape.kvHeads;
-    const gather = async (name: VectorFile, count: number) => {
-      const out = new Float32Array(count * rows);
-      for (let c = 0; c < count; c++) out.set(await this.rowsOf(name, c, 0, N, true), c * rows);
+    const gather = async (name: CellFile, count: number) => {
+      const size = N * rowWidth(name, shape.headDim);
+      const out = new Float32Array(count * size);
+      for (let c = 0; c < count; c++) out.set(await this.rowsOf(name, c, 0, N, true), c * size);
       return out;
     };
     const rotated = shape.rotary === 'pre' ? { queries: await gather('rotated-queries', cells), keys: await gather('rotated-keys', kvCells) } : undefined;
     const values = 'values' in this.record.checksums ? await gather('values', kvCells) : undefined;
-    let valueNorms: Float32Array | undefined;
-    if (this.hasValueNorms) {
-      valueNorms = new Float32Array(cells * N);
-      for (let c = 0; c < cells; c++) valueNorms.set((await this.valueNorms(c))!, c * N);
-    }
+    const valueNorms = this.hasValueNorms ? await gather(VALUE_NORMS_FILE, cells) : undefined;
     return {
       ...storedShapeOf(shape),
       tokenCount: N,
@@ -524,9 +513,9 @@ export async function storeRun<Extra>(
   const writer = await RunWriter.begin(root, { id, shape, attention: data.attention, dtype, sentences: data.sentences, ...(images ? { images } : {}) });
   const D = data.headDim;
   const N = data.tokenCount;
-  const cut = (values: Float32Array, cells: number, r0: number, rows: number) => {
-    const out = new Float32Array(cells * rows * D);
-    for (let c = 0; c < cells; c++) out.set(values.subarray((c * N + r0) * D, (c * N + r0 + rows) * D), c * rows * D);
+  const cut = (values: Float32Array, cells: number, r0: number, rows: number, width = D) => {
+    const out = new Float32Array(cells * rows * width);
+    for (let c = 0; c < cells; c++) out.set(values.subarray((c * N + r0) * width, (c * N + r0 + rows) * width), c * rows * width);
     return out;
   };
   const cells = data.layers * data.heads;
@@ -544,7 +533,7 @@ export async function storeRun<Extra>(
         keys: cut(data.keys, kvCells, r0, rows),
         rotated: data.rotated && { queries: cut(data.rotated.queries, cells, r0, rows), keys: cut(data.rotated.keys, kvCells, r0, rows) },
         values: data.values && cut(data.values, kvCells, r0, rows),
-        valueNorms: data.valueNorms && Float32Array.from({ length: cells * rows }, (_, i) => data.valueNorms![Math.floor(i / rows) * N + r0 + (i % rows)]),
+        valueNorms: data.valueNorms && cut(data.valueNorms, cells, r0, rows, 1),
       });
       s = e;
     }

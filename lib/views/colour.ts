@@ -4,6 +4,7 @@
 // (queries then keys) and a legend describing it.
 import type { PointKind, TokenTable } from './tokens';
 import type { PatchMeans } from './patches';
+import { patchOf } from '../corpus/images';
 
 export type ColourMode =
   | 'kind'
@@ -39,9 +40,6 @@ export const COLOUR_MODES: { mode: ColourMode; label: string; images?: boolean; 
   { mode: 'brightness', label: 'Patch brightness', images: true },
   { mode: 'image', label: 'Image', images: true },
 ];
-
-/** A patch token's (row, column) of its grid ("r3c7" → 2, 6), and the grid's size in the table. */
-const PATCH = /^r(\d+)c(\d+)$/;
 
 export type Rgb = [number, number, number];
 
@@ -88,7 +86,7 @@ interface Range {
   max: number;
 }
 
-function ranges(table: TokenTable): { sentenceLength: Range; frequency: Range; grid: { rows: number; columns: number } } {
+function ranges(table: TokenTable, withGrid = false): { sentenceLength: Range; frequency: Range; grid: { rows: number; columns: number } } {
   let sMin = Infinity;
   let sMax = -Infinity;
   let fMax = 1;
@@ -98,10 +96,11 @@ function ranges(table: TokenTable): { sentenceLength: Range; frequency: Range; g
     sMin = Math.min(sMin, table.sentenceLength[i]);
     sMax = Math.max(sMax, table.sentenceLength[i]);
     fMax = Math.max(fMax, table.frequency[i]);
-    const m = table.text[i].match(PATCH);
-    if (m) {
-      rows = Math.max(rows, Number(m[1]));
-      columns = Math.max(columns, Number(m[2]));
+    // An image run's patch grid (a text run has no "r3c7" tokens).
+    const at = withGrid ? patchOf(table.text[i]) : null;
+    if (at) {
+      rows = Math.max(rows, at[0] + 1);
+      columns = Math.max(columns, at[1] + 1);
     }
   }
   return { sentenceLength: { min: sMin, max: sMax }, frequency: { min: 1, max: fMax }, grid: { rows, columns } };
@@ -133,10 +132,10 @@ export function rampValue(table: TokenTable, mode: ColourMode, row: number, r?: 
       return unit(Math.log(table.frequency[row]), { min: 0, max: Math.log((r ?? ranges(table)).frequency.max) });
     case 'patchRow':
     case 'patchColumn': {
-      const m = table.text[row].match(PATCH);
-      if (!m) return null;
-      const { rows, columns } = (r ?? ranges(table)).grid;
-      return mode === 'patchRow' ? unit(Number(m[1]), { min: 1, max: rows }) : unit(Number(m[2]), { min: 1, max: columns });
+      const at = patchOf(table.text[row]);
+      if (!at) return null;
+      const { rows, columns } = (r ?? ranges(table, true)).grid;
+      return mode === 'patchRow' ? unit(at[0], { min: 0, max: rows - 1 }) : unit(at[1], { min: 0, max: columns - 1 });
     }
     default:
       return null;
@@ -151,7 +150,7 @@ export function pointColours(table: TokenTable, mode: ColourMode, palette: Palet
   const p = PALETTES[palette];
   const n = table.count;
   const out = new Uint8Array(2 * n * 3);
-  const r = ranges(table);
+  const r = ranges(table, mode === 'patchRow' || mode === 'patchColumn');
   for (let point = 0; point < 2 * n; point++) {
     const key = point >= n;
     const row = key ? point - n : point;
@@ -250,11 +249,10 @@ export function colourValueText(table: TokenTable, mode: ColourMode, row: number
       return `occurs ${table.frequency[row]}× in the corpus`;
     case 'patchRow':
     case 'patchColumn':
-      return PATCH.test(table.text[row]) ? `patch ${table.text[row]}` : 'special token';
-    case 'image':
-      return `image ${table.sentence[row] + 1}`;
     case 'patchColour':
     case 'brightness':
-      return PATCH.test(table.text[row]) ? `patch ${table.text[row]}` : 'special token';
+      return patchOf(table.text[row]) ? `patch ${table.text[row]}` : 'special token';
+    case 'image':
+      return `image ${table.sentence[row] + 1}`;
   }
 }

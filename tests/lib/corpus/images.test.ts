@@ -90,9 +90,9 @@ describe('an image corpus', () => {
     const reader = await RunReader.open(root, 'img');
     const pictures = (await reader.pictures())!;
     expect(pictures.length).toBe(4 * 32 * 32 * 3);
-    corpus.pictures.forEach((p, i) => expect(pictures.subarray(i * p.length, (i + 1) * p.length)).toEqual(p));
+    corpus.pixels!.pictures.forEach((p, i) => expect(pictures.subarray(i * p.length, (i + 1) * p.length)).toEqual(p));
     // The square test image (64×64 stripes) resized to 36×36 and centre-cropped to 32×32: its rows still alternate.
-    expect(Array.from(corpus.pictures[1].subarray(0, 3))).not.toEqual(Array.from(corpus.pictures[1].subarray(32 * 3 * 16, 32 * 3 * 16 + 3)));
+    expect(Array.from(corpus.pixels!.pictures[1].subarray(0, 3))).not.toEqual(Array.from(corpus.pixels!.pictures[1].subarray(32 * 3 * 16, 32 * 3 * 16 + 3)));
     // A changed byte is refused.
     const file = (await (await root.folder('img'))!.open('pictures.bin'))!;
     const bytes = await file.read(0, file.size);

@@ -138,7 +138,7 @@ describe.each(stores)('the run store (%s)', (_, make) => {
     await rewrite.close();
     const again = await RunReader.open(root, 'v');
     await expect(again.valueNorms(4)).resolves.toBeDefined();
-    await expect(again.valueNorms(5)).rejects.toThrow(/value norms of head 5 do not match their checksum/);
+    await expect(again.valueNorms(5)).rejects.toThrow(/value-norms of head 5 does not match its checksum/);
   });
 
   it('refuses a head whose bytes changed on disk, by its checksum', async () => {

@@ -1,6 +1,7 @@
 // An image run's patch colours: each patch's mean colour and brightness from the pictures
 // (checked against patches painted in known colours), special tokens left out; the "patch
-// colour" and "brightness" colourings use them for patches and the query/key colours for the rest.
+// colour" and "brightness" colourings use them for patches and the query/key colours for the rest;
+// patch row and column colourings span the grid.
 import { describe, expect, it } from 'vitest';
 import { PALETTES, pointColours } from '../../../lib/views/colour';
 import { patchMeans } from '../../../lib/views/patches';
@@ -53,5 +54,14 @@ describe('patch colours', () => {
     const along = (row: number) =>
       Math.abs(bright[row * 3] - ramp[0][0]) + Math.abs(bright[row * 3 + 1] - ramp[0][1]) + Math.abs(bright[row * 3 + 2] - ramp[0][2]);
     expect(along(dim)).toBeLessThan(along(lit));
+    // Patch rows and columns: the grid's first row (or column) at the ramp's light end, its last at the dark end.
+    const rows = pointColours(table, 'patchRow', 'reference');
+    const columns = pointColours(table, 'patchColumn', 'reference');
+    const at = (c: Uint8Array, row: number) => Array.from(c.subarray(row * 3, row * 3 + 3));
+    expect(at(rows, 1)).toEqual(ramp[0]); // r1c1
+    expect(at(rows, 4)).toEqual(ramp[1]); // r2c1
+    expect(at(columns, 1)).toEqual(ramp[0]); // r1c1
+    expect(at(columns, 3)).toEqual(ramp[1]); // r1c3
+    expect(at(rows, 0)).toEqual(PALETTES.reference.query); // [CLS]
   });
 });
