@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ImageLayout } from '@/lib/data/layout';
 
-/** Pixels the picture is drawn at across. */
+/** Pixels the picture is drawn at across, at most (it fits the panel's width). */
 const SIDE = 300;
 
 interface Props {
@@ -111,7 +111,7 @@ export function ImageAttention({ picture, layout, block, position, kind, tokens,
         width={width}
         height={height}
         data-testid="image-attention"
-        style={{ width: SIDE, height: (SIDE * height) / width, imageRendering: 'pixelated' }}
+        style={{ width: '100%', maxWidth: SIDE, aspectRatio: `${width} / ${height}`, imageRendering: 'pixelated' }}
         role="img"
         aria-label={`Attention over the ${grid[0] * grid[1]} patches of ${title}`}
       />
